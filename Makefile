@@ -1,0 +1,27 @@
+# migrate: PGXS build.  `make && make install`, then `make installcheck`
+# against a running server (scripts/test does all of it in a throwaway
+# cluster).
+EXTENSION  = migrate
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = migrate
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# The install script is built from sql/ext/*.sql, one file per concern, in
+# name order; versioned upgrade scripts (migrate--A--B.sql) are hand-written.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+
+# pg_regress inputs are sql/<name>.sql (not the extension scripts), outputs
+# expected/<name>.out
+REGRESS      = $(sort $(filter-out $(EXTENSION)--%,$(basename $(notdir $(wildcard sql/*.sql)))))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+            -Wno-missing-field-initializers -Wno-cast-function-type
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/ext/*.sql))
+	cat $^ > $@

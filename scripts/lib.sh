@@ -1,0 +1,50 @@
+# Shared by scripts/demo and scripts/test: install what is missing, build,
+# install the extension.  Works as root (CI) and as a user with sudo.
+set -euo pipefail
+
+PG_MAJOR=${PG_MAJOR:-15}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+need_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "== installing: ${missing[*]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+base_packages() {
+    need_packages make gcc libc6-dev \
+        "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" \
+        "postgresql-client-$PG_MAJOR" postgresql-common libpq-dev
+}
+
+test_packages() {
+    need_packages "postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl perl
+}
+
+build_and_install() {
+    local pg_config="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"
+    echo "== building with $pg_config"
+    make -C "$ROOT" -s PG_CONFIG="$pg_config" >/dev/null
+    as_root make -C "$ROOT" -s PG_CONFIG="$pg_config" install >/dev/null
+}
+
+# Run "$@" inside a throwaway cluster (pg_virtualenv sets PGHOST, PGPORT,
+# PGUSER, PGPASSWORD and PGDATABASE).  As root, pg_virtualenv runs the
+# server as the postgres user.
+in_throwaway_cluster() {
+    local opts=(-v "$PG_MAJOR")
+    if [ "$(id -u)" -ne 0 ]; then opts+=(-t); fi
+    pg_virtualenv "${opts[@]}" -o "max_connections=60" -o "fsync=off" "$@"
+}

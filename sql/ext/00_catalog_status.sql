@@ -1,0 +1,251 @@
+/*
+ * migrate 0.1: schema history kept inside the database.
+ *
+ * This script creates the catalog tables, the SQL-callable functions and
+ * their privileges.  The C code in src/ reads the catalog tables directly
+ * (a heap scan under the caller's snapshot), so status and validation work
+ * for every role while the revision bodies stay private; it writes them
+ * through SPI as the extension owner, with search_path pinned.
+ */
+
+\echo Use "CREATE EXTENSION migrate" to load this file. \quit
+
+--------------------------------------------------------------------------
+-- Catalog
+--------------------------------------------------------------------------
+
+-- One row per registered revision.  Bodies are text; the checksum covers the
+-- normalised bodies, parents, dependencies, labels and the transactional flag
+-- (not message or source, which may change at any time).  The *_problem
+-- columns keep the parser's verdict on each body, computed once when the
+-- revision is registered, so validation does not re-parse 100,000 bodies.
+CREATE TABLE migrate.revision (
+    id                text        NOT NULL PRIMARY KEY,
+    down_revision     text[]      NOT NULL DEFAULT '{}',
+    depends_on        text[]      NOT NULL DEFAULT '{}',
+    branch_labels     text[]      NOT NULL DEFAULT '{}',
+    message           text,
+    upgrade           text        NOT NULL,
+    downgrade         text,
+    transactional     boolean     NOT NULL DEFAULT true,
+    source            text,
+    checksum          text        NOT NULL,
+    upgrade_problem   text,
+    downgrade_problem text,
+    registered_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    registered_by     name        NOT NULL DEFAULT CURRENT_USER
+);
+COMMENT ON TABLE migrate.revision IS
+    'Registered revisions (write through migrate.add and migrate.remove only)';
+
+-- Run history: one row per upgrade, downgrade or stamp that changed state,
+-- and one per failed upgrade or downgrade (written in its own transaction).
+CREATE TABLE migrate.run (
+    id               bigserial   PRIMARY KEY,
+    kind             text        NOT NULL
+                     CHECK (kind IN ('upgrade', 'downgrade', 'stamp')),
+    target           text,
+    status           text        NOT NULL
+                     CHECK (status IN ('running', 'succeeded', 'failed')),
+    started_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    finished_at      timestamptz,
+    from_heads       text[]      NOT NULL DEFAULT '{}',
+    to_heads         text[],
+    db_user          name        NOT NULL DEFAULT SESSION_USER,
+    application_name text,
+    pid              integer     NOT NULL DEFAULT pg_catalog.pg_backend_pid(),
+    error_revision   text,
+    error_sqlstate   text,
+    error_message    text,
+    error_detail     text,
+    error_hint       text,
+    error_context    text
+);
+COMMENT ON TABLE migrate.run IS
+    'One row per upgrade, downgrade or stamp run, failed runs included';
+
+-- Applied state: which revisions are applied.  Not a foreign key to
+-- migrate.revision on purpose: a row whose revision is no longer registered
+-- is reported by validate() as applied_unknown instead of being lost.
+CREATE TABLE migrate.applied (
+    revision   text        NOT NULL PRIMARY KEY,
+    checksum   text,
+    applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    applied_by name        NOT NULL DEFAULT SESSION_USER,
+    run_id     bigint      REFERENCES migrate.run (id) ON DELETE SET NULL
+);
+COMMENT ON TABLE migrate.applied IS
+    'Revisions recorded as applied (by upgrade or stamp)';
+
+CREATE TABLE migrate.run_step (
+    run_id     bigint      NOT NULL REFERENCES migrate.run (id) ON DELETE CASCADE,
+    step       integer     NOT NULL,
+    revision   text        NOT NULL,
+    direction  text        NOT NULL CHECK (direction IN ('up', 'down')),
+    started_at timestamptz NOT NULL,
+    duration   interval,
+    status     text        NOT NULL
+               CHECK (status IN ('succeeded', 'failed', 'stamped')),
+    PRIMARY KEY (run_id, step)
+);
+COMMENT ON TABLE migrate.run_step IS
+    'One row per revision run (or stamped) by a run';
+
+-- Keep everything across pg_dump / pg_restore.
+SELECT pg_catalog.pg_extension_config_dump('migrate.revision', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.applied', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.run', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.run_step', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.run_id_seq', '');
+
+--------------------------------------------------------------------------
+-- Registry
+--------------------------------------------------------------------------
+
+CREATE FUNCTION migrate.add(
+    revision      text,
+    upgrade       text,
+    downgrade     text    DEFAULT NULL,
+    down_revision text[]  DEFAULT NULL,
+    message       text    DEFAULT NULL,
+    branch_labels text[]  DEFAULT NULL,
+    depends_on    text[]  DEFAULT NULL,
+    transactional boolean DEFAULT true,
+    source        text    DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_add'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text) IS
+'Register a revision; returns its id. Re-adding an identical revision is a no-op (message and source may change), a changed one replaces it while unapplied and is refused once applied.
+Example: SELECT migrate.add(''0002_users'', ''CREATE TABLE users (id int)'', ''DROP TABLE users'', down_revision => ''{0001_init}'');';
+
+CREATE FUNCTION migrate.remove(revision text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_remove'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate.remove(text) IS
+'Unregister an unapplied revision; returns its id. Applied revisions cannot be removed (downgrade first).
+Example: SELECT migrate.remove(''0002_users'');';
+
+--------------------------------------------------------------------------
+-- Status
+--------------------------------------------------------------------------
+
+CREATE FUNCTION migrate.current()
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'migrate_current'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.current() IS
+'Applied revisions with no applied child (one per applied branch).
+Example: SELECT * FROM migrate.current();';
+
+CREATE FUNCTION migrate.heads()
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'migrate_heads'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.heads() IS
+'Registered revisions that no revision names as its parent.
+Example: SELECT * FROM migrate.heads();';
+
+CREATE FUNCTION migrate.bases()
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'migrate_bases'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.bases() IS
+'Registered revisions without parents.
+Example: SELECT * FROM migrate.bases();';
+
+CREATE FUNCTION migrate.history(
+    OUT revision      text,
+    OUT down_revision text[],
+    OUT message       text,
+    OUT applied       boolean,
+    OUT applied_at    timestamptz,
+    OUT is_head       boolean,
+    OUT is_current    boolean,
+    OUT is_base       boolean,
+    OUT branch_labels text[],
+    OUT depends_on    text[],
+    OUT transactional boolean,
+    OUT reversible    boolean,
+    OUT source        text,
+    OUT registered_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_history'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.history() IS
+'Every revision, base first in a deterministic topological order, with its applied state; revisions recorded as applied but not registered come last.
+Example: SELECT revision, message, applied, is_head FROM migrate.history();';
+
+CREATE FUNCTION migrate.status(
+    OUT current          text[],
+    OUT heads            text[],
+    OUT at_head          boolean,
+    OUT pending          integer,
+    OUT applied          integer,
+    OUT registered       integer,
+    OUT errors           integer,
+    OUT warnings         integer,
+    OUT last_run_id      bigint,
+    OUT last_run_kind    text,
+    OUT last_run_status  text,
+    OUT last_run_at      timestamptz,
+    OUT last_run_error   text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.status() IS
+'One row: current and head revisions, whether every head is applied, pending/applied/registered counts, the number of validation errors and warnings, and the last run.
+Example: SELECT * FROM migrate.status();';
+
+--------------------------------------------------------------------------
+-- Targets and plans
+--------------------------------------------------------------------------
+
+CREATE FUNCTION migrate.resolve(target text)
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'migrate_resolve'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.resolve(text) IS
+'The revision(s) a target names: head, heads, base (no rows), an id or unique prefix, +N, -N, <id>+N, <id>-N, <label>@head, <label>@base, <label>@+N, <label>@-N.
+Example: SELECT * FROM migrate.resolve(''head'');';
+
+CREATE FUNCTION migrate.plan(
+    target    text DEFAULT 'head',
+    direction text DEFAULT 'up',
+    OUT step          integer,
+    OUT revision      text,
+    OUT direction     text,
+    OUT message       text,
+    OUT transactional boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_plan'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.plan(text, text) IS
+'The steps an upgrade (direction ''up'') or a downgrade (''down'') to the target would take, in order; runs nothing.
+Example: SELECT * FROM migrate.plan(''head''); SELECT * FROM migrate.plan(''-1'', ''down'');';
+
+--------------------------------------------------------------------------
+-- Validation
+--------------------------------------------------------------------------
+
+CREATE FUNCTION migrate.validate(
+    OUT severity text,
+    OUT code     text,
+    OUT revision text,
+    OUT message  text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_validate'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.validate() IS
+'Findings about the revision chain, errors first: missing_parent, missing_dependency, cycle, duplicate_label, applied_unknown, applied_gap, checksum_mismatch, source_mismatch, unparsable_body (errors); multiple_heads, multiple_bases (warnings, or info when each has its own branch label); irreversible (info).
+Example: SELECT * FROM migrate.validate() WHERE severity = ''error'';';
+
+CREATE FUNCTION migrate.check()
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.check() IS
+'Raise one error (SQLSTATE 42P17) that lists every error finding of validate(); silent when the chain is sound.
+Example: SELECT migrate.check();';
+

@@ -1,0 +1,256 @@
+/*-------------------------------------------------------------------------
+ *
+ * body.c
+ *	  Revision bodies seen through PostgreSQL's own raw parser.
+ *
+ * migrate_body_problem() says whether a body can run as a revision: it must
+ * parse, contain no transaction control, and, in a transactional revision,
+ * no statement that refuses to run inside a transaction block.  The verdict
+ * is computed when a revision is registered and kept in the catalog, and
+ * again for every body of a plan before the first one runs.
+ *
+ * A syntax error is caught inside an internal subtransaction, the way
+ * PL/Python's plpy_spi.c does it, so the caller's transaction stays usable
+ * and the memory context and resource owner are restored.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migrate.h"
+
+#include "access/xact.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+/* 1-based line of a 1-based character position in "body" */
+static int
+line_of_position(const char *body, int cursorpos)
+{
+	int			line = 1;
+	const char *p = body;
+
+	for (int chars = 1; *p && chars < cursorpos; chars++)
+	{
+		if (*p == '\n')
+			line++;
+		p += pg_mblen(p);
+	}
+	return line;
+}
+
+static const char *
+transaction_stmt_name(TransactionStmt *stmt)
+{
+	switch (stmt->kind)
+	{
+		case TRANS_STMT_BEGIN:
+			return "BEGIN";
+		case TRANS_STMT_START:
+			return "START TRANSACTION";
+		case TRANS_STMT_COMMIT:
+			return "COMMIT";
+		case TRANS_STMT_ROLLBACK:
+			return "ROLLBACK";
+		case TRANS_STMT_SAVEPOINT:
+			return "SAVEPOINT";
+		case TRANS_STMT_RELEASE:
+			return "RELEASE SAVEPOINT";
+		case TRANS_STMT_ROLLBACK_TO:
+			return "ROLLBACK TO SAVEPOINT";
+		case TRANS_STMT_PREPARE:
+			return "PREPARE TRANSACTION";
+		case TRANS_STMT_COMMIT_PREPARED:
+			return "COMMIT PREPARED";
+		case TRANS_STMT_ROLLBACK_PREPARED:
+			return "ROLLBACK PREPARED";
+	}
+	return "transaction control";
+}
+
+static bool
+has_concurrently_option(List *params)
+{
+	ListCell   *lc;
+
+	foreach(lc, params)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, "concurrently") == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The name of a statement that PostgreSQL refuses inside a transaction block
+ * (PreventInTransactionBlock in utility.c and friends), or NULL.
+ */
+static const char *
+non_transactional_statement(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) stmt)->concurrent ?
+				"CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) stmt)->concurrent ?
+				"DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *r = (ReindexStmt *) stmt;
+
+				if (has_concurrently_option(r->params))
+					return "REINDEX CONCURRENTLY";
+				if (r->kind == REINDEX_OBJECT_SYSTEM ||
+					r->kind == REINDEX_OBJECT_DATABASE ||
+					r->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA/DATABASE/SYSTEM";
+				return NULL;
+			}
+		case T_VacuumStmt:
+			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_ClusterStmt:
+			return ((ClusterStmt *) stmt)->relation == NULL ?
+				"CLUSTER without a table" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_CreateSubscriptionStmt:
+			return "CREATE SUBSCRIPTION";
+		case T_DropSubscriptionStmt:
+			return "DROP SUBSCRIPTION";
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					if (cmd->subtype == AT_DetachPartition && cmd->def &&
+						IsA(cmd->def, PartitionCmd) &&
+						((PartitionCmd *) cmd->def)->concurrent)
+						return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
+				}
+				return NULL;
+			}
+		default:
+			return NULL;
+	}
+}
+
+/* The first problem among parsed statements, or NULL. */
+static char *
+statements_problem(List *stmts, bool transactional)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+	{
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
+		Node	   *stmt = raw->stmt;
+		const char *what;
+
+		if (IsA(stmt, TransactionStmt))
+			return psprintf("%s is not allowed in a revision body: migrate runs each revision in its own transaction or subtransaction",
+							transaction_stmt_name((TransactionStmt *) stmt));
+		if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->is_from &&
+			((CopyStmt *) stmt)->filename == NULL)
+			return pstrdup("COPY FROM STDIN is not supported in a revision body: there is no client to send the data");
+		if (transactional && (what = non_transactional_statement(stmt)) != NULL)
+			return psprintf("%s cannot run inside a transaction block: register the revision with transactional => false",
+							what);
+	}
+	return NULL;
+}
+
+/*
+ * Parse a body and return its statements (RawStmt list); raises the parser's
+ * own error on a syntax error.
+ */
+List *
+migrate_body_statements(const char *body)
+{
+#if PG_VERSION_NUM >= 140000
+	return raw_parser(body, RAW_PARSE_DEFAULT);
+#else
+	return raw_parser(body);
+#endif
+}
+
+/*
+ * NULL if "body" can run as a revision body, else a one-line description of
+ * the first problem (with its line number for a syntax error).
+ */
+char *
+migrate_body_problem(const char *body, bool transactional)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	MemoryContext parsecxt;
+	char	   *volatile problem = NULL;
+
+	if (body == NULL)
+		return NULL;
+
+	/* parse trees can be large; keep them out of the caller's context */
+	parsecxt = AllocSetContextCreate(oldcontext, "migrate body parse",
+									 ALLOCSET_DEFAULT_SIZES);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(parsecxt);
+
+	PG_TRY();
+	{
+		List	   *stmts = migrate_body_statements(body);
+		char	   *found = statements_problem(stmts, transactional);
+
+		MemoryContextSwitchTo(oldcontext);
+		if (found)
+			problem = pstrdup(found);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+
+		if (edata->cursorpos > 0)
+			problem = psprintf("line %d: %s",
+							   line_of_position(body, edata->cursorpos),
+							   edata->message);
+		else
+			problem = pstrdup(edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+
+	MemoryContextDelete(parsecxt);
+	return problem;
+}

@@ -1,0 +1,490 @@
+/*-------------------------------------------------------------------------
+ *
+ * graph.c
+ *	  The in-memory revision graph: a hash table by id, parent, dependency,
+ *	  child and dependent edges as index arrays, a deterministic topological
+ *	  order and the cycles found on the way.
+ *
+ * A graph lives in its own memory context, created under the caller's
+ * (normally the function call's) context and deleted with it.  Every
+ * algorithm here is iterative and linear in revisions + edges: chains of
+ * 100,000 revisions must not recurse 100,000 deep or loop quadratically.
+ *
+ * Order: a depth-first post-order that visits the heads sorted by id, and
+ * for each revision its parents in declared order and then its
+ * dependencies.  So ancestors come first, a branch stays contiguous, and the
+ * same catalog always yields the same order.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migrate.h"
+
+#include "common/hashfn.h"
+#include "lib/stringinfo.h"
+#include "utils/memutils.h"
+
+typedef struct RevHashEntry
+{
+	const char *key;
+	int			index;
+	uint32		hash;
+	char		status;
+} RevHashEntry;
+
+#define SH_PREFIX		revhash
+#define SH_ELEMENT_TYPE RevHashEntry
+#define SH_KEY_TYPE		const char *
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k)	hash_bytes((const unsigned char *) (k), strlen(k))
+#define SH_EQUAL(tb, a, b)	(strcmp(a, b) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a)	((a)->hash)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+MigrateGraph *
+migrate_graph_create(MemoryContext parent, int expected)
+{
+	MemoryContext cxt;
+	MigrateGraph *graph;
+
+	cxt = AllocSetContextCreate(parent, "migrate revision graph",
+								ALLOCSET_DEFAULT_SIZES);
+	graph = MemoryContextAllocZero(cxt, sizeof(MigrateGraph));
+	graph->cxt = cxt;
+	graph->capacity = Max(expected, 16);
+	graph->revs = MemoryContextAllocHuge(cxt,
+										 sizeof(MigrateRevision) * graph->capacity);
+	graph->byid = revhash_create(cxt, graph->capacity, NULL);
+	return graph;
+}
+
+/*
+ * Find or add the revision "id" (copied into the graph's context).  A new
+ * entry is zeroed; *found says whether it existed.
+ */
+MigrateRevision *
+migrate_graph_add(MigrateGraph *graph, const char *id, bool *found)
+{
+	RevHashEntry *entry;
+	MigrateRevision *rev;
+	char	   *key;
+
+	entry = revhash_lookup(graph->byid, id);
+	if (entry)
+	{
+		*found = true;
+		return &graph->revs[entry->index];
+	}
+	*found = false;
+
+	if (graph->nrevs == graph->capacity)
+	{
+		graph->capacity *= 2;
+		graph->revs = repalloc_huge(graph->revs,
+									sizeof(MigrateRevision) * graph->capacity);
+	}
+	key = MemoryContextStrdup(graph->cxt, id);
+	entry = revhash_insert(graph->byid, key, found);
+	entry->index = graph->nrevs;
+
+	rev = &graph->revs[graph->nrevs++];
+	memset(rev, 0, sizeof(MigrateRevision));
+	rev->id = key;
+	rev->topo_pos = -1;
+	return rev;
+}
+
+int
+migrate_graph_find(MigrateGraph *graph, const char *id)
+{
+	RevHashEntry *entry = revhash_lookup(graph->byid, id);
+
+	return entry ? entry->index : -1;
+}
+
+/* Edge i of revision r towards its predecessors: parents, then dependencies */
+static inline int
+pred_count(const MigrateRevision *r)
+{
+	return r->nparents + r->ndepends;
+}
+
+static inline int
+pred_at(const MigrateRevision *r, int i)
+{
+	return i < r->nparents ? r->parent_idx[i] : r->depend_idx[i - r->nparents];
+}
+
+static void *
+palloc_huge_zero(Size size, int flags)
+{
+	return palloc_extended(size, flags | MCXT_ALLOC_ZERO);
+}
+
+static int
+id_cmp(const void *a, const void *b, void *arg)
+{
+	MigrateGraph *graph = (MigrateGraph *) arg;
+
+	return strcmp(graph->revs[*(const int *) a].id,
+				  graph->revs[*(const int *) b].id);
+}
+
+void
+migrate_sort_by_id(MigrateGraph *graph, int *idx, int count)
+{
+	if (count > 1)
+		qsort_arg(idx, count, sizeof(int), id_cmp, graph);
+}
+
+/*
+ * Depth-first post-order from "root", appending to graph->topo.  color: 0
+ * unvisited, 1 on the stack, 2 done.  A predecessor found on the stack closes
+ * a cycle, which is recorded (up to a bound) and not followed.
+ */
+static void
+topo_visit(MigrateGraph *graph, int root, char *color, int *stack_node,
+		   int *stack_edge, int *stack_pos)
+{
+	int			depth = 0;
+
+	stack_node[0] = root;
+	stack_edge[0] = 0;
+	stack_pos[root] = 0;
+	color[root] = 1;
+
+	while (depth >= 0)
+	{
+		int			v = stack_node[depth];
+		MigrateRevision *r = &graph->revs[v];
+
+		if (stack_edge[depth] < pred_count(r))
+		{
+			int			w = pred_at(r, stack_edge[depth]++);
+
+			if (w < 0)
+				continue;		/* not registered: reported by validate */
+			if (color[w] == 0)
+			{
+				depth++;
+				stack_node[depth] = w;
+				stack_edge[depth] = 0;
+				stack_pos[w] = depth;
+				color[w] = 1;
+			}
+			else if (color[w] == 1 && list_length(graph->cycles) < 100)
+			{
+				List	   *cycle = NIL;
+
+				/* w .. v on the stack, then back to w */
+				for (int i = stack_pos[w]; i <= depth; i++)
+					cycle = lappend_int(cycle, stack_node[i]);
+				graph->cycles = lappend(graph->cycles, cycle);
+			}
+			continue;
+		}
+
+		color[v] = 2;
+		r->topo_pos = graph->ntopo;
+		graph->topo[graph->ntopo++] = v;
+		depth--;
+	}
+}
+
+/*
+ * Resolve names to indexes, build reverse edges, compute the order and find
+ * cycles.  Call once, after every revision has been added.
+ */
+void
+migrate_graph_link(MigrateGraph *graph)
+{
+	MemoryContext old = MemoryContextSwitchTo(graph->cxt);
+	int			n = graph->nrevs;
+	int		   *child_fill;
+	int		   *dep_fill;
+	char	   *color;
+	int		   *stack_node;
+	int		   *stack_edge;
+	int		   *stack_pos;
+	int		   *heads;
+	int			nheads;
+
+	/* names to indexes, and counts of reverse edges */
+	for (int i = 0; i < n; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+
+		r->parent_idx = palloc(sizeof(int) * Max(r->nparents, 1));
+		for (int j = 0; j < r->nparents; j++)
+		{
+			int			p = migrate_graph_find(graph, r->parents[j]);
+
+			if (p >= 0 && !graph->revs[p].registered)
+				p = -1;
+			r->parent_idx[j] = p;
+			if (p >= 0)
+				graph->revs[p].nchildren++;
+		}
+		r->depend_idx = palloc(sizeof(int) * Max(r->ndepends, 1));
+		for (int j = 0; j < r->ndepends; j++)
+		{
+			int			d = migrate_graph_find(graph, r->depends[j]);
+
+			if (d >= 0 && !graph->revs[d].registered)
+				d = -1;
+			r->depend_idx[j] = d;
+			if (d >= 0)
+				graph->revs[d].ndependents++;
+		}
+	}
+
+	/* reverse edges in one flat allocation each */
+	{
+		int			total_children = 0;
+		int			total_dependents = 0;
+		int		   *child_pool;
+		int		   *dep_pool;
+
+		for (int i = 0; i < n; i++)
+		{
+			total_children += graph->revs[i].nchildren;
+			total_dependents += graph->revs[i].ndependents;
+		}
+		child_pool = palloc_extended(sizeof(int) * Max(total_children, 1),
+									 MCXT_ALLOC_HUGE);
+		dep_pool = palloc_extended(sizeof(int) * Max(total_dependents, 1),
+								   MCXT_ALLOC_HUGE);
+		child_fill = palloc_huge_zero(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+		dep_fill = palloc_huge_zero(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+		for (int i = 0; i < n; i++)
+		{
+			MigrateRevision *r = &graph->revs[i];
+
+			r->children = child_pool;
+			child_pool += r->nchildren;
+			r->dependents = dep_pool;
+			dep_pool += r->ndependents;
+		}
+		for (int i = 0; i < n; i++)
+		{
+			MigrateRevision *r = &graph->revs[i];
+
+			for (int j = 0; j < r->nparents; j++)
+			{
+				int			p = r->parent_idx[j];
+
+				if (p >= 0)
+					graph->revs[p].children[child_fill[p]++] = i;
+			}
+			for (int j = 0; j < r->ndepends; j++)
+			{
+				int			d = r->depend_idx[j];
+
+				if (d >= 0)
+					graph->revs[d].dependents[dep_fill[d]++] = i;
+			}
+		}
+	}
+
+	/* order: from the heads sorted by id, then whatever cycles hid */
+	graph->topo = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+	graph->ntopo = 0;
+	color = palloc_huge_zero(Max(n, 1), MCXT_ALLOC_HUGE);
+	stack_node = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+	stack_edge = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+	stack_pos = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+
+	heads = migrate_graph_heads(graph, &nheads);
+	for (int i = 0; i < nheads; i++)
+		if (color[heads[i]] == 0)
+			topo_visit(graph, heads[i], color, stack_node, stack_edge, stack_pos);
+	for (int i = 0; i < n; i++)
+		if (graph->revs[i].registered && color[i] == 0)
+			topo_visit(graph, i, color, stack_node, stack_edge, stack_pos);
+
+	pfree(color);
+	pfree(stack_node);
+	pfree(stack_edge);
+	pfree(stack_pos);
+	pfree(child_fill);
+	pfree(dep_fill);
+	MemoryContextSwitchTo(old);
+}
+
+bool
+migrate_is_head(MigrateGraph *graph, int idx)
+{
+	MigrateRevision *r = &graph->revs[idx];
+
+	return r->registered && r->nchildren == 0;
+}
+
+bool
+migrate_is_base(MigrateGraph *graph, int idx)
+{
+	MigrateRevision *r = &graph->revs[idx];
+
+	return r->registered && r->nparents == 0;
+}
+
+bool
+migrate_is_current(MigrateGraph *graph, int idx)
+{
+	MigrateRevision *r = &graph->revs[idx];
+
+	if (!r->applied)
+		return false;
+	for (int j = 0; j < r->nchildren; j++)
+		if (graph->revs[r->children[j]].applied)
+			return false;
+	return true;
+}
+
+static int *
+collect(MigrateGraph *graph, bool (*pred) (MigrateGraph *, int), int *count)
+{
+	int		   *out = palloc_extended(sizeof(int) * Max(graph->nrevs, 1),
+									  MCXT_ALLOC_HUGE);
+	int			n = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+		if (pred(graph, i))
+			out[n++] = i;
+	migrate_sort_by_id(graph, out, n);
+	*count = n;
+	return out;
+}
+
+/* Sorted by id. */
+int *
+migrate_graph_heads(MigrateGraph *graph, int *count)
+{
+	return collect(graph, migrate_is_head, count);
+}
+
+int *
+migrate_graph_bases(MigrateGraph *graph, int *count)
+{
+	return collect(graph, migrate_is_base, count);
+}
+
+int *
+migrate_graph_currents(MigrateGraph *graph, int *count)
+{
+	return collect(graph, migrate_is_current, count);
+}
+
+/* "a, b, c" (at most 20 ids, then "and N more") */
+char *
+migrate_join_ids(MigrateGraph *graph, const int *idx, int count,
+				 const char *sep)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < count; i++)
+	{
+		if (i == 20)
+		{
+			appendStringInfo(&buf, " and %d more", count - 20);
+			break;
+		}
+		if (i > 0)
+			appendStringInfoString(&buf, sep);
+		appendStringInfoString(&buf, graph->revs[idx[i]].id);
+	}
+	return buf.data;
+}
+
+/*
+ * Mark the ancestors (through parents and dependencies) of the start
+ * revisions.  With stop_at_applied, applied revisions are neither marked nor
+ * walked through: their ancestors are taken as applied, which is what makes
+ * a no-op upgrade at head cost one look per head.
+ */
+void
+migrate_ancestors(MigrateGraph *graph, const int *start, int nstart,
+				  bool include_start, bool stop_at_applied, bool *mark)
+{
+	int		   *stack = palloc_extended(sizeof(int) * Max(graph->nrevs, 1),
+										MCXT_ALLOC_HUGE);
+	bool	   *seen = palloc_huge_zero(Max(graph->nrevs, 1), MCXT_ALLOC_HUGE);
+	int			depth = 0;
+
+	for (int i = 0; i < nstart; i++)
+	{
+		int			s = start[i];
+
+		if (seen[s] || (stop_at_applied && graph->revs[s].applied))
+			continue;
+		seen[s] = true;
+		if (include_start)
+			mark[s] = true;
+		stack[depth++] = s;
+	}
+	while (depth > 0)
+	{
+		MigrateRevision *r = &graph->revs[stack[--depth]];
+
+		for (int j = 0; j < pred_count(r); j++)
+		{
+			int			w = pred_at(r, j);
+
+			if (w < 0 || seen[w])
+				continue;
+			seen[w] = true;
+			if (stop_at_applied && graph->revs[w].applied)
+				continue;
+			mark[w] = true;
+			stack[depth++] = w;
+		}
+	}
+	pfree(stack);
+	pfree(seen);
+}
+
+/*
+ * Mark the descendants (through children and, with with_dependents, through
+ * revisions that depend on them) of the start revisions.
+ */
+void
+migrate_descendants(MigrateGraph *graph, const int *start, int nstart,
+					bool include_start, bool with_dependents, bool *mark)
+{
+	int		   *stack = palloc_extended(sizeof(int) * Max(graph->nrevs, 1),
+										MCXT_ALLOC_HUGE);
+	bool	   *seen = palloc_huge_zero(Max(graph->nrevs, 1), MCXT_ALLOC_HUGE);
+	int			depth = 0;
+
+	for (int i = 0; i < nstart; i++)
+	{
+		if (seen[start[i]])
+			continue;
+		seen[start[i]] = true;
+		if (include_start)
+			mark[start[i]] = true;
+		stack[depth++] = start[i];
+	}
+	while (depth > 0)
+	{
+		MigrateRevision *r = &graph->revs[stack[--depth]];
+		int			nsucc = r->nchildren + (with_dependents ? r->ndependents : 0);
+
+		for (int j = 0; j < nsucc; j++)
+		{
+			int			w = j < r->nchildren ? r->children[j]
+				: r->dependents[j - r->nchildren];
+
+			if (seen[w])
+				continue;
+			seen[w] = true;
+			mark[w] = true;
+			stack[depth++] = w;
+		}
+	}
+	pfree(stack);
+	pfree(seen);
+}

@@ -1,0 +1,303 @@
+/*-------------------------------------------------------------------------
+ *
+ * ids.c
+ *	  Rules for revision ids and branch labels, conversion of text[]
+ *	  arguments, body normalisation and revision checksums.
+ *
+ * Everything here is pure computation on the caller's memory context: no
+ * catalog access, no locks.  The id rules are the contract's: 1 to 128
+ * characters of [A-Za-z0-9_.-], starting with a letter or digit, and not a
+ * target word (head, heads, base, in any case).
+ *
+ * The checksum covers what makes two revisions "identical": the normalised
+ * bodies, the parents, dependencies and labels (as sets), and the
+ * transactional flag.  Normalisation makes line endings and trailing
+ * whitespace irrelevant, so a file reformatted by an editor or checked out
+ * with CRLF endings is not a changed revision.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migrate.h"
+
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+
+static const char *const target_words[] = {"head", "heads", "base"};
+
+bool
+migrate_is_target_word(const char *s)
+{
+	for (int i = 0; i < lengthof(target_words); i++)
+		if (pg_strcasecmp(s, target_words[i]) == 0)
+			return true;
+	return false;
+}
+
+static inline bool
+id_char_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * Is "id" a valid revision id or branch label?  On failure *reason is set to
+ * a full sentence suitable for errdetail.
+ */
+bool
+migrate_id_is_valid(const char *id, const char **reason)
+{
+	size_t		len = strlen(id);
+
+	if (len == 0)
+	{
+		*reason = "An id must not be empty.";
+		return false;
+	}
+	if (len > MIGRATE_ID_MAXLEN)
+	{
+		*reason = "An id has at most 128 characters.";
+		return false;
+	}
+	if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
+		  (id[0] >= '0' && id[0] <= '9')))
+	{
+		*reason = "An id starts with a letter or a digit.";
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+	{
+		if (!id_char_ok((unsigned char) id[i]))
+		{
+			*reason = "An id consists of ASCII letters, digits, \"_\", \".\" and \"-\".";
+			return false;
+		}
+	}
+	if (migrate_is_target_word(id))
+	{
+		*reason = "The words head, heads and base are targets and cannot be ids or labels.";
+		return false;
+	}
+	return true;
+}
+
+/* Raise a clear error unless "id" is valid; "what" names the argument. */
+void
+migrate_check_id(const char *id, const char *what)
+{
+	const char *reason;
+	size_t		len;
+
+	if (migrate_id_is_valid(id, &reason))
+		return;
+
+	len = strlen(id);
+	ereport(ERROR,
+			(errcode(migrate_is_target_word(id) ? ERRCODE_RESERVED_NAME
+					 : ERRCODE_INVALID_NAME),
+			 errmsg("invalid %s \"%s%s\"", what,
+					len > 64 ? pnstrdup(id, 64) : id,
+					len > 64 ? "..." : ""),
+			 errdetail_internal("%s", reason)));
+}
+
+/*
+ * Convert a text[] argument to a palloc'd array of C strings.  NULL means an
+ * empty list; NULL elements and multi-dimensional arrays are errors.
+ */
+char	  **
+migrate_text_array(ArrayType *arr, const char *what, const char *argname,
+				   int *count)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	char	  **out;
+
+	*count = 0;
+	if (arr == NULL)
+		return NULL;
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", argname)));
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	out = palloc(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULL", argname)));
+		out[i] = TextDatumGetCString(elems[i]);
+		migrate_check_id(out[i], what);
+		for (int j = 0; j < i; j++)
+			if (strcmp(out[i], out[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s lists \"%s\" twice", argname, out[i])));
+	}
+	*count = n;
+	return out;
+}
+
+ArrayType *
+migrate_cstring_array(char **items, int count)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(count, 1));
+
+	for (int i = 0; i < count; i++)
+		elems[i] = CStringGetTextDatum(items[i]);
+	return construct_array(elems, count, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/*
+ * Normalise a body for checksumming: line endings become \n, trailing spaces
+ * and tabs of every line go, and so do blank lines at the start and end.
+ */
+char *
+migrate_normalize_body(const char *body)
+{
+	StringInfoData out;
+	const char *p = body;
+	bool		seen_content = false;
+	int			pending_newlines = 0;
+
+	initStringInfo(&out);
+	while (*p)
+	{
+		const char *line = p;
+		const char *end;
+		const char *trim;
+
+		while (*p && *p != '\n' && *p != '\r')
+			p++;
+		end = p;
+		if (*p == '\r' && p[1] == '\n')
+			p += 2;
+		else if (*p)
+			p++;
+
+		trim = end;
+		while (trim > line && (trim[-1] == ' ' || trim[-1] == '\t'))
+			trim--;
+
+		if (trim == line)
+		{
+			/* blank line: keep it only if content follows */
+			if (seen_content)
+				pending_newlines++;
+			continue;
+		}
+		if (seen_content)
+			pending_newlines++;
+		while (pending_newlines > 0)
+		{
+			appendStringInfoChar(&out, '\n');
+			pending_newlines--;
+		}
+		appendBinaryStringInfo(&out, line, trim - line);
+		seen_content = true;
+	}
+	return out.data;
+}
+
+static int
+cstring_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+append_sorted_list(StringInfo buf, const char *tag, char **items, int count)
+{
+	char	  **sorted = palloc(sizeof(char *) * Max(count, 1));
+
+	memcpy(sorted, items, sizeof(char *) * count);
+	qsort(sorted, count, sizeof(char *), cstring_cmp);
+	appendStringInfo(buf, "%s:%d", tag, count);
+	for (int i = 0; i < count; i++)
+		appendStringInfo(buf, ":%s", sorted[i]);
+	appendStringInfoChar(buf, '\n');
+	pfree(sorted);
+}
+
+static void
+append_body(StringInfo buf, const char *tag, const char *body)
+{
+	if (body == NULL)
+	{
+		appendStringInfo(buf, "%s:null\n", tag);
+		return;
+	}
+	{
+		char	   *norm = migrate_normalize_body(body);
+
+		/* length-prefixed, so no body can imitate the framing */
+		appendStringInfo(buf, "%s:%zu:", tag, strlen(norm));
+		appendStringInfoString(buf, norm);
+		appendStringInfoChar(buf, '\n');
+		pfree(norm);
+	}
+}
+
+/* Hex SHA-256 over the canonical form of a revision's content. */
+char *
+migrate_checksum(const char *upgrade, const char *downgrade,
+				 char **parents, int nparents,
+				 char **depends, int ndepends,
+				 char **labels, int nlabels,
+				 bool transactional)
+{
+	StringInfoData buf;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex;
+	pg_cryptohash_ctx *ctx;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "migrate-checksum-v1\n");
+	appendStringInfo(&buf, "transactional:%s\n", transactional ? "t" : "f");
+	append_sorted_list(&buf, "parents", parents, nparents);
+	append_sorted_list(&buf, "depends", depends, ndepends);
+	append_sorted_list(&buf, "labels", labels, nlabels);
+	append_body(&buf, "upgrade", upgrade);
+	append_body(&buf, "downgrade", downgrade);
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	pfree(buf.data);
+
+	hex = palloc(MIGRATE_CHECKSUM_LEN + 1);
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[MIGRATE_CHECKSUM_LEN] = '\0';
+	return hex;
+}
+
+/*
+ * Does a file name given as "source" declare "id"?  The file-name part
+ * (after the last / or \) must be the id, or the id followed by _, - or .
+ */
+bool
+migrate_source_matches(const char *source, const char *id)
+{
+	const char *base = source;
+	size_t		idlen = strlen(id);
+
+	for (const char *p = source; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+
+	if (strncmp(base, id, idlen) != 0)
+		return false;
+	return base[idlen] == '\0' || base[idlen] == '_' ||
+		base[idlen] == '-' || base[idlen] == '.';
+}

@@ -1,0 +1,67 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.c
+ *	  Module entry point: PG_MODULE_MAGIC and the extension's settings.
+ *
+ * The settings are plain GUCs under the reserved prefix "migrate.", so they
+ * can be set per session, per role (ALTER ROLE ... SET) or per database.
+ * Nothing here needs shared memory; the library loads on first use and
+ * needs no shared_preload_libraries entry.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migrate.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+/* Milliseconds to wait for another session's migration lock. */
+int			migrate_lock_wait_ms = 60000;
+
+/* Milliseconds each statement of a body may wait for a lock (0: no limit). */
+int			migrate_lock_timeout_ms = 5000;
+
+/* Further tries of a revision whose lock wait timed out. */
+int			migrate_lock_retries = 3;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("migrate.lock_wait",
+							"Longest wait for another session's migration in this database.",
+							"A caller that waits longer gets an error (SQLSTATE 55P03) instead of hanging.",
+							&migrate_lock_wait_ms,
+							60000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.lock_timeout",
+							"Longest wait for a lock by each statement of a revision body (0 disables).",
+							"A body statement that waits longer is cancelled, its revision rolled back and retried; readers never queue behind it for long.",
+							&migrate_lock_timeout_ms,
+							5000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.lock_retries",
+							"How many times a revision whose lock wait timed out is tried again.",
+							NULL,
+							&migrate_lock_retries,
+							3, 0, 1000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("migrate");
+#else
+	EmitWarningsOnPlaceholders("migrate");
+#endif
+}

@@ -1,0 +1,228 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.h
+ *	  Declarations shared by the files of the migrate extension.
+ *
+ * Layout of src/:
+ *	  migrate.c   module entry point, settings (GUCs)
+ *	  ids.c       id and label rules, body normalisation and checksums
+ *	  body.c      parsing revision bodies with PostgreSQL's raw parser
+ *	  catalog.c   reading the catalog into a graph, bookkeeping writes
+ *	  lock.c      the migration lock (advisory, transaction-scoped)
+ *	  graph.c     the in-memory revision graph: edges, order, cycles
+ *	  target.c    Alembic's target grammar and the plans it yields
+ *	  registry.c  migrate.add / migrate.remove
+ *	  status.c    current / heads / bases / history / status / resolve / plan
+ *	  validate.c  validate / check
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_H
+#define MIGRATE_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+#include "utils/array.h"
+#include "utils/timestamp.h"
+
+#define MIGRATE_SCHEMA			"migrate"
+#define MIGRATE_ID_MAXLEN		128
+#define MIGRATE_CHECKSUM_LEN	64	/* hex SHA-256 */
+
+/* settings (migrate.c) */
+extern int	migrate_lock_wait_ms;
+extern int	migrate_lock_timeout_ms;
+extern int	migrate_lock_retries;
+
+/* ---------------------------------------------------------------------
+ * Revision graph (graph.c)
+ * ---------------------------------------------------------------------
+ */
+
+/* One revision, registered or only recorded as applied. */
+typedef struct MigrateRevision
+{
+	char	   *id;
+
+	/* as declared; *_idx hold graph indexes, -1 where not registered */
+	int			nparents;
+	char	  **parents;
+	int		   *parent_idx;
+	int			ndepends;
+	char	  **depends;
+	int		   *depend_idx;
+	int			nlabels;
+	char	  **labels;
+
+	/* reverse edges, filled by migrate_graph_link() */
+	int			nchildren;
+	int		   *children;
+	int			ndependents;
+	int		   *dependents;
+
+	char	   *message;
+	char	   *source;
+	char	   *checksum;
+	char	   *upgrade_problem;
+	char	   *downgrade_problem;
+	char	   *upgrade;		/* NULL unless loaded with bodies */
+	char	   *downgrade;
+	bool		has_downgrade;
+	bool		transactional;
+	TimestampTz registered_at;
+
+	bool		registered;		/* false: only in migrate.applied */
+	bool		applied;
+	char	   *applied_checksum;
+	TimestampTz applied_at;
+
+	int			topo_pos;		/* position in graph->topo, -1 if none */
+} MigrateRevision;
+
+struct revhash_hash;
+
+typedef struct MigrateGraph
+{
+	MemoryContext cxt;
+	MigrateRevision *revs;
+	int			nrevs;
+	int			capacity;
+	struct revhash_hash *byid;
+
+	/* filled by migrate_graph_link() */
+	int		   *topo;			/* registered revisions, ancestors first */
+	int			ntopo;
+	List	   *cycles;			/* List of int-List (graph indexes) */
+	bool		bodies_loaded;
+} MigrateGraph;
+
+extern MigrateGraph *migrate_graph_create(MemoryContext parent, int expected);
+extern MigrateRevision *migrate_graph_add(MigrateGraph *graph, const char *id,
+										  bool *found);
+extern int	migrate_graph_find(MigrateGraph *graph, const char *id);
+extern void migrate_graph_link(MigrateGraph *graph);
+extern bool migrate_is_head(MigrateGraph *graph, int idx);
+extern bool migrate_is_base(MigrateGraph *graph, int idx);
+extern bool migrate_is_current(MigrateGraph *graph, int idx);
+extern int *migrate_graph_heads(MigrateGraph *graph, int *count);
+extern int *migrate_graph_bases(MigrateGraph *graph, int *count);
+extern int *migrate_graph_currents(MigrateGraph *graph, int *count);
+extern void migrate_sort_by_id(MigrateGraph *graph, int *idx, int count);
+extern char *migrate_join_ids(MigrateGraph *graph, const int *idx, int count,
+							  const char *sep);
+
+/* Mark-sets over graph indexes, used by closures and plans. */
+extern void migrate_ancestors(MigrateGraph *graph, const int *start, int nstart,
+							  bool include_start, bool stop_at_applied,
+							  bool *mark);
+extern void migrate_descendants(MigrateGraph *graph, const int *start,
+								int nstart, bool include_start,
+								bool with_dependents, bool *mark);
+
+/* ---------------------------------------------------------------------
+ * Catalog access (catalog.c)
+ * ---------------------------------------------------------------------
+ */
+extern Oid	migrate_schema_oid(void);
+extern Oid	migrate_relid(const char *relname);
+extern MigrateGraph *migrate_load_graph(MemoryContext parent, bool with_bodies);
+
+/*
+ * Bookkeeping writes run as the extension's owner with search_path pinned to
+ * pg_catalog, whatever role or search_path the caller (or a body) has set.
+ */
+typedef struct MigrateBookkeeping
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	bool		spi_connected;
+} MigrateBookkeeping;
+
+/* the migration lock (lock.c) */
+extern void migrate_lock_acquire(void);
+
+extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
+extern void migrate_bookkeeping_end(MigrateBookkeeping *bk);
+
+/* ---------------------------------------------------------------------
+ * Ids and checksums (ids.c)
+ * ---------------------------------------------------------------------
+ */
+extern bool migrate_id_is_valid(const char *id, const char **reason);
+extern void migrate_check_id(const char *id, const char *what);
+extern bool migrate_is_target_word(const char *s);
+extern char *migrate_normalize_body(const char *body);
+extern char *migrate_checksum(const char *upgrade, const char *downgrade,
+							  char **parents, int nparents,
+							  char **depends, int ndepends,
+							  char **labels, int nlabels,
+							  bool transactional);
+extern char **migrate_text_array(ArrayType *arr, const char *what,
+								 const char *argname, int *count);
+extern ArrayType *migrate_cstring_array(char **items, int count);
+extern bool migrate_source_matches(const char *source, const char *id);
+
+/* ---------------------------------------------------------------------
+ * Bodies (body.c)
+ * ---------------------------------------------------------------------
+ */
+extern char *migrate_body_problem(const char *body, bool transactional);
+extern List *migrate_body_statements(const char *body);
+
+/* ---------------------------------------------------------------------
+ * Targets and plans (target.c)
+ * ---------------------------------------------------------------------
+ */
+typedef enum MigrateDirection
+{
+	MIGRATE_UP,
+	MIGRATE_DOWN
+} MigrateDirection;
+
+/* A resolved target: a set of revisions, or "base" (nothing). */
+typedef struct MigrateTarget
+{
+	bool		is_base;
+	int			nrevs;
+	int		   *revs;
+	/* for <label>@base and relative downgrades: exact set to revert */
+	bool		has_revert_set;
+	bool	   *revert_set;
+} MigrateTarget;
+
+extern MigrateTarget *migrate_resolve_target(MigrateGraph *graph,
+											 const char *target,
+											 MigrateDirection dir);
+extern MigrateDirection migrate_direction_arg(FunctionCallInfo fcinfo, int argno);
+extern void migrate_srf_init(FunctionCallInfo fcinfo);
+extern int *migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target,
+								 int *count);
+extern int *migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target,
+								   int *count);
+
+/* ---------------------------------------------------------------------
+ * Validation (validate.c)
+ * ---------------------------------------------------------------------
+ */
+typedef enum MigrateSeverity
+{
+	MIGRATE_ERROR = 0,
+	MIGRATE_WARNING = 1,
+	MIGRATE_INFO = 2
+} MigrateSeverity;
+
+typedef struct MigrateFinding
+{
+	MigrateSeverity severity;
+	const char *code;
+	char	   *revision;
+	char	   *message;
+} MigrateFinding;
+
+extern MigrateFinding *migrate_validate_graph(MigrateGraph *graph, int *count);
+extern const char *migrate_severity_name(MigrateSeverity s);
+
+#endif							/* MIGRATE_H */

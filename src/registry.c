@@ -1,0 +1,289 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.c
+ *	  migrate.add and migrate.remove: registering revisions.
+ *
+ * Both take the migration lock first, so registration never interleaves
+ * with an upgrade that is computing or running its plan.  Re-registering an
+ * identical revision (same checksum) writes nothing unless message or source
+ * changed, so a deploy that registers all of its files every time costs one
+ * index lookup per file.  Bodies are parsed only when a revision is new or
+ * replaced, and the parser's verdict is stored with it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migrate.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(migrate_add);
+PG_FUNCTION_INFO_V1(migrate_remove);
+
+static char *
+required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", argname)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static char *
+optional_text_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static ArrayType *
+optional_array_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_ARRAYTYPE_P(argno);
+}
+
+static Datum
+text_or_null_datum(const char *s, char *nulls, int i)
+{
+	nulls[i] = s ? ' ' : 'n';
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/* Existing registration of "id", if any. */
+typedef struct Existing
+{
+	bool		found;
+	bool		applied;
+	char	   *checksum;
+	char	   *message;
+	char	   *source;
+} Existing;
+
+static void
+lookup_existing(const char *id, Existing *ex)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+
+	if (plan == NULL)
+	{
+		plan = SPI_prepare("SELECT r.checksum, r.message, r.source,"
+						   "       EXISTS (SELECT 1 FROM migrate.applied a"
+						   "               WHERE a.revision = r.id)"
+						   "  FROM migrate.revision r WHERE r.id = $1",
+						   1, argtypes);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare revision lookup: %s",
+				 SPI_result_code_string(SPI_result));
+	}
+	values[0] = CStringGetTextDatum(id);
+	rc = SPI_execute_plan(plan, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "revision lookup failed: %s", SPI_result_code_string(rc));
+
+	memset(ex, 0, sizeof(*ex));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		ex->found = true;
+		ex->checksum = SPI_getvalue(tup, desc, 1);
+		ex->message = SPI_getvalue(tup, desc, 2);
+		ex->source = SPI_getvalue(tup, desc, 3);
+		ex->applied = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+	}
+}
+
+static bool
+strings_differ(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+Datum
+migrate_add(PG_FUNCTION_ARGS)
+{
+	char	   *id = required_text_arg(fcinfo, 0, "revision");
+	char	   *upgrade = required_text_arg(fcinfo, 1, "upgrade");
+	char	   *downgrade = optional_text_arg(fcinfo, 2);
+	char	   *message = optional_text_arg(fcinfo, 4);
+	char	   *source = optional_text_arg(fcinfo, 8);
+	bool		transactional;
+	char	  **parents;
+	char	  **depends;
+	char	  **labels;
+	int			nparents,
+				ndepends,
+				nlabels;
+	char	   *checksum;
+	Existing	ex;
+	MigrateBookkeeping bk;
+	char	   *caller;
+
+	migrate_check_id(id, "revision id");
+	parents = migrate_text_array(optional_array_arg(fcinfo, 3),
+								 "parent revision id", "down_revision", &nparents);
+	labels = migrate_text_array(optional_array_arg(fcinfo, 5),
+								"branch label", "branch_labels", &nlabels);
+	depends = migrate_text_array(optional_array_arg(fcinfo, 6),
+								 "dependency revision id", "depends_on", &ndepends);
+	if (PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("transactional must not be NULL")));
+	transactional = PG_GETARG_BOOL(7);
+
+	for (int i = 0; i < nparents; i++)
+		if (strcmp(parents[i], id) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("revision \"%s\" cannot be its own parent", id)));
+	for (int i = 0; i < ndepends; i++)
+		if (strcmp(depends[i], id) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("revision \"%s\" cannot depend on itself", id)));
+
+	checksum = migrate_checksum(upgrade, downgrade, parents, nparents,
+								depends, ndepends, labels, nlabels,
+								transactional);
+	caller = GetUserNameFromId(GetUserId(), false);
+
+	migrate_lock_acquire();
+	migrate_bookkeeping_begin(&bk);
+	lookup_existing(id, &ex);
+
+	if (ex.found && strcmp(ex.checksum, checksum) == 0)
+	{
+		/* identical: only message and source may be refreshed; NULL keeps */
+		if (message == NULL)
+			message = ex.message;
+		if (source == NULL)
+			source = ex.source;
+		if (strings_differ(ex.message, message) || strings_differ(ex.source, source))
+		{
+			Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+			Datum		values[3];
+			char		nulls[3] = {' ', ' ', ' '};
+
+			values[0] = CStringGetTextDatum(id);
+			values[1] = text_or_null_datum(message, nulls, 1);
+			values[2] = text_or_null_datum(source, nulls, 2);
+			if (SPI_execute_with_args("UPDATE migrate.revision"
+									  "   SET message = $2, source = $3"
+									  " WHERE id = $1",
+									  3, argtypes, values, nulls,
+									  false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "could not update revision \"%s\"", id);
+		}
+	}
+	else if (ex.found && ex.applied)
+	{
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision \"%s\" is applied and cannot be changed", id),
+				 errdetail("The registered content has checksum %s; the new content has checksum %s.",
+						   ex.checksum, checksum),
+				 errhint("Write a new revision that makes the change, or downgrade below \"%s\" first.",
+						 id)));
+	}
+	else
+	{
+		Oid			argtypes[13] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+			TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID,
+		TEXTOID, TEXTOID, TEXTOID, NAMEOID};
+		Datum		values[13];
+		char		nulls[13];
+		char	   *up_problem = migrate_body_problem(upgrade, transactional);
+		char	   *down_problem = migrate_body_problem(downgrade, transactional);
+		int			rc;
+
+		memset(nulls, ' ', sizeof(nulls));
+		values[0] = CStringGetTextDatum(id);
+		values[1] = PointerGetDatum(migrate_cstring_array(parents, nparents));
+		values[2] = PointerGetDatum(migrate_cstring_array(depends, ndepends));
+		values[3] = PointerGetDatum(migrate_cstring_array(labels, nlabels));
+		values[4] = text_or_null_datum(message, nulls, 4);
+		values[5] = CStringGetTextDatum(upgrade);
+		values[6] = text_or_null_datum(downgrade, nulls, 6);
+		values[7] = BoolGetDatum(transactional);
+		values[8] = text_or_null_datum(source, nulls, 8);
+		values[9] = CStringGetTextDatum(checksum);
+		values[10] = text_or_null_datum(up_problem, nulls, 10);
+		values[11] = text_or_null_datum(down_problem, nulls, 11);
+		values[12] = DirectFunctionCall1(namein, CStringGetDatum(caller));
+
+		if (!ex.found)
+			rc = SPI_execute_with_args("INSERT INTO migrate.revision"
+									   " (id, down_revision, depends_on, branch_labels,"
+									   "  message, upgrade, downgrade, transactional,"
+									   "  source, checksum, upgrade_problem,"
+									   "  downgrade_problem, registered_by)"
+									   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+									   "         $9, $10, $11, $12, $13)",
+									   13, argtypes, values, nulls, false, 0);
+		else
+			rc = SPI_execute_with_args("UPDATE migrate.revision SET"
+									   " down_revision = $2, depends_on = $3,"
+									   " branch_labels = $4, message = $5,"
+									   " upgrade = $6, downgrade = $7,"
+									   " transactional = $8, source = $9,"
+									   " checksum = $10, upgrade_problem = $11,"
+									   " downgrade_problem = $12,"
+									   " registered_by = $13,"
+									   " registered_at = pg_catalog.now()"
+									   " WHERE id = $1",
+									   13, argtypes, values, nulls, false, 0);
+		if (rc != SPI_OK_INSERT && rc != SPI_OK_UPDATE)
+			elog(ERROR, "could not register revision \"%s\": %s",
+				 id, SPI_result_code_string(rc));
+
+		if (ex.found)
+			ereport(NOTICE,
+					(errmsg("revision \"%s\" replaced", id),
+					 errdetail("It was not applied, and its content changed (checksum %.12s, was %.12s).",
+							   checksum, ex.checksum)));
+	}
+
+	migrate_bookkeeping_end(&bk);
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+Datum
+migrate_remove(PG_FUNCTION_ARGS)
+{
+	char	   *id = required_text_arg(fcinfo, 0, "revision");
+	Existing	ex;
+	MigrateBookkeeping bk;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+
+	migrate_check_id(id, "revision id");
+	migrate_lock_acquire();
+	migrate_bookkeeping_begin(&bk);
+	lookup_existing(id, &ex);
+	if (!ex.found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("revision \"%s\" is not registered", id)));
+	if (ex.applied)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision \"%s\" is applied and cannot be removed", id),
+				 errhint("Downgrade below it first, or use migrate.stamp to record a state without it.")));
+
+	values[0] = CStringGetTextDatum(id);
+	if (SPI_execute_with_args("DELETE FROM migrate.revision WHERE id = $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not remove revision \"%s\"", id);
+	migrate_bookkeeping_end(&bk);
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}

@@ -1,0 +1,373 @@
+/*-------------------------------------------------------------------------
+ *
+ * status.c
+ *	  Read-only views of the graph: current, heads, bases, history, status,
+ *	  resolve and plan.
+ *
+ * Each call loads the graph once (without bodies, except status, which
+ * counts validation findings), answers from memory and frees the graph.
+ * Nothing here takes the migration lock: a reader sees the state as of its
+ * snapshot and never waits for a running migration.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migrate.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(migrate_current);
+PG_FUNCTION_INFO_V1(migrate_heads);
+PG_FUNCTION_INFO_V1(migrate_bases);
+PG_FUNCTION_INFO_V1(migrate_history);
+PG_FUNCTION_INFO_V1(migrate_status);
+PG_FUNCTION_INFO_V1(migrate_resolve);
+PG_FUNCTION_INFO_V1(migrate_plan);
+
+/*
+ * Set up a materialized set-returning call: a tuplestore in the query's
+ * memory and the result descriptor.  (InitMaterializedSRF exists only from
+ * PostgreSQL 15; this works from 13 on.)
+ */
+void
+migrate_srf_init(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcontext;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+	{
+		/* SETOF text */
+		tupdesc = CreateTemplateTupleDesc(1);
+		TupleDescInitEntry(tupdesc, (AttrNumber) 1, "revision", TEXTOID, -1, 0);
+	}
+	tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = tupdesc;
+	MemoryContextSwitchTo(oldcontext);
+}
+
+static Datum
+id_list(FunctionCallInfo fcinfo, int *(*collect) (MigrateGraph *, int *))
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MigrateGraph *graph;
+	int		   *idx;
+	int			n;
+
+	migrate_srf_init(fcinfo);
+	graph = migrate_load_graph(CurrentMemoryContext, false);
+	idx = collect(graph, &n);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		value = CStringGetTextDatum(graph->revs[idx[i]].id);
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	MemoryContextDelete(graph->cxt);
+	return (Datum) 0;
+}
+
+Datum
+migrate_current(PG_FUNCTION_ARGS)
+{
+	return id_list(fcinfo, migrate_graph_currents);
+}
+
+Datum
+migrate_heads(PG_FUNCTION_ARGS)
+{
+	return id_list(fcinfo, migrate_graph_heads);
+}
+
+Datum
+migrate_bases(PG_FUNCTION_ARGS)
+{
+	return id_list(fcinfo, migrate_graph_bases);
+}
+
+static Datum
+ids_array_datum(MigrateGraph *graph, const int *idx, int n)
+{
+	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		ids[i] = graph->revs[idx[i]].id;
+	return PointerGetDatum(migrate_cstring_array(ids, n));
+}
+
+#define HISTORY_COLS 14
+
+static void
+history_row(ReturnSetInfo *rsinfo, MigrateGraph *graph, int i)
+{
+	MigrateRevision *r = &graph->revs[i];
+	Datum		v[HISTORY_COLS];
+	bool		nulls[HISTORY_COLS];
+
+	memset(nulls, 0, sizeof(nulls));
+	v[0] = CStringGetTextDatum(r->id);
+	v[1] = PointerGetDatum(migrate_cstring_array(r->parents, r->nparents));
+	if (r->message)
+		v[2] = CStringGetTextDatum(r->message);
+	else
+		nulls[2] = true;
+	v[3] = BoolGetDatum(r->applied);
+	if (r->applied)
+		v[4] = TimestampTzGetDatum(r->applied_at);
+	else
+		nulls[4] = true;
+	v[5] = BoolGetDatum(migrate_is_head(graph, i));
+	v[6] = BoolGetDatum(migrate_is_current(graph, i));
+	v[7] = BoolGetDatum(migrate_is_base(graph, i));
+	v[8] = PointerGetDatum(migrate_cstring_array(r->labels, r->nlabels));
+	v[9] = PointerGetDatum(migrate_cstring_array(r->depends, r->ndepends));
+	if (r->registered)
+	{
+		v[10] = BoolGetDatum(r->transactional);
+		v[11] = BoolGetDatum(r->has_downgrade);
+		v[13] = TimestampTzGetDatum(r->registered_at);
+	}
+	else
+		nulls[10] = nulls[11] = nulls[13] = true;
+	if (r->source)
+		v[12] = CStringGetTextDatum(r->source);
+	else
+		nulls[12] = true;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+}
+
+Datum
+migrate_history(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MigrateGraph *graph;
+	MemoryContext rowcxt;
+	MemoryContext old;
+
+	migrate_srf_init(fcinfo);
+	graph = migrate_load_graph(CurrentMemoryContext, false);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrate history row",
+								   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(rowcxt);
+	for (int k = 0; k < graph->ntopo; k++)
+	{
+		history_row(rsinfo, graph, graph->topo[k]);
+		MemoryContextReset(rowcxt);
+	}
+	/* recorded as applied, not registered: last */
+	for (int i = 0; i < graph->nrevs; i++)
+		if (!graph->revs[i].registered)
+		{
+			history_row(rsinfo, graph, i);
+			MemoryContextReset(rowcxt);
+		}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(rowcxt);
+	MemoryContextDelete(graph->cxt);
+	return (Datum) 0;
+}
+
+Datum
+migrate_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	MigrateGraph *graph;
+	int		   *cur,
+			   *heads;
+	int			ncur,
+				nheads;
+	int			pending = 0,
+				applied = 0,
+				registered = 0,
+				errors = 0,
+				warnings = 0;
+	bool		at_head;
+	MigrateFinding *items;
+	int			nitems;
+	Datum		v[13];
+	bool		nulls[13];
+	MigrateBookkeeping bk;
+	MemoryContext callcxt = CurrentMemoryContext;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	graph = migrate_load_graph(CurrentMemoryContext, true);
+	cur = migrate_graph_currents(graph, &ncur);
+	heads = migrate_graph_heads(graph, &nheads);
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+
+		if (r->registered)
+			registered++;
+		if (r->applied)
+			applied++;
+		if (r->registered && !r->applied)
+			pending++;
+	}
+	at_head = nheads > 0;
+	for (int i = 0; i < nheads; i++)
+		if (!graph->revs[heads[i]].applied)
+			at_head = false;
+
+	items = migrate_validate_graph(graph, &nitems);
+	for (int i = 0; i < nitems; i++)
+	{
+		if (items[i].severity == MIGRATE_ERROR)
+			errors++;
+		else if (items[i].severity == MIGRATE_WARNING)
+			warnings++;
+	}
+
+	memset(nulls, 0, sizeof(nulls));
+	v[0] = ids_array_datum(graph, cur, ncur);
+	v[1] = ids_array_datum(graph, heads, nheads);
+	v[2] = BoolGetDatum(at_head);
+	v[3] = Int32GetDatum(pending);
+	v[4] = Int32GetDatum(applied);
+	v[5] = Int32GetDatum(registered);
+	v[6] = Int32GetDatum(errors);
+	v[7] = Int32GetDatum(warnings);
+	for (int i = 8; i < 13; i++)
+		nulls[i] = true;
+
+	/* the last run */
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute("SELECT id, kind, status,"
+					"       COALESCE(finished_at, started_at),"
+					"       CASE WHEN status = 'failed' THEN"
+					"         COALESCE(error_revision || ': ', '') ||"
+					"         COALESCE(error_sqlstate || ' ', '') ||"
+					"         COALESCE(error_message, '') END"
+					"  FROM migrate.run ORDER BY id DESC LIMIT 1",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read migrate.run");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
+
+		for (int c = 0; c < 5; c++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(tup, desc, c + 1, &isnull);
+
+			nulls[8 + c] = isnull;
+			if (!isnull)
+				v[8 + c] = datumCopy(d, TupleDescAttr(desc, c)->attbyval,
+									 TupleDescAttr(desc, c)->attlen);
+		}
+		MemoryContextSwitchTo(spicxt);
+	}
+	migrate_bookkeeping_end(&bk);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), v, nulls)));
+}
+
+static char *
+required_target(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be NULL"),
+				 errhint("Use 'head' for the latest revision or 'base' for none.")));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+Datum
+migrate_resolve(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *target = required_target(fcinfo, 0);
+	MigrateGraph *graph;
+	MigrateTarget *t;
+
+	migrate_srf_init(fcinfo);
+	graph = migrate_load_graph(CurrentMemoryContext, false);
+	t = migrate_resolve_target(graph, target, MIGRATE_UP);
+	for (int i = 0; i < t->nrevs; i++)
+	{
+		Datum		value = CStringGetTextDatum(graph->revs[t->revs[i]].id);
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	MemoryContextDelete(graph->cxt);
+	return (Datum) 0;
+}
+
+MigrateDirection
+migrate_direction_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *dir;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("direction must not be NULL")));
+	dir = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (pg_strcasecmp(dir, "up") == 0 || pg_strcasecmp(dir, "upgrade") == 0)
+		return MIGRATE_UP;
+	if (pg_strcasecmp(dir, "down") == 0 || pg_strcasecmp(dir, "downgrade") == 0)
+		return MIGRATE_DOWN;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid direction \"%s\"", dir),
+			 errhint("Use 'up' or 'down'.")));
+	return MIGRATE_UP;
+}
+
+Datum
+migrate_plan(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *target = required_target(fcinfo, 0);
+	MigrateDirection dir = migrate_direction_arg(fcinfo, 1);
+	MigrateGraph *graph;
+	MigrateTarget *t;
+	int		   *plan;
+	int			n;
+
+	migrate_srf_init(fcinfo);
+	graph = migrate_load_graph(CurrentMemoryContext, false);
+	t = migrate_resolve_target(graph, target, dir);
+	plan = dir == MIGRATE_UP ? migrate_plan_upgrade(graph, t, &n)
+		: migrate_plan_downgrade(graph, t, &n);
+	for (int k = 0; k < n; k++)
+	{
+		MigrateRevision *r = &graph->revs[plan[k]];
+		Datum		v[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		v[0] = Int32GetDatum(k + 1);
+		v[1] = CStringGetTextDatum(r->id);
+		v[2] = CStringGetTextDatum(dir == MIGRATE_UP ? "up" : "down");
+		if (r->message)
+			v[3] = CStringGetTextDatum(r->message);
+		else
+			nulls[3] = true;
+		v[4] = BoolGetDatum(r->transactional);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	MemoryContextDelete(graph->cxt);
+	return (Datum) 0;
+}

@@ -1,0 +1,779 @@
+/*-------------------------------------------------------------------------
+ *
+ * target.c
+ *	  Alembic's target grammar, resolved against a revision graph, and the
+ *	  upgrade and downgrade plans a resolved target yields.
+ *
+ * Grammar (first match wins):
+ *	  base | heads | head
+ *	  <label>@head | <label>@base | <label>@+N | <label>@-N
+ *	  +N | -N
+ *	  <registered id>                 (exact; ids may contain "-")
+ *	  <id or prefix>+N | <id or prefix>-N
+ *	  <unique prefix of a registered id>
+ *
+ * +N moves forward along the unique child; -N reverts the single current
+ * revision N times.  Every ambiguity is an error that lists the choices;
+ * nothing here guesses.  Errors carry SQLSTATEs a script can test:
+ *	  22004 NULL, 22023 malformed or meaningless, 22003 step out of range,
+ *	  42704 unknown revision or label, 42P09 ambiguous prefix,
+ *	  21000 several heads / children / current revisions where one is needed,
+ *	  55000 state that makes the target impossible (not applied, irreversible).
+ *
+ * Plans are computed in time linear in the graph: marks, then one pass over
+ * the topological order.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "migrate.h"
+
+#include <limits.h>
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+
+#define MAX_CANDIDATES_SHOWN 10
+
+static void
+target_malformed(const char *target, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("malformed target \"%s\"", target),
+			 errdetail_internal("%s", detail),
+			 errhint("A target is head, heads, base, a revision id or unique prefix, +N, -N, <id>+N, <id>-N, <label>@head, <label>@base or <label>@+N.")));
+}
+
+static MigrateTarget *
+target_of(int nrevs, int *revs)
+{
+	MigrateTarget *t = palloc0(sizeof(MigrateTarget));
+
+	t->nrevs = nrevs;
+	t->revs = revs;
+	return t;
+}
+
+static MigrateTarget *
+single_target(int idx)
+{
+	int		   *revs = palloc(sizeof(int));
+
+	revs[0] = idx;
+	return target_of(1, revs);
+}
+
+/*
+ * Parse the step count of "+N" / "-N" (digits only, at least 1).
+ */
+static int
+parse_steps(const char *target, const char *digits)
+{
+	int64		n = 0;
+
+	if (*digits == '\0')
+		target_malformed(target, "A relative step needs a number after the sign.");
+	for (const char *p = digits; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			target_malformed(target, "A relative step is a sign followed by digits.");
+		n = n * 10 + (*p - '0');
+		if (n > INT_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("relative step in target \"%s\" is out of range", target)));
+	}
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relative step in target \"%s\" must be at least 1", target)));
+	return (int) n;
+}
+
+static bool
+is_relative(const char *s)
+{
+	if (s[0] != '+' && s[0] != '-')
+		return false;
+	if (s[1] == '\0')
+		return false;
+	for (const char *p = s + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* An exact registered id, or a unique prefix of one; errors otherwise. */
+static int
+lookup_revision(MigrateGraph *graph, const char *target, const char *name)
+{
+	int			idx = migrate_graph_find(graph, name);
+	int		   *cand;
+	int			ncand = 0;
+	const char *reason;
+	size_t		len;
+
+	if (idx >= 0 && graph->revs[idx].registered)
+		return idx;
+
+	/* a prefix must itself look like (the start of) an id */
+	if (!migrate_id_is_valid(name, &reason) && !migrate_is_target_word(name))
+		target_malformed(target, reason);
+
+	len = strlen(name);
+	cand = palloc(sizeof(int) * (MAX_CANDIDATES_SHOWN + 1));
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+
+		if (r->registered && strncmp(r->id, name, len) == 0)
+		{
+			if (ncand <= MAX_CANDIDATES_SHOWN)
+				cand[ncand] = i;
+			ncand++;
+		}
+	}
+	if (ncand == 1)
+		return cand[0];
+	if (ncand == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("revision \"%s\" is not registered", name),
+				 errhint("migrate.history() lists the registered revisions.")));
+
+	migrate_sort_by_id(graph, cand, Min(ncand, MAX_CANDIDATES_SHOWN));
+	ereport(ERROR,
+			(errcode(ERRCODE_AMBIGUOUS_ALIAS),
+			 errmsg("revision prefix \"%s\" is ambiguous", name),
+			 errdetail("It matches %d revisions: %s%s.", ncand,
+					   migrate_join_ids(graph, cand, Min(ncand, MAX_CANDIDATES_SHOWN), ", "),
+					   ncand > MAX_CANDIDATES_SHOWN ? ", ..." : ""),
+			 errhint("Give more characters of the id.")));
+	return -1;					/* keep compiler quiet */
+}
+
+/*
+ * The unique child of "from" inside "within" (NULL: anywhere), or an error
+ * naming the choices.
+ */
+static int
+step_forward(MigrateGraph *graph, const char *target, int from,
+			 const bool *within, int done, int total)
+{
+	MigrateRevision *r = &graph->revs[from];
+	int		   *kids = palloc(sizeof(int) * Max(r->nchildren, 1));
+	int			nkids = 0;
+
+	for (int j = 0; j < r->nchildren; j++)
+		if (within == NULL || within[r->children[j]])
+			kids[nkids++] = r->children[j];
+	if (nkids == 1)
+		return kids[0];
+	if (nkids == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\" goes past a head", target),
+				 errdetail("Revision \"%s\" has no child: only %d of %d steps are possible.",
+						   r->id, done, total)));
+	migrate_sort_by_id(graph, kids, nkids);
+	ereport(ERROR,
+			(errcode(ERRCODE_CARDINALITY_VIOLATION),
+			 errmsg("target \"%s\" is ambiguous: revision \"%s\" has %d children",
+					target, r->id, nkids),
+			 errdetail("Its children are %s.", migrate_join_ids(graph, kids, nkids, ", ")),
+			 errhint("Name the revision to go to, or use <label>@+N.")));
+	return -1;
+}
+
+/* The unique registered parent of "from", or an error. */
+static int
+step_backward(MigrateGraph *graph, const char *target, int from, int done,
+			  int total)
+{
+	MigrateRevision *r = &graph->revs[from];
+
+	if (r->nparents == 1 && r->parent_idx[0] >= 0)
+		return r->parent_idx[0];
+	if (r->nparents == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\" goes past a base", target),
+				 errdetail("Revision \"%s\" has no parent: only %d of %d steps are possible.",
+						   r->id, done, total)));
+	if (r->nparents == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("revision \"%s\" names parent \"%s\", which is not registered",
+						r->id, r->parents[0])));
+	ereport(ERROR,
+			(errcode(ERRCODE_CARDINALITY_VIOLATION),
+			 errmsg("target \"%s\" is ambiguous: revision \"%s\" is a merge of %d parents",
+					target, r->id, r->nparents),
+			 errhint("Name the revision to go to.")));
+	return -1;
+}
+
+/*
+ * Currents inside "within" (NULL: all): applied revisions of the set with
+ * no applied child in the set.  "applied" overrides the graph's state.
+ */
+static int *
+currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
+				int *count)
+{
+	int		   *out = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			n = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+		bool		leaf = true;
+
+		if (!applied[i] || (within && !within[i]))
+			continue;
+		for (int j = 0; j < r->nchildren && leaf; j++)
+		{
+			int			c = r->children[j];
+
+			if (applied[c] && (within == NULL || within[c]))
+				leaf = false;
+		}
+		if (leaf)
+			out[n++] = i;
+	}
+	migrate_sort_by_id(graph, out, n);
+	*count = n;
+	return out;
+}
+
+/*
+ * "+N" inside "within": from the single current revision, or from the
+ * single base when nothing there is applied.
+ */
+static int
+relative_forward(MigrateGraph *graph, const char *target, int steps,
+				 const bool *within, const char *scope)
+{
+	bool	   *applied = palloc(Max(graph->nrevs, 1));
+	int			ncur;
+	int		   *cur;
+	int			pos;
+	int			done;
+
+	for (int i = 0; i < graph->nrevs; i++)
+		applied[i] = graph->revs[i].applied && graph->revs[i].registered;
+	cur = currents_within(graph, within, applied, &ncur);
+
+	if (ncur == 0)
+	{
+		int		   *bases = palloc(sizeof(int) * Max(graph->nrevs, 1));
+		int			nbases = 0;
+
+		for (int i = 0; i < graph->nrevs; i++)
+			if (migrate_is_base(graph, i) && (within == NULL || within[i]))
+				bases[nbases++] = i;
+		if (nbases == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("target \"%s\": no revisions are registered%s", target, scope)));
+		if (nbases > 1)
+		{
+			migrate_sort_by_id(graph, bases, nbases);
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("target \"%s\" is ambiguous: nothing is applied and there are %d bases%s",
+							target, nbases, scope),
+					 errdetail("The bases are %s.", migrate_join_ids(graph, bases, nbases, ", ")),
+					 errhint("Use <label>@+N, or name the revision to go to.")));
+		}
+		pos = bases[0];
+		done = 1;
+	}
+	else if (ncur > 1)
+	{
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("target \"%s\" is ambiguous: %d revisions are current%s",
+						target, ncur, scope),
+				 errdetail("The current revisions are %s.", migrate_join_ids(graph, cur, ncur, ", ")),
+				 errhint("Use <id>+N or <label>@+N.")));
+		pos = -1;				/* keep compiler quiet */
+		done = 0;
+	}
+	else
+	{
+		pos = cur[0];
+		done = 0;
+	}
+
+	for (; done < steps; done++)
+		pos = step_forward(graph, target, pos, within, done, steps);
+	return pos;
+}
+
+/*
+ * "-N" inside "within": revert the single current revision, N times.  Fills
+ * "revert" with what goes.
+ */
+static void
+relative_backward(MigrateGraph *graph, const char *target, int steps,
+				  const bool *within, const char *scope, bool *revert)
+{
+	bool	   *applied = palloc(Max(graph->nrevs, 1));
+
+	for (int i = 0; i < graph->nrevs; i++)
+		applied[i] = graph->revs[i].applied;
+
+	for (int s = 0; s < steps; s++)
+	{
+		int			ncur;
+		int		   *cur = currents_within(graph, within, applied, &ncur);
+
+		if (ncur == 0 && s == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("target \"%s\": nothing is applied%s", target, scope)));
+		if (ncur == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("target \"%s\" goes past base%s", target, scope),
+					 errdetail("Only %d revision%s can be reverted.", s, s == 1 ? "" : "s")));
+		if (ncur > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("target \"%s\" is ambiguous: %d revisions are current%s",
+							target, ncur, s > 0 ? " after the first steps" : scope),
+					 errdetail("The current revisions are %s.",
+							   migrate_join_ids(graph, cur, ncur, ", ")),
+					 errhint("Downgrade to a revision id, or use <label>@-N.")));
+		applied[cur[0]] = false;
+		revert[cur[0]] = true;
+		pfree(cur);
+	}
+}
+
+/* The revision that carries "label"; errors if none or several. */
+static int
+find_label(MigrateGraph *graph, const char *target, const char *label)
+{
+	int			found = -1;
+	int			nfound = 0;
+	int			second = -1;
+
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+
+		for (int j = 0; j < r->nlabels; j++)
+			if (strcmp(r->labels[j], label) == 0)
+			{
+				if (nfound == 0)
+					found = i;
+				else
+					second = i;
+				nfound++;
+			}
+	}
+	if (nfound == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("branch label \"%s\" does not exist", label),
+				 errhint("Labels are given with migrate.add(..., branch_labels => ...).")));
+	if (nfound > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("branch label \"%s\" is on %d revisions", label, nfound),
+				 errdetail("Among them \"%s\" and \"%s\".",
+						   graph->revs[found].id, graph->revs[second].id)));
+	return found;
+}
+
+static MigrateTarget *
+resolve_label(MigrateGraph *graph, const char *target, const char *label,
+			  const char *what, MigrateDirection dir)
+{
+	const char *reason;
+	int			labelled;
+	bool	   *branch;
+	bool	   *below;
+	char	   *scope;
+
+	if (*label == '\0')
+		target_malformed(target, "A branch label is needed before \"@\".");
+	if (!migrate_id_is_valid(label, &reason))
+		target_malformed(target, reason);
+	if (strchr(what, '@') != NULL)
+		target_malformed(target, "A target has at most one \"@\".");
+
+	labelled = find_label(graph, target, label);
+	scope = psprintf(" on branch \"%s\"", label);
+
+	/* branch = ancestors + labelled + descendants; below = labelled + descendants */
+	branch = palloc0(Max(graph->nrevs, 1));
+	below = palloc0(Max(graph->nrevs, 1));
+	migrate_descendants(graph, &labelled, 1, true, false, below);
+	memcpy(branch, below, graph->nrevs);
+	migrate_ancestors(graph, &labelled, 1, true, false, branch);
+
+	if (strcmp(what, "head") == 0)
+	{
+		int		   *heads = palloc(sizeof(int) * Max(graph->nrevs, 1));
+		int			nheads = 0;
+
+		for (int i = 0; i < graph->nrevs; i++)
+			if (below[i] && migrate_is_head(graph, i))
+				heads[nheads++] = i;
+		if (nheads != 1)
+		{
+			migrate_sort_by_id(graph, heads, nheads);
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("branch \"%s\" has %d heads", label, nheads),
+					 errdetail("Its heads are %s.", migrate_join_ids(graph, heads, nheads, ", ")),
+					 errhint("Merge them with a revision that names both as down_revision, or target one by id.")));
+		}
+		return single_target(heads[0]);
+	}
+	if (strcmp(what, "base") == 0)
+	{
+		MigrateTarget *t;
+		bool	   *outside_anc = palloc0(Max(graph->nrevs, 1));
+		int		   *outside = palloc(sizeof(int) * Max(graph->nrevs, 1));
+		int			noutside = 0;
+
+		if (dir == MIGRATE_UP)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("target \"%s\" is a downgrade target", target),
+					 errhint("Use migrate.downgrade('%s').", target)));
+
+		/* the branch's own revisions: not shared with revisions outside it */
+		for (int i = 0; i < graph->nrevs; i++)
+			if (graph->revs[i].registered && !branch[i])
+				outside[noutside++] = i;
+		migrate_ancestors(graph, outside, noutside, true, false, outside_anc);
+
+		t = target_of(0, NULL);
+		t->has_revert_set = true;
+		t->revert_set = palloc0(Max(graph->nrevs, 1));
+		for (int i = 0; i < graph->nrevs; i++)
+			t->revert_set[i] = branch[i] && !outside_anc[i];
+		return t;
+	}
+	if (what[0] == '+' || what[0] == '-')
+	{
+		int			steps = parse_steps(target, what + 1);
+
+		if (what[0] == '+')
+		{
+			if (dir == MIGRATE_DOWN)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target \"%s\" moves forward", target),
+						 errhint("Use migrate.upgrade('%s').", target)));
+			return single_target(relative_forward(graph, target, steps, branch, scope));
+		}
+		else
+		{
+			MigrateTarget *t;
+
+			if (dir == MIGRATE_UP)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target \"%s\" moves backward", target),
+						 errhint("Use migrate.downgrade('%s').", target)));
+			t = target_of(0, NULL);
+			t->has_revert_set = true;
+			t->revert_set = palloc0(Max(graph->nrevs, 1));
+			relative_backward(graph, target, steps, branch, scope, t->revert_set);
+			return t;
+		}
+	}
+	target_malformed(target, "After \"<label>@\" comes head, base, +N or -N.");
+	return NULL;
+}
+
+MigrateTarget *
+migrate_resolve_target(MigrateGraph *graph, const char *target,
+					   MigrateDirection dir)
+{
+	const char *at;
+	size_t		len = strlen(target);
+	int			idx;
+
+	if (len == 0)
+		target_malformed(target, "The target is empty.");
+	if (len > 2 * MIGRATE_ID_MAXLEN + 16)
+		target_malformed(target, "The target is too long to be a revision or a label.");
+
+	if (strcmp(target, "base") == 0)
+	{
+		MigrateTarget *t = target_of(0, NULL);
+
+		t->is_base = true;
+		return t;
+	}
+	if (strcmp(target, "heads") == 0 || strcmp(target, "head") == 0)
+	{
+		int			nheads;
+		int		   *heads = migrate_graph_heads(graph, &nheads);
+
+		if (nheads == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("no revisions are registered"),
+					 errhint("Register revisions with migrate.add() first.")));
+		if (strcmp(target, "head") == 0 && nheads > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("target \"head\" is ambiguous: there are %d heads", nheads),
+					 errdetail("The heads are %s.", migrate_join_ids(graph, heads, nheads, ", ")),
+					 errhint("Use 'heads' to go to every head, '<label>@head' for one branch, or add a merge revision.")));
+		return target_of(nheads, heads);
+	}
+
+	at = strchr(target, '@');
+	if (at != NULL)
+	{
+		char	   *label = pnstrdup(target, at - target);
+
+		return resolve_label(graph, target, label, at + 1, dir);
+	}
+
+	if (is_relative(target))
+	{
+		int			steps = parse_steps(target, target + 1);
+
+		if (target[0] == '+')
+		{
+			if (dir == MIGRATE_DOWN)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target \"%s\" moves forward", target),
+						 errhint("Use migrate.upgrade('%s').", target)));
+			return single_target(relative_forward(graph, target, steps, NULL, ""));
+		}
+		else
+		{
+			MigrateTarget *t;
+
+			if (dir == MIGRATE_UP)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target \"%s\" moves backward", target),
+						 errhint("Use migrate.downgrade('%s').", target)));
+			t = target_of(0, NULL);
+			t->has_revert_set = true;
+			t->revert_set = palloc0(Max(graph->nrevs, 1));
+			relative_backward(graph, target, steps, NULL, "", t->revert_set);
+			return t;
+		}
+	}
+	if (target[0] == '+' || target[0] == '-')
+		target_malformed(target, "A relative step is a sign followed by digits.");
+
+	/* an exact id wins over any reading of a trailing "-N" */
+	idx = migrate_graph_find(graph, target);
+	if (idx >= 0 && graph->revs[idx].registered)
+		return single_target(idx);
+
+	/* <id>+N, <id>-N */
+	{
+		const char *sign = NULL;
+
+		for (const char *p = target + len - 1; p > target; p--)
+		{
+			if (*p >= '0' && *p <= '9')
+				continue;
+			if ((*p == '+' || *p == '-') && p[1] != '\0')
+				sign = p;
+			break;
+		}
+		if (sign == NULL && strchr(target, '+') != NULL)
+			target_malformed(target, "\"+\" may only be followed by a number of steps.");
+		if (sign != NULL)
+		{
+			char	   *base = pnstrdup(target, sign - target);
+			int			steps = parse_steps(target, sign + 1);
+			int			pos;
+
+			/* "abc-2" may be a prefix of "abc-2x": prefer the relative reading */
+			pos = lookup_revision(graph, target, base);
+			for (int s = 0; s < steps; s++)
+				pos = (*sign == '+') ? step_forward(graph, target, pos, NULL, s, steps)
+					: step_backward(graph, target, pos, s, steps);
+			return single_target(pos);
+		}
+	}
+
+	return single_target(lookup_revision(graph, target, target));
+}
+
+/* Revisions with mark[] set, in topological order (or its reverse). */
+static int *
+ordered_marks(MigrateGraph *graph, const bool *mark, bool reverse, int *count)
+{
+	int		   *out = palloc(sizeof(int) * Max(graph->ntopo, 1));
+	int			n = 0;
+
+	for (int k = 0; k < graph->ntopo; k++)
+	{
+		int			i = graph->topo[reverse ? graph->ntopo - 1 - k : k];
+
+		if (mark[i])
+			out[n++] = i;
+	}
+	*count = n;
+	return out;
+}
+
+static bool *
+cycle_members(MigrateGraph *graph)
+{
+	bool	   *in_cycle = palloc0(Max(graph->nrevs, 1));
+	ListCell   *lc;
+
+	foreach(lc, graph->cycles)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, (List *) lfirst(lc))
+			in_cycle[lfirst_int(lc2)] = true;
+	}
+	return in_cycle;
+}
+
+/*
+ * Upgrade plan: every unapplied ancestor and dependency of the target,
+ * ancestors first.  Refuses a plan that needs an unregistered revision or
+ * runs through a cycle.
+ */
+int *
+migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
+{
+	bool	   *mark;
+	int		   *plan;
+	int			n;
+	bool	   *in_cycle = NULL;
+
+	*count = 0;
+	if (target->is_base || target->nrevs == 0)
+		return NULL;
+
+	mark = palloc0(Max(graph->nrevs, 1));
+	migrate_ancestors(graph, target->revs, target->nrevs, true, true, mark);
+	plan = ordered_marks(graph, mark, false, &n);
+	if (graph->cycles != NIL)
+		in_cycle = cycle_members(graph);
+
+	for (int k = 0; k < n; k++)
+	{
+		MigrateRevision *r = &graph->revs[plan[k]];
+
+		for (int j = 0; j < r->nparents; j++)
+			if (r->parent_idx[j] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("cannot upgrade: revision \"%s\" names parent \"%s\", which is not registered",
+								r->id, r->parents[j]),
+						 errdetail("The revision's source is %s.",
+								   r->source ? quote_literal_cstr(r->source) : "not recorded"),
+						 errhint("Register the missing revision, or correct down_revision. migrate.validate() lists every problem.")));
+		for (int j = 0; j < r->ndepends; j++)
+			if (r->depend_idx[j] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("cannot upgrade: revision \"%s\" depends on \"%s\", which is not registered",
+								r->id, r->depends[j]),
+						 errhint("Register the missing revision, or correct depends_on.")));
+		if (in_cycle && in_cycle[plan[k]])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("cannot upgrade: revision \"%s\" is part of a cycle", r->id),
+					 errhint("migrate.validate() shows the cycle.")));
+	}
+	*count = n;
+	return plan;
+}
+
+/*
+ * Downgrade plan: applied revisions to revert, descendants first.  A target
+ * revision stays applied and its applied descendants (children and
+ * dependents, transitively) go; "base" reverts everything; a revert set
+ * (from -N or <label>@...) goes with whatever depends on it.  Refuses an
+ * irreversible or unregistered revision on the way.
+ */
+int *
+migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
+{
+	bool	   *mark = palloc0(Max(graph->nrevs, 1));
+	int			start_cap = graph->nrevs;
+	int		   *start;
+	int			nstart = 0;
+	int		   *plan;
+	int			n;
+
+	for (int t = 0; t < target->nrevs; t++)
+		start_cap += graph->revs[target->revs[t]].nchildren;
+	start = palloc(sizeof(int) * Max(start_cap, 1));
+
+	if (target->is_base)
+	{
+		for (int i = 0; i < graph->nrevs; i++)
+			mark[i] = graph->revs[i].applied;
+	}
+	else if (target->has_revert_set)
+	{
+		for (int i = 0; i < graph->nrevs; i++)
+			if (target->revert_set[i] && graph->revs[i].applied)
+				start[nstart++] = i;
+		migrate_descendants(graph, start, nstart, true, true, mark);
+	}
+	else
+	{
+		for (int t = 0; t < target->nrevs; t++)
+		{
+			MigrateRevision *r = &graph->revs[target->revs[t]];
+
+			if (!r->applied)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot downgrade to revision \"%s\": it is not applied", r->id),
+						 errhint("Use migrate.upgrade('%s') to move forward to it.", r->id)));
+			/* what descends from it; what merely depends on it may stay */
+			for (int j = 0; j < r->nchildren; j++)
+				start[nstart++] = r->children[j];
+		}
+		migrate_descendants(graph, start, nstart, true, true, mark);
+	}
+
+	/* only applied revisions are reverted */
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		if (!graph->revs[i].applied)
+			mark[i] = false;
+		else if (mark[i] && !graph->revs[i].registered)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot downgrade: revision \"%s\" is recorded as applied but not registered",
+							graph->revs[i].id),
+					 errhint("Register it again with its downgrade, or use migrate.stamp to correct the recorded state.")));
+	}
+
+	plan = ordered_marks(graph, mark, true, &n);
+	for (int k = 0; k < n; k++)
+	{
+		MigrateRevision *r = &graph->revs[plan[k]];
+
+		if (!r->has_downgrade)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot downgrade: revision \"%s\" is irreversible", r->id),
+					 errdetail("It has no downgrade body; %d revision%s would have to be reverted.",
+							   n, n == 1 ? "" : "s"),
+					 errhint("Downgrade to \"%s\" or a later revision, or use migrate.stamp to record a state without running anything.",
+							 r->id)));
+	}
+	*count = n;
+	return plan;
+}
