@@ -151,9 +151,13 @@ non_transactional_statement(Node *stmt)
 	}
 }
 
-/* The first problem among parsed statements, or NULL. */
-static char *
-statements_problem(List *stmts, bool transactional)
+/*
+ * The first problem among parsed statements: false if none, else true with
+ * the SQLSTATE to raise, a message and the statement's byte offset.
+ */
+bool
+migrate_statements_problem(List *stmts, bool transactional, int *sqlerrcode,
+						   char **message, int *location)
 {
 	ListCell   *lc;
 
@@ -163,17 +167,38 @@ statements_problem(List *stmts, bool transactional)
 		Node	   *stmt = raw->stmt;
 		const char *what;
 
+		*location = raw->stmt_location;
 		if (IsA(stmt, TransactionStmt))
-			return psprintf("%s is not allowed in a revision body: migrate runs each revision in its own transaction or subtransaction",
-							transaction_stmt_name((TransactionStmt *) stmt));
-		if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->is_from &&
-			((CopyStmt *) stmt)->filename == NULL)
-			return pstrdup("COPY FROM STDIN is not supported in a revision body: there is no client to send the data");
+		{
+			*sqlerrcode = ERRCODE_INVALID_TRANSACTION_TERMINATION;
+			*message = psprintf("%s is not allowed in a revision body: migrate runs each revision in its own transaction or subtransaction",
+								transaction_stmt_name((TransactionStmt *) stmt));
+			return true;
+		}
+		if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->filename == NULL &&
+			!((CopyStmt *) stmt)->is_program)
+		{
+			*sqlerrcode = ERRCODE_FEATURE_NOT_SUPPORTED;
+			*message = psprintf("COPY %s is not supported in a revision body: there is no client to exchange the data with",
+								((CopyStmt *) stmt)->is_from ? "FROM STDIN" : "TO STDOUT");
+			return true;
+		}
 		if (transactional && (what = non_transactional_statement(stmt)) != NULL)
-			return psprintf("%s cannot run inside a transaction block: register the revision with transactional => false",
-							what);
+		{
+			*sqlerrcode = ERRCODE_ACTIVE_SQL_TRANSACTION;
+			*message = psprintf("%s cannot run inside a transaction block: register the revision with transactional => false",
+								what);
+			return true;
+		}
 	}
-	return NULL;
+	return false;
+}
+
+/* Does the statement have to run at top level, outside any transaction? */
+bool
+migrate_statement_needs_top_level(Node *stmt)
+{
+	return non_transactional_statement(stmt) != NULL;
 }
 
 /*
@@ -215,11 +240,19 @@ migrate_body_problem(const char *body, bool transactional)
 	PG_TRY();
 	{
 		List	   *stmts = migrate_body_statements(body);
-		char	   *found = statements_problem(stmts, transactional);
+		int			sqlerrcode;
+		char	   *found;
+		int			location;
 
+		if (migrate_statements_problem(stmts, transactional, &sqlerrcode,
+									   &found, &location))
+		{
+			MemoryContextSwitchTo(oldcontext);
+			problem = psprintf("line %d: %s",
+							   line_of_position(body, pg_mbstrlen_with_len(body, location) + 1),
+							   found);
+		}
 		MemoryContextSwitchTo(oldcontext);
-		if (found)
-			problem = pstrdup(found);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);

@@ -229,8 +229,8 @@ migrate_load_graph(MemoryContext parent, bool with_bodies)
 	return graph;
 }
 
-static Oid
-catalog_owner(void)
+Oid
+migrate_catalog_owner(void)
 {
 	Oid			relid = migrate_relid("revision");
 	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -252,7 +252,7 @@ catalog_owner(void)
 void
 migrate_bookkeeping_begin(MigrateBookkeeping *bk)
 {
-	Oid			owner = catalog_owner();
+	Oid			owner = migrate_catalog_owner();
 
 	GetUserIdAndSecContext(&bk->save_userid, &bk->save_sec_context);
 	SetUserIdAndSecContext(owner,

@@ -144,6 +144,7 @@ typedef struct MigrateBookkeeping
 /* the migration lock (lock.c) */
 extern void migrate_lock_acquire(void);
 
+extern Oid	migrate_catalog_owner(void);
 extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
 extern void migrate_bookkeeping_end(MigrateBookkeeping *bk);
 
@@ -166,11 +167,37 @@ extern ArrayType *migrate_cstring_array(char **items, int count);
 extern bool migrate_source_matches(const char *source, const char *id);
 
 /* ---------------------------------------------------------------------
+ * Registration (registry.c): migrate.add's work, shared with add_file
+ * ---------------------------------------------------------------------
+ */
+typedef enum MigrateRegisterResult
+{
+	MIGRATE_REGISTER_UNCHANGED,	/* identical revision already registered */
+	MIGRATE_REGISTER_REFRESHED, /* identical; message or source updated */
+	MIGRATE_REGISTER_ADDED,		/* new revision */
+	MIGRATE_REGISTER_REPLACED	/* unapplied revision with changed content */
+} MigrateRegisterResult;
+
+extern MigrateRegisterResult migrate_register(const char *id,
+											  const char *upgrade,
+											  const char *downgrade,
+											  char **parents, int nparents,
+											  const char *message,
+											  char **labels, int nlabels,
+											  char **depends, int ndepends,
+											  bool transactional,
+											  const char *source);
+
+/* ---------------------------------------------------------------------
  * Bodies (body.c)
  * ---------------------------------------------------------------------
  */
 extern char *migrate_body_problem(const char *body, bool transactional);
 extern List *migrate_body_statements(const char *body);
+extern bool migrate_statements_problem(List *stmts, bool transactional,
+									   int *sqlerrcode, char **message,
+									   int *location);
+extern bool migrate_statement_needs_top_level(Node *stmt);
 
 /* ---------------------------------------------------------------------
  * Targets and plans (target.c)
@@ -179,7 +206,8 @@ extern List *migrate_body_statements(const char *body);
 typedef enum MigrateDirection
 {
 	MIGRATE_UP,
-	MIGRATE_DOWN
+	MIGRATE_DOWN,
+	MIGRATE_ANY					/* stamp: any target form */
 } MigrateDirection;
 
 /* A resolved target: a set of revisions, or "base" (nothing). */
@@ -224,5 +252,29 @@ typedef struct MigrateFinding
 
 extern MigrateFinding *migrate_validate_graph(MigrateGraph *graph, int *count);
 extern const char *migrate_severity_name(MigrateSeverity s);
+
+/* ---------------------------------------------------------------------
+ * Failed runs (runlog.c)
+ * ---------------------------------------------------------------------
+ */
+typedef struct MigrateFailure
+{
+	Oid			owner;			/* role the recorder connects as */
+	const char *kind;			/* upgrade / downgrade */
+	const char *target;
+	const char *started_at;		/* timestamptz text */
+	const char *from_heads;		/* text[] literal */
+	const char *db_user;
+	const char *application_name;
+	const char *revision;
+	int			step;
+	const char *sqlstate;
+	const char *message;
+	const char *detail;
+	const char *hint;
+	const char *context;
+} MigrateFailure;
+
+extern int64 migrate_record_failure(const MigrateFailure *f);
 
 #endif							/* MIGRATE_H */

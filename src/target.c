@@ -388,6 +388,45 @@ find_label(MigrateGraph *graph, const char *target, const char *label)
 	return found;
 }
 
+/*
+ * Mark the start revisions and their ancestors through parents only: a
+ * branch is made of parent links (depends_on orders application but makes
+ * no child, so it joins no branch).
+ */
+static void
+parent_ancestors(MigrateGraph *graph, const int *start, int nstart, bool *mark)
+{
+	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	bool	   *seen = palloc0(Max(graph->nrevs, 1));
+	int			depth = 0;
+
+	for (int i = 0; i < nstart; i++)
+	{
+		if (seen[start[i]])
+			continue;
+		seen[start[i]] = true;
+		mark[start[i]] = true;
+		stack[depth++] = start[i];
+	}
+	while (depth > 0)
+	{
+		MigrateRevision *r = &graph->revs[stack[--depth]];
+
+		for (int j = 0; j < r->nparents; j++)
+		{
+			int			p = r->parent_idx[j];
+
+			if (p < 0 || seen[p])
+				continue;
+			seen[p] = true;
+			mark[p] = true;
+			stack[depth++] = p;
+		}
+	}
+	pfree(stack);
+	pfree(seen);
+}
+
 static MigrateTarget *
 resolve_label(MigrateGraph *graph, const char *target, const char *label,
 			  const char *what, MigrateDirection dir)
@@ -413,7 +452,7 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 	below = palloc0(Max(graph->nrevs, 1));
 	migrate_descendants(graph, &labelled, 1, true, false, below);
 	memcpy(branch, below, graph->nrevs);
-	migrate_ancestors(graph, &labelled, 1, true, false, branch);
+	parent_ancestors(graph, &labelled, 1, branch);
 
 	if (strcmp(what, "head") == 0)
 	{
@@ -451,7 +490,7 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 		for (int i = 0; i < graph->nrevs; i++)
 			if (graph->revs[i].registered && !branch[i])
 				outside[noutside++] = i;
-		migrate_ancestors(graph, outside, noutside, true, false, outside_anc);
+		parent_ancestors(graph, outside, noutside, outside_anc);
 
 		t = target_of(0, NULL);
 		t->has_revert_set = true;
