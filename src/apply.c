@@ -63,6 +63,7 @@ PG_FUNCTION_INFO_V1(migrate_upgrade);
 PG_FUNCTION_INFO_V1(migrate_downgrade);
 PG_FUNCTION_INFO_V1(migrate_stamp);
 PG_FUNCTION_INFO_V1(migrate_sql);
+PG_FUNCTION_INFO_V1(migrate_run);
 
 /* One revision of a plan. */
 typedef struct Step
@@ -193,6 +194,41 @@ locked_graph(MemoryContext cxt)
 	graph = migrate_load_graph(cxt, false);
 	PopActiveSnapshot();
 	return graph;
+}
+
+/*
+ * Under the migration lock, a run still marked 'running' (other than the
+ * caller's own) belongs to a session that no longer holds the lock: it
+ * crashed, was terminated, or a top-level command of migrate.run failed.
+ * Mark it failed, so status() tells what happened, and name any INVALID
+ * index such an interruption may have left.
+ */
+static void
+mark_interrupted_runs(int64 own_run_id)
+{
+	MigrateBookkeeping bk;
+	Datum		values[1] = {Int64GetDatum(own_run_id)};
+	Oid			argtypes[1] = {INT8OID};
+
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute_with_args("UPDATE migrate.run SET status = 'failed',"
+							  " finished_at = coalesce(finished_at, pg_catalog.clock_timestamp()),"
+							  " error_message = coalesce(error_message,"
+							  "   'interrupted: the run did not finish (its session ended, the server restarted, or a top-level statement failed)'),"
+							  " error_detail = coalesce(error_detail,"
+							  "   (SELECT 'INVALID indexes in the database now: ' ||"
+							  "           string_agg(i.indexrelid::pg_catalog.regclass::text, ', ')"
+							  "      FROM pg_catalog.pg_index i WHERE NOT i.indisvalid))"
+							  " WHERE status = 'running' AND id <> $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not mark interrupted runs");
+	if (SPI_processed > 0)
+		ereport(WARNING,
+				(errmsg("%d earlier run%s did not finish and %s now marked failed",
+						(int) SPI_processed, SPI_processed == 1 ? "" : "s",
+						SPI_processed == 1 ? "is" : "are"),
+				 errhint("SELECT * FROM migrate.run WHERE status = 'failed' ORDER BY id DESC shows what they were running.")));
+	migrate_bookkeeping_end(&bk);
 }
 
 /* Fill steps[] from a plan and fetch their bodies. */
@@ -597,9 +633,8 @@ report_progress(Run *run, Step *st, int k)
  * its own transaction) and raise.
  */
 static void
-run_step(Run *run, int k, bool record)
+run_step(Run *run, Step *st, int k, bool record)
 {
-	Step	   *st = &run->steps[k];
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile bool done = false;
@@ -804,6 +839,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	migrate_srf_init(fcinfo);
 	init_run(&run, dir, kind, target);
 	plan_run(&run, CurrentMemoryContext);
+	mark_interrupted_runs(0);
 	if (run.nsteps == 0)
 		return (Datum) 0;		/* nothing to do: no run recorded */
 
@@ -816,7 +852,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	for (int k = 0; k < run.nsteps; k++)
 	{
 		report_progress(&run, &run.steps[k], k);
-		run_step(&run, k, true);
+		run_step(&run, &run.steps[k], k, true);
 	}
 	SPI_finish();
 	pgstat_report_activity(STATE_RUNNING, save_activity);
@@ -882,6 +918,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	migrate_srf_init(fcinfo);
 	init_run(&run, MIGRATE_ANY, "stamp", target);
 	graph = run.graph = locked_graph(CurrentMemoryContext);
+	mark_interrupted_runs(0);
 	run.from_heads = currents_array(graph);
 	t = migrate_resolve_target(graph, target, MIGRATE_ANY);
 	n = graph->nrevs;
@@ -1105,4 +1142,436 @@ migrate_sql(PG_FUNCTION_ARGS)
 	append_array_literal(&buf, currents_array(run.graph));
 	appendStringInfoString(&buf, ", 'migrate.sql script');\nCOMMIT;\n");
 	PG_RETURN_TEXT_P(cstring_to_text(buf.data));
+}
+
+/* ---------------------------------------------------------------------
+ * CALL migrate.run(target): one transaction per revision
+ * ---------------------------------------------------------------------
+ *
+ * For plans with non-transactional revisions.  The procedure holds the
+ * migration lock at session level for the whole call, takes it again per
+ * transaction, and for each revision in turn: plans under a fresh snapshot,
+ * runs the revision, records it, commits.
+ *
+ * A transactional revision runs as in upgrade(), in a subtransaction.  A
+ * non-transactional revision runs its statements one by one, each in a
+ * transaction of its own; a statement that refuses transaction blocks
+ * (CREATE INDEX CONCURRENTLY, VACUUM, ...) goes through ProcessUtility as a
+ * top-level command, with SPI disconnected, because such commands commit
+ * and start transactions themselves.  CREATE INDEX CONCURRENTLY waits for
+ * every transaction older than its own to finish: that is why nothing of
+ * the caller's may be open around it, and why it cannot run inside
+ * upgrade(), whose caller's transaction is still open.
+ */
+
+typedef struct ProcRun
+{
+	int64		run_id;
+	int			applied;
+	TimestampTz started_at;
+} ProcRun;
+
+static void
+top_level_error_callback(void *arg)
+{
+	Step	   *st = (Step *) arg;
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery(st->body);
+	}
+	errcontext("non-transactional upgrade body of revision \"%s\", run at top level",
+			   st->id);
+}
+
+/* Run a statement as a top-level command: it may commit by itself. */
+static void
+run_top_level_statement(Step *st, RawStmt *raw)
+{
+	List	   *querytrees;
+	List	   *plantrees;
+	PlannedStmt *pstmt;
+	QueryCompletion qc;
+	bool		had_snapshot;
+	ErrorContextCallback errcb;
+
+	errcb.callback = top_level_error_callback;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	/*
+	 * As PortalRunUtility does: a snapshot for the command, which commands
+	 * that manage their own transactions may pop (VACUUM) or replace (CREATE
+	 * INDEX CONCURRENTLY); whatever is left on the stack afterwards is the
+	 * command's, since the stack was empty before (SPI_commit released the
+	 * portal's snapshots).
+	 */
+	had_snapshot = ActiveSnapshotSet();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	querytrees = pg_analyze_and_rewrite_fixedparams(raw, st->body, NULL, 0, NULL);
+	plantrees = pg_plan_queries(querytrees, st->body, CURSOR_OPT_PARALLEL_OK, NULL);
+	pstmt = linitial_node(PlannedStmt, plantrees);
+	InitializeQueryCompletion(&qc);
+	ProcessUtility(pstmt, st->body, false, PROCESS_UTILITY_TOPLEVEL,
+				   NULL, NULL, None_Receiver, &qc);
+	while (!had_snapshot && ActiveSnapshotSet())
+		PopActiveSnapshot();
+
+	error_context_stack = errcb.previous;
+}
+
+/* Insert the run row (status running) and commit it: visible while it runs. */
+static void
+proc_start_run(ProcRun *pr, Run *run)
+{
+	MigrateBookkeeping bk;
+	const char *appname = GetConfigOption("application_name", true, false);
+	Oid			argtypes[5] = {TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID, NAMEOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(run->target);
+	values[1] = TimestampTzGetDatum(pr->started_at);
+	values[2] = run->from_heads;
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(run->caller_name));
+	if (appname && *appname)
+		values[4] = CStringGetTextDatum(appname);
+	else
+		nulls[4] = 'n';
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute_with_args("INSERT INTO migrate.run"
+							  " (kind, target, status, started_at, from_heads, db_user,"
+							  "  application_name)"
+							  " VALUES ('upgrade', $1, 'running', $2, $3, $4, $5) RETURNING id",
+							  5, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not record the run");
+	pr->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+	migrate_bookkeeping_end(&bk);
+}
+
+/* Record one applied revision of the procedure's run. */
+static void
+proc_record_step(ProcRun *pr, Run *run, Step *st, const char *status)
+{
+	MigrateBookkeeping bk;
+	Interval   *iv = palloc0(sizeof(Interval));
+	Datum		user = DirectFunctionCall1(namein, CStringGetDatum(run->caller_name));
+
+	iv->time = st->duration_us;
+	migrate_bookkeeping_begin(&bk);
+	if (strcmp(status, "succeeded") == 0 &&
+		SPI_execute_with_args("INSERT INTO migrate.applied (revision, checksum, applied_by, run_id)"
+							  " VALUES ($1, $2, $3, $4)",
+							  4, (Oid[]) {TEXTOID, TEXTOID, NAMEOID, INT8OID},
+							  (Datum[]) {CStringGetTextDatum(st->id),
+						CStringGetTextDatum(st->checksum ? st->checksum : ""),
+						user, Int64GetDatum(pr->run_id)},
+							  NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record revision \"%s\"", st->id);
+	if (SPI_execute_with_args("INSERT INTO migrate.run_step"
+							  " (run_id, step, revision, direction, started_at, duration, status)"
+							  " VALUES ($1, $2, $3, 'up', $4, $5, $6)",
+							  6, (Oid[]) {INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID},
+							  (Datum[]) {Int64GetDatum(pr->run_id), Int32GetDatum(pr->applied + 1),
+						CStringGetTextDatum(st->id), TimestampTzGetDatum(st->started_at),
+						IntervalPGetDatum(iv), CStringGetTextDatum(status)},
+							  NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record run step");
+	migrate_bookkeeping_end(&bk);
+}
+
+static void
+proc_finish_run(ProcRun *pr, Run *run, const char *status, ErrorData *edata)
+{
+	MigrateBookkeeping bk;
+	Datum		values[8];
+	char		nulls[8];
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int64GetDatum(pr->run_id);
+	values[1] = CStringGetTextDatum(status);
+	values[2] = run->graph ? currents_array(run->graph) : (Datum) 0;
+	if (!run->graph)
+		nulls[2] = 'n';
+	if (edata)
+	{
+		values[3] = CStringGetTextDatum(run->steps[0].id);
+		values[4] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+		values[5] = CStringGetTextDatum(edata->message ? edata->message : "");
+		if (edata->detail)
+			values[6] = CStringGetTextDatum(edata->detail);
+		else
+			nulls[6] = 'n';
+		if (edata->hint)
+			values[7] = CStringGetTextDatum(edata->hint);
+		else
+			nulls[7] = 'n';
+	}
+	else
+		nulls[3] = nulls[4] = nulls[5] = nulls[6] = nulls[7] = 'n';
+
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute_with_args("UPDATE migrate.run SET status = $2,"
+							  " finished_at = pg_catalog.clock_timestamp(),"
+							  " to_heads = coalesce($3, to_heads),"
+							  " error_revision = $4, error_sqlstate = $5, error_message = $6,"
+							  " error_detail = $7, error_hint = $8"
+							  " WHERE id = $1",
+							  8, (Oid[]) {INT8OID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+							  values, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not finish the run");
+	migrate_bookkeeping_end(&bk);
+}
+
+/*
+ * Error in an ordinary statement of a non-transactional revision, caught
+ * after its subtransaction rolled back: record it, commit that, re-raise.
+ */
+static void
+proc_statement_failed(ProcRun *pr, Run *run, Step *st, ErrorData *edata)
+{
+	st->duration_us = GetCurrentTimestamp() - st->started_at;
+	proc_record_step(pr, run, st, "failed");
+	proc_finish_run(pr, run, "failed", edata);
+	SPI_commit();
+	ReThrowError(edata);
+}
+
+/*
+ * Error in a top-level command (CREATE INDEX CONCURRENTLY, VACUUM, ...).
+ * Such a command cannot run in a subtransaction, so its transaction is in
+ * an error state with nothing to roll back to: the error goes to the caller
+ * as is, with a hint when it may have left an INVALID index.  The run row
+ * stays 'running' until the next migration marks it failed (see
+ * mark_interrupted_runs), which also lists INVALID indexes.
+ */
+static void
+proc_top_level_failed(Step *st, RawStmt *raw, ErrorData *edata)
+{
+	if (IsA(raw->stmt, IndexStmt) && ((IndexStmt *) raw->stmt)->concurrent)
+	{
+		IndexStmt  *is = (IndexStmt *) raw->stmt;
+
+		edata->hint = psprintf("A failed CREATE INDEX CONCURRENTLY leaves an INVALID index%s%s%s: drop it with DROP INDEX CONCURRENTLY before running revision \"%s\" again; migrate.verify() lists INVALID indexes.",
+							   is->idxname ? " (\"" : "",
+							   is->idxname ? is->idxname : "",
+							   is->idxname ? "\")" : "",
+							   st->id);
+	}
+	ReThrowError(edata);
+}
+
+/* Statement i of a non-transactional revision, in a transaction of its own. */
+static void
+proc_run_statement(ProcRun *pr, Run *run, Step *st, int i)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner oldowner;
+	RawStmt    *raw = list_nth_node(RawStmt, st->stmts, i);
+
+	run->cur_stmt = i;
+	SPI_commit();
+	MemoryContextSwitchTo(cxt);
+	oldowner = CurrentResourceOwner;
+
+	if (migrate_statement_needs_top_level(raw->stmt))
+	{
+		/*
+		 * SPI_finish returns to the context SPI was connected from, and
+		 * top-level commands leave CurrentMemoryContext in a transaction
+		 * context of their own: come back to ours both times, so that
+		 * nothing lives in a context a commit is about to free.
+		 */
+		SPI_finish();
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			run_top_level_statement(st, raw);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			proc_top_level_failed(st, raw, edata);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(cxt);
+		SPI_connect_ext(SPI_OPT_NONATOMIC);
+		return;
+	}
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		BodyErrorContext ctx;
+		ErrorContextCallback errcb;
+		int			nest = NewGUCNestLevel();
+
+		ctx.run = run;
+		ctx.step = st;
+		ctx.stmt_char_offset = -1;
+		errcb.callback = body_error_callback;
+		errcb.arg = &ctx;
+		errcb.previous = error_context_stack;
+		error_context_stack = &errcb;
+		run_statement(run, st, raw, &ctx);
+		error_context_stack = errcb.previous;
+		AtEOXact_GUC(false, nest);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = oldowner;
+		proc_statement_failed(pr, run, st, edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+}
+
+/* A non-transactional revision: each statement in a transaction of its own. */
+static void
+proc_run_non_transactional(ProcRun *pr, Run *run, Step *st)
+{
+	for (int i = 0; i < list_length(st->stmts); i++)
+		proc_run_statement(pr, run, st, i);
+	st->duration_us = GetCurrentTimestamp() - st->started_at;
+}
+
+static void
+proc_loop(FunctionCallInfo fcinfo, const char *target, ProcRun *pr)
+{
+	MemoryContext callcxt = CurrentMemoryContext;
+	MemoryContext loopcxt = AllocSetContextCreate(callcxt, "migrate.run",
+												  ALLOCSET_DEFAULT_SIZES);
+	int			total = -1;
+
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	for (;;)
+	{
+		Run			run;
+		MigrateTarget *t;
+		int		   *plan;
+		int			n;
+		Step	   *volatile st;
+
+		MemoryContextReset(loopcxt);
+		MemoryContextSwitchTo(loopcxt);
+		init_run(&run, MIGRATE_UP, "upgrade", target);
+		run.graph = locked_graph(loopcxt);
+		mark_interrupted_runs(pr->run_id);
+		run.from_heads = currents_array(run.graph);
+		t = migrate_resolve_target(run.graph, target, MIGRATE_UP);
+		plan = migrate_plan_upgrade(run.graph, t, &n);
+		if (n == 0)
+		{
+			if (pr->run_id != 0)
+				proc_finish_run(pr, &run, "succeeded", NULL);
+			break;
+		}
+		if (total < 0)
+		{
+			total = n;
+			pr->started_at = run.started_at;
+			/* every body of the plan parses before anything runs */
+			prepare_steps(&run, plan, n);
+			parse_steps(&run, true);
+			proc_start_run(pr, &run);
+			SPI_commit();
+			MemoryContextSwitchTo(loopcxt);
+			continue;			/* plan again in the new transaction */
+		}
+
+		prepare_steps(&run, plan, 1);
+		parse_steps(&run, true);
+		st = &run.steps[0];
+		run.nsteps = total;		/* progress: step i of the whole run */
+		run.cur_step = pr->applied;
+		report_progress(&run, st, pr->applied);
+		st->started_at = GetCurrentTimestamp();
+
+		if (st->transactional)
+		{
+			PG_TRY();
+			{
+				run_step(&run, st, pr->applied, false);
+			}
+			PG_CATCH();
+			{
+				ErrorData  *edata;
+
+				MemoryContextSwitchTo(loopcxt);
+				edata = CopyErrorData();
+				FlushErrorState();
+				/* the revision's subtransaction is already rolled back */
+				proc_record_step(pr, &run, st, "failed");
+				proc_finish_run(pr, &run, "failed", edata);
+				SPI_commit();
+				ReThrowError(edata);
+			}
+			PG_END_TRY();
+		}
+		else
+			proc_run_non_transactional(pr, &run, st);
+
+		run.graph->revs[st->idx].applied = true;
+		proc_record_step(pr, &run, st, "succeeded");
+		pr->applied++;
+		SPI_commit();
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(callcxt);
+	MemoryContextDelete(loopcxt);
+}
+
+Datum
+migrate_run(PG_FUNCTION_ARGS)
+{
+	char	   *target;
+	ProcRun		pr;
+	const char *save_activity = debug_query_string;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migrate.run() must be invoked with CALL outside a transaction block"),
+				 errdetail("It commits after each revision."),
+				 errhint("Run CALL migrate.run('head'); on its own, not inside BEGIN ... COMMIT or a function.")));
+	target = required_target_arg(fcinfo, 0);
+	memset(&pr, 0, sizeof(pr));
+
+	migrate_session_lock_acquire();
+	PG_TRY();
+	{
+		proc_loop(fcinfo, target, &pr);
+	}
+	PG_FINALLY();
+	{
+		migrate_session_lock_release();
+	}
+	PG_END_TRY();
+	pgstat_report_activity(STATE_RUNNING, save_activity);
+	if (pr.applied > 0)
+		ereport(NOTICE,
+				(errmsg("applied %d revision%s", pr.applied, pr.applied == 1 ? "" : "s")));
+	PG_RETURN_VOID();
 }

@@ -13,6 +13,9 @@
  * ('migr'), objid 0, objsubid 2.  A script may take it with
  * pg_advisory_xact_lock(1835624306, 0) to hold migrations off.
  *
+ * migrate.run, whose revisions span transactions, holds the same lock at
+ * session level for the whole CALL.
+ *
  * The wait is bounded by migrate.lock_wait: the lock manager's own timeout
  * is set for the duration of the wait, so the waiter queues fairly instead
  * of polling, and the timeout becomes an error that says what was waited for.
@@ -41,8 +44,8 @@ lock_wait_failed(void)
 			 errhint("Retry when it has finished, or raise migrate.lock_wait.")));
 }
 
-void
-migrate_lock_acquire(void)
+static void
+lock_acquire(bool session)
 {
 	LOCKTAG		tag;
 	int			save_lock_timeout = LockTimeout;
@@ -52,13 +55,13 @@ migrate_lock_acquire(void)
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
 						 MIGRATE_LOCK_KEY2, 2);
 
-	/* already ours in this transaction: nothing to wait for */
-	if (LockHeldByMe(&tag, ExclusiveLock))
+	/* already ours (in this transaction, or for the session) */
+	if (!session && LockHeldByMe(&tag, ExclusiveLock))
 		return;
 
 	if (migrate_lock_wait_ms == 0)
 	{
-		res = LockAcquire(&tag, ExclusiveLock, false, true);
+		res = LockAcquire(&tag, ExclusiveLock, session, true);
 		if (res == LOCKACQUIRE_NOT_AVAIL)
 			lock_wait_failed();
 		return;
@@ -67,7 +70,7 @@ migrate_lock_acquire(void)
 	LockTimeout = migrate_lock_wait_ms;
 	PG_TRY();
 	{
-		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		(void) LockAcquire(&tag, ExclusiveLock, session, false);
 	}
 	PG_CATCH();
 	{
@@ -85,4 +88,32 @@ migrate_lock_acquire(void)
 	}
 	PG_END_TRY();
 	LockTimeout = save_lock_timeout;
+}
+
+/* The transaction-scoped lock: released when the transaction ends. */
+void
+migrate_lock_acquire(void)
+{
+	lock_acquire(false);
+}
+
+/*
+ * The session-scoped lock, for migrate.run, whose revisions span several
+ * transactions.  The caller must release it on every exit path, errors
+ * included (session locks survive an abort).
+ */
+void
+migrate_session_lock_acquire(void)
+{
+	lock_acquire(true);
+}
+
+void
+migrate_session_lock_release(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
+						 MIGRATE_LOCK_KEY2, 2);
+	(void) LockRelease(&tag, ExclusiveLock, true);
 }

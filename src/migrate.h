@@ -11,7 +11,10 @@
  *	  lock.c      the migration lock (advisory, transaction-scoped)
  *	  graph.c     the in-memory revision graph: edges, order, cycles
  *	  target.c    Alembic's target grammar and the plans it yields
- *	  registry.c  migrate.add / migrate.remove
+ *	  registry.c  migrate.add / migrate.remove, migrate_register()
+ *	  revfile.c   revision-file parser in plain C (revfile.h; no PostgreSQL
+ *	              headers: shared with the client and test/fuzz)
+ *	  revfile_sql.c  migrate.add_file
  *	  status.c    current / heads / bases / history / status / resolve / plan
  *	  validate.c  validate / check
  *
@@ -143,6 +146,8 @@ typedef struct MigrateBookkeeping
 
 /* the migration lock (lock.c) */
 extern void migrate_lock_acquire(void);
+extern void migrate_session_lock_acquire(void);
+extern void migrate_session_lock_release(void);
 
 extern Oid	migrate_catalog_owner(void);
 extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
@@ -276,5 +281,15 @@ typedef struct MigrateFailure
 } MigrateFailure;
 
 extern int64 migrate_record_failure(const MigrateFailure *f);
+
+/* schema helpers (schema.c) */
+struct TypeName;
+extern List *migrate_parse_name(const char *input, const char *what,
+								int maxparts);
+extern Oid	migrate_lookup_relation(List *parts);
+extern const char *migrate_relkind_name(char relkind);
+extern bool migrate_index_is_valid(Oid indexoid);
+extern struct TypeName *migrate_parse_type_name(const char *str);
+extern Oid	migrate_lookup_type(const struct TypeName *tn);
 
 #endif							/* MIGRATE_H */
