@@ -2,6 +2,8 @@
  *
  * registry.c
  *	  migrate.add and migrate.remove: registering revisions.
+ *	  migrate_register() is migrate.add's work for every caller (migrate.add,
+ *	  migrate.add_file in revfile_sql.c).
  *
  * Both take the migration lock first, so registration never interleaves
  * with an upgrade that is computing or running its plan.  Re-registering an
@@ -108,38 +110,55 @@ strings_differ(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
-Datum
-migrate_add(PG_FUNCTION_ARGS)
+/*
+ * Check what migrate_add's argument conversion (migrate_text_array) checks,
+ * for callers that build the lists themselves (migrate.add_file).
+ */
+static void
+check_id_list(char **items, int count, const char *what, const char *argname)
 {
-	char	   *id = required_text_arg(fcinfo, 0, "revision");
-	char	   *upgrade = required_text_arg(fcinfo, 1, "upgrade");
-	char	   *downgrade = optional_text_arg(fcinfo, 2);
-	char	   *message = optional_text_arg(fcinfo, 4);
-	char	   *source = optional_text_arg(fcinfo, 8);
-	bool		transactional;
-	char	  **parents;
-	char	  **depends;
-	char	  **labels;
-	int			nparents,
-				ndepends,
-				nlabels;
+	for (int i = 0; i < count; i++)
+	{
+		migrate_check_id(items[i], what);
+		for (int j = 0; j < i; j++)
+			if (strcmp(items[i], items[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s lists \"%s\" twice", argname, items[i])));
+	}
+}
+
+/*
+ * Register a revision: the work of migrate.add, for every caller
+ * (migrate.add, migrate.add_file).  Validates the id and the lists, takes
+ * the migration lock, and inserts, refreshes, replaces or refuses as the
+ * contract says.  Lists may be NULL when their count is 0; message, source
+ * and downgrade may be NULL.
+ */
+MigrateRegisterResult
+migrate_register(const char *id, const char *upgrade, const char *downgrade,
+				 char **parents, int nparents, const char *message,
+				 char **labels, int nlabels, char **depends, int ndepends,
+				 bool transactional, const char *source)
+{
+	MigrateRegisterResult result = MIGRATE_REGISTER_UNCHANGED;
 	char	   *checksum;
 	Existing	ex;
 	MigrateBookkeeping bk;
 	char	   *caller;
 
-	migrate_check_id(id, "revision id");
-	parents = migrate_text_array(optional_array_arg(fcinfo, 3),
-								 "parent revision id", "down_revision", &nparents);
-	labels = migrate_text_array(optional_array_arg(fcinfo, 5),
-								"branch label", "branch_labels", &nlabels);
-	depends = migrate_text_array(optional_array_arg(fcinfo, 6),
-								 "dependency revision id", "depends_on", &ndepends);
-	if (PG_ARGISNULL(7))
+	if (id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("transactional must not be NULL")));
-	transactional = PG_GETARG_BOOL(7);
+				 errmsg("revision must not be NULL")));
+	if (upgrade == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("upgrade must not be NULL")));
+	migrate_check_id(id, "revision id");
+	check_id_list(parents, nparents, "parent revision id", "down_revision");
+	check_id_list(labels, nlabels, "branch label", "branch_labels");
+	check_id_list(depends, ndepends, "dependency revision id", "depends_on");
 
 	for (int i = 0; i < nparents; i++)
 		if (strcmp(parents[i], id) == 0)
@@ -183,6 +202,7 @@ migrate_add(PG_FUNCTION_ARGS)
 									  3, argtypes, values, nulls,
 									  false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not update revision \"%s\"", id);
+			result = MIGRATE_REGISTER_REFRESHED;
 		}
 	}
 	else if (ex.found && ex.applied)
@@ -251,9 +271,43 @@ migrate_add(PG_FUNCTION_ARGS)
 					(errmsg("revision \"%s\" replaced", id),
 					 errdetail("It was not applied, and its content changed (checksum %.12s, was %.12s).",
 							   checksum, ex.checksum)));
+		result = ex.found ? MIGRATE_REGISTER_REPLACED : MIGRATE_REGISTER_ADDED;
 	}
 
 	migrate_bookkeeping_end(&bk);
+	return result;
+}
+
+Datum
+migrate_add(PG_FUNCTION_ARGS)
+{
+	char	   *id = required_text_arg(fcinfo, 0, "revision");
+	char	   *upgrade = required_text_arg(fcinfo, 1, "upgrade");
+	char	   *downgrade = optional_text_arg(fcinfo, 2);
+	char	   *message = optional_text_arg(fcinfo, 4);
+	char	   *source = optional_text_arg(fcinfo, 8);
+	char	  **parents;
+	char	  **depends;
+	char	  **labels;
+	int			nparents,
+				ndepends,
+				nlabels;
+
+	migrate_check_id(id, "revision id");
+	parents = migrate_text_array(optional_array_arg(fcinfo, 3),
+								 "parent revision id", "down_revision", &nparents);
+	labels = migrate_text_array(optional_array_arg(fcinfo, 5),
+								"branch label", "branch_labels", &nlabels);
+	depends = migrate_text_array(optional_array_arg(fcinfo, 6),
+								 "dependency revision id", "depends_on", &ndepends);
+	if (PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("transactional must not be NULL")));
+
+	migrate_register(id, upgrade, downgrade, parents, nparents, message,
+					 labels, nlabels, depends, ndepends, PG_GETARG_BOOL(7),
+					 source);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 

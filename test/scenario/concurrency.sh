@@ -4,7 +4,7 @@
 # REPEATABLE READ: a caller whose snapshot predates another session's
 # upgrade gets a serialization failure, not a second application.
 set -u
-source "$(dirname "$0")/tap.sh"
+source "$(dirname "$0")/tap.bash"
 db=scn_concurrency
 fresh_db $db
 q $db "CREATE TABLE public.apply_log (revision text, pid int)" >/dev/null

@@ -7,7 +7,7 @@
 #  - once the long transaction ends, the same upgrade succeeds;
 #  - migrate.lock_wait bounds the wait for another session's migration.
 set -u
-source "$(dirname "$0")/tap.sh"
+source "$(dirname "$0")/tap.bash"
 db=scn_locks
 fresh_db $db
 q $db "CREATE TABLE public.accounts (id int); INSERT INTO public.accounts VALUES (1)" >/dev/null

@@ -4,7 +4,7 @@
 # ALTER TYPE ... ADD VALUE then its use, VACUUM) one statement at a time at
 # top level; a failed concurrent build is reported with its INVALID index.
 set -u
-source "$(dirname "$0")/tap.sh"
+source "$(dirname "$0")/tap.bash"
 db=scn_nontx
 fresh_db $db
 q $db "SELECT migrate.add('n1', \$\$CREATE TABLE big (id int, v text); INSERT INTO big SELECT g, g::text FROM generate_series(1, 5000) g; CREATE TYPE mood AS ENUM ('ok');\$\$, 'DROP TABLE big; DROP TYPE mood;')" >/dev/null

@@ -1,0 +1,3 @@
+-- migrate:revision r1
+-- migrate:upgrade
+SELECT 1;

@@ -1,0 +1,6 @@
+-- migrate:revision m
+-- migrate:down_revision a,,b
+-- migrate:upgrade
+-- migrate:upgrade
+-- migrate:downgrade
+-- migrate:Message x
