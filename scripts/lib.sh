@@ -41,10 +41,10 @@ build_and_install() {
 }
 
 # Run "$@" inside a throwaway cluster (pg_virtualenv sets PGHOST, PGPORT,
-# PGUSER, PGPASSWORD and PGDATABASE).  As root, pg_virtualenv runs the
-# server as the postgres user.
+# PGUSER, PGPASSWORD and PGDATABASE).  -t keeps the cluster in a temporary
+# directory, so that runs side by side do not collide on a cluster name; as
+# root, pg_virtualenv runs the server as the postgres user.
 in_throwaway_cluster() {
-    local opts=(-v "$PG_MAJOR")
-    if [ "$(id -u)" -ne 0 ]; then opts+=(-t); fi
+    local opts=(-v "$PG_MAJOR" -t)
     pg_virtualenv "${opts[@]}" -o "max_connections=60" -o "fsync=off" "$@"
 }

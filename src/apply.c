@@ -841,7 +841,10 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	plan_run(&run, CurrentMemoryContext);
 	mark_interrupted_runs(0);
 	if (run.nsteps == 0)
+	{
+		migrate_graph_free(run.graph, run.kind);
 		return (Datum) 0;		/* nothing to do: no run recorded */
+	}
 
 	if (dir == MIGRATE_UP)
 		refuse_non_transactional(&run);
@@ -876,6 +879,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 		v[3] = IntervalPGetDatum(iv);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
+	migrate_graph_free(run.graph, run.kind);
 	return (Datum) 0;
 }
 

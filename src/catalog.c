@@ -21,11 +21,14 @@
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/tupmacs.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "storage/bufmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -104,12 +107,65 @@ text_or_null(HeapTuple tup, TupleDesc desc, AttrNumber att)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
+/* Column numbers of migrate.revision, looked up once per load. */
+typedef struct RevisionColumns
+{
+	AttrNumber	id, down, deps, labels, msg, up, dn, tx, src, sum, upp, dnp, reg,
+				hash;
+} RevisionColumns;
+
+static char *
+datum_cstring(Datum d)
+{
+	return TextDatumGetCString(d);
+}
+
+/*
+ * text[] datum to strings, walking the array's elements in place (what
+ * deconstruct_array does, without its two arrays per call); an empty array
+ * costs no allocation.
+ */
+static char **
+array_cstrings(Datum d, int *count)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(d);
+	int			n;
+	char	  **out = NULL;
+
+	n = ARR_NDIM(arr) == 0 ? 0 : ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	if (n > 0 && ARR_HASNULL(arr))
+		out = datum_to_cstrings(d, &n);	/* not written by add(); be general */
+	else if (n > 0)
+	{
+		char	   *p = ARR_DATA_PTR(arr);
+
+		out = palloc(sizeof(char *) * n);
+		for (int i = 0; i < n; i++)
+		{
+			text	   *t = (text *) p;
+			int			len = VARSIZE_ANY_EXHDR(t);
+
+			out[i] = palloc(len + 1);
+			memcpy(out[i], VARDATA_ANY(t), len);
+			out[i][len] = '\0';
+			p = att_addlength_pointer(p, -1, p);
+			p = (char *) att_align_nominal(p, TYPALIGN_INT);
+		}
+	}
+	*count = n;
+	if ((Pointer) arr != DatumGetPointer(d))
+		pfree(arr);
+	return out;
+}
+
 /*
  * Read the catalog into a new graph (in a context under "parent") and link
- * it.  with_bodies also copies the upgrade and downgrade bodies.
+ * it.  flags: MIGRATE_LOAD_TEXT also copies message, source, checksum and
+ * the parser's verdicts; MIGRATE_LOAD_BODIES the bodies too.  Each tuple
+ * is deformed once (heap_deform_tuple), not walked per column.
  */
 MigrateGraph *
-migrate_load_graph(MemoryContext parent, bool with_bodies)
+migrate_load_graph_ext(MemoryContext parent, int flags)
 {
 	Relation	rel;
 	TableScanDesc scan;
@@ -119,9 +175,15 @@ migrate_load_graph(MemoryContext parent, bool with_bodies)
 	MemoryContext old;
 	bool		pushed = false;
 	Snapshot	snapshot;
-	AttrNumber	a_id, a_down, a_deps, a_labels, a_msg, a_up, a_dn, a_tx,
-				a_src, a_sum, a_upp, a_dnp, a_reg;
-	AttrNumber	p_rev, p_sum, p_at;
+	RevisionColumns c;
+	AttrNumber	p_rev,
+				p_sum,
+				p_at;
+	TupleTableSlot *slot;
+	int			natts_needed;
+	bool		want_text = (flags & (MIGRATE_LOAD_TEXT | MIGRATE_LOAD_BODIES)) != 0;
+	bool		want_bodies = (flags & MIGRATE_LOAD_BODIES) != 0;
+	bool		want_verify = (flags & MIGRATE_LOAD_VERIFY) != 0;
 
 	if (!ActiveSnapshotSet())
 	{
@@ -132,69 +194,105 @@ migrate_load_graph(MemoryContext parent, bool with_bodies)
 
 	rel = table_open(migrate_relid("revision"), AccessShareLock);
 	desc = RelationGetDescr(rel);
-	a_id = attnum_of(rel, "id");
-	a_down = attnum_of(rel, "down_revision");
-	a_deps = attnum_of(rel, "depends_on");
-	a_labels = attnum_of(rel, "branch_labels");
-	a_msg = attnum_of(rel, "message");
-	a_up = attnum_of(rel, "upgrade");
-	a_dn = attnum_of(rel, "downgrade");
-	a_tx = attnum_of(rel, "transactional");
-	a_src = attnum_of(rel, "source");
-	a_sum = attnum_of(rel, "checksum");
-	a_upp = attnum_of(rel, "upgrade_problem");
-	a_dnp = attnum_of(rel, "downgrade_problem");
-	a_reg = attnum_of(rel, "registered_at");
+	/* attribute numbers, as 0-based indexes into the deformed arrays */
+	c.id = attnum_of(rel, "id") - 1;
+	c.down = attnum_of(rel, "down_revision") - 1;
+	c.deps = attnum_of(rel, "depends_on") - 1;
+	c.labels = attnum_of(rel, "branch_labels") - 1;
+	c.msg = attnum_of(rel, "message") - 1;
+	c.up = attnum_of(rel, "upgrade") - 1;
+	c.dn = attnum_of(rel, "downgrade") - 1;
+	c.tx = attnum_of(rel, "transactional") - 1;
+	c.src = attnum_of(rel, "source") - 1;
+	c.sum = attnum_of(rel, "checksum") - 1;
+	c.upp = attnum_of(rel, "upgrade_problem") - 1;
+	c.dnp = attnum_of(rel, "downgrade_problem") - 1;
+	c.reg = attnum_of(rel, "registered_at") - 1;
+	c.hash = attnum_of(rel, "content_hash") - 1;
 
 	graph = migrate_graph_create(parent,
 								 rel->rd_rel->reltuples > 0 ?
-								 (int) Min(rel->rd_rel->reltuples * 1.2, 10000000) : 64);
-	graph->bodies_loaded = with_bodies;
+								 (int) Min(rel->rd_rel->reltuples * 1.1, 10000000) :
+								 (int) Min(RelationGetNumberOfBlocks(rel) * 60 + 64, 10000000));
+	graph->bodies_loaded = want_bodies;
 	old = MemoryContextSwitchTo(graph->cxt);
 
+	/* deform each tuple only as far as the last column this load needs */
+	natts_needed = Max(Max(c.id, c.down), Max(c.deps, c.labels));
+	natts_needed = Max(natts_needed, Max(c.tx, c.reg));
+	if (want_text)
+		natts_needed = Max(natts_needed, Max(Max(c.msg, c.src), Max(c.sum, Max(c.upp, c.dnp))));
+	if (want_bodies || want_verify)
+		natts_needed = Max(natts_needed, Max(c.up, c.dn));
+	if (want_verify)
+		natts_needed = Max(natts_needed, c.hash);
+	natts_needed++;
+	graph->content_verified = want_verify;
+
+	slot = table_slot_create(rel, NULL);
 	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		bool		isnull;
 		bool		found;
 		char	   *id;
 		MigrateRevision *r;
-		Datum		d;
+		Datum	   *values;
+		bool	   *isnull;
 
 		CHECK_FOR_INTERRUPTS();
-		id = text_or_null(tup, desc, a_id);
-		r = migrate_graph_add(graph, id, &found);
-		pfree(id);
+		slot_getsomeattrs(slot, natts_needed);
+		values = slot->tts_values;
+		isnull = slot->tts_isnull;
+		id = datum_cstring(values[c.id]);
+		r = migrate_graph_add_owned(graph, id, &found);
 		r->registered = true;
 
-		d = heap_getattr(tup, a_down, desc, &isnull);
-		if (!isnull)
-			r->parents = datum_to_cstrings(d, &r->nparents);
-		d = heap_getattr(tup, a_deps, desc, &isnull);
-		if (!isnull)
-			r->depends = datum_to_cstrings(d, &r->ndepends);
-		d = heap_getattr(tup, a_labels, desc, &isnull);
-		if (!isnull)
-			r->labels = datum_to_cstrings(d, &r->nlabels);
+		if (!isnull[c.down])
+			r->parents = array_cstrings(values[c.down], &r->nparents);
+		if (!isnull[c.deps])
+			r->depends = array_cstrings(values[c.deps], &r->ndepends);
+		if (!isnull[c.labels])
+			r->labels = array_cstrings(values[c.labels], &r->nlabels);
+		r->has_downgrade = !slot_attisnull(slot, c.dn + 1);
+		r->transactional = isnull[c.tx] ? true : DatumGetBool(values[c.tx]);
+		r->registered_at = isnull[c.reg] ? 0 : DatumGetTimestampTz(values[c.reg]);
 
-		r->message = text_or_null(tup, desc, a_msg);
-		r->source = text_or_null(tup, desc, a_src);
-		r->checksum = text_or_null(tup, desc, a_sum);
-		r->upgrade_problem = text_or_null(tup, desc, a_upp);
-		r->downgrade_problem = text_or_null(tup, desc, a_dnp);
-
-		heap_getattr(tup, a_dn, desc, &isnull);
-		r->has_downgrade = !isnull;
-		if (with_bodies)
+		if (want_text)
 		{
-			r->upgrade = text_or_null(tup, desc, a_up);
-			r->downgrade = text_or_null(tup, desc, a_dn);
+			r->message = isnull[c.msg] ? NULL : datum_cstring(values[c.msg]);
+			r->source = isnull[c.src] ? NULL : datum_cstring(values[c.src]);
+			r->checksum = isnull[c.sum] ? NULL : datum_cstring(values[c.sum]);
+			r->upgrade_problem = isnull[c.upp] ? NULL : datum_cstring(values[c.upp]);
+			r->downgrade_problem = isnull[c.dnp] ? NULL : datum_cstring(values[c.dnp]);
 		}
-		d = heap_getattr(tup, a_tx, desc, &isnull);
-		r->transactional = isnull ? true : DatumGetBool(d);
-		d = heap_getattr(tup, a_reg, desc, &isnull);
-		r->registered_at = isnull ? 0 : DatumGetTimestampTz(d);
+		if (want_bodies)
+		{
+			r->upgrade = isnull[c.up] ? NULL : datum_cstring(values[c.up]);
+			r->downgrade = isnull[c.dn] ? NULL : datum_cstring(values[c.dn]);
+		}
+		if (want_verify)
+		{
+			text	   *up = isnull[c.up] ? NULL : DatumGetTextPP(values[c.up]);
+			text	   *dn = isnull[c.dn] ? NULL : DatumGetTextPP(values[c.dn]);
+			uint64		h;
+
+			h = migrate_content_hash(up ? VARDATA_ANY(up) : "",
+									 up ? VARSIZE_ANY_EXHDR(up) : 0,
+									 dn ? VARDATA_ANY(dn) : NULL,
+									 dn ? VARSIZE_ANY_EXHDR(dn) : -1,
+									 r->parents, r->nparents,
+									 r->depends, r->ndepends,
+									 r->labels, r->nlabels,
+									 r->transactional);
+			r->content_edited = isnull[c.hash] ||
+				(uint64) DatumGetInt64(values[c.hash]) != h;
+			if (up && (Pointer) up != DatumGetPointer(values[c.up]))
+				pfree(up);
+			if (dn && (Pointer) dn != DatumGetPointer(values[c.dn]))
+				pfree(dn);
+		}
 	}
+	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 
@@ -206,7 +304,7 @@ migrate_load_graph(MemoryContext parent, bool with_bodies)
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
-		bool		isnull;
+		bool		null;
 		bool		found;
 		char	   *id = text_or_null(tup, desc, p_rev);
 		MigrateRevision *r = migrate_graph_add(graph, id, &found);
@@ -215,8 +313,8 @@ migrate_load_graph(MemoryContext parent, bool with_bodies)
 		pfree(id);
 		r->applied = true;
 		r->applied_checksum = text_or_null(tup, desc, p_sum);
-		d = heap_getattr(tup, p_at, desc, &isnull);
-		r->applied_at = isnull ? 0 : DatumGetTimestampTz(d);
+		d = heap_getattr(tup, p_at, desc, &null);
+		r->applied_at = null ? 0 : DatumGetTimestampTz(d);
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -227,6 +325,13 @@ migrate_load_graph(MemoryContext parent, bool with_bodies)
 
 	migrate_graph_link(graph);
 	return graph;
+}
+
+MigrateGraph *
+migrate_load_graph(MemoryContext parent, bool with_bodies)
+{
+	return migrate_load_graph_ext(parent, MIGRATE_LOAD_TEXT |
+								  (with_bodies ? MIGRATE_LOAD_BODIES : 0));
 }
 
 Oid

@@ -65,6 +65,34 @@ migrate_graph_create(MemoryContext parent, int expected)
  * Find or add the revision "id" (copied into the graph's context).  A new
  * entry is zeroed; *found says whether it existed.
  */
+/*
+ * As migrate_graph_add, but "id" is a string in the graph's context that
+ * the graph keeps (no copy) if it is new.
+ */
+MigrateRevision *
+migrate_graph_add_owned(MigrateGraph *graph, char *id, bool *found)
+{
+	RevHashEntry *entry;
+	MigrateRevision *rev;
+
+	entry = revhash_insert(graph->byid, id, found);
+	if (*found)
+		return &graph->revs[entry->index];
+
+	if (graph->nrevs == graph->capacity)
+	{
+		graph->capacity *= 2;
+		graph->revs = repalloc_huge(graph->revs,
+									sizeof(MigrateRevision) * graph->capacity);
+	}
+	entry->index = graph->nrevs;
+	rev = &graph->revs[graph->nrevs++];
+	memset(rev, 0, sizeof(MigrateRevision));
+	rev->id = id;
+	rev->topo_pos = -1;
+	return rev;
+}
+
 MigrateRevision *
 migrate_graph_add(MigrateGraph *graph, const char *id, bool *found)
 {
@@ -301,9 +329,25 @@ migrate_graph_link(MigrateGraph *graph)
 	for (int i = 0; i < nheads; i++)
 		if (color[heads[i]] == 0)
 			topo_visit(graph, heads[i], color, stack_node, stack_edge, stack_pos);
-	for (int i = 0; i < n; i++)
-		if (graph->revs[i].registered && color[i] == 0)
-			topo_visit(graph, i, color, stack_node, stack_edge, stack_pos);
+
+	/*
+	 * What no head reaches lies on or above a cycle: visit it in id order
+	 * too, so the order (and the cycles reported) do not depend on the
+	 * physical order of the catalog's rows.
+	 */
+	{
+		int		   *rest = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+		int			nrest = 0;
+
+		for (int i = 0; i < n; i++)
+			if (graph->revs[i].registered && color[i] == 0)
+				rest[nrest++] = i;
+		migrate_sort_by_id(graph, rest, nrest);
+		for (int k = 0; k < nrest; k++)
+			if (color[rest[k]] == 0)
+				topo_visit(graph, rest[k], color, stack_node, stack_edge, stack_pos);
+		pfree(rest);
+	}
 
 	pfree(color);
 	pfree(stack_node);
@@ -487,4 +531,24 @@ migrate_descendants(MigrateGraph *graph, const int *start, int nstart,
 	}
 	pfree(stack);
 	pfree(seen);
+}
+
+/*
+ * Free a graph.  With migrate.report_memory on, first say how much memory
+ * the graph and the whole call (the graph's parent context) hold.
+ */
+void
+migrate_graph_free(MigrateGraph *graph, const char *caller)
+{
+	if (migrate_report_memory)
+	{
+		Size		graph_bytes = MemoryContextMemAllocated(graph->cxt, true);
+		Size		call_bytes = graph->cxt->parent ?
+			MemoryContextMemAllocated(graph->cxt->parent, true) : graph_bytes;
+
+		ereport(NOTICE,
+				(errmsg("%s: %d revisions, graph %zu kB, call %zu kB",
+						caller, graph->nrevs, graph_bytes / 1024, call_bytes / 1024)));
+	}
+	MemoryContextDelete(graph->cxt);
 }

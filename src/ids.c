@@ -21,8 +21,10 @@
 
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
+#include "common/hashfn.h"
 #include "common/sha2.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 static const char *const target_words[] = {"head", "heads", "base"};
@@ -98,8 +100,9 @@ migrate_check_id(const char *id, const char *what)
 	ereport(ERROR,
 			(errcode(migrate_is_target_word(id) ? ERRCODE_RESERVED_NAME
 					 : ERRCODE_INVALID_NAME),
+			 /* shortened on a character boundary: the message must stay valid text */
 			 errmsg("invalid %s \"%s%s\"", what,
-					len > 64 ? pnstrdup(id, 64) : id,
+					len > 64 ? pnstrdup(id, pg_mbcliplen(id, len, 64)) : id,
 					len > 64 ? "..." : ""),
 			 errdetail_internal("%s", reason)));
 }
@@ -300,4 +303,87 @@ migrate_source_matches(const char *source, const char *id)
 		return false;
 	return base[idlen] == '\0' || base[idlen] == '_' ||
 		base[idlen] == '-' || base[idlen] == '.';
+}
+
+static uint64
+hash_chain(uint64 h, const char *data, size_t len)
+{
+	/* length first, so that concatenations cannot collide by construction */
+	h = hash_bytes_uint32_extended((uint32) len, h);
+	return len > 0 ? hash_bytes_extended((const unsigned char *) data, len, h) : h;
+}
+
+/*
+ * Hash a body the way migrate_normalize_body normalises it (line endings,
+ * trailing blanks, blank lines at either end do not count), line by line,
+ * without building the normalised copy.
+ */
+static uint64
+hash_normalized(uint64 h, const char *s, int len)
+{
+	const char *p = s;
+	const char *end = s + len;
+	bool		seen_content = false;
+	uint32		pending_blank = 0;
+	uint32		lines = 0;
+
+	while (p < end)
+	{
+		const char *line = p;
+		const char *stop;
+
+		while (p < end && *p != '\n' && *p != '\r')
+			p++;
+		stop = p;
+		if (p < end && *p == '\r' && p + 1 < end && p[1] == '\n')
+			p += 2;
+		else if (p < end)
+			p++;
+		while (stop > line && (stop[-1] == ' ' || stop[-1] == '\t'))
+			stop--;
+		if (stop == line)
+		{
+			if (seen_content)
+				pending_blank++;
+			continue;
+		}
+		h = hash_bytes_uint32_extended(pending_blank, h);
+		h = hash_chain(h, line, stop - line);
+		pending_blank = 0;
+		seen_content = true;
+		lines++;
+	}
+	return hash_bytes_uint32_extended(lines, h);
+}
+
+/*
+ * A fast 64-bit hash of a revision's content (bodies normalised as for the
+ * checksum).  Kept beside the checksum so that validate() can tell a
+ * catalog row edited outside migrate.add without recomputing SHA-256 over
+ * every body: recomputing this costs a pass over the bytes, no allocation.
+ * Not a security control: whoever can UPDATE the catalog can update both.
+ */
+uint64
+migrate_content_hash(const char *upgrade, int uplen,
+					 const char *downgrade, int downlen,
+					 char **parents, int nparents,
+					 char **depends, int ndepends,
+					 char **labels, int nlabels,
+					 bool transactional)
+{
+	uint64		h = 0x6d69677261746531;	/* "migrate1" */
+
+	h = hash_normalized(h, upgrade, uplen);
+	h = downgrade ? hash_normalized(h, downgrade, downlen)
+		: hash_bytes_uint32_extended(0xffffffff, h);
+	h = hash_bytes_uint32_extended((uint32) nparents, h);
+	for (int i = 0; i < nparents; i++)
+		h = hash_chain(h, parents[i], strlen(parents[i]));
+	h = hash_bytes_uint32_extended((uint32) ndepends, h);
+	for (int i = 0; i < ndepends; i++)
+		h = hash_chain(h, depends[i], strlen(depends[i]));
+	h = hash_bytes_uint32_extended((uint32) nlabels, h);
+	for (int i = 0; i < nlabels; i++)
+		h = hash_chain(h, labels[i], strlen(labels[i]));
+	return hash_bytes_uint32_extended(transactional ? 1 : 0, h);
 }

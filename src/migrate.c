@@ -27,6 +27,9 @@ int			migrate_lock_timeout_ms = 5000;
 /* Further tries of a revision whose lock wait timed out. */
 int			migrate_lock_retries = 3;
 
+/* Report the memory each graph-loading call used (for benchmarks). */
+bool		migrate_report_memory = false;
+
 void		_PG_init(void);
 
 void
@@ -58,6 +61,15 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migrate.report_memory",
+							 "Report, as a NOTICE, the memory each call that loads the revision graph used.",
+							 "For benchmarks and capacity planning; off by default.",
+							 &migrate_report_memory,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("migrate");

@@ -38,6 +38,7 @@
 extern int	migrate_lock_wait_ms;
 extern int	migrate_lock_timeout_ms;
 extern int	migrate_lock_retries;
+extern bool migrate_report_memory;
 
 /* ---------------------------------------------------------------------
  * Revision graph (graph.c)
@@ -82,6 +83,8 @@ typedef struct MigrateRevision
 	TimestampTz applied_at;
 
 	int			topo_pos;		/* position in graph->topo, -1 if none */
+	bool		content_edited; /* MIGRATE_LOAD_VERIFY: stored content no
+								 * longer matches its content_hash */
 } MigrateRevision;
 
 struct revhash_hash;
@@ -99,13 +102,17 @@ typedef struct MigrateGraph
 	int			ntopo;
 	List	   *cycles;			/* List of int-List (graph indexes) */
 	bool		bodies_loaded;
+	bool		content_verified;	/* content_edited is meaningful */
 } MigrateGraph;
 
 extern MigrateGraph *migrate_graph_create(MemoryContext parent, int expected);
 extern MigrateRevision *migrate_graph_add(MigrateGraph *graph, const char *id,
 										  bool *found);
+extern MigrateRevision *migrate_graph_add_owned(MigrateGraph *graph, char *id,
+												bool *found);
 extern int	migrate_graph_find(MigrateGraph *graph, const char *id);
 extern void migrate_graph_link(MigrateGraph *graph);
+extern void migrate_graph_free(MigrateGraph *graph, const char *caller);
 extern bool migrate_is_head(MigrateGraph *graph, int idx);
 extern bool migrate_is_base(MigrateGraph *graph, int idx);
 extern bool migrate_is_current(MigrateGraph *graph, int idx);
@@ -130,7 +137,11 @@ extern void migrate_descendants(MigrateGraph *graph, const int *start,
  */
 extern Oid	migrate_schema_oid(void);
 extern Oid	migrate_relid(const char *relname);
+#define MIGRATE_LOAD_TEXT	0x01	/* message, source, checksum, verdicts */
+#define MIGRATE_LOAD_BODIES	0x02	/* upgrade and downgrade bodies */
+#define MIGRATE_LOAD_VERIFY	0x04	/* check bodies against content_hash */
 extern MigrateGraph *migrate_load_graph(MemoryContext parent, bool with_bodies);
+extern MigrateGraph *migrate_load_graph_ext(MemoryContext parent, int flags);
 
 /*
  * Bookkeeping writes run as the extension's owner with search_path pinned to
@@ -166,6 +177,12 @@ extern char *migrate_checksum(const char *upgrade, const char *downgrade,
 							  char **depends, int ndepends,
 							  char **labels, int nlabels,
 							  bool transactional);
+extern uint64 migrate_content_hash(const char *upgrade, int uplen,
+								   const char *downgrade, int downlen,
+								   char **parents, int nparents,
+								   char **depends, int ndepends,
+								   char **labels, int nlabels,
+								   bool transactional);
 extern char **migrate_text_array(ArrayType *arr, const char *what,
 								 const char *argname, int *count);
 extern ArrayType *migrate_cstring_array(char **items, int count);

@@ -217,11 +217,11 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 	}
 	else
 	{
-		Oid			argtypes[13] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+		Oid			argtypes[14] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
 			TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, NAMEOID};
-		Datum		values[13];
-		char		nulls[13];
+		TEXTOID, TEXTOID, TEXTOID, NAMEOID, INT8OID};
+		Datum		values[14];
+		char		nulls[14];
 		char	   *up_problem = migrate_body_problem(upgrade, transactional);
 		char	   *down_problem = migrate_body_problem(downgrade, transactional);
 		int			rc;
@@ -240,16 +240,24 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 		values[10] = text_or_null_datum(up_problem, nulls, 10);
 		values[11] = text_or_null_datum(down_problem, nulls, 11);
 		values[12] = DirectFunctionCall1(namein, CStringGetDatum(caller));
+		values[13] = Int64GetDatum((int64)
+								   migrate_content_hash(upgrade, strlen(upgrade),
+														downgrade,
+														downgrade ? strlen(downgrade) : -1,
+														parents, nparents,
+														depends, ndepends,
+														labels, nlabels,
+														transactional));
 
 		if (!ex.found)
 			rc = SPI_execute_with_args("INSERT INTO migrate.revision"
 									   " (id, down_revision, depends_on, branch_labels,"
 									   "  message, upgrade, downgrade, transactional,"
 									   "  source, checksum, upgrade_problem,"
-									   "  downgrade_problem, registered_by)"
+									   "  downgrade_problem, registered_by, content_hash)"
 									   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-									   "         $9, $10, $11, $12, $13)",
-									   13, argtypes, values, nulls, false, 0);
+									   "         $9, $10, $11, $12, $13, $14)",
+									   14, argtypes, values, nulls, false, 0);
 		else
 			rc = SPI_execute_with_args("UPDATE migrate.revision SET"
 									   " down_revision = $2, depends_on = $3,"
@@ -258,10 +266,10 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 									   " transactional = $8, source = $9,"
 									   " checksum = $10, upgrade_problem = $11,"
 									   " downgrade_problem = $12,"
-									   " registered_by = $13,"
+									   " registered_by = $13, content_hash = $14,"
 									   " registered_at = pg_catalog.now()"
 									   " WHERE id = $1",
-									   13, argtypes, values, nulls, false, 0);
+									   14, argtypes, values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT && rc != SPI_OK_UPDATE)
 			elog(ERROR, "could not register revision \"%s\": %s",
 				 id, SPI_result_code_string(rc));

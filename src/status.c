@@ -70,7 +70,7 @@ id_list(FunctionCallInfo fcinfo, int *(*collect) (MigrateGraph *, int *))
 	int			n;
 
 	migrate_srf_init(fcinfo);
-	graph = migrate_load_graph(CurrentMemoryContext, false);
+	graph = migrate_load_graph_ext(CurrentMemoryContext, 0);
 	idx = collect(graph, &n);
 	for (int i = 0; i < n; i++)
 	{
@@ -79,7 +79,7 @@ id_list(FunctionCallInfo fcinfo, int *(*collect) (MigrateGraph *, int *))
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
-	MemoryContextDelete(graph->cxt);
+	migrate_graph_free(graph, "migrate.current/heads/bases");
 	return (Datum) 0;
 }
 
@@ -170,16 +170,26 @@ migrate_history(PG_FUNCTION_ARGS)
 		history_row(rsinfo, graph, graph->topo[k]);
 		MemoryContextReset(rowcxt);
 	}
-	/* recorded as applied, not registered: last */
-	for (int i = 0; i < graph->nrevs; i++)
-		if (!graph->revs[i].registered)
+	MemoryContextSwitchTo(old);
+	/* recorded as applied, not registered: last, by id */
+	{
+		int		   *rest = palloc(sizeof(int) * Max(graph->nrevs, 1));
+		int			nrest = 0;
+
+		for (int i = 0; i < graph->nrevs; i++)
+			if (!graph->revs[i].registered)
+				rest[nrest++] = i;
+		migrate_sort_by_id(graph, rest, nrest);
+		old = MemoryContextSwitchTo(rowcxt);
+		for (int k = 0; k < nrest; k++)
 		{
-			history_row(rsinfo, graph, i);
+			history_row(rsinfo, graph, rest[k]);
 			MemoryContextReset(rowcxt);
 		}
-	MemoryContextSwitchTo(old);
+		MemoryContextSwitchTo(old);
+	}
 	MemoryContextDelete(rowcxt);
-	MemoryContextDelete(graph->cxt);
+	migrate_graph_free(graph, "migrate.history");
 	return (Datum) 0;
 }
 
@@ -208,7 +218,8 @@ migrate_status(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	graph = migrate_load_graph(CurrentMemoryContext, true);
+	graph = migrate_load_graph_ext(CurrentMemoryContext,
+								   MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	cur = migrate_graph_currents(graph, &ncur);
 	heads = migrate_graph_heads(graph, &nheads);
 	for (int i = 0; i < graph->nrevs; i++)
@@ -302,7 +313,7 @@ migrate_resolve(PG_FUNCTION_ARGS)
 	MigrateTarget *t;
 
 	migrate_srf_init(fcinfo);
-	graph = migrate_load_graph(CurrentMemoryContext, false);
+	graph = migrate_load_graph_ext(CurrentMemoryContext, 0);
 	t = migrate_resolve_target(graph, target, MIGRATE_UP);
 	for (int i = 0; i < t->nrevs; i++)
 	{
@@ -311,7 +322,7 @@ migrate_resolve(PG_FUNCTION_ARGS)
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
-	MemoryContextDelete(graph->cxt);
+	migrate_graph_free(graph, "migrate.resolve");
 	return (Datum) 0;
 }
 
@@ -368,6 +379,6 @@ migrate_plan(PG_FUNCTION_ARGS)
 		v[4] = BoolGetDatum(r->transactional);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
-	MemoryContextDelete(graph->cxt);
+	migrate_graph_free(graph, "migrate.plan");
 	return (Datum) 0;
 }

@@ -30,6 +30,7 @@
 #include <limits.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #define MAX_CANDIDATES_SHOWN 10
@@ -121,16 +122,15 @@ lookup_revision(MigrateGraph *graph, const char *target, const char *name)
 		target_malformed(target, reason);
 
 	len = strlen(name);
-	cand = palloc(sizeof(int) * (MAX_CANDIDATES_SHOWN + 1));
+	/* all of them, so the ones shown are the first by id, not by row order */
+	cand = palloc(sizeof(int) * Max(graph->nrevs, 1));
 	for (int i = 0; i < graph->nrevs; i++)
 	{
 		MigrateRevision *r = &graph->revs[i];
 
 		if (r->registered && strncmp(r->id, name, len) == 0)
 		{
-			if (ncand <= MAX_CANDIDATES_SHOWN)
-				cand[ncand] = i;
-			ncand++;
+			cand[ncand++] = i;
 		}
 	}
 	if (ncand == 1)
@@ -141,15 +141,31 @@ lookup_revision(MigrateGraph *graph, const char *target, const char *name)
 				 errmsg("revision \"%s\" is not registered", name),
 				 errhint("migrate.history() lists the registered revisions.")));
 
-	migrate_sort_by_id(graph, cand, Min(ncand, MAX_CANDIDATES_SHOWN));
+	migrate_sort_by_id(graph, cand, ncand);
 	ereport(ERROR,
 			(errcode(ERRCODE_AMBIGUOUS_ALIAS),
 			 errmsg("revision prefix \"%s\" is ambiguous", name),
-			 errdetail("It matches %d revisions: %s%s.", ncand,
+			 errdetail("It matches %d revisions: %s%s", ncand,
 					   migrate_join_ids(graph, cand, Min(ncand, MAX_CANDIDATES_SHOWN), ", "),
-					   ncand > MAX_CANDIDATES_SHOWN ? ", ..." : ""),
+					   ncand > MAX_CANDIDATES_SHOWN ? ", ..." : "."),
 			 errhint("Give more characters of the id.")));
 	return -1;					/* keep compiler quiet */
+}
+
+/*
+ * A walk of more steps than there are revisions has gone round a cycle and
+ * would go on for as many steps as asked (up to INT_MAX): stop it.
+ */
+static void
+check_walk(MigrateGraph *graph, const char *target, int from, int done)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (done > graph->nrevs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("target \"%s\" goes round a cycle through revision \"%s\"",
+						target, graph->revs[from].id),
+				 errhint("migrate.validate() shows the cycle.")));
 }
 
 /*
@@ -161,14 +177,21 @@ step_forward(MigrateGraph *graph, const char *target, int from,
 			 const bool *within, int done, int total)
 {
 	MigrateRevision *r = &graph->revs[from];
-	int		   *kids = palloc(sizeof(int) * Max(r->nchildren, 1));
+	int		   *kids;
 	int			nkids = 0;
 
+	check_walk(graph, target, from, done);
+	kids = palloc(sizeof(int) * Max(r->nchildren, 1));
 	for (int j = 0; j < r->nchildren; j++)
 		if (within == NULL || within[r->children[j]])
 			kids[nkids++] = r->children[j];
 	if (nkids == 1)
-		return kids[0];
+	{
+		int			next = kids[0];
+
+		pfree(kids);
+		return next;
+	}
 	if (nkids == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -192,6 +215,7 @@ step_backward(MigrateGraph *graph, const char *target, int from, int done,
 {
 	MigrateRevision *r = &graph->revs[from];
 
+	check_walk(graph, target, from, done);
 	if (r->nparents == 1 && r->parent_idx[0] >= 0)
 		return r->parent_idx[0];
 	if (r->nparents == 0)

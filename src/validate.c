@@ -103,6 +103,36 @@ source_file(const char *source)
 }
 
 /*
+ * Mark "start" and its ancestors through parents only: like the branch of a
+ * label in target.c, a branch is made of parent links, and depends_on
+ * joins no branch.
+ */
+static void
+parent_ancestors(MigrateGraph *graph, int start, bool *mark)
+{
+	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			depth = 0;
+
+	mark[start] = true;
+	stack[depth++] = start;
+	while (depth > 0)
+	{
+		MigrateRevision *r = &graph->revs[stack[--depth]];
+
+		for (int j = 0; j < r->nparents; j++)
+		{
+			int			p = r->parent_idx[j];
+
+			if (p < 0 || mark[p])
+				continue;
+			mark[p] = true;
+			stack[depth++] = p;
+		}
+	}
+	pfree(stack);
+}
+
+/*
  * For "several heads" and "several bases": does every one lie on a branch
  * whose label covers no other?  With heads, a label covers the heads below
  * its revision; with bases, the bases above it.
@@ -133,7 +163,7 @@ each_has_own_label(MigrateGraph *graph, const int *items, int nitems,
 		if (below)
 			migrate_descendants(graph, &i, 1, true, false, mark);
 		else
-			migrate_ancestors(graph, &i, 1, true, false, mark);
+			parent_ancestors(graph, i, mark);
 		for (int k = 0; k < nitems; k++)
 			if (mark[items[k]])
 			{
@@ -155,9 +185,8 @@ each_has_own_label(MigrateGraph *graph, const int *items, int nitems,
 typedef struct LabelEntry
 {
 	char		label[MIGRATE_ID_MAXLEN + 1];
-	int			first;
 	int			count;
-	StringInfo	revisions;
+	List	   *revs;			/* graph indexes of the revisions with it */
 } LabelEntry;
 
 MigrateFinding *
@@ -225,7 +254,14 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 			add_finding(&f, MIGRATE_ERROR, "unparsable_body", r->id,
 						psprintf("downgrade body of \"%s\": %s", r->id, r->downgrade_problem));
 
-		if (graph->bodies_loaded)
+		if (graph->content_verified)
+		{
+			if (r->content_edited)
+				add_finding(&f, MIGRATE_ERROR, "checksum_mismatch", r->id,
+							psprintf("stored checksum of \"%s\" does not match its content: the catalog was changed outside migrate.add",
+									 r->id));
+		}
+		else if (graph->bodies_loaded)
 		{
 			char	   *sum = migrate_checksum(r->upgrade, r->downgrade,
 											   r->parents, r->nparents,
@@ -269,13 +305,11 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 			e = hash_search(labels, r->labels[j], HASH_ENTER, &found);
 			if (!found)
 			{
-				e->first = k;
 				e->count = 0;
-				e->revisions = makeStringInfo();
+				e->revs = NIL;
 			}
 			e->count++;
-			appendStringInfo(e->revisions, "%s\"%s\"",
-							 e->count > 1 ? ", " : "", r->id);
+			e->revs = lappend_int(e->revs, k);
 		}
 	}
 
@@ -286,11 +320,28 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 
 		hash_seq_init(&seq, labels);
 		while ((e = hash_seq_search(&seq)) != NULL)
-			if (e->count > 1)
-				add_finding(&f, MIGRATE_ERROR, "duplicate_label",
-							graph->revs[e->first].id,
-							psprintf("branch label \"%s\" is on %d revisions: %s",
-									 e->label, e->count, e->revisions->data));
+		{
+			int		   *idx;
+			int			n = 0;
+			ListCell   *lc2;
+			StringInfoData revs;
+
+			if (e->count < 2)
+				continue;
+			/* by id, so the finding does not depend on the rows' order */
+			idx = palloc(sizeof(int) * e->count);
+			foreach(lc2, e->revs)
+				idx[n++] = lfirst_int(lc2);
+			migrate_sort_by_id(graph, idx, n);
+			initStringInfo(&revs);
+			for (int i = 0; i < n; i++)
+				appendStringInfo(&revs, "%s\"%s\"", i > 0 ? ", " : "",
+								 graph->revs[idx[i]].id);
+			add_finding(&f, MIGRATE_ERROR, "duplicate_label",
+						graph->revs[idx[0]].id,
+						psprintf("branch label \"%s\" is on %d revisions: %s",
+								 e->label, e->count, revs.data));
+		}
 	}
 
 	foreach(lc, graph->cycles)
@@ -340,7 +391,8 @@ migrate_validate(PG_FUNCTION_ARGS)
 	int			n;
 
 	migrate_srf_init(fcinfo);
-	graph = migrate_load_graph(CurrentMemoryContext, true);
+	graph = migrate_load_graph_ext(CurrentMemoryContext,
+								   MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	items = migrate_validate_graph(graph, &n);
 	for (int i = 0; i < n; i++)
 	{
@@ -356,14 +408,15 @@ migrate_validate(PG_FUNCTION_ARGS)
 		values[3] = CStringGetTextDatum(items[i].message);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	MemoryContextDelete(graph->cxt);
+	migrate_graph_free(graph, "migrate.validate");
 	return (Datum) 0;
 }
 
 Datum
 migrate_check(PG_FUNCTION_ARGS)
 {
-	MigrateGraph *graph = migrate_load_graph(CurrentMemoryContext, true);
+	MigrateGraph *graph = migrate_load_graph_ext(CurrentMemoryContext,
+												 MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	MigrateFinding *items;
 	int			n;
 	int			nerrors = 0;
@@ -388,6 +441,6 @@ migrate_check(PG_FUNCTION_ARGS)
 						items[0].message),
 				 errdetail_internal("%s", detail.data),
 				 errhint("SELECT * FROM migrate.validate() lists every finding with its revision.")));
-	MemoryContextDelete(graph->cxt);
+	migrate_graph_free(graph, "migrate.check");
 	PG_RETURN_VOID();
 }

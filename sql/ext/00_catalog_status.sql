@@ -16,24 +16,31 @@
 
 -- One row per registered revision.  Bodies are text; the checksum covers the
 -- normalised bodies, parents, dependencies, labels and the transactional flag
--- (not message or source, which may change at any time).  The *_problem
+-- (not message or source, which may change at any time); content_hash is a
+-- fast hash of the stored bytes, for validate().  The *_problem
 -- columns keep the parser's verdict on each body, computed once when the
 -- revision is registered, so validation does not re-parse 100,000 bodies.
 CREATE TABLE migrate.revision (
+    -- read by every graph load: kept first, so a scan deforms only these
     id                text        NOT NULL PRIMARY KEY,
     down_revision     text[]      NOT NULL DEFAULT '{}',
     depends_on        text[]      NOT NULL DEFAULT '{}',
     branch_labels     text[]      NOT NULL DEFAULT '{}',
-    message           text,
-    upgrade           text        NOT NULL,
-    downgrade         text,
     transactional     boolean     NOT NULL DEFAULT true,
-    source            text,
+    registered_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- read by status, history and validation
     checksum          text        NOT NULL,
+    message           text,
+    source            text,
     upgrade_problem   text,
     downgrade_problem text,
-    registered_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    registered_by     name        NOT NULL DEFAULT CURRENT_USER
+    registered_by     name        NOT NULL DEFAULT CURRENT_USER,
+    -- fast hash of the stored content (validate() detects rows edited
+    -- outside migrate.add with it, without re-hashing with SHA-256)
+    content_hash      bigint      NOT NULL,
+    -- read only when a plan runs (or validation recomputes checksums)
+    upgrade           text        NOT NULL,
+    downgrade         text
 );
 COMMENT ON TABLE migrate.revision IS
     'Registered revisions (write through migrate.add and migrate.remove only)';

@@ -10,7 +10,7 @@ GRANT SELECT ON migrate.run, migrate.run_step, migrate.applied TO PUBLIC;
 -- Everything about a revision but its bodies.
 GRANT SELECT (id, down_revision, depends_on, branch_labels, message,
               transactional, source, checksum, upgrade_problem,
-              downgrade_problem, registered_at, registered_by)
+              downgrade_problem, registered_at, registered_by, content_hash)
     ON migrate.revision TO PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Apply benchmark (issue: apply engine).
+#  1. 1,000 revisions of CREATE TABLE + CREATE INDEX applied by
+#     SELECT migrate.upgrade('head') against the same SQL run by psql -1 -f,
+#     each on a fresh database created from a template before timing (old
+#     ones dropped after timing); ratio of medians of 5 rounds.
+#  2. A no-op upgrade('head') with 10,000 revisions applied.
+#  3. Memory of a 10,000-revision upgrade.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+N=${APPLY_REVISIONS:-1000}
+ROUNDS=${APPLY_ROUNDS:-5}
+work=$(mktemp -d)
+tag=$$
+
+# the same bodies for both
+q postgres "SELECT string_agg(format('CREATE TABLE t_%s (id bigint, v text, created timestamptz DEFAULT now()); CREATE INDEX t_%s_v ON t_%s (v);', i, i, i), E'\n' ORDER BY i) FROM generate_series(1, $N) i" >"$work/plain.sql"
+
+createdb tmpl_plain_$tag
+createdb tmpl_migrate_$tag
+q tmpl_migrate_$tag "CREATE EXTENSION migrate"
+q tmpl_migrate_$tag "SELECT count(migrate.add(
+    revision => 'v' || lpad(i::text, 5, '0'),
+    upgrade => format('CREATE TABLE t_%s (id bigint, v text, created timestamptz DEFAULT now()); CREATE INDEX t_%s_v ON t_%s (v);', i, i, i),
+    downgrade => format('DROP TABLE t_%s', i),
+    down_revision => CASE WHEN i > 1 THEN ARRAY['v' || lpad((i - 1)::text, 5, '0')] END))
+  FROM generate_series(1, $N) i" >/dev/null
+
+for r in $(seq 1 $ROUNDS); do
+    createdb -T tmpl_plain_$tag plain_${tag}_$r
+    createdb -T tmpl_migrate_$tag mig_${tag}_$r
+done
+psql_times=(); mig_times=()
+for r in $(seq 1 $ROUNDS); do
+    # alternate which goes first
+    for which in $( [ $((r % 2)) -eq 0 ] && echo "psql migrate" || echo "migrate psql"); do
+        if [ $which = psql ]; then
+            t0=$(now_ms); psql -X -q -1 -v ON_ERROR_STOP=1 -d plain_${tag}_$r -f "$work/plain.sql" >/dev/null; t1=$(now_ms)
+            psql_times+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')")
+        else
+            t0=$(now_ms); psql -X -q -v ON_ERROR_STOP=1 -d mig_${tag}_$r -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null; t1=$(now_ms)
+            mig_times+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')")
+        fi
+    done
+done
+pm=$(printf '%s\n' "${psql_times[@]}" | median)
+mm=$(printf '%s\n' "${mig_times[@]}" | median)
+echo "apply: $N revisions of CREATE TABLE + CREATE INDEX, median of $ROUNDS rounds, wall clock"
+printf '  %-40s %9.1f ms   (baseline)\n' "psql -1 -f (same SQL)" "$pm"
+printf '  %-40s %9.1f ms   %.3fx baseline   goal <= 1.05-1.15x\n' "SELECT migrate.upgrade('head')" "$mm" "$(awk -v a=$mm -v b=$pm 'BEGIN {print a / b}')"
+echo "  rounds psql:    ${psql_times[*]}"
+echo "  rounds migrate: ${mig_times[*]}"
+applied=$(q mig_${tag}_1 "SELECT count(*) FROM migrate.applied")
+echo "  check: $applied revisions applied in round 1"
+
+# re-registering 1,000 unchanged revisions (what a deploy does every time)
+rereg=$(server_ms mig_${tag}_1 3 "SELECT count(migrate.add(revision => r.id, upgrade => r.upgrade, downgrade => r.downgrade, down_revision => r.down_revision)) FROM migrate.revision r")
+printf '  %-40s %9.1f ms\n' "re-add $N unchanged revisions" "$rereg"
+
+# no-op and memory with 10,000 applied
+M=${NOOP_REVISIONS:-10000}
+createdb noop_$tag
+q noop_$tag "CREATE EXTENSION migrate"
+q noop_$tag "SELECT count(migrate.add('w' || lpad(i::text, 6, '0'), 'SELECT 1', 'SELECT 1',
+    CASE WHEN i > 1 THEN ARRAY['w' || lpad((i - 1)::text, 6, '0')] END)) FROM generate_series(1, $M) i" >/dev/null
+mem=$(psql -X -q -A -t -d noop_$tag -c "SET migrate.report_memory = on" -c "SET client_min_messages = notice" \
+      -c "SELECT count(*) FROM migrate.upgrade('head')" 2>&1 | grep -E "NOTICE:  upgrade:" | sed 's/NOTICE:  //')
+echo "  memory of a $M-revision upgrade: $mem"
+q noop_$tag "VACUUM ANALYZE" >/dev/null
+noop=$(server_ms noop_$tag 21 "SELECT count(*) FROM migrate.upgrade('head')")
+base=$(server_ms noop_$tag 21 "SELECT count(*) FROM migrate.applied")
+t0=$(now_ms); for i in 1 2 3 4 5 6 7 8 9 10; do psql -X -q -A -t -d noop_$tag -c "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null; done; t1=$(now_ms)
+printf '  %-40s %9.2f ms   (baseline: count(*) of migrate.applied %.2f ms)\n' "no-op upgrade('head'), $M applied" "$noop" "$base"
+printf '  %-40s %9.2f ms\n' "  same, psql connect + call + exit" "$(awk -v a=$t0 -v b=$t1 'BEGIN {print (b - a) / 10}')"
+
+# drop after timing
+for r in $(seq 1 $ROUNDS); do dropdb plain_${tag}_$r; dropdb mig_${tag}_$r; done
+dropdb tmpl_plain_$tag; dropdb tmpl_migrate_$tag; dropdb noop_$tag
+rm -rf "$work"
