@@ -184,14 +184,14 @@ check_serializable(void)
 
 /* Lock, fresh snapshot, graph.  The graph lives in "cxt". */
 static MigrateGraph *
-locked_graph(MemoryContext cxt)
+locked_graph(MemoryContext cxt, int flags)
 {
 	MigrateGraph *graph;
 
 	migrate_lock_acquire();
 	check_serializable();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	graph = migrate_load_graph(cxt, false);
+	graph = migrate_load_graph_ext(cxt, flags);
 	PopActiveSnapshot();
 	return graph;
 }
@@ -263,8 +263,8 @@ prepare_steps(Run *run, const int *plan, int n)
 	values[0] = PointerGetDatum(migrate_cstring_array(ids, n));
 	migrate_bookkeeping_begin(&bk);
 	if (SPI_execute_with_args(run->dir == MIGRATE_UP ?
-							  "SELECT id, upgrade FROM migrate.revision WHERE id = ANY ($1)" :
-							  "SELECT id, downgrade FROM migrate.revision WHERE id = ANY ($1)",
+							  "SELECT id, upgrade, message, checksum FROM migrate.revision WHERE id = ANY ($1)" :
+							  "SELECT id, downgrade, message, checksum FROM migrate.revision WHERE id = ANY ($1)",
 							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read revision bodies");
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -272,11 +272,17 @@ prepare_steps(Run *run, const int *plan, int n)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		char	   *id = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
 		char	   *body = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+		char	   *message = SPI_getvalue(tup, SPI_tuptable->tupdesc, 3);
+		char	   *checksum = SPI_getvalue(tup, SPI_tuptable->tupdesc, 4);
 		int			idx = migrate_graph_find(run->graph, id);
+		Step	   *st;
 
-		if (idx >= 0)
-			run->steps[step_of[idx]].body =
-				body ? MemoryContextStrdup(cxt, body) : NULL;
+		if (idx < 0)
+			continue;
+		st = &run->steps[step_of[idx]];
+		st->body = body ? MemoryContextStrdup(cxt, body) : NULL;
+		st->message = message ? MemoryContextStrdup(cxt, message) : NULL;
+		st->checksum = checksum ? MemoryContextStrdup(cxt, checksum) : NULL;
 	}
 	migrate_bookkeeping_end(&bk);
 
@@ -377,6 +383,36 @@ refuse_non_transactional(Run *run)
 							   k + 1, run->nsteps),
 					 errhint("Run CALL migrate.run('%s') outside a transaction block: it commits after each revision and runs such statements at top level.",
 							 run->target)));
+}
+
+/*
+ * A downgrade may run a non-transactional revision's downgrade body in the
+ * caller's transaction, unless that body holds a statement that refuses a
+ * transaction block (DROP INDEX CONCURRENTLY): then migrate.run is the way.
+ */
+static void
+refuse_top_level_downgrades(Run *run)
+{
+	for (int k = 0; k < run->nsteps; k++)
+	{
+		Step	   *st = &run->steps[k];
+		List	   *stmts;
+		ListCell   *lc;
+
+		if (st->transactional)
+			continue;
+		stmts = parse_step_body(run, k);
+		foreach(lc, stmts)
+			if (migrate_statement_needs_top_level(lfirst_node(RawStmt, lc)->stmt))
+				ereport(ERROR,
+						(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+						 errmsg("the downgrade of revision \"%s\" cannot run inside migrate.downgrade()",
+								st->id),
+						 errdetail("Step %d of %d runs a statement that refuses a transaction block; nothing was run.",
+								   k + 1, run->nsteps),
+						 errhint("Run CALL migrate.run('%s', 'down') outside a transaction block.",
+								 run->target)));
+	}
 }
 
 static void
@@ -817,7 +853,7 @@ plan_run(Run *run, MemoryContext cxt)
 	int		   *plan;
 	int			n;
 
-	run->graph = locked_graph(cxt);
+	run->graph = locked_graph(cxt, 0);
 	run->from_heads = currents_array(run->graph);
 	t = migrate_resolve_target(run->graph, run->target, run->dir);
 	plan = run->dir == MIGRATE_UP ? migrate_plan_upgrade(run->graph, t, &n)
@@ -848,6 +884,8 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 
 	if (dir == MIGRATE_UP)
 		refuse_non_transactional(&run);
+	else
+		refuse_top_level_downgrades(&run);
 	parse_steps(&run, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -921,7 +959,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 
 	migrate_srf_init(fcinfo);
 	init_run(&run, MIGRATE_ANY, "stamp", target);
-	graph = run.graph = locked_graph(CurrentMemoryContext);
+	graph = run.graph = locked_graph(CurrentMemoryContext, MIGRATE_LOAD_TEXT);
 	mark_interrupted_runs(0);
 	run.from_heads = currents_array(graph);
 	t = migrate_resolve_target(graph, target, MIGRATE_ANY);
@@ -1234,11 +1272,12 @@ proc_start_run(ProcRun *pr, Run *run)
 {
 	MigrateBookkeeping bk;
 	const char *appname = GetConfigOption("application_name", true, false);
-	Oid			argtypes[5] = {TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID, NAMEOID, TEXTOID};
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[6] = {TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID, NAMEOID, TEXTOID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 
+	values[5] = CStringGetTextDatum(run->kind);
 	values[0] = CStringGetTextDatum(run->target);
 	values[1] = TimestampTzGetDatum(pr->started_at);
 	values[2] = run->from_heads;
@@ -1251,8 +1290,8 @@ proc_start_run(ProcRun *pr, Run *run)
 	if (SPI_execute_with_args("INSERT INTO migrate.run"
 							  " (kind, target, status, started_at, from_heads, db_user,"
 							  "  application_name)"
-							  " VALUES ('upgrade', $1, 'running', $2, $3, $4, $5) RETURNING id",
-							  5, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+							  " VALUES ($6, $1, 'running', $2, $3, $4, $5) RETURNING id",
+							  6, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not record the run");
 	pr->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											 SPI_tuptable->tupdesc, 1, &isnull));
@@ -1269,7 +1308,12 @@ proc_record_step(ProcRun *pr, Run *run, Step *st, const char *status)
 
 	iv->time = st->duration_us;
 	migrate_bookkeeping_begin(&bk);
-	if (strcmp(status, "succeeded") == 0 &&
+	if (strcmp(status, "succeeded") == 0 && run->dir == MIGRATE_DOWN &&
+		SPI_execute_with_args("DELETE FROM migrate.applied WHERE revision = $1",
+							  1, (Oid[]) {TEXTOID}, (Datum[]) {CStringGetTextDatum(st->id)},
+							  NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not record revision \"%s\"", st->id);
+	if (strcmp(status, "succeeded") == 0 && run->dir == MIGRATE_UP &&
 		SPI_execute_with_args("INSERT INTO migrate.applied (revision, checksum, applied_by, run_id)"
 							  " VALUES ($1, $2, $3, $4)",
 							  4, (Oid[]) {TEXTOID, TEXTOID, NAMEOID, INT8OID},
@@ -1280,11 +1324,12 @@ proc_record_step(ProcRun *pr, Run *run, Step *st, const char *status)
 		elog(ERROR, "could not record revision \"%s\"", st->id);
 	if (SPI_execute_with_args("INSERT INTO migrate.run_step"
 							  " (run_id, step, revision, direction, started_at, duration, status)"
-							  " VALUES ($1, $2, $3, 'up', $4, $5, $6)",
-							  6, (Oid[]) {INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID},
+							  " VALUES ($1, $2, $3, $7, $4, $5, $6)",
+							  7, (Oid[]) {INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, TEXTOID},
 							  (Datum[]) {Int64GetDatum(pr->run_id), Int32GetDatum(pr->applied + 1),
 						CStringGetTextDatum(st->id), TimestampTzGetDatum(st->started_at),
-						IntervalPGetDatum(iv), CStringGetTextDatum(status)},
+						IntervalPGetDatum(iv), CStringGetTextDatum(status),
+						CStringGetTextDatum(run->dir == MIGRATE_UP ? "up" : "down")},
 							  NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record run step");
 	migrate_bookkeeping_end(&bk);
@@ -1460,85 +1505,113 @@ proc_run_non_transactional(ProcRun *pr, Run *run, Step *st)
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 }
 
+/*
+ * The procedure's loop.  The plan is computed once, in the first
+ * transaction (so that relative targets such as +2 or -1 mean what they
+ * meant when the call started), and every body in it is parsed then.  Each
+ * later transaction takes the lock again, reloads the graph under a fresh
+ * snapshot, and runs the next revision of the plan if it still needs it.
+ */
 static void
-proc_loop(FunctionCallInfo fcinfo, const char *target, ProcRun *pr)
+proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 {
 	MemoryContext callcxt = CurrentMemoryContext;
 	MemoryContext loopcxt = AllocSetContextCreate(callcxt, "migrate.run",
 												  ALLOCSET_DEFAULT_SIZES);
-	int			total = -1;
+	char	  **plan_ids = NULL;
+	int			total = 0;
+	const char *kind = dir == MIGRATE_UP ? "upgrade" : "downgrade";
 
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
-	for (;;)
+	for (int k = -1; k < total; k++)
 	{
 		Run			run;
-		MigrateTarget *t;
-		int		   *plan;
-		int			n;
 		Step	   *volatile st;
+		int			idx;
 
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
-		init_run(&run, MIGRATE_UP, "upgrade", target);
-		run.graph = locked_graph(loopcxt);
+		init_run(&run, dir, kind, target);
+		run.graph = locked_graph(loopcxt, 0);
 		mark_interrupted_runs(pr->run_id);
 		run.from_heads = currents_array(run.graph);
-		t = migrate_resolve_target(run.graph, target, MIGRATE_UP);
-		plan = migrate_plan_upgrade(run.graph, t, &n);
-		if (n == 0)
+
+		if (k < 0)
 		{
-			if (pr->run_id != 0)
-				proc_finish_run(pr, &run, "succeeded", NULL);
-			break;
-		}
-		if (total < 0)
-		{
+			MigrateTarget *t = migrate_resolve_target(run.graph, target, dir);
+			int			n;
+			int		   *plan = dir == MIGRATE_UP ? migrate_plan_upgrade(run.graph, t, &n)
+				: migrate_plan_downgrade(run.graph, t, &n);
+
+			if (n == 0)
+				break;			/* nothing to do: no run recorded */
 			total = n;
-			pr->started_at = run.started_at;
+			plan_ids = MemoryContextAlloc(callcxt, sizeof(char *) * n);
+			for (int i = 0; i < n; i++)
+				plan_ids[i] = MemoryContextStrdup(callcxt, run.graph->revs[plan[i]].id);
 			/* every body of the plan parses before anything runs */
 			prepare_steps(&run, plan, n);
 			parse_steps(&run, true);
+			pr->started_at = run.started_at;
 			proc_start_run(pr, &run);
 			SPI_commit();
-			MemoryContextSwitchTo(loopcxt);
-			continue;			/* plan again in the new transaction */
+			continue;
 		}
 
-		prepare_steps(&run, plan, 1);
+		idx = migrate_graph_find(run.graph, plan_ids[k]);
+		if (idx < 0 || !run.graph->revs[idx].registered)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" was removed while migrate.run() was running",
+							plan_ids[k])));
+		if (run.graph->revs[idx].applied == (dir == MIGRATE_UP))
+			continue;			/* already where the plan wants it */
+
+		prepare_steps(&run, &idx, 1);
 		parse_steps(&run, true);
 		st = &run.steps[0];
-		run.nsteps = total;		/* progress: step i of the whole run */
-		run.cur_step = pr->applied;
-		report_progress(&run, st, pr->applied);
+		run.nsteps = total;		/* progress: step k of the whole run */
+		run.cur_step = k;
+		report_progress(&run, st, k);
 		st->started_at = GetCurrentTimestamp();
 
-		if (st->transactional)
+		if (st->transactional || dir == MIGRATE_DOWN)
 		{
-			PG_TRY();
+			if (!st->transactional)
 			{
-				run_step(&run, st, pr->applied, false);
+				/* a downgrade body of a non-transactional revision */
+				proc_run_non_transactional(pr, &run, st);
 			}
-			PG_CATCH();
+			else
 			{
-				ErrorData  *edata;
+				PG_TRY();
+				{
+					run_step(&run, st, k, false);
+				}
+				PG_CATCH();
+				{
+					ErrorData  *edata;
 
-				MemoryContextSwitchTo(loopcxt);
-				edata = CopyErrorData();
-				FlushErrorState();
-				/* the revision's subtransaction is already rolled back */
-				proc_record_step(pr, &run, st, "failed");
-				proc_finish_run(pr, &run, "failed", edata);
-				SPI_commit();
-				ReThrowError(edata);
+					MemoryContextSwitchTo(loopcxt);
+					edata = CopyErrorData();
+					FlushErrorState();
+					/* the revision's subtransaction is already rolled back */
+					proc_record_step(pr, &run, st, "failed");
+					proc_finish_run(pr, &run, "failed", edata);
+					SPI_commit();
+					ReThrowError(edata);
+				}
+				PG_END_TRY();
 			}
-			PG_END_TRY();
 		}
 		else
 			proc_run_non_transactional(pr, &run, st);
 
-		run.graph->revs[st->idx].applied = true;
+		run.graph->revs[st->idx].applied = (dir == MIGRATE_UP);
 		proc_record_step(pr, &run, st, "succeeded");
 		pr->applied++;
+		if (k == total - 1)
+			proc_finish_run(pr, &run, "succeeded", NULL);
 		SPI_commit();
 	}
 	SPI_finish();
@@ -1550,6 +1623,7 @@ Datum
 migrate_run(PG_FUNCTION_ARGS)
 {
 	char	   *target;
+	MigrateDirection dir;
 	ProcRun		pr;
 	const char *save_activity = debug_query_string;
 
@@ -1561,12 +1635,13 @@ migrate_run(PG_FUNCTION_ARGS)
 				 errdetail("It commits after each revision."),
 				 errhint("Run CALL migrate.run('head'); on its own, not inside BEGIN ... COMMIT or a function.")));
 	target = required_target_arg(fcinfo, 0);
+	dir = migrate_direction_arg(fcinfo, 1);
 	memset(&pr, 0, sizeof(pr));
 
 	migrate_session_lock_acquire();
 	PG_TRY();
 	{
-		proc_loop(fcinfo, target, &pr);
+		proc_loop(target, dir, &pr);
 	}
 	PG_FINALLY();
 	{
@@ -1576,6 +1651,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	pgstat_report_activity(STATE_RUNNING, save_activity);
 	if (pr.applied > 0)
 		ereport(NOTICE,
-				(errmsg("applied %d revision%s", pr.applied, pr.applied == 1 ? "" : "s")));
+				(errmsg("%s %d revision%s", dir == MIGRATE_UP ? "applied" : "reverted",
+						pr.applied, pr.applied == 1 ? "" : "s")));
 	PG_RETURN_VOID();
 }

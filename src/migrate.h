@@ -17,6 +17,13 @@
  *	  revfile_sql.c  migrate.add_file
  *	  status.c    current / heads / bases / history / status / resolve / plan
  *	  validate.c  validate / check
+ *	  apply.c     upgrade / downgrade / stamp / sql / the procedure run
+ *	  runlog.c    failed runs, recorded by a background worker
+ *	  revfile.c   the revision file format (pure C, shared with pg_migrate)
+ *	  revfile_sql.c  migrate.add_file
+ *	  schema.c    the *_exists helpers: names resolved as SQL does
+ *	  ensure.c    ensure(): create, or compare by definition
+ *	  verify.c    verify(): the health report
  *
  *-------------------------------------------------------------------------
  */

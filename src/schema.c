@@ -144,7 +144,7 @@ parts_rule(int maxparts, const char *what)
 }
 
 /*
- * Split "input" into its parts (a List of palloc'd C strings), folding and
+ * Split "input" into its parts (a List of C strings), folding and
  * truncating as PostgreSQL does.  "what" names the kind of object for the
  * error message ("table", "column", ...).  A three-part name must name the
  * current database, as everywhere in PostgreSQL; the database part is

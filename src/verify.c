@@ -176,7 +176,8 @@ check_relations(VerifyRows *out, ArrayType *arr, const char *what,
 static void
 check_revisions(VerifyRows *out)
 {
-	MigrateGraph *graph = migrate_load_graph(CurrentMemoryContext, true);
+	MigrateGraph *graph = migrate_load_graph_ext(CurrentMemoryContext,
+												 MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	MigrateFinding *items;
 	int			nitems;
 	int			registered = 0,

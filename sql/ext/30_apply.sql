@@ -47,14 +47,14 @@ COMMENT ON FUNCTION migrate.sql(text, text) IS
 'The offline script of an upgrade (or, with direction ''down'', a downgrade): the bodies and the bookkeeping, for review or for psql on a database in the same state. Runs nothing.
 Example: \copy (SELECT migrate.sql(''head'')) TO ''upgrade.sql''';
 
-CREATE PROCEDURE migrate.run(target text DEFAULT 'head')
+CREATE PROCEDURE migrate.run(target text DEFAULT 'head', direction text DEFAULT 'up')
 AS 'MODULE_PATHNAME', 'migrate_run'
 LANGUAGE C;
-COMMENT ON PROCEDURE migrate.run(text) IS
-'Upgrade to the target one revision per transaction, committing after each: the way to run non-transactional revisions (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD VALUE then its use, VACUUM), whose statements run one at a time at top level. Call it outside a transaction block.
-Example: CALL migrate.run(''head'');';
+COMMENT ON PROCEDURE migrate.run(text, text) IS
+'Upgrade (or, with direction ''down'', downgrade) to the target one revision per transaction, committing after each: the way to run non-transactional revisions (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD VALUE then its use, VACUUM), whose statements run one at a time at top level. The plan is fixed when the call starts. Call it outside a transaction block.
+Example: CALL migrate.run(''head''); CALL migrate.run(''-1'', ''down'');';
 
-REVOKE EXECUTE ON PROCEDURE migrate.run(text) FROM PUBLIC;
+REVOKE EXECUTE ON PROCEDURE migrate.run(text, text) FROM PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION
     migrate.upgrade(text),
