@@ -65,6 +65,24 @@ PG_FUNCTION_INFO_V1(migrate_stamp);
 PG_FUNCTION_INFO_V1(migrate_sql);
 PG_FUNCTION_INFO_V1(migrate_run);
 
+/*
+ * Nonzero while a revision body runs in this backend.  A body that calls
+ * migrate.upgrade() (or downgrade, stamp, run) would plan again from a state
+ * its caller has not recorded yet and apply the same revisions inside
+ * themselves: refused.
+ */
+static int	body_depth = 0;
+
+static void
+forbid_in_body(const char *function)
+{
+	if (body_depth > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("migrate.%s() cannot be called from a revision body", function),
+				 errdetail("A revision body runs inside a migration, which has not recorded its own steps yet.")));
+}
+
 /* One revision of a plan. */
 typedef struct Step
 {
@@ -495,12 +513,14 @@ execute_body(Run *run, Step *st)
 	error_context_stack = &errcb;
 
 	run->cur_stmt = 0;
+	body_depth++;
 	foreach(lc, st->stmts)
 	{
 		CHECK_FOR_INTERRUPTS();
 		run_statement(run, st, lfirst_node(RawStmt, lc), &ctx);
 		run->cur_stmt++;
 	}
+	body_depth--;
 
 	error_context_stack = errcb.previous;
 	AtEOXact_GUC(false, nest);
@@ -694,6 +714,7 @@ run_step(Run *run, Step *st, int k, bool record)
 		{
 			ErrorData  *edata;
 
+			body_depth = 0;
 			MemoryContextSwitchTo(oldcontext);
 			edata = CopyErrorData();
 			FlushErrorState();
@@ -872,6 +893,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	Run			run;
 	const char *save_activity = debug_query_string;
 
+	forbid_in_body(kind);
 	migrate_srf_init(fcinfo);
 	init_run(&run, dir, kind, target);
 	plan_run(&run, CurrentMemoryContext);
@@ -957,6 +979,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 				ndel = 0;
 	MigrateBookkeeping bk;
 
+	forbid_in_body("stamp");
 	migrate_srf_init(fcinfo);
 	init_run(&run, MIGRATE_ANY, "stamp", target);
 	graph = run.graph = locked_graph(CurrentMemoryContext, MIGRATE_LOAD_TEXT);
@@ -1441,12 +1464,15 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i)
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
+			body_depth++;
 			run_top_level_statement(st, raw);
+			body_depth--;
 		}
 		PG_CATCH();
 		{
 			ErrorData  *edata;
 
+			body_depth = 0;
 			MemoryContextSwitchTo(cxt);
 			edata = CopyErrorData();
 			FlushErrorState();
@@ -1473,7 +1499,9 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i)
 		errcb.arg = &ctx;
 		errcb.previous = error_context_stack;
 		error_context_stack = &errcb;
+		body_depth++;
 		run_statement(run, st, raw, &ctx);
+		body_depth--;
 		error_context_stack = errcb.previous;
 		AtEOXact_GUC(false, nest);
 		ReleaseCurrentSubTransaction();
@@ -1484,6 +1512,7 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i)
 	{
 		ErrorData  *edata;
 
+		body_depth = 0;
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -1627,6 +1656,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	ProcRun		pr;
 	const char *save_activity = debug_query_string;
 
+	forbid_in_body("run");
 	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
 		castNode(CallContext, fcinfo->context)->atomic)
 		ereport(ERROR,

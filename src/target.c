@@ -30,6 +30,7 @@
 #include <limits.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
@@ -38,6 +39,11 @@
 static void
 target_malformed(const char *target, const char *detail)
 {
+	size_t		len = strlen(target);
+
+	/* a megabyte of garbage need not come back in the message */
+	if (len > 100)
+		target = psprintf("%s...", pnstrdup(target, pg_mbcliplen(target, len, 100)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("malformed target \"%s\"", target),
@@ -581,6 +587,11 @@ migrate_resolve_target(MigrateGraph *graph, const char *target,
 		int			nheads;
 		int		   *heads = migrate_graph_heads(graph, &nheads);
 
+		if (nheads == 0 && graph->ntopo > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("target \"%s\" names nothing: every registered revision lies on or below a cycle", target),
+					 errhint("migrate.validate() shows the cycle.")));
 		if (nheads == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
