@@ -33,6 +33,17 @@ test_packages() {
     need_packages "postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl perl
 }
 
+# The fuzz harnesses (test/fuzz/): clang with libFuzzer and the sanitizer
+# runtimes, OpenSSL's libcrypto (PostgreSQL's libpgcommon uses it for
+# SHA-256).
+fuzz_packages() {
+    if ! command -v clang >/dev/null 2>&1 ||
+       ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1; then
+        need_packages clang libclang-rt-dev
+    fi
+    need_packages libssl-dev
+}
+
 build_and_install() {
     local pg_config="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"
     echo "== building with $pg_config"
@@ -44,7 +55,21 @@ build_and_install() {
 # PGUSER, PGPASSWORD and PGDATABASE).  -t keeps the cluster in a temporary
 # directory, so that runs side by side do not collide on a cluster name; as
 # root, pg_virtualenv runs the server as the postgres user.
+free_port() {
+    local p start=$((5433 + RANDOM % 400))
+    for p in $(seq "$start" 5999) $(seq 5433 "$start"); do
+        if [ ! -e "/var/run/postgresql/.s.PGSQL.$p" ] && [ ! -e "/tmp/.s.PGSQL.$p" ] &&
+           ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"; return
+        fi
+    done
+    echo 5433
+}
+
 in_throwaway_cluster() {
     local opts=(-v "$PG_MAJOR" -t)
+    # pg_virtualenv takes PGPORT from the environment: never a port in use
+    export PGPORT
+    PGPORT=$(free_port)
     pg_virtualenv "${opts[@]}" -o "max_connections=60" -o "fsync=off" "$@"
 }

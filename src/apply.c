@@ -47,6 +47,7 @@
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -54,6 +55,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -192,11 +194,42 @@ check_serializable(void)
 	}
 	table_close(rel, AccessShareLock);
 
+	/* the registered revisions too: a body replaced meanwhile */
+	rel = table_open(migrate_relid("revision"), AccessShareLock);
+	{
+		AttrNumber	sum_att = get_attnum(RelationGetRelid(rel), "checksum");
+
+		for (int s = 0; s < 2; s++)
+		{
+			TableScanDesc scan;
+			HeapTuple	tup;
+			Snapshot	snap = RegisterSnapshot(s == 0 ? GetTransactionSnapshot()
+												: GetLatestSnapshot());
+
+			scan = table_beginscan(rel, snap, 0, NULL);
+			while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+			{
+				bool		isnull;
+				text	   *t = DatumGetTextPP(heap_getattr(tup, sum_att,
+														RelationGetDescr(rel),
+														&isnull));
+
+				count[s]++;
+				if (!isnull)
+					hash[s] += hash_bytes((unsigned char *) VARDATA_ANY(t),
+										  VARSIZE_ANY_EXHDR(t));
+			}
+			table_endscan(scan);
+			UnregisterSnapshot(snap);
+		}
+	}
+	table_close(rel, AccessShareLock);
+
 	if (count[0] != count[1] || hash[0] != hash[1])
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent migration"),
-				 errdetail("Another session changed the applied revisions after this transaction's snapshot was taken."),
+				 errdetail("Another session changed the applied or registered revisions after this transaction's snapshot was taken."),
 				 errhint("Retry the transaction; it will see the other session's changes.")));
 }
 
@@ -280,6 +313,8 @@ prepare_steps(Run *run, const int *plan, int n)
 
 	values[0] = PointerGetDatum(migrate_cstring_array(ids, n));
 	migrate_bookkeeping_begin(&bk);
+	/* the bodies as of now, after the lock, not as of the statement's start */
+	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_execute_with_args(run->dir == MIGRATE_UP ?
 							  "SELECT id, upgrade, message, checksum FROM migrate.revision WHERE id = ANY ($1)" :
 							  "SELECT id, downgrade, message, checksum FROM migrate.revision WHERE id = ANY ($1)",
@@ -302,6 +337,7 @@ prepare_steps(Run *run, const int *plan, int n)
 		st->message = message ? MemoryContextStrdup(cxt, message) : NULL;
 		st->checksum = checksum ? MemoryContextStrdup(cxt, checksum) : NULL;
 	}
+	PopActiveSnapshot();
 	migrate_bookkeeping_end(&bk);
 
 	for (int k = 0; k < n; k++)
@@ -374,7 +410,7 @@ parse_steps(Run *run, bool allow_non_transactional)
 		int			location;
 
 		st->stmts = parse_step_body(run, k);
-		if (migrate_statements_problem(st->stmts,
+		if (migrate_statements_problem(st->body, st->stmts,
 									   st->transactional || !allow_non_transactional,
 									   &sqlerrcode, &message, &location))
 			ereport(ERROR,
@@ -450,16 +486,15 @@ body_error_callback(void *arg)
 			   c->run->cur_stmt + 1);
 }
 
-/* The text of statement "i" of a step. */
+/* The text of a statement of a step, from its first token. */
 static char *
 statement_text(Step *st, RawStmt *raw)
 {
-	int			loc = raw->stmt_location;
-	int			len = raw->stmt_len;
+	int			loc = migrate_statement_start(st->body, raw->stmt_location);
+	int			end = raw->stmt_len == 0 ? (int) strlen(st->body)
+		: raw->stmt_location + raw->stmt_len;
 
-	if (len == 0)
-		len = strlen(st->body) - loc;
-	return pnstrdup(st->body + loc, len);
+	return pnstrdup(st->body + loc, Max(end - loc, 0));
 }
 
 static void
@@ -468,13 +503,16 @@ run_statement(Run *run, Step *st, RawStmt *raw, BodyErrorContext *ctx)
 	char	   *sql = statement_text(st, raw);
 	int			rc;
 
-	ctx->stmt_char_offset = pg_mbstrlen_with_len(st->body, raw->stmt_location);
+	ctx->stmt_char_offset =
+		pg_mbstrlen_with_len(st->body, migrate_statement_start(st->body, raw->stmt_location));
 	rc = SPI_execute(sql, false, 0);
 	if (rc < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("statement %d of revision \"%s\" cannot run in a revision body: %s",
 						run->cur_stmt + 1, st->id, SPI_result_code_string(rc))));
+	/* a body's SELECT results are not wanted: do not keep them till the end */
+	SPI_freetuptable(SPI_tuptable);
 	pfree(sql);
 }
 
@@ -609,7 +647,7 @@ raise_lock_failure(Run *run, Step *st, ErrorData *edata)
 			Oid			argtypes[1] = {OIDOID};
 			Datum		values[1] = {ObjectIdGetDatum(relid)};
 
-			migrate_bookkeeping_begin(&bk);
+			migrate_caller_query_begin(&bk);
 			if (SPI_execute_with_args("SELECT string_agg(format('PID %s (%s, %s, since %s)',"
 									  "   l.pid, l.mode, coalesce(a.state, '?'),"
 									  "   coalesce(a.xact_start::text, '?')), '; ' ORDER BY l.pid)"
@@ -655,12 +693,13 @@ record_failure(Run *run, Step *st, ErrorData *edata)
 	f.owner = migrate_catalog_owner();
 	f.kind = run->kind;
 	f.target = run->target;
-	f.started_at = timestamptz_to_str(run->started_at);
+	f.started_at = pstrdup(timestamptz_to_str(run->started_at));
 	f.from_heads = OidOutputFunctionCall(F_ARRAY_OUT, run->from_heads);
 	f.db_user = run->caller_name;
 	f.application_name = appname;
 	f.revision = st->id;
 	f.step = run->cur_step + 1;
+	f.step_started_at = pstrdup(timestamptz_to_str(st->started_at));
 	f.sqlstate = unpack_sql_state(edata->sqlerrcode);
 	f.message = edata->message;
 	f.detail = edata->detail;
@@ -897,12 +936,12 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	migrate_srf_init(fcinfo);
 	init_run(&run, dir, kind, target);
 	plan_run(&run, CurrentMemoryContext);
-	mark_interrupted_runs(0);
 	if (run.nsteps == 0)
 	{
 		migrate_graph_free(run.graph, run.kind);
 		return (Datum) 0;		/* nothing to do: no run recorded */
 	}
+	mark_interrupted_runs(0);
 
 	if (dir == MIGRATE_UP)
 		refuse_non_transactional(&run);
@@ -1117,7 +1156,19 @@ append_array_literal(StringInfo buf, Datum arr)
 {
 	appendStringInfoString(buf,
 						   quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, arr)));
-	appendStringInfoString(buf, "::text[]");
+	appendStringInfoString(buf, "::pg_catalog.text[]");
+}
+
+/* Text for a "--" comment line: control characters (newlines) become spaces. */
+static char *
+comment_text(const char *s)
+{
+	char	   *out = pstrdup(s ? s : "");
+
+	for (char *p = out; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return out;
 }
 
 static void
@@ -1146,11 +1197,11 @@ migrate_sql(PG_FUNCTION_ARGS)
 	plan_run(&run, CurrentMemoryContext);
 	initStringInfo(&buf);
 	appendStringInfo(&buf,
-					 "-- migrate: %s to '%s', %d revision%s\n"
+					 "-- migrate: %s to %s, %d revision%s\n"
 					 "-- generated %s for database %s; run with: psql -v ON_ERROR_STOP=1 -f <file>\n",
-					 run.kind, target, run.nsteps, run.nsteps == 1 ? "" : "s",
+					 run.kind, comment_text(quote_literal_cstr(target)), run.nsteps, run.nsteps == 1 ? "" : "s",
 					 timestamptz_to_str(GetCurrentTimestamp()),
-					 quote_identifier(get_database_name(MyDatabaseId)));
+					 comment_text(quote_identifier(get_database_name(MyDatabaseId))));
 	if (run.nsteps == 0)
 	{
 		appendStringInfoString(&buf, "-- nothing to do\n");
@@ -1163,8 +1214,9 @@ migrate_sql(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, "SELECT pg_catalog.pg_advisory_xact_lock(1835624306, 0);\n");
 	appendStringInfo(&buf,
 					 "DO $migrate$ BEGIN\n"
-					 "  IF (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM migrate.current() AS c) IS DISTINCT FROM %s THEN\n"
-					 "    RAISE EXCEPTION 'migrate: this script expects the current revisions to be %%', %s::text;\n"
+					 "  IF NOT (SELECT coalesce(pg_catalog.array_agg(c ORDER BY c COLLATE pg_catalog.\"C\"), '{}'::pg_catalog.text[])\n"
+					 "            FROM migrate.current() AS c) OPERATOR(pg_catalog.=) %s::pg_catalog.text[] THEN\n"
+					 "    RAISE EXCEPTION 'migrate: this script expects the current revisions to be %%', %s;\n"
 					 "  END IF;\nEND $migrate$;\n",
 					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)),
 					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)));
@@ -1174,7 +1226,7 @@ migrate_sql(PG_FUNCTION_ARGS)
 		Step	   *st = &run.steps[k];
 
 		appendStringInfo(&buf, "\n-- %d/%d %s%s%s\n", k + 1, run.nsteps, st->id,
-						 st->message ? ": " : "", st->message ? st->message : "");
+						 st->message ? ": " : "", comment_text(st->message));
 		if (!st->transactional)
 		{
 			if (in_xact)
@@ -1194,18 +1246,42 @@ migrate_sql(PG_FUNCTION_ARGS)
 							 quote_literal_cstr(st->id),
 							 st->checksum ? quote_literal_cstr(st->checksum) : "NULL");
 		else
-			appendStringInfo(&buf, "DELETE FROM migrate.applied WHERE revision = %s;\n",
+			appendStringInfo(&buf, "DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) %s;\n",
 							 quote_literal_cstr(st->id));
 		run.graph->revs[st->idx].applied = (dir == MIGRATE_UP);
 	}
+	/* the run, its steps, and (upgrade) the run id of what it applied */
 	appendStringInfo(&buf,
-					 "\nINSERT INTO migrate.run (kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
+					 "\nWITH r AS (\n"
+					 "  INSERT INTO migrate.run (kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
 					 "  VALUES (%s, %s, 'succeeded', pg_catalog.clock_timestamp(), ",
 					 quote_literal_cstr(run.kind), quote_literal_cstr(target));
 	append_array_literal(&buf, run.from_heads);
 	appendStringInfoString(&buf, ", ");
 	append_array_literal(&buf, currents_array(run.graph));
-	appendStringInfoString(&buf, ", 'migrate.sql script');\nCOMMIT;\n");
+	appendStringInfoString(&buf, ", 'migrate.sql script'::pg_catalog.text)\n  RETURNING id),\n"
+						   "s AS (\n"
+						   "  INSERT INTO migrate.run_step (run_id, step, revision, direction, started_at, status)\n"
+						   "  SELECT r.id, v.step, v.revision, ");
+	appendStringInfo(&buf, "'%s', pg_catalog.now(), 'succeeded'\n"
+					 "    FROM r, (VALUES ", dir == MIGRATE_UP ? "up" : "down");
+	for (int k = 0; k < run.nsteps; k++)
+		appendStringInfo(&buf, "%s(%d, %s)", k > 0 ? ", " : "", k + 1,
+						 quote_literal_cstr(run.steps[k].id));
+	appendStringInfoString(&buf, ") AS v(step, revision))\n");
+	if (dir == MIGRATE_UP)
+	{
+		appendStringInfoString(&buf,
+							   "UPDATE migrate.applied AS a SET run_id = r.id FROM r\n"
+							   " WHERE a.revision OPERATOR(pg_catalog.=) ANY (ARRAY[");
+		for (int k = 0; k < run.nsteps; k++)
+			appendStringInfo(&buf, "%s%s", k > 0 ? ", " : "",
+							 quote_literal_cstr(run.steps[k].id));
+		appendStringInfoString(&buf, "]::pg_catalog.text[]);\n");
+	}
+	else
+		appendStringInfoString(&buf, "SELECT count(*) AS steps_recorded FROM r;\n");
+	appendStringInfoString(&buf, "COMMIT;\n");
 	PG_RETURN_TEXT_P(cstring_to_text(buf.data));
 }
 
@@ -1349,7 +1425,7 @@ proc_record_step(ProcRun *pr, Run *run, Step *st, const char *status)
 							  " (run_id, step, revision, direction, started_at, duration, status)"
 							  " VALUES ($1, $2, $3, $7, $4, $5, $6)",
 							  7, (Oid[]) {INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, TEXTOID},
-							  (Datum[]) {Int64GetDatum(pr->run_id), Int32GetDatum(pr->applied + 1),
+							  (Datum[]) {Int64GetDatum(pr->run_id), Int32GetDatum(run->cur_step + 1),
 						CStringGetTextDatum(st->id), TimestampTzGetDatum(st->started_at),
 						IntervalPGetDatum(iv), CStringGetTextDatum(status),
 						CStringGetTextDatum(run->dir == MIGRATE_UP ? "up" : "down")},
@@ -1402,12 +1478,87 @@ proc_finish_run(ProcRun *pr, Run *run, const char *status, ErrorData *edata)
 }
 
 /*
- * Error in an ordinary statement of a non-transactional revision, caught
- * after its subtransaction rolled back: record it, commit that, re-raise.
+ * Settings of a non-transactional revision.  Its statements run in
+ * transactions of their own, and top-level commands commit by themselves,
+ * so no GUC nest level can span the revision: what the body SETs must take
+ * effect for its later statements (SET maintenance_work_mem before CREATE
+ * INDEX CONCURRENTLY) and be undone afterwards.  So: before the revision,
+ * remember the caller's value of every setting the body names in a SET or
+ * RESET statement, and of lock_timeout, which the revision runs with;
+ * restore them all when it ends, failed or not.  (A body that changes
+ * settings through set_config() calls is not seen; RESET ALL is not undone.)
+ */
+typedef struct SavedSettings
+{
+	int			n;
+	char	  **names;
+	char	  **values;
+} SavedSettings;
+
+static void
+save_setting(SavedSettings *ss, const char *name)
+{
+	for (int i = 0; i < ss->n; i++)
+		if (pg_strcasecmp(ss->names[i], name) == 0)
+			return;
+	ss->names[ss->n] = pstrdup(name);
+	ss->values[ss->n] = GetConfigOptionByName(name, NULL, true);
+	ss->n++;
+}
+
+static void
+save_body_settings(Step *st, SavedSettings *ss)
+{
+	ListCell   *lc;
+
+	ss->n = 0;
+	ss->names = palloc(sizeof(char *) * (list_length(st->stmts) + 1));
+	ss->values = palloc(sizeof(char *) * (list_length(st->stmts) + 1));
+	save_setting(ss, "lock_timeout");
+	foreach(lc, st->stmts)
+	{
+		Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
+
+		if (IsA(stmt, VariableSetStmt))
+		{
+			VariableSetStmt *vs = (VariableSetStmt *) stmt;
+
+			if (vs->name && vs->kind != VAR_SET_MULTI && vs->kind != VAR_RESET_ALL)
+				save_setting(ss, vs->name);
+		}
+	}
+	if (migrate_lock_timeout_ms > 0)
+	{
+		char		buf[32];
+
+		snprintf(buf, sizeof(buf), "%d", migrate_lock_timeout_ms);
+		(void) set_config_option("lock_timeout", buf, PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+	}
+}
+
+static void
+restore_body_settings(SavedSettings *ss)
+{
+	for (int i = 0; i < ss->n; i++)
+		if (ss->values[i] != NULL)
+			(void) set_config_option(ss->names[i], ss->values[i],
+									 superuser() ? PGC_SUSET : PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SET, true,
+									 WARNING, false);
+}
+
+/*
+ * A statement of a non-transactional revision failed and its transaction
+ * is clean again (subtransaction rolled back, or the transaction rolled
+ * back and a new one started): put the caller's settings back, record the
+ * failure, commit that, and re-raise.
  */
 static void
-proc_statement_failed(ProcRun *pr, Run *run, Step *st, ErrorData *edata)
+proc_statement_failed(ProcRun *pr, Run *run, Step *st, ErrorData *edata,
+					  SavedSettings *ss)
 {
+	restore_body_settings(ss);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 	proc_record_step(pr, run, st, "failed");
 	proc_finish_run(pr, run, "failed", edata);
@@ -1415,42 +1566,96 @@ proc_statement_failed(ProcRun *pr, Run *run, Step *st, ErrorData *edata)
 	ReThrowError(edata);
 }
 
+/* After a failed CREATE INDEX CONCURRENTLY: the INVALID index it left. */
+static char *
+invalid_index_left(RawStmt *raw)
+{
+	IndexStmt  *is;
+	Oid			relid;
+	MigrateBookkeeping bk;
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *found = NULL;
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+
+	if (!IsA(raw->stmt, IndexStmt) || !((IndexStmt *) raw->stmt)->concurrent)
+		return NULL;
+	is = (IndexStmt *) raw->stmt;
+	relid = RangeVarGetRelid(is->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return NULL;
+	values[0] = ObjectIdGetDatum(relid);
+	if (is->idxname)
+		values[1] = CStringGetTextDatum(is->idxname);
+	else
+	{
+		values[1] = (Datum) 0;
+		nulls[1] = 'n';
+	}
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute_with_args("SELECT string_agg(i.indexrelid::pg_catalog.regclass::text, ', ')"
+							  "  FROM pg_catalog.pg_index i"
+							  "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+							  " WHERE i.indrelid = $1 AND NOT i.indisvalid"
+							  "   AND ($2::text IS NULL OR c.relname = $2::pg_catalog.name)",
+							  2, (Oid[]) {OIDOID, TEXTOID}, values, nulls, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (v)
+			found = MemoryContextStrdup(cxt, v);
+	}
+	migrate_bookkeeping_end(&bk);
+	return found;
+}
+
 /*
- * Error in a top-level command (CREATE INDEX CONCURRENTLY, VACUUM, ...).
- * Such a command cannot run in a subtransaction, so its transaction is in
- * an error state with nothing to roll back to: the error goes to the caller
- * as is, with a hint when it may have left an INVALID index.  The run row
- * stays 'running' until the next migration marks it failed (see
- * mark_interrupted_runs), which also lists INVALID indexes.
+ * A top-level command (CREATE INDEX CONCURRENTLY, VACUUM ...) failed.  It
+ * cannot run in a subtransaction, so its transaction is in an error state
+ * with snapshots the command pushed still on the stack.  Drop them (the
+ * CALL's portal snapshot included, which SPI re-creates on demand), roll
+ * the transaction back the way a procedure's ROLLBACK does, then record the
+ * failure with the INVALID index a concurrent build left, and re-raise.
  */
 static void
-proc_top_level_failed(Step *st, RawStmt *raw, ErrorData *edata)
+proc_top_level_failed(ProcRun *pr, Run *run, Step *st, RawStmt *raw,
+					  ErrorData *edata, SavedSettings *ss)
 {
-	if (IsA(raw->stmt, IndexStmt) && ((IndexStmt *) raw->stmt)->concurrent)
-	{
-		IndexStmt  *is = (IndexStmt *) raw->stmt;
+	char	   *invalid;
 
-		edata->hint = psprintf("A failed CREATE INDEX CONCURRENTLY leaves an INVALID index%s%s%s: drop it with DROP INDEX CONCURRENTLY before running revision \"%s\" again; migrate.verify() lists INVALID indexes.",
-							   is->idxname ? " (\"" : "",
-							   is->idxname ? is->idxname : "",
-							   is->idxname ? "\")" : "",
-							   st->id);
+	while (ActiveSnapshotSet())
+		PopActiveSnapshot();
+	if (ActivePortal)
+		ActivePortal->portalSnapshot = NULL;
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	SPI_rollback();
+
+	invalid = invalid_index_left(raw);
+	if (invalid)
+	{
+		edata->detail = psprintf("%s%sCREATE INDEX CONCURRENTLY left the INVALID index %s.",
+								 edata->detail ? edata->detail : "",
+								 edata->detail ? " " : "", invalid);
+		edata->hint = psprintf("Drop it with DROP INDEX CONCURRENTLY %s; before running revision \"%s\" again.",
+							   invalid, st->id);
 	}
-	ReThrowError(edata);
+	proc_statement_failed(pr, run, st, edata, ss);
 }
 
 /* Statement i of a non-transactional revision, in a transaction of its own. */
 static void
-proc_run_statement(ProcRun *pr, Run *run, Step *st, int i)
+proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner oldowner;
 	RawStmt    *raw = list_nth_node(RawStmt, st->stmts, i);
+	volatile bool done = false;
 
 	run->cur_stmt = i;
+	run->tries = 0;
 	SPI_commit();
 	MemoryContextSwitchTo(cxt);
-	oldowner = CurrentResourceOwner;
 
 	if (migrate_statement_needs_top_level(raw->stmt))
 	{
@@ -1476,7 +1681,7 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i)
 			MemoryContextSwitchTo(cxt);
 			edata = CopyErrorData();
 			FlushErrorState();
-			proc_top_level_failed(st, raw, edata);
+			proc_top_level_failed(pr, run, st, raw, edata, ss);
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(cxt);
@@ -1484,44 +1689,59 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i)
 		return;
 	}
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	/* an ordinary statement: a subtransaction, retried after lock timeouts */
+	while (!done)
 	{
-		BodyErrorContext ctx;
-		ErrorContextCallback errcb;
-		int			nest = NewGUCNestLevel();
+		oldowner = CurrentResourceOwner;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			BodyErrorContext ctx;
+			ErrorContextCallback errcb;
 
-		ctx.run = run;
-		ctx.step = st;
-		ctx.stmt_char_offset = -1;
-		errcb.callback = body_error_callback;
-		errcb.arg = &ctx;
-		errcb.previous = error_context_stack;
-		error_context_stack = &errcb;
-		body_depth++;
-		run_statement(run, st, raw, &ctx);
-		body_depth--;
-		error_context_stack = errcb.previous;
-		AtEOXact_GUC(false, nest);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+			ctx.run = run;
+			ctx.step = st;
+			ctx.stmt_char_offset = -1;
+			errcb.callback = body_error_callback;
+			errcb.arg = &ctx;
+			errcb.previous = error_context_stack;
+			error_context_stack = &errcb;
+			body_depth++;
+			run_statement(run, st, raw, &ctx);
+			body_depth--;
+			error_context_stack = errcb.previous;
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = oldowner;
+			done = true;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
 
-		body_depth = 0;
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = oldowner;
-		proc_statement_failed(pr, run, st, edata);
+			body_depth = 0;
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = oldowner;
+			if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+				run->tries < migrate_lock_retries)
+			{
+				ereport(NOTICE,
+						(errmsg("statement %d of revision \"%s\" timed out waiting for a lock; retrying (%d of %d)",
+								i + 1, st->id, run->tries + 1, migrate_lock_retries)));
+				run->tries++;
+				FreeErrorData(edata);
+				lock_backoff(run->tries);
+			}
+			else
+				proc_statement_failed(pr, run, st, edata, ss);
+		}
+		PG_END_TRY();
 	}
-	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 }
 
@@ -1529,8 +1749,12 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i)
 static void
 proc_run_non_transactional(ProcRun *pr, Run *run, Step *st)
 {
+	SavedSettings ss;
+
+	save_body_settings(st, &ss);
 	for (int i = 0; i < list_length(st->stmts); i++)
-		proc_run_statement(pr, run, st, i);
+		proc_run_statement(pr, run, st, i, &ss);
+	restore_body_settings(&ss);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 }
 
@@ -1639,8 +1863,19 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		run.graph->revs[st->idx].applied = (dir == MIGRATE_UP);
 		proc_record_step(pr, &run, st, "succeeded");
 		pr->applied++;
-		if (k == total - 1)
-			proc_finish_run(pr, &run, "succeeded", NULL);
+		SPI_commit();
+	}
+
+	/* the run row, in a last transaction of its own */
+	if (pr->run_id != 0)
+	{
+		Run			run;
+
+		MemoryContextReset(loopcxt);
+		MemoryContextSwitchTo(loopcxt);
+		init_run(&run, dir, kind, target);
+		run.graph = locked_graph(loopcxt, 0);
+		proc_finish_run(pr, &run, "succeeded", NULL);
 		SPI_commit();
 	}
 	SPI_finish();
@@ -1657,6 +1892,18 @@ migrate_run(PG_FUNCTION_ARGS)
 	const char *save_activity = debug_query_string;
 
 	forbid_in_body("run");
+
+	/*
+	 * Top-level commands (CREATE INDEX CONCURRENTLY) commit by themselves,
+	 * which would pop the SPI connection of a caller such as a DO block or
+	 * another procedure: only a CALL issued on its own will do.
+	 */
+	if (SPI_inside_nonatomic_context())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migrate.run() must be invoked with CALL as a statement of its own"),
+				 errdetail("It was called from a DO block, a procedure or a function."),
+				 errhint("Run CALL migrate.run('head'); directly.")));
 	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
 		castNode(CallContext, fcinfo->context)->atomic)
 		ereport(ERROR,

@@ -41,6 +41,37 @@ line_of_position(const char *body, int cursorpos)
 	return line;
 }
 
+/* 1-based column (in characters) of a 1-based character position */
+static int
+column_of_position(const char *body, int cursorpos)
+{
+	int			column = 1;
+	const char *p = body;
+
+	for (int chars = 1; *p && chars < cursorpos; chars++)
+	{
+		column = (*p == '\n') ? 1 : column + 1;
+		p += pg_mblen(p);
+	}
+	return column;
+}
+
+/*
+ * The parser's message without the text it quotes.  The verdict is stored
+ * in migrate.revision.upgrade_problem and shown by validate(), both
+ * readable by every role, while the bodies are not: a scanner error quotes
+ * the body from the offending token on ('unterminated quoted string at or
+ * near "'hunter2; ..."', up to the end of the body), so the quote goes and
+ * the line and column say where the problem is.
+ */
+static char *
+message_without_quote(const char *message)
+{
+	const char *at = strstr(message, " at or near \"");
+
+	return at ? pnstrdup(message, at - message) : pstrdup(message);
+}
+
 static const char *
 transaction_stmt_name(TransactionStmt *stmt)
 {
@@ -152,12 +183,59 @@ non_transactional_statement(Node *stmt)
 }
 
 /*
+ * Where a statement really starts: RawStmt.stmt_location points just after
+ * the previous statement's semicolon, so skip the blanks and comments in
+ * between (for error positions and for the text a statement runs as).
+ */
+int
+migrate_statement_start(const char *body, int location)
+{
+	const char *p = body + location;
+
+	for (;;)
+	{
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
+			p++;
+		if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			p += 2;
+			while (*p && depth > 0)
+			{
+				if (p[0] == '/' && p[1] == '*')
+				{
+					depth++;
+					p += 2;
+				}
+				else if (p[0] == '*' && p[1] == '/')
+				{
+					depth--;
+					p += 2;
+				}
+				else
+					p++;
+			}
+			continue;
+		}
+		break;
+	}
+	return p - body;
+}
+
+/*
  * The first problem among parsed statements: false if none, else true with
  * the SQLSTATE to raise, a message and the statement's byte offset.
  */
 bool
-migrate_statements_problem(List *stmts, bool transactional, int *sqlerrcode,
-						   char **message, int *location)
+migrate_statements_problem(const char *body, List *stmts, bool transactional,
+						   int *sqlerrcode, char **message, int *location)
 {
 	ListCell   *lc;
 
@@ -167,7 +245,7 @@ migrate_statements_problem(List *stmts, bool transactional, int *sqlerrcode,
 		Node	   *stmt = raw->stmt;
 		const char *what;
 
-		*location = raw->stmt_location;
+		*location = migrate_statement_start(body, raw->stmt_location);
 		if (IsA(stmt, TransactionStmt))
 		{
 			*sqlerrcode = ERRCODE_INVALID_TRANSACTION_TERMINATION;
@@ -244,7 +322,7 @@ migrate_body_problem(const char *body, bool transactional)
 		char	   *found;
 		int			location;
 
-		if (migrate_statements_problem(stmts, transactional, &sqlerrcode,
+		if (migrate_statements_problem(body, stmts, transactional, &sqlerrcode,
 									   &found, &location))
 		{
 			MemoryContextSwitchTo(oldcontext);
@@ -275,11 +353,12 @@ migrate_body_problem(const char *body, bool transactional)
 			ReThrowError(edata);
 
 		if (edata->cursorpos > 0)
-			problem = psprintf("line %d: %s",
+			problem = psprintf("line %d, column %d: %s",
 							   line_of_position(body, edata->cursorpos),
-							   edata->message);
+							   column_of_position(body, edata->cursorpos),
+							   message_without_quote(edata->message));
 		else
-			problem = pstrdup(edata->message);
+			problem = message_without_quote(edata->message);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();

@@ -354,16 +354,15 @@ migrate_catalog_owner(void)
  * path must call migrate_bookkeeping_end(); an error unwinds all of it with
  * the (sub)transaction.
  */
-void
-migrate_bookkeeping_begin(MigrateBookkeeping *bk)
+static void
+pinned_begin(MigrateBookkeeping *bk, bool as_owner)
 {
-	Oid			owner = migrate_catalog_owner();
-
 	GetUserIdAndSecContext(&bk->save_userid, &bk->save_sec_context);
-	SetUserIdAndSecContext(owner,
-						   bk->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	if (as_owner)
+		SetUserIdAndSecContext(migrate_catalog_owner(),
+							   bk->save_sec_context |
+							   SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
 	bk->save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION,
@@ -371,6 +370,23 @@ migrate_bookkeeping_begin(MigrateBookkeeping *bk)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	bk->spi_connected = true;
+}
+
+void
+migrate_bookkeeping_begin(MigrateBookkeeping *bk)
+{
+	pinned_begin(bk, true);
+}
+
+/*
+ * The same pinned search_path and SPI connection, but as the calling user:
+ * for queries whose answers the caller may not see otherwise (other
+ * sessions' activity).  Ended by migrate_bookkeeping_end().
+ */
+void
+migrate_caller_query_begin(MigrateBookkeeping *bk)
+{
+	pinned_begin(bk, false);
 }
 
 void

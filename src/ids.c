@@ -221,7 +221,9 @@ append_sorted_list(StringInfo buf, const char *tag, char **items, int count)
 {
 	char	  **sorted = palloc(sizeof(char *) * Max(count, 1));
 
-	memcpy(sorted, items, sizeof(char *) * count);
+	/* items is NULL for an empty list: memcpy(x, NULL, 0) is undefined */
+	if (count > 0)
+		memcpy(sorted, items, sizeof(char *) * count);
 	qsort(sorted, count, sizeof(char *), cstring_cmp);
 	appendStringInfo(buf, "%s:%d", tag, count);
 	for (int i = 0; i < count; i++)

@@ -170,6 +170,7 @@ extern void migrate_session_lock_release(void);
 extern Oid	migrate_catalog_owner(void);
 extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
 extern void migrate_bookkeeping_end(MigrateBookkeeping *bk);
+extern void migrate_caller_query_begin(MigrateBookkeeping *bk);
 
 /* ---------------------------------------------------------------------
  * Ids and checksums (ids.c)
@@ -223,9 +224,10 @@ extern MigrateRegisterResult migrate_register(const char *id,
  */
 extern char *migrate_body_problem(const char *body, bool transactional);
 extern List *migrate_body_statements(const char *body);
-extern bool migrate_statements_problem(List *stmts, bool transactional,
-									   int *sqlerrcode, char **message,
-									   int *location);
+extern bool migrate_statements_problem(const char *body, List *stmts,
+									   bool transactional, int *sqlerrcode,
+									   char **message, int *location);
+extern int	migrate_statement_start(const char *body, int location);
 extern bool migrate_statement_needs_top_level(Node *stmt);
 
 /* ---------------------------------------------------------------------
@@ -297,6 +299,7 @@ typedef struct MigrateFailure
 	const char *application_name;
 	const char *revision;
 	int			step;
+	const char *step_started_at;	/* timestamptz text */
 	const char *sqlstate;
 	const char *message;
 	const char *detail;

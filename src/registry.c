@@ -83,7 +83,8 @@ lookup_existing(const char *id, Existing *ex)
 				 SPI_result_code_string(SPI_result));
 	}
 	values[0] = CStringGetTextDatum(id);
-	rc = SPI_execute_plan(plan, values, NULL, true, 1);
+	/* not read-only: a fresh snapshot, taken after the migration lock */
+	rc = SPI_execute_plan(plan, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "revision lookup failed: %s", SPI_result_code_string(rc));
 

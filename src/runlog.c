@@ -36,14 +36,15 @@
 
 PGDLLEXPORT void migrate_failure_worker_main(Datum main_arg);
 
-#define RUNLOG_NFIELDS 14
+#define RUNLOG_NFIELDS 15
+#define RUNLOG_NRUNFIELDS 13	/* F_KIND .. F_CONTEXT: the migrate.run row */
 
 /* field order in the segment */
 enum
 {
 	F_KIND, F_TARGET, F_STARTED_AT, F_FROM_HEADS, F_DB_USER, F_APPNAME,
 	F_PID, F_REVISION, F_SQLSTATE, F_MESSAGE, F_DETAIL, F_HINT, F_CONTEXT,
-	F_STEP
+	F_STEP, F_STEP_STARTED_AT
 };
 
 typedef struct RunlogHeader
@@ -94,6 +95,55 @@ get_field(const char **p)
 }
 
 /*
+ * The error context as migrate.run may show it.  migrate.run is readable by
+ * every role, revision bodies are not, and the context of a body's error
+ * quotes the body: SPI adds 'SQL statement "<the statement>"', PL/pgSQL
+ * 'SQL expression "..."', a DO block its code.  Keep only the lines the
+ * apply engine adds itself ("upgrade body of revision "x" (step 2 of 5),
+ * statement 3"), which say where the error happened without quoting the
+ * body; the caller saw the whole context in its error.  NULL if nothing is
+ * left.
+ */
+static const char *
+public_context(const char *context)
+{
+	static const char *const ours[] = {
+		"upgrade body of revision \"",
+		"downgrade body of revision \"",
+		"non-transactional upgrade body of revision \"",
+	};
+	char	   *out;
+	char	   *o;
+	const char *p = context;
+
+	if (context == NULL)
+		return NULL;
+	out = o = palloc(strlen(context) + 1);
+	while (*p)
+	{
+		const char *eol = strchr(p, '\n');
+		size_t		len = eol ? (size_t) (eol - p) : strlen(p);
+
+		for (int i = 0; i < lengthof(ours); i++)
+		{
+			if (strncmp(p, ours[i], strlen(ours[i])) == 0)
+			{
+				if (o > out)
+					*o++ = '\n';
+				memcpy(o, p, len);
+				o += len;
+				break;
+			}
+		}
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	*o = '\0';
+	return o > out ? out : NULL;
+}
+
+/*
  * Record a failed run.  Must be called in a valid (not aborted)
  * transaction; returns the run id, or 0 (with a WARNING) if it could not.
  */
@@ -126,14 +176,23 @@ migrate_record_failure(const MigrateFailure *f)
 	fields[F_MESSAGE] = f->message;
 	fields[F_DETAIL] = f->detail;
 	fields[F_HINT] = f->hint;
-	fields[F_CONTEXT] = f->context;
+	fields[F_CONTEXT] = public_context(f->context);
 	snprintf(stepbuf, sizeof(stepbuf), "%d", f->step);
 	fields[F_STEP] = stepbuf;
+	fields[F_STEP_STARTED_AT] = f->step_started_at ? f->step_started_at : f->started_at;
 
 	for (int i = 0; i < RUNLOG_NFIELDS; i++)
 		size += field_size(fields[i]);
 
-	seg = dsm_create(size, 0);
+	/* never let the recording replace the body's error: give up quietly */
+	seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (seg == NULL)
+	{
+		ereport(WARNING,
+				(errmsg("could not record the failed run in migrate.run"),
+				 errdetail("No dynamic shared memory segment is available.")));
+		return 0;
+	}
 	hdr = dsm_segment_address(seg);
 	hdr->database = MyDatabaseId;
 	hdr->owner = f->owner;
@@ -185,12 +244,12 @@ migrate_failure_worker_main(Datum main_arg)
 	RunlogHeader *hdr;
 	const char *p;
 	const char *v[RUNLOG_NFIELDS];
-	Oid			argtypes[RUNLOG_NFIELDS - 1] = {
+	Oid			argtypes[RUNLOG_NRUNFIELDS] = {
 		TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID, NAMEOID, TEXTOID,
 		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
 	};
-	Datum		values[RUNLOG_NFIELDS - 1];
-	char		nulls[RUNLOG_NFIELDS - 1];
+	Datum		values[RUNLOG_NRUNFIELDS];
+	char		nulls[RUNLOG_NRUNFIELDS];
 	bool		isnull;
 	int64		run_id;
 
@@ -218,7 +277,7 @@ migrate_failure_worker_main(Datum main_arg)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "migrate: recording a failed run");
 
-	for (int i = 0; i < RUNLOG_NFIELDS - 1; i++)
+	for (int i = 0; i < RUNLOG_NRUNFIELDS; i++)
 	{
 		nulls[i] = v[i] ? ' ' : 'n';
 		if (v[i] == NULL)
@@ -247,7 +306,7 @@ migrate_failure_worker_main(Datum main_arg)
 							  " VALUES ($1, $2, 'failed', $3, pg_catalog.clock_timestamp(),"
 							  "  $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 							  " RETURNING id",
-							  RUNLOG_NFIELDS - 1, argtypes, values, nulls,
+							  RUNLOG_NRUNFIELDS, argtypes, values, nulls,
 							  false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not insert the failed run");
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
@@ -262,7 +321,10 @@ migrate_failure_worker_main(Datum main_arg)
 		stepvals[1] = Int32GetDatum(pg_strtoint32(v[F_STEP]));
 		stepvals[2] = CStringGetTextDatum(v[F_REVISION]);
 		stepvals[3] = CStringGetTextDatum(strcmp(v[F_KIND], "downgrade") == 0 ? "down" : "up");
-		stepvals[4] = values[2];
+		stepvals[4] = DirectFunctionCall3(timestamptz_in,
+										  CStringGetDatum(v[F_STEP_STARTED_AT]),
+										  ObjectIdGetDatum(InvalidOid),
+										  Int32GetDatum(-1));
 		if (SPI_execute_with_args("INSERT INTO migrate.run_step"
 								  " (run_id, step, revision, direction, started_at,"
 								  "  duration, status)"

@@ -259,15 +259,30 @@ migrate_status(PG_FUNCTION_ARGS)
 	for (int i = 8; i < 13; i++)
 		nulls[i] = true;
 
-	/* the last run */
+	/*
+	 * The last run.  A run recorded as 'running' (CALL migrate.run commits
+	 * that row first) whose session no longer holds the migration lock was
+	 * interrupted: its session ended or the server restarted.  The next
+	 * migration marks it failed; until then, say so here rather than
+	 * 'running'.
+	 */
 	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute("SELECT id, kind, status,"
-					"       COALESCE(finished_at, started_at),"
-					"       CASE WHEN status = 'failed' THEN"
-					"         COALESCE(error_revision || ': ', '') ||"
-					"         COALESCE(error_sqlstate || ' ', '') ||"
-					"         COALESCE(error_message, '') END"
-					"  FROM migrate.run ORDER BY id DESC LIMIT 1",
+	if (SPI_execute("SELECT r.id, r.kind, CASE WHEN r.interrupted THEN 'interrupted' ELSE r.status END,"
+					"       COALESCE(r.finished_at, r.started_at),"
+					"       CASE WHEN r.interrupted THEN"
+					"         'interrupted: the run did not finish (its session ended or the server restarted); the next migration marks it failed'"
+					"       WHEN r.status = 'failed' THEN"
+					"         COALESCE(r.error_revision || ': ', '') ||"
+					"         COALESCE(r.error_sqlstate || ' ', '') ||"
+					"         COALESCE(r.error_message, '') END"
+					"  FROM (SELECT run.*, run.status = 'running' AND NOT EXISTS ("
+					"          SELECT 1 FROM pg_catalog.pg_locks l"
+					"           WHERE l.locktype = 'advisory' AND l.granted"
+					"             AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"
+					"                                WHERE d.datname = pg_catalog.current_database())"
+					"             AND l.classid = 1835624306 AND l.objid = 0 AND l.objsubid = 2"
+					"             AND l.pid = run.pid) AS interrupted"
+					"          FROM migrate.run ORDER BY run.id DESC LIMIT 1) r",
 					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read migrate.run");
 	if (SPI_processed == 1)

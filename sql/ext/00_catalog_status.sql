@@ -45,8 +45,11 @@ CREATE TABLE migrate.revision (
 COMMENT ON TABLE migrate.revision IS
     'Registered revisions (write through migrate.add and migrate.remove only)';
 
--- Run history: one row per upgrade, downgrade or stamp that changed state,
--- and one per failed upgrade or downgrade (written in its own transaction).
+-- Run history: one row per upgrade or downgrade that had something to do,
+-- per stamp, and per failed upgrade or downgrade (written in a transaction
+-- of its own).  'running' is seen only for CALL migrate.run, which commits
+-- its run row first; one left behind by a crash is marked failed by the next
+-- migration.
 CREATE TABLE migrate.run (
     id               bigserial   PRIMARY KEY,
     kind             text        NOT NULL

@@ -44,12 +44,14 @@ like "$err" "INVALID index" "the hint tells of the INVALID index"
 like "$err" "big_dup" "by name"
 is "$(q $db "SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_dup'::regclass")" "f" "the index is INVALID indeed"
 is "$(q $db "SELECT count(*) FROM migrate.applied WHERE revision = 'n4'")" "0" "n4 is not applied"
-# the next migration marks the interrupted run failed and names the index
-psql -X -q -A -t -d $db -c "SELECT * FROM migrate.stamp('n3')" >/dev/null 2>&1
-is "$(q $db "SELECT status FROM migrate.run WHERE id = (SELECT max(id) FROM migrate.run WHERE kind = 'upgrade')")" "failed" \
-   "the interrupted run is marked failed by the next migration"
+like "$err" "left the INVALID index (public\.)?big_dup" "the error detail names the INVALID index it left"
+like "$err" "DROP INDEX CONCURRENTLY (public\.)?big_dup" "and the hint how to clean it"
+is "$(q $db "SELECT status || ' ' || error_revision || ' ' || error_sqlstate FROM migrate.run WHERE id = (SELECT max(id) FROM migrate.run WHERE kind = 'upgrade')")" "failed n4 23505" \
+   "the failed run is recorded at once, although the command ran at top level"
 like "$(q $db "SELECT error_detail FROM migrate.run WHERE id = (SELECT max(id) FROM migrate.run WHERE kind = 'upgrade')")" "big_dup" \
    "its record names the INVALID index"
+is "$(q $db "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1835624306")" "0" \
+   "no migration lock is left behind"
 q $db "DROP INDEX big_dup" >/dev/null
 q $db "SELECT migrate.add('n4', 'CREATE INDEX CONCURRENTLY big_dup ON big ((id % 2))', 'DROP INDEX CONCURRENTLY big_dup', '{n3}', transactional => false)" >/dev/null
 psql -X -q -A -t -d $db -v ON_ERROR_STOP=1 -c "CALL migrate.run('head')" >/dev/null 2>&1
@@ -64,6 +66,15 @@ is "$(q $db "SELECT status || ' ' || error_revision || ' ' || error_sqlstate FRO
 is "$(q $db "SELECT to_regclass('n5a') IS NOT NULL, to_regclass('n5b') IS NULL")" "t|t" \
    "statements before the failure stay committed (documented), later ones did not run"
 
-# downgrade of the non-transactional revision through CALL is not supported: downgrade() runs it
+# settings a non-transactional body makes hold for its later statements, then go
+q $db "CREATE SCHEMA s1" >/dev/null
+q $db "SELECT migrate.add('n6', 'SET search_path = s1; CREATE TABLE nt_tab (x int); SET maintenance_work_mem = ''77MB''; CREATE INDEX CONCURRENTLY nt_idx ON nt_tab (x);', 'DROP TABLE s1.nt_tab', '{n5}', transactional => false)" >/dev/null
+q $db "SELECT migrate.remove('n5')" >/dev/null 2>&1
+q $db "SELECT migrate.add('n6', 'SET search_path = s1; CREATE TABLE nt_tab (x int); SET maintenance_work_mem = ''77MB''; CREATE INDEX CONCURRENTLY nt_idx ON nt_tab (x);', 'DROP TABLE s1.nt_tab', '{n4}', transactional => false)" >/dev/null 2>&1
+out=$(psql -X -q -A -t -d $db -v ON_ERROR_STOP=1 -c "SET maintenance_work_mem = '5MB'" -c "CALL migrate.run('head')" -c "SHOW search_path" -c "SHOW maintenance_work_mem" -c "SHOW lock_timeout" 2>&1)
+like "$out" "applied 1 revision" "a non-transactional body with SET statements runs"
+is "$(q $db "SELECT to_regclass('s1.nt_tab') IS NOT NULL AND to_regclass('public.nt_tab') IS NULL")" "t" \
+   "its SET search_path held for its next statement"
+like "$out" $'\n"\\$user", public\n5MB\n0$' "and the caller's search_path, maintenance_work_mem and lock_timeout are back"
 dropdb $db
 done_testing
