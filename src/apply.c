@@ -1864,6 +1864,14 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		proc_record_step(pr, &run, st, "succeeded");
 		pr->applied++;
 		SPI_commit();
+
+		/* a body may have called pg_advisory_unlock_all(): do not go on unguarded */
+		if (!migrate_lock_held())
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" released the migration lock", st->id),
+					 errdetail("Revisions up to and including it are applied and recorded; the rest of the plan was not run."),
+					 errhint("Remove the pg_advisory_unlock call from the body, then run migrate.run again.")));
 	}
 
 	/* the run row, in a last transaction of its own */

@@ -117,3 +117,14 @@ migrate_session_lock_release(void)
 						 MIGRATE_LOCK_KEY2, 2);
 	(void) LockRelease(&tag, ExclusiveLock, true);
 }
+
+/* Is the lock still held (between transactions: at session level)? */
+bool
+migrate_lock_held(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
+						 MIGRATE_LOCK_KEY2, 2);
+	return LockHeldByMe(&tag, ExclusiveLock);
+}

@@ -166,6 +166,7 @@ typedef struct MigrateBookkeeping
 extern void migrate_lock_acquire(void);
 extern void migrate_session_lock_acquire(void);
 extern void migrate_session_lock_release(void);
+extern bool migrate_lock_held(void);
 
 extern Oid	migrate_catalog_owner(void);
 extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
