@@ -25,3 +25,20 @@ include $(PGXS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/ext/*.sql))
 	cat $^ > $@
+
+# --- pg_migrate, the command-line client (client/, its own PGXS Makefile):
+# --- built, installed, uninstalled and cleaned with the extension.
+all: client-all
+install: client-install
+uninstall: client-uninstall
+clean: client-clean
+.PHONY: client-all client-install client-uninstall client-clean
+client-all:
+	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)"
+client-install: client-all
+	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" install
+client-uninstall:
+	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" uninstall
+client-clean:
+	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" clean
+# --- end of pg_migrate

@@ -205,7 +205,7 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'migrate_status'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate.status() IS
-'One row: current and head revisions, whether every head is applied, pending/applied/registered counts, the number of validation errors and warnings, and the last run.
+'One row: current and head revisions, whether every head is applied, pending/applied/registered counts, the number of validation errors and warnings, and the last run (last_run_status ''interrupted'': a CALL migrate.run whose session ended or whose server restarted before it finished; the next migration records it as failed).
 Example: SELECT * FROM migrate.status();';
 
 --------------------------------------------------------------------------

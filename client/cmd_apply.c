@@ -1,0 +1,825 @@
+/*-------------------------------------------------------------------------
+ *
+ * cmd_apply.c
+ *	  The commands that change the applied state: upgrade, downgrade,
+ *	  stamp, adopt; and sql, the offline script of an upgrade.
+ *
+ * upgrade: after the sync, the chain is validated (errors stop it unless
+ * --skip-validation), and the plan (migrate.plan) decides how it runs:
+ *
+ *	 - only transactional revisions: SELECT * FROM migrate.upgrade(target),
+ *	   one statement, all or nothing;
+ *	 - a non-transactional revision anywhere in the plan: CALL
+ *	   migrate.run(target) on this connection, outside any transaction
+ *	   block: the procedure commits after each revision and runs the
+ *	   statements of a non-transactional body one at a time at top level
+ *	   (CREATE INDEX CONCURRENTLY, ALTER TYPE ... ADD VALUE, VACUUM), with
+ *	   the bookkeeping in the extension.  When a concurrent index build
+ *	   fails, the INVALID index it left is reported with the statement that
+ *	   removes it.
+ *
+ * Progress comes from the extension's NOTICE per revision ("applying
+ * 3/10: <id> <message>"), shown with the time elapsed since the start.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_migrate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Step
+{
+	int			step;
+	char	   *revision;
+	char	   *message;
+	bool		transactional;
+	double		seconds;		/* < 0: unknown */
+	char	   *status;
+} Step;
+
+typedef struct Steps
+{
+	Step	   *s;
+	size_t		n;
+} Steps;
+
+static void
+steps_from_result(PGresult *res, Steps *out, int col_tx, int col_secs, int col_status)
+{
+	out->n = (size_t) PQntuples(res);
+	out->s = pgm_malloc(sizeof(Step) * (out->n ? out->n : 1));
+	for (size_t i = 0; i < out->n; i++)
+	{
+		Step	   *s = &out->s[i];
+		int			r = (int) i;
+
+		s->step = atoi(PQgetvalue(res, r, 0));
+		s->revision = pgm_strdup(PQgetvalue(res, r, 1));
+		s->message = PQgetisnull(res, r, 2) ? NULL : pgm_strdup(PQgetvalue(res, r, 2));
+		s->transactional = col_tx < 0 || PQgetvalue(res, r, col_tx)[0] == 't';
+		s->seconds = (col_secs < 0 || PQgetisnull(res, r, col_secs)) ? -1 : atof(PQgetvalue(res, r, col_secs));
+		s->status = col_status < 0 ? NULL : pgm_strdup(PQgetvalue(res, r, col_status));
+	}
+}
+
+static void
+json_steps(JsonWriter *w, const char *key, const Steps *st)
+{
+	json_key(w, key);
+	json_begin_array(w);
+	for (size_t i = 0; i < st->n; i++)
+	{
+		json_begin_object(w);
+		json_kv_int(w, "step", st->s[i].step);
+		json_kv_string(w, "revision", st->s[i].revision);
+		json_kv_string(w, "message", st->s[i].message);
+		json_kv_bool(w, "transactional", st->s[i].transactional);
+		if (st->s[i].seconds >= 0)
+			json_kv_double(w, "seconds", st->s[i].seconds);
+		if (st->s[i].status)
+			json_kv_string(w, "status", st->s[i].status);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+/* migrate.current(), as a list */
+static bool
+fetch_current(PGconn *conn, StrList *out)
+{
+	PGresult   *res = db_query(conn, "SELECT c FROM migrate.current() AS c ORDER BY 1", 0, NULL);
+
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+		sl_add(out, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return true;
+}
+
+static char *
+current_text(const StrList *cur)
+{
+	return cur->n == 0 ? pgm_strdup("base (nothing applied)") : sl_join(cur, ", ");
+}
+
+/*
+ * Stop before running anything when migrate.validate() finds errors: a
+ * missing parent, a file that declares another id than its name, an
+ * applied revision edited...
+ */
+static int
+preflight(Ctx *ctx)
+{
+	PGresult   *res;
+	int			n;
+
+	if (opt.skip_validation)
+		return PGM_EXIT_OK;
+	res = db_query(ctx->conn,
+				   "SELECT severity, code, revision, message FROM migrate.validate()"
+				   " WHERE severity = 'error'", 0, NULL);
+	if (res == NULL)
+		return PGM_EXIT_FAIL;
+	n = PQntuples(res);
+	if (n > 0)
+	{
+		pgm_error("the revision chain has %d error%s; nothing was run", n, n == 1 ? "" : "s");
+		for (int i = 0; i < n; i++)
+		{
+			const char *rev = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
+			const char *file = revdir_file_of(ctx->rd_loaded ? &ctx->rd : NULL, rev);
+
+			fprintf(stderr, "  %s%s%s [%s]\n", file ? file : "", file ? ": " : "",
+					PQgetvalue(res, i, 3), PQgetvalue(res, i, 1));
+		}
+		pgm_error_hint("\"pg_migrate check\" shows every finding; --skip-validation runs anyway.");
+		PQclear(res);
+		set_summary("the revision chain has %d error%s", n, n == 1 ? "" : "s");
+		return PGM_EXIT_FAIL;
+	}
+	PQclear(res);
+	return PGM_EXIT_OK;
+}
+
+/* INVALID indexes, as a failed CREATE INDEX CONCURRENTLY leaves them */
+static void
+report_invalid_indexes(PGconn *conn, StrList *out)
+{
+	PGresult   *res = db_try(conn,
+							 "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),"
+							 "       pg_catalog.format('%I.%I', tn.nspname, t.relname)"
+							 "  FROM pg_catalog.pg_index i"
+							 "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+							 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							 "  JOIN pg_catalog.pg_class t ON t.oid = i.indrelid"
+							 "  JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace"
+							 " WHERE NOT i.indisvalid ORDER BY 1", 0, NULL);
+
+	if (res == NULL)
+		return;
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *idx = PQgetvalue(res, i, 0);
+
+		sl_add(out, idx);
+		fprintf(stderr, "%s: INVALID index %s on %s was left by a failed concurrent build;\n"
+				"  remove it before running the revision again:  DROP INDEX CONCURRENTLY %s;\n",
+				progname, idx, PQgetvalue(res, i, 1), idx);
+	}
+	PQclear(res);
+}
+
+static void
+print_plan(const Steps *plan, const char *verb)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		printf("%s %d/%zu: %s%s%s%s\n", verb, plan->s[i].step, plan->n,
+			   plan->s[i].revision, plan->s[i].message ? " " : "",
+			   plan->s[i].message ? plan->s[i].message : "",
+			   plan->s[i].transactional ? "" : " [non-transactional]");
+}
+
+/* The offline script: migrate.sql(target, direction) */
+static int
+run_sql(Ctx *ctx, const char *target, const char *direction)
+{
+	int			rc;
+	const char *params[2] = {target, direction};
+	PGresult   *res;
+	FILE	   *f = stdout;
+	const char *script;
+
+	rc = ctx_open(ctx, true);
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	res = db_query(ctx->conn, "SELECT migrate.sql($1, $2)", 2, params);
+	if (res == NULL)
+		return PGM_EXIT_FAIL;
+	script = PQgetvalue(res, 0, 0);
+	if (opt.json)
+	{
+		JsonWriter	w;
+
+		result_begin(&w, ctx, true);
+		json_kv_string(&w, "target", target);
+		json_kv_string(&w, "direction", direction);
+		json_kv_string(&w, "script", script);
+		result_end(&w);
+	}
+	else
+	{
+		if (opt.output != NULL && (f = fopen(opt.output, "w")) == NULL)
+		{
+			pgm_error("could not open \"%s\": %s", opt.output, strerror(errno));
+			PQclear(res);
+			return PGM_EXIT_USAGE;
+		}
+		fputs(script, f);
+		if (script[0] && script[strlen(script) - 1] != '\n')
+			fputc('\n', f);
+		if (f != stdout && fclose(f) != 0)
+		{
+			pgm_error("could not write \"%s\": %s", opt.output, strerror(errno));
+			PQclear(res);
+			return PGM_EXIT_FAIL;
+		}
+		if (opt.output != NULL)
+			pgm_info("wrote %s", opt.output);
+	}
+	set_summary("script of %s to %s", direction[0] == 'u' ? "upgrade" : "downgrade", target);
+	PQclear(res);
+	return PGM_EXIT_OK;
+}
+
+int
+cmd_sql(Ctx *ctx)
+{
+	if (opt.down && opt.nargs == 0)
+	{
+		pgm_error("sql --down needs a TARGET (as downgrade does)");
+		return PGM_EXIT_USAGE;
+	}
+	return run_sql(ctx, opt.nargs > 0 ? opt.args[0] : "head", opt.down ? "down" : "up");
+}
+
+/*
+ * upgrade and downgrade: sync, validate, plan, run, report.
+ */
+static int
+apply(Ctx *ctx, bool up, const char *target)
+{
+	const char *verb = up ? "upgrade" : "downgrade";
+	const char *params[2] = {target, up ? "up" : "down"};
+	PGresult   *res;
+	Steps		plan = {0};
+	Steps		done = {0};
+	bool		nontx = false;
+	bool		per_revision = false;
+	int			rc;
+	double		t0;
+	StrList		before = {0};
+	StrList		after = {0};
+	StrList		invalid = {0};
+	bool		failed = false;
+	char	   *cur;
+	char	   *before_run;
+	char	   *failed_revision = NULL;
+	char	   *failed_message = NULL;
+
+	rc = ctx_open(ctx, true);
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	rc = preflight(ctx);
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	if (!db_set_lock_settings(ctx->conn))
+		return PGM_EXIT_FAIL;
+	if (!fetch_current(ctx->conn, &before))
+		return PGM_EXIT_FAIL;
+
+	res = db_query(ctx->conn,
+				   "SELECT step, revision, message, transactional FROM migrate.plan($1, $2)",
+				   2, params);
+	if (res == NULL)
+	{
+		set_summary("%s to %s: %s", verb, target, n_diags ? diag_text(&diags[n_diags - 1]) : "failed");
+		return PGM_EXIT_FAIL;
+	}
+	steps_from_result(res, &plan, 3, -1, -1);
+	PQclear(res);
+	for (size_t i = 0; i < plan.n; i++)
+		if (!plan.s[i].transactional)
+			nontx = true;
+
+	if (opt.dry_run || plan.n == 0)
+	{
+		cur = current_text(&before);
+		if (opt.json)
+		{
+			JsonWriter	w;
+
+			result_begin(&w, ctx, true);
+			json_kv_string(&w, "target", target);
+			json_kv_bool(&w, "dry_run", opt.dry_run);
+			json_steps(&w, "plan", &plan);
+			json_kv_strlist(&w, "current", &before);
+			result_end(&w);
+		}
+		else if (plan.n == 0)
+			printf("nothing to %s: at %s\n", verb, cur);
+		else
+			print_plan(&plan, up ? "would apply" : "would revert");
+		if (plan.n == 0)
+			set_summary("nothing to %s: at %s", verb, cur);
+		else
+			set_summary("%zu revision%s to %s (dry run)", plan.n, plan.n == 1 ? "" : "s",
+						up ? "apply" : "revert");
+		free(cur);
+		return PGM_EXIT_OK;
+	}
+
+	res = db_query(ctx->conn, "SELECT coalesce(max(id), 0) FROM migrate.run", 0, NULL);
+	if (res == NULL)
+		return PGM_EXIT_FAIL;
+	before_run = pgm_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	t0 = pgm_now();
+	progress_begin(verb);
+	if (!nontx)
+	{
+		res = PQexecParams(ctx->conn,
+						   up ? "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
+						   "  FROM migrate.upgrade($1)"
+						   : "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
+						   "  FROM migrate.downgrade($1)",
+						   1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			steps_from_result(res, &done, -1, 3, -1);
+		else if (strcmp(db_sqlstate(res), "25001") == 0 &&
+				 (up || db_has_procedure(ctx->conn, "migrate.run(text,text)")))
+			nontx = true;		/* registered meanwhile: run it per revision */
+		else
+		{
+			db_report_result_error(res, NULL);
+			failed = true;
+		}
+		PQclear(res);
+	}
+	if (nontx && !up && !db_has_procedure(ctx->conn, "migrate.run(text,text)"))
+	{
+		/* let migrate.downgrade() say why it cannot, and what to do */
+		res = PQexecParams(ctx->conn, "SELECT * FROM migrate.downgrade($1)", 1, NULL, params,
+						   NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			db_report_result_error(res, NULL);
+			failed = true;
+		}
+		PQclear(res);
+		nontx = false;
+	}
+	if (nontx && !failed)
+	{
+		const char *rparams[1];
+
+		per_revision = true;
+
+		res = PQexecParams(ctx->conn, up ? "CALL migrate.run($1)" : "CALL migrate.run($1, $2)",
+						   up ? 1 : 2, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			db_report_result_error(res, NULL);
+			failed = true;
+			report_invalid_indexes(ctx->conn, &invalid);
+		}
+		PQclear(res);
+
+		/* what the procedure committed, failed or not */
+		rparams[0] = before_run;
+		res = db_query(ctx->conn,
+					   "SELECT s.step, s.revision, r.message, s.status,"
+					   "       pg_catalog.date_part('epoch', s.duration)"
+					   "  FROM migrate.run_step s"
+					   "  LEFT JOIN migrate.revision r ON r.id = s.revision"
+					   " WHERE s.run_id = (SELECT max(id) FROM migrate.run"
+					   "                    WHERE id > $1::bigint AND pid = pg_catalog.pg_backend_pid())"
+					   "   AND s.status <> 'failed'"
+					   " ORDER BY s.step", 1, rparams);
+		if (res != NULL)
+		{
+			steps_from_result(res, &done, -1, 4, 3);
+			PQclear(res);
+		}
+	}
+	progress_end();
+	if (failed)
+	{
+		/* which revision failed: the run record, else the last progress line */
+		const char *rparams[1] = {before_run};
+
+		res = db_try(ctx->conn,
+					 "SELECT error_revision FROM migrate.run"
+					 " WHERE id > $1::bigint AND pid = pg_catalog.pg_backend_pid()"
+					 "   AND status = 'failed' AND error_revision IS NOT NULL"
+					 " ORDER BY id DESC LIMIT 1", 1, rparams);
+		if (res != NULL && PQntuples(res) == 1)
+			failed_revision = pgm_strdup(PQgetvalue(res, 0, 0));
+		else if (progress_last_revision()[0] != '\0')
+			failed_revision = pgm_strdup(progress_last_revision());
+		PQclear(res);
+	}
+	free(before_run);
+	(void) fetch_current(ctx->conn, &after);
+	cur = current_text(&after);
+
+	if (opt.json)
+	{
+		JsonWriter	w;
+
+		result_begin(&w, ctx, !failed);
+		json_kv_string(&w, "target", target);
+		json_kv_string(&w, "mode", per_revision ? "per-revision (CALL migrate.run)" : "one transaction");
+		json_steps(&w, "plan", &plan);
+		json_steps(&w, up ? "applied" : "reverted", &done);
+		json_kv_strlist(&w, "current_before", &before);
+		json_kv_strlist(&w, "current", &after);
+		json_kv_string(&w, "failed_revision", failed_revision);
+		json_kv_strlist(&w, "invalid_indexes", &invalid);
+		json_kv_double(&w, "seconds", pgm_now() - t0);
+		result_end(&w);
+	}
+	else
+	{
+		if (opt.verbose)
+			for (size_t i = 0; i < done.n; i++)
+				printf("%s %s%s%s (%s)\n", up ? "applied" : "reverted", done.s[i].revision,
+					   done.s[i].message ? " " : "", done.s[i].message ? done.s[i].message : "",
+					   done.s[i].seconds >= 0 ? pgm_format_seconds(done.s[i].seconds) : "?");
+		if (failed)
+		{
+			char	   *at = failed_revision ? pgm_psprintf(" at revision %s", failed_revision)
+				: pgm_strdup("");
+
+			if (per_revision && done.n > 0)
+				printf("%s failed%s after %zu of %zu revisions (committed one by one); now at %s\n",
+					   verb, at, done.n, plan.n, cur);
+			else
+				printf("%s failed%s: nothing was %s; still at %s\n", verb, at,
+					   up ? "applied" : "reverted", cur);
+			free(at);
+		}
+		else if (done.n == 0)
+			printf("nothing left to %s: another session ran the plan meanwhile; now at %s\n",
+				   verb, cur);
+		else
+			printf("%s to %s: %zu revision%s %s in %s; now at %s\n", verb, target, done.n,
+				   done.n == 1 ? "" : "s", up ? "applied" : "reverted",
+				   pgm_format_seconds(pgm_now() - t0), cur);
+	}
+	if (failed)
+	{
+		for (size_t k = 0; k < n_diags; k++)
+			if (strcmp(diags[k].severity, "error") == 0)
+			{
+				failed_message = diag_text(&diags[k]);
+				break;
+			}
+		set_summary("%s%s%s%s", failed_revision ? "revision " : "",
+					failed_revision ? failed_revision : "", failed_revision ? ": " : "",
+					failed_message ? failed_message : "failed");
+	}
+	else
+		set_summary("%zu revision%s %s in %s; at %s", done.n, done.n == 1 ? "" : "s",
+					up ? "applied" : "reverted", pgm_format_seconds(pgm_now() - t0), cur);
+	free(cur);
+	return failed ? PGM_EXIT_FAIL : PGM_EXIT_OK;
+}
+
+int
+cmd_upgrade(Ctx *ctx)
+{
+	const char *target = opt.nargs > 0 ? opt.args[0] : "head";
+
+	if (opt.sql)
+		return run_sql(ctx, target, "up");
+	return apply(ctx, true, target);
+}
+
+int
+cmd_downgrade(Ctx *ctx)
+{
+	if (opt.sql)
+		return run_sql(ctx, opt.args[0], "down");
+	return apply(ctx, false, opt.args[0]);
+}
+
+int
+cmd_stamp(Ctx *ctx)
+{
+	const char *params[1] = {opt.args[0]};
+	PGresult   *res;
+	int			rc;
+	StrList		after = {0};
+	char	   *cur;
+
+	rc = ctx_open(ctx, true);
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	rc = preflight(ctx);
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	res = db_query(ctx->conn, "SELECT revision, change FROM migrate.stamp($1)", 1, params);
+	if (res == NULL)
+	{
+		set_summary("stamp failed: %s", n_diags ? diag_text(&diags[n_diags - 1]) : "");
+		return PGM_EXIT_FAIL;
+	}
+	(void) fetch_current(ctx->conn, &after);
+	cur = current_text(&after);
+	if (opt.json)
+	{
+		JsonWriter	w;
+
+		result_begin(&w, ctx, true);
+		json_kv_string(&w, "target", opt.args[0]);
+		json_key(&w, "changes");
+		json_begin_array(&w);
+		for (int i = 0; i < PQntuples(res); i++)
+		{
+			json_begin_object(&w);
+			json_kv_string(&w, "revision", PQgetvalue(res, i, 0));
+			json_kv_string(&w, "change", PQgetvalue(res, i, 1));
+			json_end_object(&w);
+		}
+		json_end_array(&w);
+		json_kv_strlist(&w, "current", &after);
+		result_end(&w);
+	}
+	else
+	{
+		for (int i = 0; i < PQntuples(res); i++)
+			if (opt.verbose)
+				printf("%s %s\n", PQgetvalue(res, i, 1), PQgetvalue(res, i, 0));
+		printf("stamped %s: %d revision%s changed; now at %s\n", opt.args[0], PQntuples(res),
+			   PQntuples(res) == 1 ? "" : "s", cur);
+	}
+	set_summary("stamped %s; at %s", opt.args[0], cur);
+	PQclear(res);
+	free(cur);
+	return PGM_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * adopt: take over from another migration tool
+ * ---------------------------------------------------------------------
+ */
+typedef struct AdoptSource
+{
+	const char *name;
+	const char *table;			/* default table */
+	const char *query;			/* %s: the quoted table; columns: id, bad */
+	const char *bad_reason;		/* why a row with bad = true stops adopt */
+	const char *recorded;		/* what its rows are, for messages */
+} AdoptSource;
+
+static const AdoptSource adopt_sources[] = {
+	{"alembic", "alembic_version",
+		"SELECT version_num::text, false FROM %s ORDER BY 1",
+		NULL, "the heads Alembic recorded"},
+	{"flyway", "flyway_schema_history",
+		"SELECT version::text, NOT success FROM %s WHERE version IS NOT NULL"
+		" ORDER BY installed_rank",
+		"Flyway recorded a failed migration; repair it (flyway repair) first",
+		"the versioned migrations Flyway applied"},
+	{"golang-migrate", "schema_migrations",
+		"SELECT version::text, dirty FROM %s",
+		"golang-migrate marks the version dirty (a migration failed half way); "
+		"fix the schema and force the version first",
+		"the version golang-migrate recorded"},
+	{"dbmate", "schema_migrations",
+		"SELECT version::text, false FROM %s ORDER BY 1",
+		NULL, "the versions dbmate applied"},
+};
+
+/* "schema.name" or "name", each part quoted */
+static char *
+quote_table(PGconn *conn, const char *spec)
+{
+	const char *dot = strchr(spec, '.');
+	char	   *out;
+
+	if (dot == NULL)
+	{
+		char	   *q = PQescapeIdentifier(conn, spec, strlen(spec));
+
+		if (q == NULL)
+			return NULL;
+		out = pgm_strdup(q);
+		PQfreemem(q);
+	}
+	else
+	{
+		char	   *s = PQescapeIdentifier(conn, spec, (size_t) (dot - spec));
+		char	   *t = PQescapeIdentifier(conn, dot + 1, strlen(dot + 1));
+
+		if (s == NULL || t == NULL)
+			return NULL;
+		out = pgm_psprintf("%s.%s", s, t);
+		PQfreemem(s);
+		PQfreemem(t);
+	}
+	return out;
+}
+
+int
+cmd_adopt(Ctx *ctx)
+{
+	const AdoptSource *src = NULL;
+	const char *table;
+	char	   *qtable;
+	char	   *sql;
+	PGresult   *res;
+	StrList		ids = {0};
+	StrList		missing = {0};
+	StrList		before = {0};
+	StrList		after = {0};
+	int			rc;
+	char	   *arr;
+	const char *params[1];
+	char	   *list;
+	bool		already = false;
+
+	for (size_t i = 0; i < sizeof(adopt_sources) / sizeof(adopt_sources[0]); i++)
+		if (strcmp(adopt_sources[i].name, opt.args[0]) == 0)
+			src = &adopt_sources[i];
+	if (src == NULL)
+	{
+		pgm_error("cannot adopt \"%s\": pg_migrate adopts alembic, flyway, golang-migrate and dbmate",
+				  opt.args[0]);
+		pgm_error_hint("From another tool, keep its ids in the revision files and record the applied one with \"pg_migrate stamp ID\".");
+		return PGM_EXIT_USAGE;
+	}
+	table = opt.table ? opt.table : src->table;
+
+	rc = ctx_open(ctx, true);
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	qtable = quote_table(ctx->conn, table);
+	if (qtable == NULL)
+	{
+		pgm_error("invalid table name \"%s\"", table);
+		return PGM_EXIT_USAGE;
+	}
+	sql = pgm_psprintf(src->query, qtable);
+	res = PQexecParams(ctx->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	free(sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		if (strcmp(db_sqlstate(res), "42P01") == 0)
+		{
+			pgm_error("there is no table %s in database \"%s\": nothing to adopt from %s",
+					  table, PQdb(ctx->conn), src->name);
+			pgm_error_hint("Name the version table with --table [SCHEMA.]NAME if it is not the default one.");
+		}
+		else
+			db_report_result_error(res, NULL);
+		PQclear(res);
+		return PGM_EXIT_FAIL;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		if (PQgetvalue(res, i, 1)[0] == 't')
+		{
+			pgm_error("cannot adopt: %s (version %s in %s)", src->bad_reason,
+					  PQgetvalue(res, i, 0), table);
+			PQclear(res);
+			return PGM_EXIT_FAIL;
+		}
+		sl_add_unique(&ids, PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
+	if (ids.n == 0)
+	{
+		pgm_error("%s is empty: %s recorded nothing as applied", table, src->name);
+		return PGM_EXIT_FAIL;
+	}
+
+	/* every recorded id must be a registered revision */
+	arr = db_array_literal(&ids);
+	params[0] = arr;
+	res = db_query(ctx->conn,
+				   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
+				   " WHERE NOT EXISTS (SELECT 1 FROM migrate.revision r WHERE r.id = u.id)",
+				   1, params);
+	if (res == NULL)
+		return PGM_EXIT_FAIL;
+	for (int i = 0; i < PQntuples(res); i++)
+		sl_add(&missing, PQgetvalue(res, i, 0));
+	PQclear(res);
+	if (missing.n > 0)
+	{
+		list = sl_join(&missing, ", ");
+		pgm_error("%s recorded %s, which no revision file declares", src->name, list);
+		pgm_error_hint("Keep the other tool's ids when converting its scripts: the file of revision X starts with \"-- migrate:revision X\". Then run adopt again.");
+		set_summary("cannot adopt: %s has no file", list);
+		free(list);
+		return PGM_EXIT_FAIL;
+	}
+
+	if (!fetch_current(ctx->conn, &before))
+		return PGM_EXIT_FAIL;
+	if (before.n > 0)
+	{
+		/* adopted already, or something else applied */
+		res = db_query(ctx->conn,
+					   "SELECT bool_and(EXISTS (SELECT 1 FROM migrate.applied a WHERE a.revision = u.id))"
+					   "  FROM pg_catalog.unnest($1::text[]) AS u(id)", 1, params);
+		if (res == NULL)
+			return PGM_EXIT_FAIL;
+		already = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (!already && !opt.force)
+		{
+			char	   *cur = sl_join(&before, ", ");
+
+			pgm_error("the database already has applied revisions (current: %s); adopt stamps a database that has none",
+					  cur);
+			pgm_error_hint("--force stamps the recorded revisions anyway.");
+			free(cur);
+			return PGM_EXIT_FAIL;
+		}
+	}
+
+	list = sl_join(&ids, ", ");
+	if (already && !opt.force)
+	{
+		if (opt.json)
+		{
+			JsonWriter	w;
+
+			result_begin(&w, ctx, true);
+			json_kv_string(&w, "source", src->name);
+			json_kv_string(&w, "table", table);
+			json_kv_strlist(&w, "recorded", &ids);
+			json_kv_bool(&w, "already_adopted", true);
+			json_kv_strlist(&w, "stamped", NULL);
+			json_kv_strlist(&w, "current", &before);
+			result_end(&w);
+		}
+		else
+			printf("nothing to do: %s (%s) is applied already\n", list, src->recorded);
+		set_summary("adopted already: %s", list);
+		free(list);
+		return PGM_EXIT_OK;
+	}
+
+	if (!opt.dry_run)
+	{
+		if (!db_command(ctx->conn, "BEGIN"))
+			return PGM_EXIT_FAIL;
+		for (size_t i = 0; i < ids.n; i++)
+		{
+			const char *p[1] = {ids.items[i]};
+
+			res = db_query(ctx->conn, "SELECT count(*) FROM migrate.stamp($1)", 1, p);
+			if (res == NULL)
+			{
+				PQclear(PQexec(ctx->conn, "ROLLBACK"));
+				return PGM_EXIT_FAIL;
+			}
+			PQclear(res);
+		}
+		/* a later stamp must not have undone an earlier one */
+		res = db_query(ctx->conn,
+					   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
+					   " WHERE NOT EXISTS (SELECT 1 FROM migrate.applied a WHERE a.revision = u.id)",
+					   1, params);
+		if (res == NULL || PQntuples(res) > 0)
+		{
+			if (res != NULL)
+			{
+				pgm_error("%s recorded revisions that cannot all be applied together (%s is a descendant of another one's branch); nothing was stamped",
+						  src->name, PQgetvalue(res, 0, 0));
+				PQclear(res);
+			}
+			PQclear(PQexec(ctx->conn, "ROLLBACK"));
+			return PGM_EXIT_FAIL;
+		}
+		PQclear(res);
+		if (!db_command(ctx->conn, "COMMIT"))
+			return PGM_EXIT_FAIL;
+	}
+	(void) fetch_current(ctx->conn, &after);
+
+	if (opt.json)
+	{
+		JsonWriter	w;
+
+		result_begin(&w, ctx, true);
+		json_kv_string(&w, "source", src->name);
+		json_kv_string(&w, "table", table);
+		json_kv_strlist(&w, "recorded", &ids);
+		json_kv_bool(&w, "dry_run", opt.dry_run);
+		json_kv_strlist(&w, "stamped", opt.dry_run ? NULL : &ids);
+		json_kv_strlist(&w, "current", &after);
+		result_end(&w);
+	}
+	else if (opt.dry_run)
+		printf("would stamp %s (%s in %s)\n", list, src->recorded, table);
+	else
+	{
+		char	   *cur = current_text(&after);
+
+		printf("adopted %s: stamped %s; now at %s\n", src->name, list, cur);
+		pgm_info("%s is left as it is: drop it once %s is retired.", table, src->name);
+		free(cur);
+	}
+	set_summary("%s %s", opt.dry_run ? "would stamp" : "stamped", list);
+	free(list);
+	free(arr);
+	return PGM_EXIT_OK;
+}

@@ -1,0 +1,380 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_migrate.h
+ *	  Declarations shared by the files of pg_migrate, the command-line
+ *	  client of the migrate extension.
+ *
+ * Layout of client/:
+ *	  main.c      options, the command table, help texts, dispatch
+ *	  util.c      memory, strings, lists, diagnostics, clocks
+ *	  json.c      a small JSON writer (output of --json)
+ *	  conn.c      connecting (libpq conventions), queries, server errors,
+ *	              notices and progress, Ctrl-C
+ *	  revdir.c    the directory of revision files: reading, parsing with
+ *	              ../src/revfile.c, the offline graph
+ *	  sha256.c    SHA-256 (FIPS 180-4)
+ *	  checksum.c  the extension's content checksum, computed client-side
+ *	  sync.c      loading the directory into the database (migrate.add_file)
+ *	  cmd_files.c init, revision, graph
+ *	  cmd_apply.c upgrade, downgrade, stamp, sql, adopt
+ *	  cmd_status.c current, heads, history, status, sync
+ *	  cmd_check.c check (the files, then migrate.validate(); or --offline)
+ *	  fleet.c     one command against many databases, in parallel
+ *	  fleetfile.c the parser of a file of connection strings (plain C,
+ *	              fuzzed by test/fuzz/fuzz_fleetfile.c)
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_MIGRATE_H
+#define PG_MIGRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "libpq-fe.h"
+#include "revfile.h"
+
+#define PG_MIGRATE_VERSION "0.1"
+
+/* Exit statuses (documented in --help and doc/pg_migrate.md) */
+#define PGM_EXIT_OK		0		/* success */
+#define PGM_EXIT_FAIL	1		/* validation or migration failure */
+#define PGM_EXIT_USAGE	2		/* usage, connection or setup error */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PGM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define PGM_NORETURN __attribute__((noreturn))
+#else
+#define PGM_PRINTF(f, a)
+#define PGM_NORETURN
+#endif
+
+/* ---------------------------------------------------------------------
+ * util.c
+ * ---------------------------------------------------------------------
+ */
+typedef struct StrBuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+} StrBuf;
+
+typedef struct StrList
+{
+	char	  **items;
+	size_t		n;
+	size_t		cap;
+} StrList;
+
+extern void *pgm_malloc(size_t size);
+extern void *pgm_realloc(void *ptr, size_t size);
+extern char *pgm_strdup(const char *s);
+extern char *pgm_strndup(const char *s, size_t n);
+extern char *pgm_psprintf(const char *fmt,...) PGM_PRINTF(1, 2);
+
+extern void sb_init(StrBuf *sb);
+extern void sb_append(StrBuf *sb, const char *s);
+extern void sb_appendn(StrBuf *sb, const char *s, size_t n);
+extern void sb_appendc(StrBuf *sb, char c);
+extern void sb_appendf(StrBuf *sb, const char *fmt,...) PGM_PRINTF(2, 3);
+extern void sb_free(StrBuf *sb);
+
+extern void sl_add(StrList *sl, const char *s);
+extern void sl_add_unique(StrList *sl, const char *s);
+extern bool sl_contains(const StrList *sl, const char *s);
+extern char *sl_join(const StrList *sl, const char *sep);
+extern void sl_sort(StrList *sl);
+extern void sl_free(StrList *sl);
+
+extern double pgm_now(void);	/* monotonic seconds */
+extern char *pgm_format_seconds(double s);	/* static buffer */
+
+/*
+ * Diagnostics.  Every error and warning goes through these: printed to
+ * stderr for people at once, and kept for the --json document.
+ */
+typedef struct Diag
+{
+	const char *severity;		/* "error", "warning" */
+	char	   *message;
+	char	   *sqlstate;
+	char	   *detail;
+	char	   *hint;
+	char	   *context;
+	char	   *file;
+	size_t		line;			/* 0: none */
+} Diag;
+
+extern Diag *diags;
+extern size_t n_diags;
+
+extern void pgm_error(const char *fmt,...) PGM_PRINTF(1, 2);
+extern void pgm_warning(const char *fmt,...) PGM_PRINTF(1, 2);
+extern void pgm_file_error(const char *file, size_t line, const char *fmt,...) PGM_PRINTF(3, 4);
+extern void pgm_info(const char *fmt,...) PGM_PRINTF(1, 2);	/* stderr, not -q */
+extern void pgm_error_sqlstate(const char *prefix, const char *message, const char *sqlstate);
+extern char *diag_text(const Diag *d);
+extern void pgm_error_hint(const char *hint);	/* adds a hint to the last error */
+extern void pgm_error_detail(const char *detail);
+extern PGM_NORETURN void pgm_fatal_oom(void);
+
+/* ---------------------------------------------------------------------
+ * json.c
+ * ---------------------------------------------------------------------
+ */
+#define JSON_MAX_DEPTH 32
+
+typedef struct JsonWriter
+{
+	FILE	   *out;
+	int			depth;
+	bool		need_comma[JSON_MAX_DEPTH];
+	bool		after_key;
+} JsonWriter;
+
+extern void json_init(JsonWriter *w, FILE *out);
+extern void json_begin_object(JsonWriter *w);
+extern void json_end_object(JsonWriter *w);
+extern void json_begin_array(JsonWriter *w);
+extern void json_end_array(JsonWriter *w);
+extern void json_key(JsonWriter *w, const char *key);
+extern void json_string(JsonWriter *w, const char *s);	/* NULL: null */
+extern void json_string_n(JsonWriter *w, const char *s, size_t n);
+extern void json_int(JsonWriter *w, long long v);
+extern void json_double(JsonWriter *w, double v);
+extern void json_bool(JsonWriter *w, bool v);
+extern void json_null(JsonWriter *w);
+extern void json_raw(JsonWriter *w, const char *text);	/* a JSON value as is */
+extern void json_finish(JsonWriter *w);
+extern void json_kv_string(JsonWriter *w, const char *key, const char *v);
+extern void json_kv_int(JsonWriter *w, const char *key, long long v);
+extern void json_kv_double(JsonWriter *w, const char *key, double v);
+extern void json_kv_bool(JsonWriter *w, const char *key, bool v);
+extern void json_kv_strlist(JsonWriter *w, const char *key, const StrList *l);
+extern void json_escape(StrBuf *sb, const char *s, size_t n);
+
+/* ---------------------------------------------------------------------
+ * Options (main.c)
+ * ---------------------------------------------------------------------
+ */
+typedef struct Options
+{
+	/* global */
+	const char *directory;
+	const char *dbname;
+	const char *host;
+	const char *port;
+	const char *username;
+	int			password_prompt;	/* 0 if needed, 1 always (-W), -1 never (-w) */
+	bool		quiet;
+	bool		verbose;
+	bool		json;
+	bool		no_sync;
+
+	/* command options */
+	const char *message;
+	bool		merge;
+	StrList		labels;
+	StrList		heads;
+	StrList		depends_on;
+	const char *rev_id;
+	bool		non_transactional;
+	bool		sql;
+	bool		dry_run;
+	bool		down;
+	const char *output;
+	const char *format;
+	bool		offline;
+	bool		strict;
+	bool		at_head;
+	bool		prune;
+	bool		skip_validation;
+	bool		force;
+	const char *table;
+	const char *each_db;
+	const char *db_file;
+	int			jobs;
+	const char *lock_timeout;
+	const char *lock_wait;
+	const char *lock_retries;
+
+	/* positional arguments after the command */
+	int			nargs;
+	char	  **args;
+
+	/* set in fleet children: the password asked once by the parent */
+	const char *password;
+	const char *target_conninfo;	/* --db-file: this line instead of -d */
+	const char *target_dbname;	/* --each-db: this database */
+} Options;
+
+extern Options opt;
+extern const char *progname;
+extern const char *command_name;
+
+/* the one-line outcome of a command, for fleet summaries */
+extern char *command_summary;
+extern void set_summary(const char *fmt,...) PGM_PRINTF(1, 2);
+
+/* ---------------------------------------------------------------------
+ * conn.c
+ * ---------------------------------------------------------------------
+ */
+extern PGconn *db_connect(void);
+extern char *db_prompt_password(void);
+extern bool db_require_extension(PGconn *conn);
+extern void db_disconnect(PGconn *conn);
+extern char *db_label(PGconn *conn);
+extern PGresult *db_query(PGconn *conn, const char *sql, int nparams,
+						  const char *const *params);
+extern PGresult *db_try(PGconn *conn, const char *sql, int nparams,
+						const char *const *params);
+extern bool db_command(PGconn *conn, const char *sql);
+extern void db_report_result_error(const PGresult *res, const char *prefix);
+extern const char *db_sqlstate(const PGresult *res);
+extern char *db_array_literal(const StrList *items);
+extern void db_parse_array(const char *lit, StrList *out);
+extern bool db_set_lock_settings(PGconn *conn);
+extern bool db_has_procedure(PGconn *conn, const char *signature);
+
+/* progress from the server's NOTICEs */
+extern void progress_begin(const char *verb);
+extern void progress_end(void);
+extern const char *progress_last_revision(void);
+
+/* ---------------------------------------------------------------------
+ * sha256.c, checksum.c
+ * ---------------------------------------------------------------------
+ */
+#define SHA256_DIGEST_LEN 32
+
+typedef struct Sha256
+{
+	uint32_t	h[8];
+	uint64_t	total;
+	unsigned char buf[64];
+	size_t		buflen;
+} Sha256;
+
+extern void sha256_init(Sha256 *c);
+extern void sha256_update(Sha256 *c, const void *data, size_t len);
+extern void sha256_final(Sha256 *c, unsigned char out[SHA256_DIGEST_LEN]);
+extern void sha256_hex(const void *data, size_t len, char out[65]);
+
+extern void revision_checksum(const RevFile *rf, char out[65]);
+extern char *normalize_body(const char *body);
+
+/* ---------------------------------------------------------------------
+ * revdir.c
+ * ---------------------------------------------------------------------
+ */
+typedef struct RevEntry
+{
+	char	   *file;			/* file name, e.g. 001_init.sql */
+	char	   *path;			/* directory/file */
+	char	   *content;
+	size_t		len;
+	RevFile		rf;
+	bool		valid;			/* parsed without errors */
+	bool		duplicate;		/* declares an id another file declares */
+	char		checksum[65];	/* valid only */
+
+	/* offline graph (revdir_link) */
+	int			nchildren;
+	bool		is_head;
+} RevEntry;
+
+typedef struct RevDir
+{
+	char	   *dir;
+	bool		exists;
+	RevEntry   *e;
+	size_t		n;
+	size_t		n_invalid;		/* files with parse errors */
+	size_t		n_duplicates;	/* ids declared by several files */
+	size_t	   *by_id;			/* indexes of valid entries sorted by id */
+	size_t		n_by_id;
+} RevDir;
+
+extern int	revdir_load(const char *dir, RevDir *rd);
+extern int	revdir_load_quiet(const char *dir, RevDir *rd);
+extern bool revdir_report_errors(const RevDir *rd);
+extern RevEntry *revdir_find(const RevDir *rd, const char *id);
+extern const char *revdir_file_of(const RevDir *rd, const char *id);
+extern void revdir_link(RevDir *rd);
+extern void revdir_heads(const RevDir *rd, StrList *out);
+extern bool source_matches(const char *source, const char *id);
+extern bool is_revision_file_name(const char *name);
+
+/* ---------------------------------------------------------------------
+ * sync.c
+ * ---------------------------------------------------------------------
+ */
+typedef struct SyncReport
+{
+	bool		done;
+	size_t		files;
+	StrList		added;
+	StrList		changed;
+	StrList		refreshed;		/* message or source updated */
+	StrList		missing;		/* registered, no file */
+	StrList		missing_applied;
+	StrList		pruned;
+	size_t		unchanged;
+	size_t		sent;
+	double		seconds;
+} SyncReport;
+
+extern SyncReport sync_report;
+extern int	sync_directory(PGconn *conn, RevDir *rd, bool prune);
+extern void sync_print(const SyncReport *r, const RevDir *rd);
+extern void sync_json(JsonWriter *w, const SyncReport *r);
+
+/* ---------------------------------------------------------------------
+ * Commands
+ * ---------------------------------------------------------------------
+ */
+
+/* What a command gets from main: the directory (loaded if it needs it) */
+typedef struct Ctx
+{
+	RevDir		rd;
+	bool		rd_loaded;
+	PGconn	   *conn;
+} Ctx;
+
+/* prepares the connection and the sync for a command (main.c) */
+extern int	ctx_open(Ctx *ctx, bool sync);
+extern int	ctx_load_dir(Ctx *ctx, bool must_exist);
+
+/* JSON document of a command: begin with the common keys, end */
+extern void result_begin(JsonWriter *w, Ctx *ctx, bool ok);
+extern void result_end(JsonWriter *w);
+extern void json_diags(JsonWriter *w);
+extern bool json_emitted;
+
+extern int	cmd_init(Ctx *ctx);
+extern int	cmd_revision(Ctx *ctx);
+extern int	cmd_graph(Ctx *ctx);
+
+extern int	cmd_upgrade(Ctx *ctx);
+extern int	cmd_downgrade(Ctx *ctx);
+extern int	cmd_stamp(Ctx *ctx);
+extern int	cmd_sql(Ctx *ctx);
+extern int	cmd_adopt(Ctx *ctx);
+
+extern int	cmd_current(Ctx *ctx);
+extern int	cmd_heads(Ctx *ctx);
+extern int	cmd_history(Ctx *ctx);
+extern int	cmd_check(Ctx *ctx);
+extern int	cmd_status(Ctx *ctx);
+extern int	cmd_sync(Ctx *ctx);
+
+/* fleet.c */
+typedef int (*CommandFn) (Ctx *ctx);
+extern int	fleet_run(CommandFn fn);
+
+#endif							/* PG_MIGRATE_H */

@@ -1,0 +1,332 @@
+/*-------------------------------------------------------------------------
+ *
+ * revdir.c
+ *	  The directory of revision files: every "*.sql" file in it (not in
+ *	  subdirectories, not hidden) is one revision, parsed by the same parser
+ *	  as the extension's migrate.add_file (../src/revfile.c).
+ *
+ * Problems are found before any connection: a file that does not parse is
+ * reported as "path:line: error: message" for each problem, and two files
+ * that declare the same id are reported with both names.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_migrate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* larger than any sane migration; text values stop at 1 GB anyway */
+#define REVFILE_MAX_BYTES (256 * 1024 * 1024)
+
+bool
+is_revision_file_name(const char *name)
+{
+	size_t		len = strlen(name);
+
+	return len > 4 && name[0] != '.' && strcmp(name + len - 4, ".sql") == 0;
+}
+
+/* As migrate_source_matches in src/ids.c: <id>, or <id> then _ - or . */
+bool
+source_matches(const char *source, const char *id)
+{
+	const char *base = source;
+	size_t		idlen = strlen(id);
+
+	for (const char *p = source; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	if (strncmp(base, id, idlen) != 0)
+		return false;
+	return base[idlen] == '\0' || base[idlen] == '_' ||
+		base[idlen] == '-' || base[idlen] == '.';
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static const RevDir *sort_rd;
+
+static int
+cmp_by_id(const void *a, const void *b)
+{
+	const RevEntry *x = &sort_rd->e[*(const size_t *) a];
+	const RevEntry *y = &sort_rd->e[*(const size_t *) b];
+	int			c = strcmp(x->rf.revision, y->rf.revision);
+
+	if (c != 0)
+		return c;
+	return strcmp(x->file, y->file);
+}
+
+static bool
+read_file(const char *path, char **data, size_t *len)
+{
+	FILE	   *f = fopen(path, "rb");
+	StrBuf		sb;
+	char		buf[65536];
+	size_t		n;
+
+	if (f == NULL)
+		return false;
+	sb_init(&sb);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+	{
+		if (sb.len + n > REVFILE_MAX_BYTES)
+		{
+			fclose(f);
+			sb_free(&sb);
+			errno = EFBIG;
+			return false;
+		}
+		sb_appendn(&sb, buf, n);
+	}
+	if (ferror(f))
+	{
+		int			save = errno;
+
+		fclose(f);
+		sb_free(&sb);
+		errno = save;
+		return false;
+	}
+	fclose(f);
+	*data = sb.data;
+	*len = sb.len;
+	return true;
+}
+
+/*
+ * Read and parse every revision file of "dir".  Returns PGM_EXIT_OK when
+ * the directory could be read (files with problems are counted in
+ * n_invalid and n_duplicates, see revdir_report_errors), PGM_EXIT_USAGE
+ * when it does not exist or cannot be read (reported).
+ */
+static int	revdir_load_internal(const char *dir, RevDir *rd, bool report);
+
+int
+revdir_load(const char *dir, RevDir *rd)
+{
+	return revdir_load_internal(dir, rd, true);
+}
+
+/* The same, without a word if the directory is not there. */
+int
+revdir_load_quiet(const char *dir, RevDir *rd)
+{
+	return revdir_load_internal(dir, rd, false);
+}
+
+static int
+revdir_load_internal(const char *dir, RevDir *rd, bool report)
+{
+	DIR		   *d;
+	struct dirent *de;
+	StrList		names = {0};
+
+	memset(rd, 0, sizeof(*rd));
+	rd->dir = pgm_strdup(dir);
+	d = opendir(dir);
+	if (d == NULL)
+	{
+		if (!report)
+			return PGM_EXIT_USAGE;
+		if (errno == ENOENT)
+		{
+			pgm_error("migration directory \"%s\" does not exist", dir);
+			pgm_error_hint("Give the directory with -D DIR (default ./migrations), or create it with \"pg_migrate init\".");
+		}
+		else
+			pgm_error("could not open migration directory \"%s\": %s", dir, strerror(errno));
+		return PGM_EXIT_USAGE;
+	}
+	rd->exists = true;
+	while ((de = readdir(d)) != NULL)
+	{
+		if (is_revision_file_name(de->d_name))
+			sl_add(&names, de->d_name);
+	}
+	closedir(d);
+	if (names.n > 1)
+		qsort(names.items, names.n, sizeof(char *), cmp_name);
+
+	rd->e = pgm_malloc(sizeof(RevEntry) * (names.n ? names.n : 1));
+	for (size_t i = 0; i < names.n; i++)
+	{
+		RevEntry   *e = &rd->e[rd->n];
+		struct stat st;
+
+		memset(e, 0, sizeof(*e));
+		e->file = pgm_strdup(names.items[i]);
+		e->path = pgm_psprintf("%s/%s", dir, names.items[i]);
+		if (stat(e->path, &st) != 0 || !S_ISREG(st.st_mode))
+		{
+			free(e->file);
+			free(e->path);
+			continue;			/* a directory named *.sql: not ours */
+		}
+		rd->n++;
+		if (!read_file(e->path, &e->content, &e->len))
+		{
+			pgm_file_error(e->path, 0, "could not read file: %s", strerror(errno));
+			e->content = pgm_strdup("");
+			e->len = 0;
+			e->valid = false;
+			memset(&e->rf, 0, sizeof(e->rf));
+			rd->n_invalid++;
+			continue;
+		}
+		e->valid = revfile_parse(&e->rf, e->content, e->len, NULL);
+		if (e->rf.out_of_memory)
+			pgm_fatal_oom();
+		if (e->valid)
+			revision_checksum(&e->rf, e->checksum);
+		else
+			rd->n_invalid++;
+	}
+	sl_free(&names);
+
+	/* index of the valid entries by id; duplicates end up side by side */
+	rd->by_id = pgm_malloc(sizeof(size_t) * (rd->n ? rd->n : 1));
+	for (size_t i = 0; i < rd->n; i++)
+		if (rd->e[i].valid)
+			rd->by_id[rd->n_by_id++] = i;
+	sort_rd = rd;
+	if (rd->n_by_id > 1)
+		qsort(rd->by_id, rd->n_by_id, sizeof(size_t), cmp_by_id);
+	for (size_t i = 1; i < rd->n_by_id; i++)
+	{
+		RevEntry   *a = &rd->e[rd->by_id[i - 1]];
+		RevEntry   *b = &rd->e[rd->by_id[i]];
+
+		if (strcmp(a->rf.revision, b->rf.revision) == 0)
+		{
+			if (!a->duplicate)
+				rd->n_duplicates++;
+			a->duplicate = b->duplicate = true;
+		}
+	}
+	return PGM_EXIT_OK;
+}
+
+/*
+ * Report every problem found by revdir_load: parse errors with file and
+ * line, and duplicate ids with every file that declares them.  Returns true
+ * when there was none.
+ */
+bool
+revdir_report_errors(const RevDir *rd)
+{
+	for (size_t i = 0; i < rd->n; i++)
+	{
+		const RevEntry *e = &rd->e[i];
+
+		if (e->valid)
+			continue;
+		for (size_t k = 0; k < e->rf.n_errors; k++)
+			pgm_file_error(e->path, e->rf.errors[k].line, "%s", e->rf.errors[k].message);
+		if (e->rf.errors_truncated)
+			pgm_file_error(e->path, 0, "more problems are not shown");
+	}
+	for (size_t i = 0; i < rd->n_by_id; i++)
+	{
+		const RevEntry *a = &rd->e[rd->by_id[i]];
+		StrList		others = {0};
+		char	   *list;
+
+		if (!a->duplicate || (i > 0 && strcmp(rd->e[rd->by_id[i - 1]].rf.revision, a->rf.revision) == 0))
+			continue;
+		for (size_t j = i + 1; j < rd->n_by_id &&
+			 strcmp(rd->e[rd->by_id[j]].rf.revision, a->rf.revision) == 0; j++)
+			sl_add(&others, rd->e[rd->by_id[j]].file);
+		list = sl_join(&others, ", ");
+		pgm_file_error(a->path, 1, "revision \"%s\" is also declared by %s",
+					   a->rf.revision, list);
+		pgm_error_hint("Every revision has one file, named <id>_<slug>.sql; give the copy a new id (pg_migrate revision makes one).");
+		free(list);
+		sl_free(&others);
+	}
+	return rd->n_invalid == 0 && rd->n_duplicates == 0;
+}
+
+RevEntry *
+revdir_find(const RevDir *rd, const char *id)
+{
+	size_t		lo = 0,
+				hi = rd->n_by_id;
+
+	while (lo < hi)
+	{
+		size_t		mid = (lo + hi) / 2;
+		RevEntry   *e = &rd->e[rd->by_id[mid]];
+		int			c = strcmp(e->rf.revision, id);
+
+		if (c == 0)
+		{
+			/* the first of duplicates */
+			while (mid > 0 && strcmp(rd->e[rd->by_id[mid - 1]].rf.revision, id) == 0)
+				mid--;
+			return &rd->e[rd->by_id[mid]];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const char *
+revdir_file_of(const RevDir *rd, const char *id)
+{
+	RevEntry   *e;
+
+	if (rd == NULL || id == NULL)
+		return NULL;
+	e = revdir_find(rd, id);
+	return e ? e->file : NULL;
+}
+
+/* The offline graph: count children, so heads are known without a server. */
+void
+revdir_link(RevDir *rd)
+{
+	for (size_t i = 0; i < rd->n; i++)
+		rd->e[i].nchildren = 0;
+	for (size_t i = 0; i < rd->n; i++)
+	{
+		RevEntry   *e = &rd->e[i];
+
+		if (!e->valid)
+			continue;
+		for (size_t k = 0; k < e->rf.n_down_revision; k++)
+		{
+			RevEntry   *p = revdir_find(rd, e->rf.down_revision[k]);
+
+			if (p != NULL)
+				p->nchildren++;
+		}
+	}
+	for (size_t i = 0; i < rd->n; i++)
+		rd->e[i].is_head = rd->e[i].valid && rd->e[i].nchildren == 0;
+}
+
+/* Heads of the files (revdir_link first), sorted by id. */
+void
+revdir_heads(const RevDir *rd, StrList *out)
+{
+	for (size_t i = 0; i < rd->n_by_id; i++)
+	{
+		const RevEntry *e = &rd->e[rd->by_id[i]];
+
+		if (e->is_head)
+			sl_add_unique(out, e->rf.revision);
+	}
+}

@@ -1,0 +1,433 @@
+/*-------------------------------------------------------------------------
+ *
+ * sync.c
+ *	  Loading the directory of revision files into the database.
+ *
+ * Every command that needs the revisions syncs first, in one transaction:
+ *
+ *	 1. every file is parsed on the client (revdir.c); any problem, or two
+ *		files declaring one id, stops the sync before anything is sent;
+ *	 2. one query reads id, checksum, message and source of every registered
+ *		revision (columns every role may read);
+ *	 3. a file is unchanged when its revision is registered with the same
+ *		checksum (computed here as the extension computes it, checksum.c),
+ *		the same source (the file name) and the same message (or the file
+ *		has none): it is not sent at all;
+ *	 4. every other file goes to SELECT migrate.add_file(content, file name),
+ *		which parses it again and registers, replaces (while unapplied) or
+ *		refuses (once applied) as the extension's contract says;
+ *	 5. the checksums of the files sent are read again, which tells a new
+ *		revision, a changed one, and one whose message or file name only
+ *		was refreshed, whatever the client computed;
+ *	 6. registered revisions with no file are reported as missing (another
+ *		service's revisions, or a file deleted); "sync --prune" unregisters
+ *		the unapplied ones with migrate.remove.
+ *
+ * So a deploy that changed nothing costs one query, however many files.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_migrate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+SyncReport	sync_report;
+
+typedef struct Registered
+{
+	const char *id;
+	const char *checksum;
+	const char *message;		/* NULL if none */
+	const char *source;
+	bool		applied;
+	bool		has_file;
+} Registered;
+
+static int
+cmp_registered(const void *a, const void *b)
+{
+	return strcmp(((const Registered *) a)->id, ((const Registered *) b)->id);
+}
+
+static Registered *
+find_registered(Registered *regs, size_t n, const char *id)
+{
+	Registered	key;
+
+	key.id = id;
+	return bsearch(&key, regs, n, sizeof(Registered), cmp_registered);
+}
+
+/* Every registered revision, sorted by id (bytewise) for bsearch. */
+static PGresult *
+read_registry(PGconn *conn, Registered **out, size_t *n)
+{
+	PGresult   *res = db_query(conn,
+								"SELECT r.id, r.checksum, r.message, r.source,"
+								"       a.revision IS NOT NULL"
+								"  FROM migrate.revision r"
+								"  LEFT JOIN migrate.applied a ON a.revision = r.id", 0, NULL);
+	Registered *regs;
+
+	if (res == NULL)
+		return NULL;
+	*n = (size_t) PQntuples(res);
+	regs = pgm_malloc(sizeof(Registered) * (*n ? *n : 1));
+	for (size_t i = 0; i < *n; i++)
+	{
+		regs[i].id = PQgetvalue(res, (int) i, 0);
+		regs[i].checksum = PQgetvalue(res, (int) i, 1);
+		regs[i].message = PQgetisnull(res, (int) i, 2) ? NULL : PQgetvalue(res, (int) i, 2);
+		regs[i].source = PQgetisnull(res, (int) i, 3) ? NULL : PQgetvalue(res, (int) i, 3);
+		regs[i].applied = PQgetvalue(res, (int) i, 4)[0] == 't';
+		regs[i].has_file = false;
+	}
+	if (*n > 1)
+		qsort(regs, *n, sizeof(Registered), cmp_registered);
+	*out = regs;
+	return res;
+}
+
+/* Same checksum, same file name, same message (or none in the file). */
+static bool
+is_unchanged(const RevEntry *e, const Registered *reg)
+{
+	return strcmp(reg->checksum, e->checksum) == 0 &&
+		reg->source != NULL && strcmp(reg->source, e->file) == 0 &&
+		(e->rf.message == NULL ||
+		 (reg->message != NULL && strcmp(reg->message, e->rf.message) == 0));
+}
+
+static size_t
+count_to_send(const RevDir *rd, Registered *regs, size_t nregs)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < rd->n; i++)
+	{
+		Registered *reg = find_registered(regs, nregs, rd->e[i].rf.revision);
+
+		if (reg == NULL || !is_unchanged(&rd->e[i], reg))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The extension's migration lock (src/lock.c: the advisory lock
+ * (1835624306, 0), which every changing function takes), held to the end
+ * of the sync's transaction, the wait bounded by migrate.lock_wait (or
+ * --lock-wait) as the extension bounds its own.
+ */
+static bool
+take_migration_lock(PGconn *conn)
+{
+	const char *wait = opt.lock_wait;
+	PGresult   *res;
+	const char *params[1];
+	char	   *saved;
+	bool		got;
+
+	if (wait == NULL)
+	{
+		res = db_try(conn, "SELECT pg_catalog.current_setting('migrate.lock_wait', true)", 0, NULL);
+		if (res != NULL && !PQgetisnull(res, 0, 0) && PQgetvalue(res, 0, 0)[0] != '\0')
+			wait = pgm_strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	if (wait == NULL)
+		wait = "60s";
+	res = db_query(conn, "SELECT pg_catalog.current_setting('lock_timeout')", 0, NULL);
+	if (res == NULL)
+		return false;
+	saved = pgm_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	if (strtol(wait, NULL, 10) == 0)
+		/* no wait at all (lock_timeout 0 would mean forever) */
+		res = PQexec(conn, "SELECT pg_catalog.pg_try_advisory_xact_lock(1835624306, 0)");
+	else
+	{
+		params[0] = wait;
+		res = db_query(conn, "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, params);
+		if (res == NULL)
+		{
+			free(saved);
+			return false;
+		}
+		PQclear(res);
+		res = PQexec(conn, "SELECT true FROM pg_catalog.pg_advisory_xact_lock(1835624306, 0)");
+	}
+	got = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
+	if (!got)
+	{
+		if (PQresultStatus(res) == PGRES_TUPLES_OK || strcmp(db_sqlstate(res), "55P03") == 0)
+		{
+			pgm_error("could not obtain the migration lock within migrate.lock_wait (%s): another session is changing the migrations of this database",
+					  wait);
+			pgm_error_hint("Retry when it has finished, or wait longer with --lock-wait.");
+		}
+		else
+			db_report_result_error(res, NULL);
+		PQclear(res);
+		free(saved);
+		return false;
+	}
+	PQclear(res);
+	params[0] = saved;
+	res = db_query(conn, "SELECT pg_catalog.set_config('lock_timeout', $1, true)", 1, params);
+	free(saved);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	return true;
+}
+
+static void
+rollback(PGconn *conn)
+{
+	PGresult   *res = PQexec(conn, "ROLLBACK");
+
+	PQclear(res);
+}
+
+int
+sync_directory(PGconn *conn, RevDir *rd, bool prune)
+{
+	SyncReport *r = &sync_report;
+	double		t0 = pgm_now();
+	PGresult   *res;
+	Registered *regs;
+	size_t		nregs;
+	StrList		resend_ids = {0};	/* sent while registered before */
+	StrList		resend_sums = {0};
+
+	memset(r, 0, sizeof(*r));
+	r->files = rd->n;
+	if (!revdir_report_errors(rd))
+	{
+		pgm_error("revision files with problems: %zu of %zu in \"%s\"; nothing was loaded",
+				  rd->n_invalid + rd->n_duplicates, rd->n, rd->dir);
+		return PGM_EXIT_FAIL;
+	}
+
+	/* READ COMMITTED: each statement sees what committed before it */
+	if (!db_command(conn, "BEGIN ISOLATION LEVEL READ COMMITTED"))
+		return PGM_EXIT_FAIL;
+	res = read_registry(conn, &regs, &nregs);
+	if (res == NULL)
+	{
+		rollback(conn);
+		return PGM_EXIT_FAIL;
+	}
+	if (count_to_send(rd, regs, nregs) > 0)
+	{
+		/*
+		 * Something must be sent: take the migration lock first and read
+		 * again, so that of several deploys registering the same new files
+		 * at once, the later ones find them registered (and send nothing)
+		 * instead of racing to insert them.
+		 */
+		if (!take_migration_lock(conn))
+		{
+			PQclear(res);
+			free(regs);
+			rollback(conn);
+			return PGM_EXIT_FAIL;
+		}
+		PQclear(res);
+		free(regs);
+		res = read_registry(conn, &regs, &nregs);
+		if (res == NULL)
+		{
+			rollback(conn);
+			return PGM_EXIT_FAIL;
+		}
+	}
+
+	for (size_t i = 0; i < rd->n; i++)
+	{
+		RevEntry   *e = &rd->e[i];
+		Registered *reg = find_registered(regs, nregs, e->rf.revision);
+		const char *params[2];
+		PGresult   *ares;
+
+		if (reg != NULL)
+		{
+			reg->has_file = true;
+			if (is_unchanged(e, reg))
+			{
+				r->unchanged++;
+				continue;
+			}
+		}
+
+		params[0] = e->content;
+		params[1] = e->file;
+		ares = PQexecParams(conn, "SELECT migrate.add_file($1, $2)", 2, NULL,
+							params, NULL, NULL, 0);
+		if (PQresultStatus(ares) != PGRES_TUPLES_OK)
+		{
+			char	   *prefix = pgm_psprintf("%s: ", e->path);
+
+			db_report_result_error(ares, prefix);
+			if (strcmp(db_sqlstate(ares), "42501") == 0)
+				pgm_error_hint("Loading files needs EXECUTE on migrate.add_file (granted by the extension's owner); --no-sync uses the revisions as they are registered.");
+			free(prefix);
+			PQclear(ares);
+			rollback(conn);
+			PQclear(res);
+			free(regs);
+			sl_free(&resend_ids);
+			sl_free(&resend_sums);
+			return PGM_EXIT_FAIL;
+		}
+		PQclear(ares);
+		r->sent++;
+		if (reg == NULL)
+			sl_add(&r->added, e->rf.revision);
+		else
+		{
+			sl_add(&resend_ids, reg->id);
+			sl_add(&resend_sums, reg->checksum);
+		}
+	}
+
+	/* what the server made of the files it already knew */
+	if (resend_ids.n > 0)
+	{
+		char	   *arr = db_array_literal(&resend_ids);
+		const char *params[1] = {arr};
+		PGresult   *cres = db_query(conn,
+									"SELECT id, checksum FROM migrate.revision WHERE id = ANY ($1::text[])",
+									1, params);
+
+		free(arr);
+		if (cres == NULL)
+		{
+			rollback(conn);
+			PQclear(res);
+			free(regs);
+			return PGM_EXIT_FAIL;
+		}
+		for (size_t i = 0; i < resend_ids.n; i++)
+		{
+			bool		changed = true;
+
+			for (int row = 0; row < PQntuples(cres); row++)
+				if (strcmp(PQgetvalue(cres, row, 0), resend_ids.items[i]) == 0)
+					changed = strcmp(PQgetvalue(cres, row, 1), resend_sums.items[i]) != 0;
+			if (changed)
+				sl_add(&r->changed, resend_ids.items[i]);
+			else
+				sl_add(&r->refreshed, resend_ids.items[i]);
+		}
+		PQclear(cres);
+	}
+
+	for (size_t i = 0; i < nregs; i++)
+	{
+		if (regs[i].has_file)
+			continue;
+		if (prune && !regs[i].applied)
+		{
+			const char *params[1] = {regs[i].id};
+			PGresult   *pres = db_query(conn, "SELECT migrate.remove($1)", 1, params);
+
+			if (pres == NULL)
+			{
+				rollback(conn);
+				PQclear(res);
+				free(regs);
+				return PGM_EXIT_FAIL;
+			}
+			PQclear(pres);
+			sl_add(&r->pruned, regs[i].id);
+			continue;
+		}
+		sl_add(&r->missing, regs[i].id);
+		if (regs[i].applied)
+			sl_add(&r->missing_applied, regs[i].id);
+	}
+	PQclear(res);
+	free(regs);
+	sl_free(&resend_ids);
+	sl_free(&resend_sums);
+
+	if (!db_command(conn, "COMMIT"))
+		return PGM_EXIT_FAIL;
+	r->done = true;
+	r->seconds = pgm_now() - t0;
+	sync_print(r, rd);
+	return PGM_EXIT_OK;
+}
+
+static void
+print_ids(const char *what, const StrList *ids, const RevDir *rd, const StrList *applied)
+{
+	size_t		limit = opt.verbose ? ids->n : 10;
+
+	for (size_t i = 0; i < ids->n && i < limit; i++)
+	{
+		const char *file = revdir_file_of(rd, ids->items[i]);
+
+		if (file)
+			pgm_info("  %-9s %s (%s)", what, ids->items[i], file);
+		else if (applied && sl_contains(applied, ids->items[i]))
+			pgm_info("  %-9s %s (registered and applied; no file)", what, ids->items[i]);
+		else
+			pgm_info("  %-9s %s (registered; no file)", what, ids->items[i]);
+	}
+	if (ids->n > limit)
+		pgm_info("  %-9s ... and %zu more (-v lists them all)", what, ids->n - limit);
+}
+
+void
+sync_print(const SyncReport *r, const RevDir *rd)
+{
+	StrBuf		sb;
+
+	if (opt.quiet)
+		return;
+	sb_init(&sb);
+	sb_appendf(&sb, "sync %s: %zu file%s, %zu new, %zu changed, %zu unchanged",
+			   rd->dir, r->files, r->files == 1 ? "" : "s", r->added.n,
+			   r->changed.n, r->unchanged + r->refreshed.n);
+	if (r->missing.n > 0)
+		sb_appendf(&sb, ", %zu missing", r->missing.n);
+	if (r->pruned.n > 0)
+		sb_appendf(&sb, ", %zu pruned", r->pruned.n);
+	sb_appendf(&sb, " (%s)", pgm_format_seconds(r->seconds));
+	pgm_info("%s", sb.data);
+	sb_free(&sb);
+	print_ids("new", &r->added, rd, NULL);
+	print_ids("changed", &r->changed, rd, NULL);
+	if (opt.verbose)
+		print_ids("refreshed", &r->refreshed, rd, NULL);
+	print_ids("missing", &r->missing, rd, &r->missing_applied);
+	print_ids("pruned", &r->pruned, rd, NULL);
+}
+
+void
+sync_json(JsonWriter *w, const SyncReport *r)
+{
+	json_key(w, "sync");
+	if (!r->done)
+	{
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_kv_int(w, "files", (long long) r->files);
+	json_kv_strlist(w, "new", &r->added);
+	json_kv_strlist(w, "changed", &r->changed);
+	json_kv_int(w, "unchanged", (long long) (r->unchanged + r->refreshed.n));
+	json_kv_strlist(w, "refreshed", &r->refreshed);
+	json_kv_strlist(w, "missing", &r->missing);
+	json_kv_strlist(w, "missing_applied", &r->missing_applied);
+	json_kv_strlist(w, "pruned", &r->pruned);
+	json_kv_int(w, "sent", (long long) r->sent);
+	json_kv_double(w, "seconds", r->seconds);
+	json_end_object(w);
+}

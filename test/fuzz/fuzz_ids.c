@@ -1,0 +1,227 @@
+/*
+ * libFuzzer harness for the pure parts of src/ids.c: the id and label rule
+ * (migrate_id_is_valid), body normalisation (migrate_normalize_body), the
+ * content checksum (migrate_checksum), the fast content hash
+ * (migrate_content_hash) and the source file-name rule
+ * (migrate_source_matches).
+ *
+ * This is the extension's own ids.c, compiled against the PostgreSQL server
+ * headers and linked with PostgreSQL's frontend libpgcommon/libpgport
+ * (StringInfo, hashing, SHA-256, palloc); the few backend-only functions
+ * ids.c also references (ereport, arrays, text) are stubbed below and abort
+ * if reached: the harness calls none of the functions that use them.
+ *
+ * Differential checks, beyond the sanitizers (ASan, UBSan):
+ *   - the id rule of the extension (ids.c) and of the revision-file parser
+ *     (revfile.c, shared with the client) agree on every string;
+ *   - the client's normalisation and checksum (client/checksum.c, used by
+ *     pg_migrate sync to skip unchanged files) agree with the extension's;
+ *   - normalising is idempotent; the checksum and the content hash of a
+ *     body equal those of its normalised form and of the body with CRLF
+ *     endings and trailing blanks (validate() relies on the content hash
+ *     normalising exactly as the checksum does);
+ *   - migrate_source_matches agrees with a direct reading of its rule.
+ *
+ * Input layout: bytes up to the first NUL are the body; the first line of
+ * the body doubles as an id, a source and a list of parents (split on
+ * spaces).
+ *
+ * Build and run: test/fuzz/run.sh [seconds]
+ */
+#include "migrate.h"
+
+#include "revfile.h"
+#include "../../client/pg_migrate.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* ----------------------------------------------------------------------
+ * Stubs for the backend-only symbols ids.c references.
+ * ----------------------------------------------------------------------
+ */
+#define UNREACHABLE(name) \
+	do { fprintf(stderr, "fuzz_ids: backend function %s reached\n", name); abort(); } while (0)
+
+bool
+errstart_cold(int elevel, const char *domain)
+{
+	UNREACHABLE("ereport");
+	return false;
+}
+void		errfinish(const char *filename, int lineno, const char *funcname) { UNREACHABLE("errfinish"); }
+int			errcode(int sqlerrcode) { UNREACHABLE("errcode"); return 0; }
+int			errmsg(const char *fmt,...) { UNREACHABLE("errmsg"); return 0; }
+int			errmsg_internal(const char *fmt,...) { UNREACHABLE("errmsg_internal"); return 0; }
+int			errdetail_internal(const char *fmt,...) { UNREACHABLE("errdetail_internal"); return 0; }
+ArrayType  *construct_array(Datum *elems, int nelems, Oid elmtype, int elmlen, bool elmbyval, char elmalign) { UNREACHABLE("construct_array"); return NULL; }
+void		deconstruct_array(ArrayType *array, Oid elmtype, int elmlen, bool elmbyval, char elmalign, Datum **elemsp, bool **nullsp, int *nelemsp) { UNREACHABLE("deconstruct_array"); }
+text	   *cstring_to_text(const char *s) { UNREACHABLE("cstring_to_text"); return NULL; }
+char	   *text_to_cstring(const text *t) { UNREACHABLE("text_to_cstring"); return NULL; }
+int			pg_mbcliplen(const char *mbstr, int len, int limit) { UNREACHABLE("pg_mbcliplen"); return 0; }
+
+/* globals of the client's main.c, which client/util.c refers to */
+Options		opt;
+const char *progname = "fuzz_ids";
+
+/* hex_encode lives in the backend (utils/adt/encode.c) */
+uint64
+hex_encode(const char *src, size_t len, char *dst)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++)
+	{
+		dst[2 * i] = hex[((unsigned char) src[i]) >> 4];
+		dst[2 * i + 1] = hex[((unsigned char) src[i]) & 0xf];
+	}
+	return (uint64) len * 2;
+}
+
+/* ----------------------------------------------------------------------
+ * The harness
+ * ----------------------------------------------------------------------
+ */
+static void
+check(int ok, const char *what, const char *input)
+{
+	if (!ok)
+	{
+		fprintf(stderr, "invariant violated: %s\ninput: \"%s\"\n", what, input);
+		abort();
+	}
+}
+
+/* CRLF endings and a trailing blank on every line: formatting only */
+static char *
+reformat(const char *s)
+{
+	size_t		n = strlen(s);
+	char	   *out = malloc(n * 4 + 8);
+	char	   *o = out;
+
+	for (const char *p = s; *p; p++)
+	{
+		if (*p == '\n' || *p == '\r')
+		{
+			/* every line break (LF, CRLF, lone CR) becomes " \t\r\n" */
+			if (*p == '\r' && p[1] == '\n')
+				p++;
+			memcpy(o, " \t\r\n", 4);
+			o += 4;
+		}
+		else
+			*o++ = *p;
+	}
+	strcpy(o, " \r\n\r\n");
+	return out;
+}
+
+static bool
+reference_source_matches(const char *source, const char *id)
+{
+	const char *slash = strrchr(source, '/');
+	const char *back = strrchr(source, '\\');
+	const char *base = source;
+	size_t		idlen = strlen(id);
+
+	if (slash && slash + 1 > base)
+		base = slash + 1;
+	if (back && back + 1 > base)
+		base = back + 1;
+	if (strncmp(base, id, idlen) != 0)
+		return false;
+	return strchr("_-.", base[idlen]) != NULL;	/* "" matches the NUL too */
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char	   *body = malloc(size + 1);
+	char	   *line;
+	char	   *nl;
+	const char *reason;
+	char	   *norm;
+	char	   *norm2;
+	char	   *client_norm;
+	char	   *ref;
+	char	   *parents[8];
+	int			nparents = 0;
+	char	   *sum,
+			   *sum_norm,
+			   *sum_ref;
+	char		client_sum[65];
+	RevFile		rf;
+
+	memcpy(body, data, size);
+	body[size] = '\0';			/* a NUL inside cuts the input short */
+
+	/* the first line: an id, a source, parents */
+	nl = strpbrk(body, "\r\n");
+	line = nl ? strndup(body, nl - body) : strdup(body);
+
+	check(migrate_id_is_valid(line, &reason) == revfile_id_is_valid(line, NULL),
+		  "ids.c and revfile.c disagree on an id", line);
+	check(migrate_source_matches(line, "r1") == reference_source_matches(line, "r1"),
+		  "migrate_source_matches(line, r1)", line);
+	if (*line)
+		check(migrate_source_matches(line, line) == (strpbrk(line, "/\\") == NULL),
+			  "a file name is its own id", line);
+
+	for (char *tok = strtok(line, " "); tok && nparents < 8; tok = strtok(NULL, " "))
+		if (revfile_id_is_valid(tok, NULL))
+			parents[nparents++] = tok;
+
+	/* normalisation: idempotent, and the same in the client */
+	norm = migrate_normalize_body(body);
+	norm2 = migrate_normalize_body(norm);
+	check(strcmp(norm, norm2) == 0, "normalising is not idempotent", body);
+	client_norm = normalize_body(body);
+	check(strcmp(norm, client_norm) == 0, "the client normalises differently", body);
+
+	/* the checksum ignores formatting, and the client computes the same */
+	ref = reformat(body);
+	sum = migrate_checksum(body, norm, parents, nparents, NULL, 0, parents, nparents, size % 2);
+	sum_norm = migrate_checksum(norm, norm, parents, nparents, NULL, 0, parents, nparents, size % 2);
+	sum_ref = migrate_checksum(ref, body, parents, nparents, NULL, 0, parents, nparents, size % 2);
+	check(strcmp(sum, sum_norm) == 0, "the checksum of a body differs from its normalised form's", body);
+	check(strcmp(sum, sum_ref) == 0, "CRLF and trailing blanks change the checksum", body);
+
+	memset(&rf, 0, sizeof(rf));
+	rf.upgrade = body;
+	rf.downgrade = norm;
+	rf.down_revision = parents;
+	rf.n_down_revision = nparents;
+	rf.branch_labels = parents;
+	rf.n_branch_labels = nparents;
+	rf.transactional = size % 2;
+	revision_checksum(&rf, client_sum);
+	check(strcmp(sum, client_sum) == 0, "the client computes another checksum", body);
+
+	/* the fast content hash normalises as the checksum does */
+	check(migrate_content_hash(body, strlen(body), NULL, -1, parents, nparents, NULL, 0, NULL, 0, true) ==
+		  migrate_content_hash(norm, strlen(norm), NULL, -1, parents, nparents, NULL, 0, NULL, 0, true),
+		  "the content hash of a body differs from its normalised form's", body);
+	check(migrate_content_hash(body, strlen(body), norm, strlen(norm), NULL, 0, NULL, 0, NULL, 0, false) ==
+		  migrate_content_hash(ref, strlen(ref), body, strlen(body), NULL, 0, NULL, 0, NULL, 0, false),
+		  "CRLF and trailing blanks change the content hash", body);
+	/* and tells a missing downgrade from an empty one, as the checksum does */
+	check(migrate_content_hash(body, strlen(body), NULL, -1, NULL, 0, NULL, 0, NULL, 0, true) !=
+		  migrate_content_hash(body, strlen(body), "", 0, NULL, 0, NULL, 0, NULL, 0, true),
+		  "the content hash confuses a NULL downgrade with an empty one", body);
+
+	pfree(norm);
+	pfree(norm2);
+	pfree(sum);
+	pfree(sum_norm);
+	pfree(sum_ref);
+	free(client_norm);
+	free(ref);
+	free(line);
+	free(body);
+	return 0;
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# migrate.sql(target): the offline script, run with psql -v ON_ERROR_STOP=1 -f
+# on a database, leaves the same schema (pg_dump --schema-only of public),
+# the same migrate.current() and the same applied rows as upgrade(target)
+# (or downgrade, or CALL migrate.run for non-transactional revisions) on
+# another database in the same starting state; and it refuses to run on a
+# database in another state.  Uses the life graph example chain.
+set -u
+source "$(dirname "$0")/tap.bash"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PG_MAJOR=${PG_MAJOR:-15}
+if [ -d "/usr/lib/postgresql/$PG_MAJOR/bin" ]; then
+    export PATH="/usr/lib/postgresql/$PG_MAJOR/bin:$PATH"
+fi
+# progress NOTICEs are apply_output's subject, not this test's
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+P=${SCN_DB_PREFIX:-scn_sql}
+up=${P}_up          # migrated by the functions
+sc=${P}_script      # migrated by the scripts
+other=${P}_other    # another state
+WORK=$(mktemp -d)
+cleanup() {
+    for db in "$up" "$sc" "$other" "${P}_nt_a" "${P}_nt_b" "${P}_mh_a" "${P}_mh_b"; do
+        dropdb --if-exists "$db" >/dev/null 2>&1
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+register_lifegraph() {   # register_lifegraph <db>
+    local f
+    for f in "$ROOT"/examples/lifegraph/0*.sql; do
+        psql -X -q -v ON_ERROR_STOP=1 -d "$1" -v content="$(cat "$f")" -v src="$(basename "$f")" \
+            <<<"SELECT migrate.add_file(:'content', :'src');" >/dev/null || return 1
+    done
+}
+# the public schema as pg_dump sees it, without comments, blank lines and
+# the per-dump \restrict key
+schema() {
+    pg_dump --schema-only --no-owner --no-privileges -n public -d "$1" \
+        | grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' | sed '/^$/d'
+}
+state() {   # current revisions, then applied revisions with their checksums
+    q "$1" "SELECT coalesce(string_agg(c, ',' ORDER BY c), '-') FROM migrate.current() c"
+    q "$1" "SELECT coalesce(string_agg(revision || '=' || coalesce(checksum, 'NULL'), ',' ORDER BY revision), '-') FROM migrate.applied"
+}
+# run_script <db> <file>: psql as the contract says; stderr kept in $WORK/err
+run_script() {
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$2" >/dev/null 2>"$WORK/err"
+}
+# gen <db> <target> [direction] > file
+gen() {
+    q "$1" "SELECT migrate.sql('$2', '${3:-up}')"
+}
+same_as() {   # same_as <what>: the script database matches the function one
+    local a b
+    a=$(schema "$up"); b=$(schema "$sc")
+    is "$b" "$a" "$1: the same schema (pg_dump of public)"
+    is "$(state "$sc")" "$(state "$up")" "$1: the same current() and applied revisions"
+}
+
+fresh_db "$up" && fresh_db "$sc" && fresh_db "$other"
+ok $? "three fresh databases"
+register_lifegraph "$up" && register_lifegraph "$sc" && register_lifegraph "$other"
+ok $? "the life graph chain is registered in each"
+
+# the same starting state: 001 applied
+q "$up" "SELECT count(*) FROM migrate.upgrade('001')" >/dev/null
+q "$sc" "SELECT count(*) FROM migrate.upgrade('001')" >/dev/null
+is "$(q "$sc" "SELECT string_agg(c, ',') FROM migrate.current() c")" "001" "both start at 001"
+
+#---------------------------------------------------------------- upgrade
+gen "$sc" head >"$WORK/up.sql"
+like "$(head -1 "$WORK/up.sql")" "^-- migrate: upgrade to 'head', 3 revisions" "the script announces 3 revisions"
+is "$(q "$sc" "SELECT count(*) FROM migrate.applied")" "1" "generating it ran nothing"
+run_script "$sc" "$WORK/up.sql"
+ok $? "psql -v ON_ERROR_STOP=1 -f runs the upgrade script"
+is "$(q "$up" "SELECT count(*) FROM migrate.upgrade('head')")" "3" "upgrade('head') applies 3 revisions on the other database"
+like "$(schema "$sc")" "CREATE TABLE public.interactions" "the script made the tables of 004"
+same_as "upgrade head"
+is "$(q "$sc" "SELECT kind || ' ' || target || ' ' || status || ' ' || from_heads::text || ' ' || to_heads::text FROM migrate.run ORDER BY id DESC LIMIT 1")" \
+   "upgrade head succeeded {001} {004}" "the script records its run"
+before=$(schema "$sc")
+
+# the same script again, now that the database is at 004: refused
+run_script "$sc" "$WORK/up.sql"
+ok_if "$? != 0" "the script refuses to run a second time"
+like "$(cat "$WORK/err")" "this script expects the current revisions to be \{001\}" "saying which state it expects"
+is "$(schema "$sc")" "$before" "the schema is unchanged"
+is "$(q "$sc" "SELECT string_agg(c, ',') FROM migrate.current() c")" "004" "current() is still 004"
+
+# a database in another state (nothing applied): refused, nothing changes
+run_script "$other" "$WORK/up.sql"
+ok_if "$? != 0" "the script refuses to run on a database in another state"
+like "$(cat "$WORK/err")" "this script expects the current revisions to be \{001\}" "with the same message"
+is "$(q "$other" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "no table was made there"
+is "$(q "$other" "SELECT count(*) FROM pg_extension WHERE extname IN ('pgcrypto', 'pg_trgm', 'btree_gist')")" "0" "no extension either"
+is "$(q "$other" "SELECT (SELECT count(*) FROM migrate.applied) || ' ' || (SELECT count(*) FROM migrate.run)")" "0 0" \
+   "nothing recorded there"
+
+#---------------------------------------------------------------- downgrade
+gen "$sc" 002 down >"$WORK/down.sql"
+like "$(head -1 "$WORK/down.sql")" "^-- migrate: downgrade to '002', 2 revisions" "the downgrade script announces 2 revisions"
+run_script "$sc" "$WORK/down.sql"
+ok $? "the downgrade script runs"
+is "$(q "$up" "SELECT string_agg(revision, ',' ORDER BY step) FROM migrate.downgrade('002')")" "004,003" \
+   "downgrade('002') reverts 004 and 003 on the other database"
+same_as "downgrade to 002"
+is "$(q "$sc" "SELECT kind || ' ' || target || ' ' || from_heads::text || ' ' || to_heads::text FROM migrate.run ORDER BY id DESC LIMIT 1")" \
+   "downgrade 002 {004} {002}" "the downgrade script records its run"
+
+gen "$sc" base down >"$WORK/base.sql"
+run_script "$sc" "$WORK/base.sql"
+ok $? "the downgrade-to-base script runs"
+q "$up" "SELECT count(*) FROM migrate.downgrade('base')" >/dev/null
+same_as "downgrade to base"
+is "$(q "$sc" "SELECT count(*) FROM pg_extension WHERE extname IN ('pgcrypto', 'pg_trgm', 'btree_gist')")" "0" \
+   "the script dropped the extensions of 001"
+is "$(q "$sc" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" "0" "and every table"
+
+# nothing to do
+gen "$sc" base down >"$WORK/noop.sql"
+like "$(cat "$WORK/noop.sql")" "-- nothing to do" "a script with nothing to do says so"
+runs=$(q "$sc" "SELECT count(*) FROM migrate.run")
+run_script "$sc" "$WORK/noop.sql"
+ok $? "and runs cleanly"
+is "$(q "$sc" "SELECT count(*) FROM migrate.run")" "$runs" "recording no run"
+
+# from nothing to a prefix target, then to head from there
+gen "$sc" 003 >"$WORK/to3.sql"
+run_script "$sc" "$WORK/to3.sql"
+ok $? "the script to 003 from nothing runs"
+q "$up" "SELECT count(*) FROM migrate.upgrade('003')" >/dev/null
+same_as "upgrade to 003 from nothing"
+
+#---------------------------------------------------------------- several current revisions
+a=${P}_mh_a; b=${P}_mh_b
+for db in "$a" "$b"; do
+    fresh_db "$db"
+    q "$db" "SELECT migrate.add('x0', 'CREATE TABLE x0 (id int)', 'DROP TABLE x0');
+             SELECT migrate.add('xb', 'CREATE TABLE xb (id int)', 'DROP TABLE xb', '{x0}');
+             SELECT migrate.add('xa', 'CREATE TABLE xa (id int)', 'DROP TABLE xa', '{x0}');
+             SELECT count(*) FROM migrate.upgrade('heads');
+             SELECT migrate.add('xm', 'CREATE TABLE xm (id int)', 'DROP TABLE xm', '{xb,xa}');" >/dev/null
+done
+gen "$b" head >"$WORK/merge.sql"
+run_script "$b" "$WORK/merge.sql"
+ok $? "a script that starts from two current revisions (xa, xb) runs"
+q "$a" "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null
+is "$(state "$b")" "$(state "$a")" "merge: the same current() and applied revisions"
+is "$(schema "$b")" "$(schema "$a")" "merge: the same schema"
+
+#---------------------------------------------------------------- non-transactional revisions
+a=${P}_nt_a; b=${P}_nt_b
+for db in "$a" "$b"; do
+    fresh_db "$db"
+    q "$db" "SELECT migrate.add('n1', \$\$CREATE TABLE big (id int, v text); CREATE TYPE mood AS ENUM ('ok');\$\$, 'DROP TABLE big; DROP TYPE mood;');
+             SELECT migrate.add('n2', \$\$CREATE INDEX CONCURRENTLY big_v ON big (v); ALTER TYPE mood ADD VALUE 'great'; CREATE TABLE m (x mood DEFAULT 'great');\$\$,
+                                'DROP INDEX CONCURRENTLY big_v; DROP TABLE m;', '{n1}', transactional => false);
+             SELECT migrate.add('n3', 'CREATE TABLE after_n2 (id int)', 'DROP TABLE after_n2', '{n2}');" >/dev/null
+done
+gen "$b" head >"$WORK/nt.sql"
+like "$(cat "$WORK/nt.sql")" "not transactional: each statement runs on its own" "the script runs the non-transactional body outside a transaction"
+run_script "$b" "$WORK/nt.sql"
+ok $? "the script with CREATE INDEX CONCURRENTLY and ALTER TYPE ... ADD VALUE runs"
+psql -X -q -v ON_ERROR_STOP=1 -d "$a" -c "CALL migrate.run('head')" >/dev/null 2>&1
+ok $? "CALL migrate.run('head') on the other database"
+like "$(schema "$b")" "CREATE INDEX big_v" "the script built the concurrent index"
+is "$(schema "$b")" "$(schema "$a")" "non-transactional upgrade: the same schema"
+is "$(state "$b")" "$(state "$a")" "non-transactional upgrade: the same current() and applied revisions"
+is "$(q "$b" "SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_v'::regclass")" "t" "the index is valid"
+gen "$b" n1 down >"$WORK/ntdown.sql"
+run_script "$b" "$WORK/ntdown.sql"
+ok $? "the downgrade script with DROP INDEX CONCURRENTLY runs"
+psql -X -q -v ON_ERROR_STOP=1 -d "$a" -c "CALL migrate.run('n1', 'down')" >/dev/null 2>&1
+ok $? "CALL migrate.run('n1', 'down') on the other database"
+is "$(schema "$b")" "$(schema "$a")" "non-transactional downgrade: the same schema"
+is "$(state "$b")" "$(state "$a")" "non-transactional downgrade: the same current() and applied revisions"
+
+done_testing
