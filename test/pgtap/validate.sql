@@ -301,10 +301,10 @@ SELECT results_eq($$SELECT * FROM findings()$$, ARRAY['error unparsable_body u1'
 SELECT matches((SELECT message FROM migrate.validate()), '^upgrade body of "u1": line 3, column 27: syntax error$',
                'with the body, the line and column and the parser''s message (without the quoted text: bodies are private)');
 SELECT FROM migrate.add('u1', E'SELECT ''äöü'';\nSELECT ''ß'';\nSELEC 1', 'DROP TABLE u');
-SELECT matches((SELECT message FROM migrate.validate()), 'line 3: syntax error',
+SELECT matches((SELECT message FROM migrate.validate()), 'line 3, column 1: syntax error',
                'line numbers count characters, not bytes');
 SELECT FROM migrate.add('u1', 'CREATE TABLE u (id int)', E'DROP TABLE u;\nDROP TABLEE v;');
-SELECT matches((SELECT message FROM migrate.validate()), '^downgrade body of "u1": line 2: syntax error',
+SELECT matches((SELECT message FROM migrate.validate()), '^downgrade body of "u1": line 2, column 6: syntax error',
                'a downgrade body is checked too');
 SELECT reset();
 SELECT FROM migrate.add('t1', 'CREATE TABLE t (id int); COMMIT;', 'SELECT 1');

@@ -98,8 +98,8 @@ echo "ran $(( $(date +%s) - start ))s under valgrind"
 ours=0; theirs=0
 : >"$WORK/errors.ours"; : >"$WORK/errors.theirs"
 for log in "$WORK"/vg.*.log; do
-    awk -v ours="$WORK/errors.ours" -v theirs="$WORK/errors.theirs" -v log="$log" '
-        /VALGRINDERROR-BEGIN/ { block = "== " log "\n"; inblock = 1; next }
+    awk -v ours="$WORK/errors.ours" -v theirs="$WORK/errors.theirs" -v logf="$log" '
+        /VALGRINDERROR-BEGIN/ { block = "== " logf "\n"; inblock = 1; next }
         /VALGRINDERROR-END/   { if (block ~ /migrate\.so/) print block >> ours; else print block >> theirs; inblock = 0; next }
         inblock { block = block $0 "\n" }' "$log"
 done
