@@ -1062,6 +1062,23 @@ migrate_stamp(PG_FUNCTION_ARGS)
 				start[nstart++] = r->children[j];
 		}
 		migrate_descendants(graph, start, nstart, true, true, drop);
+		/* a revision on a cycle has no place in any order: as upgrade() refuses */
+		{
+			ListCell   *lc;
+
+			foreach(lc, graph->cycles)
+			{
+				ListCell   *lc2;
+
+				foreach(lc2, (List *) lfirst(lc))
+					if (keep[lfirst_int(lc2)])
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+								 errmsg("cannot stamp: revision \"%s\" is part of a cycle",
+										graph->revs[lfirst_int(lc2)].id),
+								 errhint("migrate.validate() shows the cycle.")));
+			}
+		}
 		/* missing parents of kept revisions cannot be recorded */
 		for (int i = 0; i < n; i++)
 			if (keep[i])
