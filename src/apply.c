@@ -358,32 +358,10 @@ static List *
 parse_step_body(Run *run, int k)
 {
 	Step	   *st = &run->steps[k];
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	List	   *volatile stmts = NIL;
+	ErrorData  *edata;
+	List	   *stmts = migrate_try_parse_body(st->body, &edata);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		stmts = migrate_body_statements(st->body);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
+	if (edata != NULL)
 		ereport(ERROR,
 				(errcode(edata->sqlerrcode),
 				 errmsg("%s", edata->message),
@@ -394,8 +372,6 @@ parse_step_body(Run *run, int k)
 				 errcontext("%s body of revision \"%s\" (step %d of %d), checked before anything ran",
 							run->dir == MIGRATE_UP ? "upgrade" : "downgrade",
 							st->id, k + 1, run->nsteps)));
-	}
-	PG_END_TRY();
 	return stmts;
 }
 

@@ -294,44 +294,24 @@ migrate_body_statements(const char *body)
 }
 
 /*
- * NULL if "body" can run as a revision body, else a one-line description of
- * the first problem (with its line number for a syntax error).
+ * Parse a body inside an internal subtransaction, the way PL/Python's
+ * plpy_spi.c catches errors: the statements (allocated in the caller's
+ * context), or NIL with *error set to the parser's error.  A cancel or a
+ * shutdown is re-raised, never returned.
  */
-char *
-migrate_body_problem(const char *body, bool transactional)
+List *
+migrate_try_parse_body(const char *body, ErrorData **error)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	MemoryContext parsecxt;
-	char	   *volatile problem = NULL;
+	List	   *volatile stmts = NIL;
 
-	if (body == NULL)
-		return NULL;
-
-	/* parse trees can be large; keep them out of the caller's context */
-	parsecxt = AllocSetContextCreate(oldcontext, "migrate body parse",
-									 ALLOCSET_DEFAULT_SIZES);
-
+	*error = NULL;
 	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(parsecxt);
-
+	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
-		List	   *stmts = migrate_body_statements(body);
-		int			sqlerrcode;
-		char	   *found;
-		int			location;
-
-		if (migrate_statements_problem(body, stmts, transactional, &sqlerrcode,
-									   &found, &location))
-		{
-			MemoryContextSwitchTo(oldcontext);
-			problem = psprintf("line %d: %s",
-							   line_of_position(body, pg_mbstrlen_with_len(body, location) + 1),
-							   found);
-		}
-		MemoryContextSwitchTo(oldcontext);
-
+		stmts = migrate_body_statements(body);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
@@ -343,15 +323,47 @@ migrate_body_problem(const char *body, bool transactional)
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
-
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
+		*error = edata;
+		stmts = NIL;
+	}
+	PG_END_TRY();
+	return stmts;
+}
 
+/*
+ * NULL if "body" can run as a revision body, else a one-line description of
+ * the first problem (with its line number for a syntax error).
+ */
+char *
+migrate_body_problem(const char *body, bool transactional)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	MemoryContext parsecxt;
+	List	   *stmts;
+	ErrorData  *edata;
+	char	   *problem = NULL;
+	int			sqlerrcode;
+	char	   *found;
+	int			location;
+
+	if (body == NULL)
+		return NULL;
+
+	/* parse trees can be large; keep them out of the caller's context */
+	parsecxt = AllocSetContextCreate(oldcontext, "migrate body parse",
+									 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(parsecxt);
+	stmts = migrate_try_parse_body(body, &edata);
+	MemoryContextSwitchTo(oldcontext);
+
+	if (edata != NULL)
+	{
 		if (edata->cursorpos > 0)
 			problem = psprintf("line %d, column %d: %s",
 							   line_of_position(body, edata->cursorpos),
@@ -361,7 +373,11 @@ migrate_body_problem(const char *body, bool transactional)
 			problem = message_without_quote(edata->message);
 		FreeErrorData(edata);
 	}
-	PG_END_TRY();
+	else if (migrate_statements_problem(body, stmts, transactional, &sqlerrcode,
+										&found, &location))
+		problem = psprintf("line %d: %s",
+						   line_of_position(body, pg_mbstrlen_with_len(body, location) + 1),
+						   found);
 
 	MemoryContextDelete(parsecxt);
 	return problem;

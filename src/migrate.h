@@ -225,6 +225,7 @@ extern MigrateRegisterResult migrate_register(const char *id,
  */
 extern char *migrate_body_problem(const char *body, bool transactional);
 extern List *migrate_body_statements(const char *body);
+extern List *migrate_try_parse_body(const char *body, ErrorData **error);
 extern bool migrate_statements_problem(const char *body, List *stmts,
 									   bool transactional, int *sqlerrcode,
 									   char **message, int *location);
