@@ -42,7 +42,8 @@ q "$db" "SELECT migrate.add('p1', 'CREATE TABLE p1t (id int)', 'DROP TABLE p1t',
 PGAPPNAME=scn_progress_up psql -X -q -A -t -d "$db" -c "SELECT count(*) FROM migrate.upgrade('p3')" \
     >"$WORK/up.out" 2>"$WORK/up.err" &
 bg=$!
-seen=$(poll_activity scn_progress_up 'migrate: %')
+# p1 is on screen only for a moment: wait for the step that sleeps
+seen=$(poll_activity scn_progress_up 'migrate: applying 2/%')
 wait $bg
 is "$seen" "migrate: applying 2/3: p2 slow upgrade [active]" \
    "while p2 runs, another session sees 'migrate: applying 2/3: p2 slow upgrade' in pg_stat_activity"
@@ -56,7 +57,7 @@ is "$(q "$db" "SELECT count(*) FROM migrate.run WHERE kind = 'upgrade' AND statu
 PGAPPNAME=scn_progress_down psql -X -q -A -t -d "$db" -c "SELECT count(*) FROM migrate.downgrade('p1')" \
     >"$WORK/down.out" 2>"$WORK/down.err" &
 bg=$!
-seen=$(poll_activity scn_progress_down 'migrate: %')
+seen=$(poll_activity scn_progress_down 'migrate: reverting 1/%')
 wait $bg
 is "$seen" "migrate: reverting 1/2: p3 slow downgrade [active]" \
    "while p3's downgrade runs, another session sees 'migrate: reverting 1/2: p3 slow downgrade'"
