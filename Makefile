@@ -23,6 +23,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# every file sees the graph and catalog structs: a changed header rebuilds all
+$(OBJS): $(wildcard src/*.h)
+
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/ext/*.sql))
 	cat $^ > $@
 

@@ -114,47 +114,123 @@ typedef struct RevisionColumns
 				hash;
 } RevisionColumns;
 
+/*
+ * A text datum as a C string in the graph's arena.  Short (1-byte header)
+ * values, which is what ids, parents and messages are on disk, are copied
+ * straight from the tuple; compressed or out-of-line ones are detoasted.
+ */
 static char *
-datum_cstring(Datum d)
+graph_cstring(MigrateGraph *graph, Datum d)
 {
-	return TextDatumGetCString(d);
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	char	   *out;
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		out = migrate_graph_strndup(graph, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		pfree(t);
+		return out;
+	}
+	return migrate_graph_strndup(graph, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+}
+
+/* The detoasting path, for toasted arrays and arrays with NULLs. */
+static char **
+array_cstrings_general(MigrateGraph *graph, Datum d, int *count)
+{
+	char	  **copy = datum_to_cstrings(d, count);
+	char	  **out = migrate_graph_alloc(graph, sizeof(char *) * Max(*count, 1), true);
+
+	for (int i = 0; i < *count; i++)
+	{
+		out[i] = migrate_graph_strndup(graph, copy[i], strlen(copy[i]));
+		pfree(copy[i]);
+	}
+	pfree(copy);
+	return out;
+}
+
+/* A 4-byte field of an array header that may sit at any byte address. */
+static inline int32
+unaligned_int32(const char *p)
+{
+	int32		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
 /*
- * text[] datum to strings, walking the array's elements in place (what
- * deconstruct_array does, without its two arrays per call); an empty array
- * costs no allocation.
+ * text[] datum to strings in the graph's arena, read in place.  A small
+ * array is stored with a 1-byte varlena header, so DatumGetArrayTypeP would
+ * palloc an aligned copy of every one of them; instead the header fields
+ * are read unaligned and element offsets computed as if the array started
+ * at an aligned 4-byte header, which is the layout the bytes keep.  Arrays
+ * with NULLs (not written by add()) and toasted ones take the general path.
  */
 static char **
-array_cstrings(Datum d, int *count)
+array_cstrings(MigrateGraph *graph, Datum d, int *count)
 {
-	ArrayType  *arr = DatumGetArrayTypeP(d);
-	int			n;
-	char	  **out = NULL;
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	const char *body;			/* the bytes after the varlena header */
+	Size		bodylen;
+	int			ndim;
+	int			n = 1;
+	Size		off;
+	char	  **out;
 
-	n = ARR_NDIM(arr) == 0 ? 0 : ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	if (n > 0 && ARR_HASNULL(arr))
-		out = datum_to_cstrings(d, &n);	/* not written by add(); be general */
-	else if (n > 0)
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		return array_cstrings_general(graph, d, count);
+	body = VARDATA_ANY(v);
+	bodylen = VARSIZE_ANY_EXHDR(v);
+	/* ArrayType after vl_len_: ndim, dataoffset, elemtype, dims[], lbounds[] */
+	ndim = unaligned_int32(body);
+	if (ndim == 0)
 	{
-		char	   *p = ARR_DATA_PTR(arr);
+		*count = 0;
+		return NULL;
+	}
+	if (ndim < 0 || ndim > MAXDIM ||
+		bodylen < sizeof(int32) * 3 + sizeof(int32) * 2 * ndim)
+		elog(ERROR, "malformed text[] in the migrate catalog");
+	if (unaligned_int32(body + sizeof(int32)) != 0)
+		return array_cstrings_general(graph, d, count);
+	for (int i = 0; i < ndim; i++)
+		n *= unaligned_int32(body + sizeof(int32) * (3 + i));
 
-		out = palloc(sizeof(char *) * n);
-		for (int i = 0; i < n; i++)
+	out = migrate_graph_alloc(graph, sizeof(char *) * Max(n, 1), true);
+	off = ARR_OVERHEAD_NONULLS(ndim);	/* from the 4-byte header's start */
+	for (int i = 0; i < n; i++)
+	{
+		const char *elem = body + (off - VARHDRSZ);
+		Size		total;
+		Size		len;
+
+		if (off - VARHDRSZ >= bodylen)
+			elog(ERROR, "malformed text[] in the migrate catalog");
+		/* VARATT_IS_1B reads one byte, so it is safe at any address */
+		if (VARATT_IS_1B(elem))
 		{
-			text	   *t = (text *) p;
-			int			len = VARSIZE_ANY_EXHDR(t);
-
-			out[i] = palloc(len + 1);
-			memcpy(out[i], VARDATA_ANY(t), len);
-			out[i][len] = '\0';
-			p = att_addlength_pointer(p, -1, p);
-			p = (char *) att_align_nominal(p, TYPALIGN_INT);
+			total = VARSIZE_1B(elem);
+			len = total - VARHDRSZ_SHORT;
+			out[i] = migrate_graph_strndup(graph, elem + VARHDRSZ_SHORT, len);
 		}
+		else
+		{
+			varattrib_4b hdr;
+
+			memcpy(&hdr, elem, sizeof(hdr.va_4byte.va_header));
+			total = VARSIZE_4B(&hdr);
+			len = total - VARHDRSZ;
+			out[i] = migrate_graph_strndup(graph, elem + VARHDRSZ, len);
+		}
+		if (total < VARHDRSZ_SHORT || off - VARHDRSZ + total > bodylen)
+			elog(ERROR, "malformed text[] in the migrate catalog");
+		off = TYPEALIGN(ALIGNOF_INT, off + total);
 	}
 	*count = n;
-	if ((Pointer) arr != DatumGetPointer(d))
-		pfree(arr);
 	return out;
 }
 
@@ -233,7 +309,6 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		bool		found;
 		char	   *id;
 		MigrateRevision *r;
 		Datum	   *values;
@@ -243,32 +318,32 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 		slot_getsomeattrs(slot, natts_needed);
 		values = slot->tts_values;
 		isnull = slot->tts_isnull;
-		id = datum_cstring(values[c.id]);
-		r = migrate_graph_add_owned(graph, id, &found);
+		id = graph_cstring(graph, values[c.id]);
+		r = migrate_graph_append(graph, id);
 		r->registered = true;
 
 		if (!isnull[c.down])
-			r->parents = array_cstrings(values[c.down], &r->nparents);
+			r->parents = array_cstrings(graph, values[c.down], &r->nparents);
 		if (!isnull[c.deps])
-			r->depends = array_cstrings(values[c.deps], &r->ndepends);
+			r->depends = array_cstrings(graph, values[c.deps], &r->ndepends);
 		if (!isnull[c.labels])
-			r->labels = array_cstrings(values[c.labels], &r->nlabels);
+			r->labels = array_cstrings(graph, values[c.labels], &r->nlabels);
 		r->has_downgrade = !slot_attisnull(slot, c.dn + 1);
 		r->transactional = isnull[c.tx] ? true : DatumGetBool(values[c.tx]);
 		r->registered_at = isnull[c.reg] ? 0 : DatumGetTimestampTz(values[c.reg]);
 
 		if (want_text)
 		{
-			r->message = isnull[c.msg] ? NULL : datum_cstring(values[c.msg]);
-			r->source = isnull[c.src] ? NULL : datum_cstring(values[c.src]);
-			r->checksum = isnull[c.sum] ? NULL : datum_cstring(values[c.sum]);
-			r->upgrade_problem = isnull[c.upp] ? NULL : datum_cstring(values[c.upp]);
-			r->downgrade_problem = isnull[c.dnp] ? NULL : datum_cstring(values[c.dnp]);
+			r->message = isnull[c.msg] ? NULL : graph_cstring(graph, values[c.msg]);
+			r->source = isnull[c.src] ? NULL : graph_cstring(graph, values[c.src]);
+			r->checksum = isnull[c.sum] ? NULL : graph_cstring(graph, values[c.sum]);
+			r->upgrade_problem = isnull[c.upp] ? NULL : graph_cstring(graph, values[c.upp]);
+			r->downgrade_problem = isnull[c.dnp] ? NULL : graph_cstring(graph, values[c.dnp]);
 		}
 		if (want_bodies)
 		{
-			r->upgrade = isnull[c.up] ? NULL : datum_cstring(values[c.up]);
-			r->downgrade = isnull[c.dn] ? NULL : datum_cstring(values[c.dn]);
+			r->upgrade = isnull[c.up] ? NULL : graph_cstring(graph, values[c.up]);
+			r->downgrade = isnull[c.dn] ? NULL : graph_cstring(graph, values[c.dn]);
 		}
 		if (want_verify)
 		{
@@ -295,6 +370,7 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+	migrate_graph_index_appended(graph);
 
 	rel = table_open(migrate_relid("applied"), AccessShareLock);
 	desc = RelationGetDescr(rel);
@@ -312,7 +388,8 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 
 		pfree(id);
 		r->applied = true;
-		r->applied_checksum = text_or_null(tup, desc, p_sum);
+		d = heap_getattr(tup, p_sum, desc, &null);
+		r->applied_checksum = null ? NULL : graph_cstring(graph, d);
 		d = heap_getattr(tup, p_at, desc, &null);
 		r->applied_at = null ? 0 : DatumGetTimestampTz(d);
 	}

@@ -307,12 +307,54 @@ migrate_source_matches(const char *source, const char *id)
 		base[idlen] == '-' || base[idlen] == '.';
 }
 
-static uint64
+/*
+ * The content hash: a stream of 64-bit words (the normalised content with
+ * explicit lengths and counts) folded with MurmurHash3's 64-bit block
+ * step, then its finaliser.  Word at a time and no calls: validate() runs it
+ * over every body in the catalog, and per-line calls of a general hash
+ * function cost more than the heap scan that reads the bodies.
+ */
+static inline uint64
+hash_word(uint64 h, uint64 w)
+{
+	w *= UINT64CONST(0x87c37b91114253d5);
+	w = (w << 31) | (w >> 33);
+	w *= UINT64CONST(0x4cf5ad432745937f);
+	h ^= w;
+	h = (h << 27) | (h >> 37);
+	return h * 5 + 0x52dce729;
+}
+
+static inline uint64
+hash_feed(uint64 h, const char *data, size_t len)
+{
+	uint64		w;
+
+	for (; len >= sizeof(w); data += sizeof(w), len -= sizeof(w))
+	{
+		memcpy(&w, data, sizeof(w));
+		h = hash_word(h, w);
+	}
+	if (len > 0)
+	{
+		w = 0;
+		memcpy(&w, data, len);
+		h = hash_word(h, w);
+	}
+	return h;
+}
+
+static inline uint64
+hash_feed_uint32(uint64 h, uint32 v)
+{
+	return hash_word(h, (uint64) v | UINT64CONST(0x5a00000000));
+}
+
+/* length first, so that concatenations cannot collide by construction */
+static inline uint64
 hash_chain(uint64 h, const char *data, size_t len)
 {
-	/* length first, so that concatenations cannot collide by construction */
-	h = hash_bytes_uint32_extended((uint32) len, h);
-	return len > 0 ? hash_bytes_extended((const unsigned char *) data, len, h) : h;
+	return hash_feed(hash_feed_uint32(h, (uint32) len), data, len);
 }
 
 /*
@@ -349,13 +391,13 @@ hash_normalized(uint64 h, const char *s, int len)
 				pending_blank++;
 			continue;
 		}
-		h = hash_bytes_uint32_extended(pending_blank, h);
+		h = hash_feed_uint32(h, pending_blank);
 		h = hash_chain(h, line, stop - line);
 		pending_blank = 0;
 		seen_content = true;
 		lines++;
 	}
-	return hash_bytes_uint32_extended(lines, h);
+	return hash_feed_uint32(h, lines);
 }
 
 /*
@@ -373,19 +415,25 @@ migrate_content_hash(const char *upgrade, int uplen,
 					 char **labels, int nlabels,
 					 bool transactional)
 {
-	uint64		h = 0x6d69677261746531;	/* "migrate1" */
+	uint64		h = UINT64CONST(0x6d69677261746532);	/* "migrate2" */
 
 	h = hash_normalized(h, upgrade, uplen);
-	h = downgrade ? hash_normalized(h, downgrade, downlen)
-		: hash_bytes_uint32_extended(0xffffffff, h);
-	h = hash_bytes_uint32_extended((uint32) nparents, h);
+	h = downgrade ? hash_normalized(hash_feed_uint32(h, 1), downgrade, downlen)
+		: hash_feed_uint32(h, 0xffffffff);
+	h = hash_feed_uint32(h, (uint32) nparents);
 	for (int i = 0; i < nparents; i++)
 		h = hash_chain(h, parents[i], strlen(parents[i]));
-	h = hash_bytes_uint32_extended((uint32) ndepends, h);
+	h = hash_feed_uint32(h, (uint32) ndepends);
 	for (int i = 0; i < ndepends; i++)
 		h = hash_chain(h, depends[i], strlen(depends[i]));
-	h = hash_bytes_uint32_extended((uint32) nlabels, h);
+	h = hash_feed_uint32(h, (uint32) nlabels);
 	for (int i = 0; i < nlabels; i++)
 		h = hash_chain(h, labels[i], strlen(labels[i]));
-	return hash_bytes_uint32_extended(transactional ? 1 : 0, h);
+	h = hash_feed_uint32(h, transactional ? 1 : 0);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9a62ca3f2b5);
+	h ^= h >> 33;
+	return h;
 }

@@ -55,22 +55,18 @@ extern bool migrate_report_memory;
 /* One revision, registered or only recorded as applied. */
 typedef struct MigrateRevision
 {
+	/* (pointers, then 8-byte, 4-byte and 1-byte fields: no padding holes) */
 	char	   *id;
 
 	/* as declared; *_idx hold graph indexes, -1 where not registered */
-	int			nparents;
 	char	  **parents;
 	int		   *parent_idx;
-	int			ndepends;
 	char	  **depends;
 	int		   *depend_idx;
-	int			nlabels;
 	char	  **labels;
 
 	/* reverse edges, filled by migrate_graph_link() */
-	int			nchildren;
 	int		   *children;
-	int			ndependents;
 	int		   *dependents;
 
 	char	   *message;
@@ -80,16 +76,21 @@ typedef struct MigrateRevision
 	char	   *downgrade_problem;
 	char	   *upgrade;		/* NULL unless loaded with bodies */
 	char	   *downgrade;
-	bool		has_downgrade;
-	bool		transactional;
-	TimestampTz registered_at;
-
-	bool		registered;		/* false: only in migrate.applied */
-	bool		applied;
 	char	   *applied_checksum;
+	TimestampTz registered_at;
 	TimestampTz applied_at;
 
+	int			nparents;
+	int			ndepends;
+	int			nlabels;
+	int			nchildren;
+	int			ndependents;
 	int			topo_pos;		/* position in graph->topo, -1 if none */
+
+	bool		has_downgrade;
+	bool		transactional;
+	bool		registered;		/* false: only in migrate.applied */
+	bool		applied;
 	bool		content_edited; /* MIGRATE_LOAD_VERIFY: stored content no
 								 * longer matches its content_hash */
 } MigrateRevision;
@@ -103,6 +104,7 @@ typedef struct MigrateGraph
 	int			nrevs;
 	int			capacity;
 	struct revhash_hash *byid;
+	int			nindexed;		/* revs[0 .. nindexed) are in byid */
 
 	/* filled by migrate_graph_link() */
 	int		   *topo;			/* registered revisions, ancestors first */
@@ -110,14 +112,21 @@ typedef struct MigrateGraph
 	List	   *cycles;			/* List of int-List (graph indexes) */
 	bool		bodies_loaded;
 	bool		content_verified;	/* content_edited is meaningful */
+
+	/* bump allocator for the many small strings and arrays of a load */
+	char	   *arena_next;
+	Size		arena_left;
+	Size		arena_block;
 } MigrateGraph;
 
 extern MigrateGraph *migrate_graph_create(MemoryContext parent, int expected);
 extern MigrateRevision *migrate_graph_add(MigrateGraph *graph, const char *id,
 										  bool *found);
-extern MigrateRevision *migrate_graph_add_owned(MigrateGraph *graph, char *id,
-												bool *found);
+extern MigrateRevision *migrate_graph_append(MigrateGraph *graph, char *id);
+extern void migrate_graph_index_appended(MigrateGraph *graph);
 extern int	migrate_graph_find(MigrateGraph *graph, const char *id);
+extern void *migrate_graph_alloc(MigrateGraph *graph, Size size, bool aligned);
+extern char *migrate_graph_strndup(MigrateGraph *graph, const char *s, Size len);
 extern void migrate_graph_link(MigrateGraph *graph);
 extern void migrate_graph_free(MigrateGraph *graph, const char *caller);
 extern bool migrate_is_head(MigrateGraph *graph, int idx);
