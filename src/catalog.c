@@ -361,6 +361,31 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 									 r->transactional);
 			r->content_edited = isnull[c.hash] ||
 				(uint64) DatumGetInt64(values[c.hash]) != h;
+
+			/*
+			 * The fast hash only filters: a row it flags is judged by its
+			 * SHA-256 checksum, so a content_hash written by another build
+			 * of the hash (or lost) is not reported as an edit.
+			 */
+			if (r->content_edited && !isnull[c.sum])
+			{
+				char	   *upstr = up ? text_to_cstring(up) : pstrdup("");
+				char	   *dnstr = dn ? text_to_cstring(dn) : NULL;
+				char	   *sum = migrate_checksum(upstr, dnstr,
+												   r->parents, r->nparents,
+												   r->depends, r->ndepends,
+												   r->labels, r->nlabels,
+												   r->transactional);
+				text	   *stored = DatumGetTextPP(values[c.sum]);
+
+				r->content_edited =
+					strlen(sum) != VARSIZE_ANY_EXHDR(stored) ||
+					memcmp(sum, VARDATA_ANY(stored), strlen(sum)) != 0;
+				pfree(sum);
+				pfree(upstr);
+				if (dnstr)
+					pfree(dnstr);
+			}
 			if (up && (Pointer) up != DatumGetPointer(values[c.up]))
 				pfree(up);
 			if (dn && (Pointer) dn != DatumGetPointer(values[c.dn]))

@@ -24,7 +24,7 @@
 CREATE EXTENSION migrate;
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(41);
+SELECT plan(43);
 
 -- the checksum migrate.add gives a body (registered, read, unregistered)
 CREATE FUNCTION cs(up text, down text DEFAULT 'SELECT 0') RETURNS text LANGUAGE plpgsql AS $f$
@@ -108,6 +108,14 @@ SELECT results_eq($$SELECT code, revision FROM migrate.validate() WHERE severity
                   'a row whose meaning was changed in the catalog is a checksum_mismatch');
 UPDATE migrate.revision SET upgrade = :base WHERE id = 'c1';
 SELECT is((SELECT count(*)::int FROM migrate.validate() WHERE severity = 'error'), 0, 'restored: clean again');
+UPDATE migrate.revision SET content_hash = 0 WHERE id = 'c1';
+SELECT is((SELECT count(*)::int FROM migrate.validate() WHERE severity = 'error'), 0,
+          'a stale content_hash alone (written by another build of the fast hash) is no mismatch: the SHA-256 checksum decides');
+UPDATE migrate.revision SET upgrade = replace(upgrade, 'RETURN 1', 'RETURN 2') WHERE id = 'c1';
+SELECT results_eq($$SELECT code, revision FROM migrate.validate() WHERE severity = 'error'$$,
+                  $$VALUES ('checksum_mismatch', 'c1')$$,
+                  'a stale content_hash and a changed meaning: checksum_mismatch');
+UPDATE migrate.revision SET upgrade = :base WHERE id = 'c1';
 UPDATE migrate.applied SET checksum = (SELECT cs('SELECT 42')) WHERE revision = 'c1';
 SELECT results_eq($$SELECT code, revision FROM migrate.validate() WHERE severity = 'error'$$,
                   $$VALUES ('checksum_mismatch', 'c1')$$,
