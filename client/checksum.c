@@ -18,7 +18,8 @@
  * and the checksum is its SHA-256 in lower-case hex.  A body is normalised
  * by ending lines with \n (CRLF and lone CR end lines too), dropping the
  * spaces and tabs that end each line, and dropping blank lines at the start
- * and the end.
+ * and the end; a line that ends inside a quoted literal keeps its blanks
+ * and its line break (src/bodylex.h, shared with the extension).
  *
  * Sync never trusts this alone: a file whose checksum differs is sent to
  * migrate.add_file, which decides with the server's own computation.  If
@@ -29,6 +30,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pg_migrate.h"
+#include "bodylex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +41,32 @@ normalize_body(const char *body)
 	StrBuf		out;
 	const char *p = body;
 	bool		seen_content = false;
-	int			pending_newlines = 0;
+	int			pending_blank = 0;
+	const char *prev_term = NULL;	/* a kept line break, see bodylex.h */
+	size_t		prev_termlen = 0;
+	BodyLexer	lx;
 
 	sb_init(&out);
-	while (*p)
+	bodylex_init(&lx);
+	for (bool final_line = false;; )
 	{
 		const char *line = p;
 		const char *end;
 		const char *trim;
+		bool		starts_in_literal = bodylex_in_literal(&lx);
+
+		/*
+		 * A body that ends with a line break inside a literal ends with an
+		 * empty line of that literal: keep it, or normalising again would
+		 * drop the line break before it.
+		 */
+		if (*p == '\0')
+		{
+			if (final_line || !starts_in_literal || p == body ||
+				(p[-1] != '\n' && p[-1] != '\r'))
+				break;
+			final_line = true;
+		}
 
 		while (*p && *p != '\n' && *p != '\r')
 			p++;
@@ -55,25 +75,31 @@ normalize_body(const char *body)
 			p += 2;
 		else if (*p)
 			p++;
+		bodylex_line(&lx, line, end);
 
 		trim = end;
-		while (trim > line && (trim[-1] == ' ' || trim[-1] == '\t'))
-			trim--;
-		if (trim == line)
+		if (!bodylex_in_literal(&lx))
+			while (trim > line && (trim[-1] == ' ' || trim[-1] == '\t'))
+				trim--;
+		if (trim == line && !starts_in_literal)
 		{
 			if (seen_content)
-				pending_newlines++;
+				pending_blank++;
 			continue;
 		}
 		if (seen_content)
-			pending_newlines++;
-		while (pending_newlines > 0)
 		{
-			sb_appendc(&out, '\n');
-			pending_newlines--;
+			if (prev_termlen > 0)
+				sb_appendn(&out, prev_term, prev_termlen);
+			else
+				sb_appendc(&out, '\n');
+			for (; pending_blank > 0; pending_blank--)
+				sb_appendc(&out, '\n');
 		}
 		sb_appendn(&out, line, (size_t) (trim - line));
 		seen_content = true;
+		prev_term = end;
+		prev_termlen = bodylex_in_literal(&lx) ? (size_t) (p - end) : 0;
 	}
 	return out.data;
 }

@@ -18,6 +18,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "bodylex.h"
 
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
@@ -161,7 +162,9 @@ migrate_cstring_array(char **items, int count)
 
 /*
  * Normalise a body for checksumming: line endings become \n, trailing spaces
- * and tabs of every line go, and so do blank lines at the start and end.
+ * and tabs of every line go, and so do blank lines at the start and end;
+ * except where a line ends inside a quoted literal (bodylex.h), whose bytes
+ * are its value: such a line and its line break are kept as they are.
  */
 char *
 migrate_normalize_body(const char *body)
@@ -169,14 +172,32 @@ migrate_normalize_body(const char *body)
 	StringInfoData out;
 	const char *p = body;
 	bool		seen_content = false;
-	int			pending_newlines = 0;
+	int			pending_blank = 0;
+	const char *prev_term = NULL;	/* a kept line break, see bodylex.h */
+	size_t		prev_termlen = 0;
+	BodyLexer	lx;
 
 	initStringInfo(&out);
-	while (*p)
+	bodylex_init(&lx);
+	for (bool final_line = false;; )
 	{
 		const char *line = p;
 		const char *end;
 		const char *trim;
+		bool		starts_in_literal = bodylex_in_literal(&lx);
+
+		/*
+		 * A body that ends with a line break inside a literal ends with an
+		 * empty line of that literal: keep it, or normalising again would
+		 * drop the line break before it.
+		 */
+		if (*p == '\0')
+		{
+			if (final_line || !starts_in_literal || p == body ||
+				(p[-1] != '\n' && p[-1] != '\r'))
+				break;
+			final_line = true;
+		}
 
 		while (*p && *p != '\n' && *p != '\r')
 			p++;
@@ -185,27 +206,32 @@ migrate_normalize_body(const char *body)
 			p += 2;
 		else if (*p)
 			p++;
+		bodylex_line(&lx, line, end);
 
 		trim = end;
-		while (trim > line && (trim[-1] == ' ' || trim[-1] == '\t'))
-			trim--;
-
-		if (trim == line)
+		if (!bodylex_in_literal(&lx))
+			while (trim > line && (trim[-1] == ' ' || trim[-1] == '\t'))
+				trim--;
+		if (trim == line && !starts_in_literal)
 		{
 			/* blank line: keep it only if content follows */
 			if (seen_content)
-				pending_newlines++;
+				pending_blank++;
 			continue;
 		}
 		if (seen_content)
-			pending_newlines++;
-		while (pending_newlines > 0)
 		{
-			appendStringInfoChar(&out, '\n');
-			pending_newlines--;
+			if (prev_termlen > 0)
+				appendBinaryStringInfo(&out, prev_term, prev_termlen);
+			else
+				appendStringInfoChar(&out, '\n');
+			for (; pending_blank > 0; pending_blank--)
+				appendStringInfoChar(&out, '\n');
 		}
 		appendBinaryStringInfo(&out, line, trim - line);
 		seen_content = true;
+		prev_term = end;
+		prev_termlen = bodylex_in_literal(&lx) ? (size_t) (p - end) : 0;
 	}
 	return out.data;
 }
@@ -370,11 +396,25 @@ hash_normalized(uint64 h, const char *s, int len)
 	bool		seen_content = false;
 	uint32		pending_blank = 0;
 	uint32		lines = 0;
+	const char *prev_term = NULL;
+	size_t		prev_termlen = 0;
+	BodyLexer	lx;
 
-	while (p < end)
+	bodylex_init(&lx);
+	for (bool final_line = false;; )
 	{
 		const char *line = p;
 		const char *stop;
+		bool		starts_in_literal = bodylex_in_literal(&lx);
+
+		/* the empty last line of a literal, as migrate_normalize_body keeps it */
+		if (p == end)
+		{
+			if (final_line || !starts_in_literal || p == s ||
+				(p[-1] != '\n' && p[-1] != '\r'))
+				break;
+			final_line = true;
+		}
 
 		while (p < end && *p != '\n' && *p != '\r')
 			p++;
@@ -383,19 +423,28 @@ hash_normalized(uint64 h, const char *s, int len)
 			p += 2;
 		else if (p < end)
 			p++;
-		while (stop > line && (stop[-1] == ' ' || stop[-1] == '\t'))
-			stop--;
-		if (stop == line)
+		bodylex_line(&lx, line, stop);
+		if (!bodylex_in_literal(&lx))
+			while (stop > line && (stop[-1] == ' ' || stop[-1] == '\t'))
+				stop--;
+		if (stop == line && !starts_in_literal)
 		{
 			if (seen_content)
 				pending_blank++;
 			continue;
 		}
+		/* the separator before this line, as migrate_normalize_body writes it */
+		if (seen_content)
+			h = prev_termlen > 0 ? hash_chain(h, prev_term, prev_termlen)
+				: hash_chain(h, "\n", 1);
 		h = hash_feed_uint32(h, pending_blank);
 		h = hash_chain(h, line, stop - line);
 		pending_blank = 0;
 		seen_content = true;
 		lines++;
+		/* in a literal the line was not trimmed: the line break follows */
+		prev_term = stop;
+		prev_termlen = bodylex_in_literal(&lx) ? (size_t) (p - stop) : 0;
 	}
 	return hash_feed_uint32(h, lines);
 }

@@ -16,15 +16,16 @@
 -- Everything else counts, including reindenting, a changed comment and an
 -- inserted blank line: a checksum may call a cosmetic edit a change (the
 -- hint says to write a new revision), it must never call a real change
--- cosmetic.  The one deliberate exception: trailing blanks and line endings
--- inside a multi-line string literal do not count either (an editor or a
--- checkout changes them in function bodies, where they mean nothing; a
--- multi-line data literal whose trailing blanks matter is rare); pinned
--- below so that it is a decision, not an accident.
+-- cosmetic.  Inside a string constant or a quoted identifier, trailing
+-- blanks and line endings are part of the value and count (src/bodylex.h
+-- finds where lines end inside one).  Dollar quotes are lexed as code: a
+-- function body's formatting does not count, the string constants inside it
+-- do.  The one remaining exception, pinned below so that it is a decision:
+-- trailing blanks inside a dollar-quoted *data* string do not count.
 CREATE EXTENSION migrate;
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(43);
+SELECT plan(53);
 
 -- the checksum migrate.add gives a body (registered, read, unregistered)
 CREATE FUNCTION cs(up text, down text DEFAULT 'SELECT 0') RETURNS text LANGUAGE plpgsql AS $f$
@@ -74,9 +75,25 @@ SELECT isnt(cs(E'SELECT 1\f'), cs('SELECT 1'), 'nor is a trailing form feed');
 SELECT isnt(cs(replace(:base, '  id int', E'\tid int')), :'base_sum', 'reindenting counts (leading blanks are kept)');
 SELECT isnt(cs(:base || E'\n-- done'), :'base_sum', 'a changed comment counts');
 SELECT isnt(cs(replace(:base, E');\n', E');\n\n')), :'base_sum', 'a blank line inserted in the middle counts');
--- the deliberate exception
-SELECT is(cs(E'INSERT INTO t VALUES (''a  \nb'')'), cs(E'INSERT INTO t VALUES (''a\nb'')'),
-          'trailing blanks inside a multi-line data literal do not count (deliberate; see the header)');
+-- inside literals, the bytes are the value
+SELECT isnt(cs(E'INSERT INTO t VALUES (''a  \nb'')'), cs(E'INSERT INTO t VALUES (''a\nb'')'),
+            'trailing blanks inside a multi-line string constant count');
+SELECT isnt(cs(E'INSERT INTO t VALUES (''a\r\nb'')'), cs(E'INSERT INTO t VALUES (''a\nb'')'),
+            'so does a CRLF inside one');
+SELECT isnt(cs(E'SELECT ''a\n  \nb'''), cs(E'SELECT ''a\n\nb'''), 'and a blank-looking line inside one');
+SELECT isnt(cs(E'SELECT E''it\\''s  \nx'''), cs(E'SELECT E''it\\''s\nx'''),
+            'an E'''' string with an escaped quote stays a string to its end');
+SELECT isnt(cs(E'SELECT ''it''''s  \nx'''), cs(E'SELECT ''it''''s\nx'''), 'so does one with a doubled quote');
+SELECT isnt(cs(E'SELECT 1 AS "a  \nb"'), cs(E'SELECT 1 AS "a\nb"'), 'trailing blanks inside a quoted identifier count');
+SELECT isnt(cs(E'DO $$BEGIN RAISE NOTICE ''a  \nb''; END $$'), cs(E'DO $$BEGIN RAISE NOTICE ''a\nb''; END $$'),
+            'a string constant inside a dollar-quoted body is a literal too');
+SELECT is(cs(E'SELECT ''a\nb'';  \nSELECT 1  '), cs(E'SELECT ''a\nb'';\nSELECT 1'),
+          'after the literal closes, trailing blanks do not count again');
+SELECT is(cs(E'-- don''t\nSELECT 1;  \n/* it''s */ SELECT 2;  \nSELECT 3'), cs(E'-- don''t\nSELECT 1;\n/* it''s */ SELECT 2;\nSELECT 3'),
+          'a quote in a comment opens no literal');
+-- the pinned exception
+SELECT is(cs(E'SELECT $$a  \nb$$'), cs(E'SELECT $$a\nb$$'),
+          'trailing blanks inside a dollar-quoted data string do not count (dollar quotes are lexed as code; see the header)');
 
 --------------------------------------------------------------------------
 -- what the checksum decides: re-adding, applied revisions, validate()
@@ -108,6 +125,12 @@ SELECT results_eq($$SELECT code, revision FROM migrate.validate() WHERE severity
                   'a row whose meaning was changed in the catalog is a checksum_mismatch');
 UPDATE migrate.revision SET upgrade = :base WHERE id = 'c1';
 SELECT is((SELECT count(*)::int FROM migrate.validate() WHERE severity = 'error'), 0, 'restored: clean again');
+SELECT migrate.add('c2', E'INSERT INTO t2 VALUES (''a\nb'')');
+UPDATE migrate.revision SET upgrade = E'INSERT INTO t2 VALUES (''a  \r\nb'')' WHERE id = 'c2';
+SELECT results_eq($$SELECT code, revision FROM migrate.validate() WHERE severity = 'error'$$,
+                  $$VALUES ('checksum_mismatch', 'c2')$$,
+                  'blanks and a CR added inside a literal in the catalog: checksum_mismatch (the fast hash lexes literals too)');
+SELECT migrate.remove('c2');
 UPDATE migrate.revision SET content_hash = 0 WHERE id = 'c1';
 SELECT is((SELECT count(*)::int FROM migrate.validate() WHERE severity = 'error'), 0,
           'a stale content_hash alone (written by another build of the fast hash) is no mismatch: the SHA-256 checksum decides');

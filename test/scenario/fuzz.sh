@@ -13,7 +13,7 @@ FUZZ_SQL_SECONDS=${FUZZ_SQL_SECONDS:-20}
 n=0
 failed=0
 if (source "$HERE/../../scripts/lib.sh" && fuzz_packages) >/dev/null 2>&1 && command -v clang >/dev/null 2>&1; then
-    for h in run.sh run_ids.sh; do
+    for h in run.sh run_ids.sh run_fleetfile.sh; do
         out=$(FUZZ_WORKDIR=$(mktemp -d) bash "$HERE/$h" "$FUZZ_SECONDS" 2>&1)
         rc=$?
         n=$((n + 1))
