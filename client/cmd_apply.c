@@ -246,6 +246,38 @@ cmd_sql(Ctx *ctx)
 }
 
 /*
+ * A pending revision that the sync found registered but without a file
+ * (sync_report.missing) is not run: its file was deleted, or it belongs to
+ * another checkout; running SQL that this directory no longer declares is
+ * what the user least expects.  Downgrades are not refused: the body that
+ * reverts an applied revision is the registered one either way.
+ */
+static int
+refuse_missing_files(const Steps *plan, const char *verb, const char *target)
+{
+	StrList		without_file = {0};
+	char	   *list;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (sl_contains(&sync_report.missing, plan->s[i].revision))
+			sl_add(&without_file, plan->s[i].revision);
+	if (without_file.n == 0)
+		return PGM_EXIT_OK;
+	list = sl_join(&without_file, ", ");
+	pgm_error("the %s to %s would run %zu revision%s that no file in \"%s\" declares: %s; nothing was run",
+			  verb, target, without_file.n, without_file.n == 1 ? "" : "s",
+			  opt.directory, list);
+	pgm_error_hint("Restore the file, upgrade to a target that does not need it (LABEL@head), "
+				   "unregister it with \"pg_migrate sync --prune\", or run the registered "
+				   "body anyway with --allow-missing.");
+	set_summary("%s to %s: %zu pending revision%s without a file", verb, target,
+				without_file.n, without_file.n == 1 ? "" : "s");
+	free(list);
+	sl_free(&without_file);
+	return PGM_EXIT_FAIL;
+}
+
+/*
  * upgrade and downgrade: sync, validate, plan, run, report.
  */
 static int
@@ -293,6 +325,12 @@ apply(Ctx *ctx, bool up, const char *target)
 	for (size_t i = 0; i < plan.n; i++)
 		if (!plan.s[i].transactional)
 			nontx = true;
+	if (up && !opt.allow_missing)
+	{
+		rc = refuse_missing_files(&plan, verb, target);
+		if (rc != PGM_EXIT_OK)
+			return rc;
+	}
 
 	if (opt.dry_run || plan.n == 0)
 	{

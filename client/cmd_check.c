@@ -392,6 +392,22 @@ cmd_check(Ctx *ctx)
 					path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), 0, PQgetvalue(res, i, 3));
 	}
 	PQclear(res);
+
+	/* registered without a file: upgrade refuses to run the pending ones */
+	for (size_t i = 0; i < sync_report.missing.n; i++)
+	{
+		const char *id = sync_report.missing.items[i];
+		bool		applied = sl_contains(&sync_report.missing_applied, id);
+		char	   *msg;
+
+		msg = applied
+			? pgm_psprintf("applied revision \"%s\" is registered but no file in \"%s\" declares it",
+						   id, opt.directory)
+			: pgm_psprintf("pending revision \"%s\" is registered but no file in \"%s\" declares it: upgrade will not run it without --allow-missing (restore the file, or \"pg_migrate sync --prune\")",
+						   id, opt.directory);
+		add_finding(&fs, applied ? "info" : "warning", "missing_file", id, NULL, 0, msg);
+		free(msg);
+	}
 	if (opt.at_head)
 	{
 		res = db_query(ctx->conn, "SELECT at_head, pending FROM migrate.status()", 0, NULL);

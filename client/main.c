@@ -33,7 +33,7 @@ enum OptionId
 	O_SQL, O_DRY_RUN, O_DOWN, O_OUTPUT, O_FORMAT, O_DOT, O_MERMAID,
 	O_OFFLINE, O_STRICT, O_AT_HEAD, O_PRUNE, O_SKIP_VALIDATION, O_FORCE,
 	O_TABLE, O_EACH_DB, O_DB_FILE, O_JOBS, O_LOCK_TIMEOUT, O_LOCK_WAIT,
-	O_LOCK_RETRIES,
+	O_LOCK_RETRIES, O_ALLOW_MISSING,
 	O_COUNT
 };
 
@@ -86,6 +86,7 @@ static const struct option long_options[] = {
 	{"lock-timeout", required_argument, NULL, 1000 + O_LOCK_TIMEOUT},
 	{"lock-wait", required_argument, NULL, 1000 + O_LOCK_WAIT},
 	{"lock-retries", required_argument, NULL, 1000 + O_LOCK_RETRIES},
+	{"allow-missing", no_argument, NULL, 1000 + O_ALLOW_MISSING},
 	{NULL, 0, NULL, 0}
 };
 
@@ -98,7 +99,8 @@ static const char *const option_names[O_COUNT] = {
 	"--non-transactional", "--sql", "--dry-run", "--down", "-o/--output",
 	"--format", "--dot", "--mermaid", "--offline", "--strict", "--at-head",
 	"--prune", "--skip-validation", "--force", "--table", "--each-db",
-	"--db-file", "-j/--jobs", "--lock-timeout", "--lock-wait", "--lock-retries"
+	"--db-file", "-j/--jobs", "--lock-timeout", "--lock-wait", "--lock-retries",
+	"--allow-missing"
 };
 
 static int	cmd_help(Ctx *ctx);
@@ -164,7 +166,7 @@ static const Command commands[] = {
 		"  pg_migrate revision -m \"index users by email\" --non-transactional\n"},
 	{"upgrade", cmd_upgrade,
 		BIT(O_SQL) | BIT(O_DRY_RUN) | BIT(O_OUTPUT) | BIT(O_SKIP_VALIDATION) |
-		LOCK_OPTIONS | FLEET_OPTIONS, 0, 1, true,
+		BIT(O_ALLOW_MISSING) | LOCK_OPTIONS | FLEET_OPTIONS, 0, 1, true,
 		"upgrade [TARGET]",
 		"apply pending revisions (default target: head)",
 		"Syncs the directory, checks the chain (migrate.validate(): errors stop\n"
@@ -175,12 +177,16 @@ static const Command commands[] = {
 		"CALL migrate.run(), one transaction per revision, its statements at\n"
 		"top level; a failed concurrent build is reported with the INVALID index\n"
 		"it left and the statement that removes it.  Concurrent upgrades of one\n"
-		"database serialize: each revision is applied once.\n"
+		"database serialize: each revision is applied once.  A pending\n"
+		"revision that is registered but has no file in the directory (its file\n"
+		"was deleted, or it is another service's) is not run unless\n"
+		"--allow-missing.\n"
 		"\nOptions:\n"
 		"  --sql                    print the offline script instead (as \"sql\")\n"
 		"  -o, --output FILE        with --sql: write the script to FILE\n"
 		"  --dry-run                print the plan, run nothing\n"
 		"  --skip-validation        apply even if migrate.validate() finds errors\n"
+		"  --allow-missing          also run pending revisions that no file declares\n"
 		"  --lock-timeout MS        migrate.lock_timeout for each body statement\n"
 		"  --lock-retries N         migrate.lock_retries\n"
 		"  --lock-wait MS           migrate.lock_wait: longest wait for another\n"
@@ -742,6 +748,9 @@ main(int argc, char **argv)
 						break;
 					case O_SKIP_VALIDATION:
 						opt.skip_validation = true;
+						break;
+					case O_ALLOW_MISSING:
+						opt.allow_missing = true;
 						break;
 					case O_FORCE:
 						opt.force = true;

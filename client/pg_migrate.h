@@ -192,6 +192,7 @@ typedef struct Options
 	bool		at_head;
 	bool		prune;
 	bool		skip_validation;
+	bool		allow_missing;
 	bool		force;
 	const char *table;
 	const char *each_db;

@@ -4,7 +4,8 @@
 # sync report, a broken base caught by check (exit 1), two heads merged by
 # "revision --merge", four upgrades racing, CREATE INDEX CONCURRENTLY (and a
 # failed one), --json parsed by python3, exit statuses, graph, fleets,
-# adopt alembic, and 1,000 unchanged files synced in well under a second.
+# adopt alembic, a pending revision whose file was deleted (refused), and
+# 1,000 unchanged files synced in well under a second.
 #
 # The binary: $PG_MIGRATE, else the installed one (pg_config --bindir), else
 # the build tree's client/pg_migrate.  Databases are named ${PGM_PREFIX}*
@@ -143,6 +144,30 @@ mv "$WORK/lg/004_signals_links_interactions.sql" "$WORK/004.bak"
 pgm "${L[@]}" sync --json
 is "$(json "d['sync']['missing'], d['sync']['missing_applied']")" "['004'] ['004']" "a deleted file is reported missing (and applied)"
 mv "$WORK/004.bak" "$WORK/lg/004_signals_links_interactions.sql"
+# a pending revision whose file was deleted is not run behind the user's back
+revfile "$WORK/lg" 005 004 "CREATE TABLE gone_file (id int);" "DROP TABLE gone_file;"
+pgm "${L[@]}" sync
+is "$RC" "0" "sync registers 005"
+rm "$WORK/lg/005_rev.sql"
+pgm "${L[@]}" upgrade
+is "$RC" "1" "upgrade: a pending revision with no file exits 1"
+like "$ERR" "would run 1 revision that no file in .* declares: 005; nothing was run" "naming the revision"
+like "$ERR" "HINT:  .*--allow-missing" "with the way out in the hint"
+is "$(q $db "SELECT count(*) FROM migrate.applied WHERE revision = '005'") $(q $db "SELECT to_regclass('gone_file') IS NULL")" "0 t" "and nothing ran"
+pgm "${L[@]}" check
+is "$RC" "0" "check: a pending revision without a file is a warning (exit 0)"
+like "$OUT" "warning: pending revision \"005\" is registered but no file .* \[missing_file\]" "check reports it as missing_file"
+pgm "${L[@]}" check --strict
+is "$RC" "1" "check --strict fails on it"
+pgm "${L[@]}" upgrade --allow-missing
+is "$RC" "0" "upgrade --allow-missing runs the registered body"
+is "$(q $db "SELECT to_regclass('gone_file') IS NOT NULL")" "t" "005 is applied"
+pgm "${L[@]}" check
+like "$OUT" "no problems" "an applied revision without a file is only an info line for check"
+pgm "${L[@]}" downgrade 004
+is "$RC" "0" "downgrade of a revision without a file uses its registered downgrade"
+pgm "${L[@]}" sync --prune
+is "$(q $db "SELECT count(*) FROM migrate.revision WHERE id = '005'")" "0" "sync --prune unregisters it"
 
 # the client's checksum is the server's, on awkward content too: the second
 # sync sends nothing
