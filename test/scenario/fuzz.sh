@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # A short fuzz run for CI: each libFuzzer harness (test/fuzz/run.sh for the
-# revision-file parser, test/fuzz/run_ids.sh for ids.c against revfile.c
-# and the client's checksum) for FUZZ_SECONDS (default 15), and the
-# in-server fuzzer (test/fuzz/sql_fuzz.sh) for FUZZ_SQL_SECONDS (default
-# 20).  The full runs are by hand: test/fuzz/run.sh 600, run_ids.sh 600,
-# sql_fuzz.sh 600.  The libFuzzer parts are skipped when clang cannot be
-# had.  Prints TAP.
+# revision-file parser, run_ids.sh for ids.c against revfile.c and the
+# client's checksum, run_fleetfile.sh for pg_migrate's --db-file parser,
+# run_target.sh for the target grammar and the plans) for FUZZ_SECONDS
+# (default 15), and the in-server fuzzer (test/fuzz/sql_fuzz.sh) for
+# FUZZ_SQL_SECONDS (default 20).  The full runs are by hand: each script
+# with 600.  The libFuzzer parts are skipped when clang cannot be had.
+# Prints TAP.
 set -u
 HERE=$(cd "$(dirname "$0")/../fuzz" && pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
@@ -13,7 +14,7 @@ FUZZ_SQL_SECONDS=${FUZZ_SQL_SECONDS:-20}
 n=0
 failed=0
 if (source "$HERE/../../scripts/lib.sh" && fuzz_packages) >/dev/null 2>&1 && command -v clang >/dev/null 2>&1; then
-    for h in run.sh run_ids.sh run_fleetfile.sh; do
+    for h in run.sh run_ids.sh run_fleetfile.sh run_target.sh; do
         out=$(FUZZ_WORKDIR=$(mktemp -d) bash "$HERE/$h" "$FUZZ_SECONDS" 2>&1)
         rc=$?
         n=$((n + 1))

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Fuzz the target grammar and the plans (src/target.c on src/graph.c) with
+# libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer: a graph and a
+# target per input, see fuzz_target.c for the layout and the invariants.
+#
+#   test/fuzz/run_target.sh [SECONDS]      default 60
+#
+# target.c, graph.c and ids.c are compiled against the PostgreSQL server
+# headers, with fuzz_target.c standing in for the backend services they
+# use, and linked with PostgreSQL's frontend libpgcommon and libpgport.
+# The work directory (corpus, crash-* files, log) is printed; FUZZ_WORKDIR
+# chooses it.  Exits non-zero on a crash or a broken invariant.  Installs
+# clang, its runtime and libssl-dev with apt-get when missing.
+set -euo pipefail
+SECONDS_TO_RUN=${1:-60}
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../../scripts/lib.sh"     # as_root, need_packages, ROOT, PG_MAJOR
+fuzz_packages
+
+PGLIB=/usr/lib/postgresql/$PG_MAJOR/lib
+WORK=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/migrate-fuzz-target.XXXXXX")}
+mkdir -p "$WORK/corpus" "$WORK/artifacts"
+
+echo "== building fuzz_target (ASan, UBSan)"
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -Wall -Wno-ignored-attributes -Wno-unused-parameter -D_GNU_SOURCE \
+    -I"$ROOT/src" -I"/usr/include/postgresql/$PG_MAJOR/server" \
+    -I/usr/include/postgresql/internal -I/usr/include/postgresql \
+    "$HERE/fuzz_target.c" "$ROOT/src/target.c" "$ROOT/src/graph.c" "$ROOT/src/ids.c" \
+    "$PGLIB/libpgcommon.a" "$PGLIB/libpgport.a" -lcrypto -lm \
+    -o "$WORK/fuzz_target"
+
+# seeds: the grammar's forms on small graphs (a chain, branches and a
+# merge, labels, applied and applied-only revisions, a cycle)
+seed() { printf -- "$2" >"$WORK/corpus/seed_$1"; }
+CHAIN='a1||||a\na2|a1|||a\na3|a2|||\na4|a3|||i\n'
+BRANCHES='b0|||core|a\nb1|b0||auth|a\nb2|b0||billing\nb3|b1,b2|||\nc0|||other|u\n'
+seed head "head\n\n$CHAIN"
+seed heads "heads\n\n$BRANCHES"
+seed base "base\nD\n$CHAIN"
+seed plus "+2\n\n$CHAIN"
+seed minus "-1\nD\n$CHAIN"
+seed idplus "a1+2\n0\n$CHAIN"
+seed prefix "a\n1\n$CHAIN"
+seed label_head "auth@head\n\n$BRANCHES"
+seed label_base "billing@base\nD\n$BRANCHES"
+seed label_plus "core@+1\nS\n$BRANCHES"
+seed label_minus "auth@-1\nD\n$BRANCHES"
+seed cycle "head\nM\nx1|x2|||\nx2|x1|||\nx3||x1||\n"
+seed deps "d2\n2\nd0||||\nd1|d0|||\nd2||d1||\n"
+seed garbage "+-1\n\na||||\n"
+seed at "a@b@c\n\na|||l|\n"
+seed huge "+99999999999999999999\n\n$CHAIN"
+
+cat >"$WORK/target.dict" <<'DICT'
+"head"
+"heads"
+"base"
+"@head"
+"@base"
+"@+"
+"@-"
+"+1"
+"-1"
+"+0"
+"-0"
+"|"
+"||||"
+"|a"
+"|u"
+"|i"
+"|n"
+","
+"\x0a"
+DICT
+
+echo "== fuzzing for ${SECONDS_TO_RUN}s in $WORK"
+cd "$WORK"
+set +e
+./fuzz_target -max_total_time="$SECONDS_TO_RUN" -max_len=4096 \
+    -dict="$WORK/target.dict" -artifact_prefix="$WORK/artifacts/" \
+    -print_final_stats=1 corpus >"$WORK/fuzz.log" 2>&1
+rc=$?
+set -e
+grep -aE '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|SUMMARY|invariant' "$WORK/fuzz.log" || true
+if [ $rc -ne 0 ]; then
+    tail -n 40 "$WORK/fuzz.log"
+    echo "fuzz_target: FAILED (exit $rc); artifacts in $WORK/artifacts"
+    exit $rc
+fi
+echo "fuzz_target: no crash in ${SECONDS_TO_RUN}s; log $WORK/fuzz.log"
