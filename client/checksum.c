@@ -45,9 +45,11 @@ normalize_body(const char *body)
 	const char *prev_term = NULL;	/* a kept line break, see bodylex.h */
 	size_t		prev_termlen = 0;
 	BodyLexer	lx;
+	bool		lex;
 
 	sb_init(&out);
 	bodylex_init(&lx);
+	lex = bodylex_may_have_literal(body, strlen(body));
 	for (bool final_line = false;; )
 	{
 		const char *line = p;
@@ -75,7 +77,8 @@ normalize_body(const char *body)
 			p += 2;
 		else if (*p)
 			p++;
-		bodylex_line(&lx, line, end);
+		if (lex)
+			bodylex_line(&lx, line, end);
 
 		trim = end;
 		if (!bodylex_in_literal(&lx))

@@ -60,6 +60,19 @@ bodylex_init(BodyLexer *lx)
 	lx->state = BODYLEX_CODE;
 }
 
+/*
+ * Can s[0 .. len) hold a literal at all?  Without a quote character the
+ * lexer never leaves BODYLEX_CODE (comments matter only because a quote
+ * inside one is not a quote), so a body of plain DDL skips the lexer: the
+ * normalisation is the same and memchr is an order of magnitude faster
+ * than lexing byte by byte.
+ */
+static inline bool
+bodylex_may_have_literal(const char *s, size_t len)
+{
+	return memchr(s, '\'', len) != NULL || memchr(s, '"', len) != NULL;
+}
+
 /* Is the lexer inside a literal whose bytes are its value? */
 static inline bool
 bodylex_in_literal(const BodyLexer *lx)

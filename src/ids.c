@@ -176,9 +176,11 @@ migrate_normalize_body(const char *body)
 	const char *prev_term = NULL;	/* a kept line break, see bodylex.h */
 	size_t		prev_termlen = 0;
 	BodyLexer	lx;
+	bool		lex;
 
 	initStringInfo(&out);
 	bodylex_init(&lx);
+	lex = bodylex_may_have_literal(body, strlen(body));
 	for (bool final_line = false;; )
 	{
 		const char *line = p;
@@ -206,7 +208,8 @@ migrate_normalize_body(const char *body)
 			p += 2;
 		else if (*p)
 			p++;
-		bodylex_line(&lx, line, end);
+		if (lex)
+			bodylex_line(&lx, line, end);
 
 		trim = end;
 		if (!bodylex_in_literal(&lx))
@@ -399,8 +402,10 @@ hash_normalized(uint64 h, const char *s, int len)
 	const char *prev_term = NULL;
 	size_t		prev_termlen = 0;
 	BodyLexer	lx;
+	bool		lex;
 
 	bodylex_init(&lx);
+	lex = bodylex_may_have_literal(s, (size_t) len);
 	for (bool final_line = false;; )
 	{
 		const char *line = p;
@@ -423,7 +428,8 @@ hash_normalized(uint64 h, const char *s, int len)
 			p += 2;
 		else if (p < end)
 			p++;
-		bodylex_line(&lx, line, stop);
+		if (lex)
+			bodylex_line(&lx, line, stop);
 		if (!bodylex_in_literal(&lx))
 			while (stop > line && (stop[-1] == ' ' || stop[-1] == '\t'))
 				stop--;
