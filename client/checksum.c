@@ -39,70 +39,17 @@ char *
 normalize_body(const char *body)
 {
 	StrBuf		out;
-	const char *p = body;
-	bool		seen_content = false;
-	int			pending_blank = 0;
-	const char *prev_term = NULL;	/* a kept line break, see bodylex.h */
-	size_t		prev_termlen = 0;
-	BodyLexer	lx;
-	bool		lex;
+	BodyLines	lines;
+	BodyLine	line;
 
 	sb_init(&out);
-	bodylex_init(&lx);
-	lex = bodylex_may_have_literal(body, strlen(body));
-	for (bool final_line = false;; )
+	bodylines_init(&lines, body, strlen(body));
+	while (bodylines_next(&lines, &line))
 	{
-		const char *line = p;
-		const char *end;
-		const char *trim;
-		bool		starts_in_literal = bodylex_in_literal(&lx);
-
-		/*
-		 * A body that ends with a line break inside a literal ends with an
-		 * empty line of that literal: keep it, or normalising again would
-		 * drop the line break before it.
-		 */
-		if (*p == '\0')
-		{
-			if (final_line || !starts_in_literal || p == body ||
-				(p[-1] != '\n' && p[-1] != '\r'))
-				break;
-			final_line = true;
-		}
-
-		while (*p && *p != '\n' && *p != '\r')
-			p++;
-		end = p;
-		if (*p == '\r' && p[1] == '\n')
-			p += 2;
-		else if (*p)
-			p++;
-		if (lex)
-			bodylex_line(&lx, line, end);
-
-		trim = end;
-		if (!bodylex_in_literal(&lx))
-			while (trim > line && (trim[-1] == ' ' || trim[-1] == '\t'))
-				trim--;
-		if (trim == line && !starts_in_literal)
-		{
-			if (seen_content)
-				pending_blank++;
-			continue;
-		}
-		if (seen_content)
-		{
-			if (prev_termlen > 0)
-				sb_appendn(&out, prev_term, prev_termlen);
-			else
-				sb_appendc(&out, '\n');
-			for (; pending_blank > 0; pending_blank--)
-				sb_appendc(&out, '\n');
-		}
-		sb_appendn(&out, line, (size_t) (trim - line));
-		seen_content = true;
-		prev_term = end;
-		prev_termlen = bodylex_in_literal(&lx) ? (size_t) (p - end) : 0;
+		sb_appendn(&out, line.sep, line.seplen);
+		for (unsigned i = 0; i < line.blank; i++)
+			sb_appendc(&out, '\n');
+		sb_appendn(&out, line.text, line.len);
 	}
 	return out.data;
 }

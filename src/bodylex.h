@@ -2,10 +2,11 @@
  *
  * bodylex.h
  *	  Where the line ends of an SQL body fall: inside a quoted literal or
- *	  not.  Plain C99, header only, with no PostgreSQL header, because three
- *	  places must agree on it byte for byte: the checksum's normalisation
- *	  and the fast content hash (src/ids.c) and the client's copy of the
- *	  checksum (client/checksum.c).
+ *	  not; and the lines of the normalised body built on that.  Plain C99,
+ *	  header only, with no PostgreSQL header, because three places must
+ *	  agree on it byte for byte: the checksum's normalisation and the fast
+ *	  content hash (src/ids.c) and the client's copy of the checksum
+ *	  (client/checksum.c).  All three walk the body with bodylines_next().
  *
  * Normalising a body (line endings to \n, trailing blanks and blank lines
  * at either end dropped) must not change what it means.  Inside a string
@@ -184,6 +185,119 @@ bodylex_line(BodyLexer *lx, const char *p, const char *end)
 				p++;
 				continue;
 		}
+	}
+}
+
+/*
+ * The lines of a normalised body, one at a time: what the checksum's
+ * normalisation writes and the fast content hash hashes.  Each kept line
+ * comes with what goes before it: the line break (none before the first
+ * line; "\n", or the literal's own line break where the previous line
+ * ended inside a literal) and the count of blank lines in between.  Blank
+ * lines at either end are dropped.
+ */
+typedef struct BodyLine
+{
+	const char *sep;			/* "" for the first line */
+	size_t		seplen;
+	unsigned	blank;			/* blank lines after sep */
+	const char *text;			/* the line, trailing blanks trimmed unless
+								 * it ends inside a literal */
+	size_t		len;
+} BodyLine;
+
+typedef struct BodyLines
+{
+	const char *body;
+	const char *p;
+	const char *end;
+	BodyLexer	lx;
+	bool		lex;			/* bodylex_may_have_literal() */
+	bool		seen_content;
+	bool		final_line;
+	const char *prev_term;		/* the previous line's line break ... */
+	size_t		prev_termlen;	/* ... if it ended inside a literal, else 0 */
+} BodyLines;
+
+static inline void
+bodylines_init(BodyLines *it, const char *body, size_t len)
+{
+	memset(it, 0, sizeof(*it));
+	it->body = it->p = body;
+	it->end = body + len;
+	bodylex_init(&it->lx);
+	it->lex = bodylex_may_have_literal(body, len);
+}
+
+static inline bool
+bodylines_next(BodyLines *it, BodyLine *out)
+{
+	unsigned	pending_blank = 0;
+
+	for (;;)
+	{
+		const char *line = it->p;
+		const char *stop;
+		bool		starts_in_literal = bodylex_in_literal(&it->lx);
+		bool		ends_in_literal;
+
+		/*
+		 * A body that ends with a line break inside a literal ends with an
+		 * empty line of that literal: keep it, or normalising again would
+		 * drop the line break before it.
+		 */
+		if (it->p == it->end)
+		{
+			if (it->final_line || !starts_in_literal || it->p == it->body ||
+				(it->p[-1] != '\n' && it->p[-1] != '\r'))
+				return false;
+			it->final_line = true;
+		}
+
+		while (it->p < it->end && *it->p != '\n' && *it->p != '\r')
+			it->p++;
+		stop = it->p;
+		if (it->p + 1 < it->end && it->p[0] == '\r' && it->p[1] == '\n')
+			it->p += 2;
+		else if (it->p < it->end)
+			it->p++;
+		if (it->lex)
+			bodylex_line(&it->lx, line, stop);
+		ends_in_literal = bodylex_in_literal(&it->lx);
+
+		out->text = line;
+		if (!ends_in_literal)
+			while (stop > line && (stop[-1] == ' ' || stop[-1] == '\t'))
+				stop--;
+		if (stop == line && !starts_in_literal)
+		{
+			/* a blank line counts only if content follows */
+			if (it->seen_content)
+				pending_blank++;
+			continue;
+		}
+		out->len = (size_t) (stop - line);
+		out->blank = pending_blank;
+		if (!it->seen_content)
+		{
+			out->sep = "";
+			out->seplen = 0;
+		}
+		else if (it->prev_termlen > 0)
+		{
+			out->sep = it->prev_term;
+			out->seplen = it->prev_termlen;
+		}
+		else
+		{
+			out->sep = "\n";
+			out->seplen = 1;
+		}
+		it->seen_content = true;
+		/* inside a literal the line break is part of the value */
+		it->prev_term = line + out->len;
+		it->prev_termlen = ends_in_literal ? (size_t) (it->p - it->prev_term) : 0;
+		return true;
 	}
 }
 

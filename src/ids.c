@@ -170,71 +170,17 @@ char *
 migrate_normalize_body(const char *body)
 {
 	StringInfoData out;
-	const char *p = body;
-	bool		seen_content = false;
-	int			pending_blank = 0;
-	const char *prev_term = NULL;	/* a kept line break, see bodylex.h */
-	size_t		prev_termlen = 0;
-	BodyLexer	lx;
-	bool		lex;
+	BodyLines	lines;
+	BodyLine	line;
 
 	initStringInfo(&out);
-	bodylex_init(&lx);
-	lex = bodylex_may_have_literal(body, strlen(body));
-	for (bool final_line = false;; )
+	bodylines_init(&lines, body, strlen(body));
+	while (bodylines_next(&lines, &line))
 	{
-		const char *line = p;
-		const char *end;
-		const char *trim;
-		bool		starts_in_literal = bodylex_in_literal(&lx);
-
-		/*
-		 * A body that ends with a line break inside a literal ends with an
-		 * empty line of that literal: keep it, or normalising again would
-		 * drop the line break before it.
-		 */
-		if (*p == '\0')
-		{
-			if (final_line || !starts_in_literal || p == body ||
-				(p[-1] != '\n' && p[-1] != '\r'))
-				break;
-			final_line = true;
-		}
-
-		while (*p && *p != '\n' && *p != '\r')
-			p++;
-		end = p;
-		if (*p == '\r' && p[1] == '\n')
-			p += 2;
-		else if (*p)
-			p++;
-		if (lex)
-			bodylex_line(&lx, line, end);
-
-		trim = end;
-		if (!bodylex_in_literal(&lx))
-			while (trim > line && (trim[-1] == ' ' || trim[-1] == '\t'))
-				trim--;
-		if (trim == line && !starts_in_literal)
-		{
-			/* blank line: keep it only if content follows */
-			if (seen_content)
-				pending_blank++;
-			continue;
-		}
-		if (seen_content)
-		{
-			if (prev_termlen > 0)
-				appendBinaryStringInfo(&out, prev_term, prev_termlen);
-			else
-				appendStringInfoChar(&out, '\n');
-			for (; pending_blank > 0; pending_blank--)
-				appendStringInfoChar(&out, '\n');
-		}
-		appendBinaryStringInfo(&out, line, trim - line);
-		seen_content = true;
-		prev_term = end;
-		prev_termlen = bodylex_in_literal(&lx) ? (size_t) (p - end) : 0;
+		appendBinaryStringInfo(&out, line.sep, line.seplen);
+		for (unsigned i = 0; i < line.blank; i++)
+			appendStringInfoChar(&out, '\n');
+		appendBinaryStringInfo(&out, line.text, line.len);
 	}
 	return out.data;
 }
@@ -394,63 +340,19 @@ hash_chain(uint64 h, const char *data, size_t len)
 static uint64
 hash_normalized(uint64 h, const char *s, int len)
 {
-	const char *p = s;
-	const char *end = s + len;
-	bool		seen_content = false;
-	uint32		pending_blank = 0;
+	BodyLines	it;
+	BodyLine	line;
 	uint32		lines = 0;
-	const char *prev_term = NULL;
-	size_t		prev_termlen = 0;
-	BodyLexer	lx;
-	bool		lex;
 
-	bodylex_init(&lx);
-	lex = bodylex_may_have_literal(s, (size_t) len);
-	for (bool final_line = false;; )
+	bodylines_init(&it, s, (size_t) len);
+	while (bodylines_next(&it, &line))
 	{
-		const char *line = p;
-		const char *stop;
-		bool		starts_in_literal = bodylex_in_literal(&lx);
-
-		/* the empty last line of a literal, as migrate_normalize_body keeps it */
-		if (p == end)
-		{
-			if (final_line || !starts_in_literal || p == s ||
-				(p[-1] != '\n' && p[-1] != '\r'))
-				break;
-			final_line = true;
-		}
-
-		while (p < end && *p != '\n' && *p != '\r')
-			p++;
-		stop = p;
-		if (p < end && *p == '\r' && p + 1 < end && p[1] == '\n')
-			p += 2;
-		else if (p < end)
-			p++;
-		if (lex)
-			bodylex_line(&lx, line, stop);
-		if (!bodylex_in_literal(&lx))
-			while (stop > line && (stop[-1] == ' ' || stop[-1] == '\t'))
-				stop--;
-		if (stop == line && !starts_in_literal)
-		{
-			if (seen_content)
-				pending_blank++;
-			continue;
-		}
-		/* the separator before this line, as migrate_normalize_body writes it */
-		if (seen_content)
-			h = prev_termlen > 0 ? hash_chain(h, prev_term, prev_termlen)
-				: hash_chain(h, "\n", 1);
-		h = hash_feed_uint32(h, pending_blank);
-		h = hash_chain(h, line, stop - line);
-		pending_blank = 0;
-		seen_content = true;
+		/* the separator and blank lines before it, as the normalisation writes them */
+		if (line.seplen > 0)
+			h = hash_chain(h, line.sep, line.seplen);
+		h = hash_feed_uint32(h, line.blank);
+		h = hash_chain(h, line.text, line.len);
 		lines++;
-		/* in a literal the line was not trimmed: the line break follows */
-		prev_term = stop;
-		prev_termlen = bodylex_in_literal(&lx) ? (size_t) (p - stop) : 0;
 	}
 	return hash_feed_uint32(h, lines);
 }
