@@ -28,7 +28,7 @@
  * the body doubles as an id, a source and a list of parents (split on
  * spaces).
  *
- * Build and run: test/fuzz/run.sh [seconds]
+ * Build and run: test/fuzz/run_ids.sh [seconds]
  */
 #include "migrate.h"
 
@@ -47,8 +47,7 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * Stubs for the backend-only symbols ids.c references.
  * ----------------------------------------------------------------------
  */
-#define UNREACHABLE(name) \
-	do { fprintf(stderr, "fuzz_ids: backend function %s reached\n", name); abort(); } while (0)
+#include "ids_backend.h"
 
 bool
 errstart_cold(int elevel, const char *domain)
@@ -61,29 +60,11 @@ int			errcode(int sqlerrcode) { UNREACHABLE("errcode"); return 0; }
 int			errmsg(const char *fmt,...) { UNREACHABLE("errmsg"); return 0; }
 int			errmsg_internal(const char *fmt,...) { UNREACHABLE("errmsg_internal"); return 0; }
 int			errdetail_internal(const char *fmt,...) { UNREACHABLE("errdetail_internal"); return 0; }
-ArrayType  *construct_array(Datum *elems, int nelems, Oid elmtype, int elmlen, bool elmbyval, char elmalign) { UNREACHABLE("construct_array"); return NULL; }
-void		deconstruct_array(ArrayType *array, Oid elmtype, int elmlen, bool elmbyval, char elmalign, Datum **elemsp, bool **nullsp, int *nelemsp) { UNREACHABLE("deconstruct_array"); }
-text	   *cstring_to_text(const char *s) { UNREACHABLE("cstring_to_text"); return NULL; }
-char	   *text_to_cstring(const text *t) { UNREACHABLE("text_to_cstring"); return NULL; }
 int			pg_mbcliplen(const char *mbstr, int len, int limit) { UNREACHABLE("pg_mbcliplen"); return 0; }
 
 /* globals of the client's main.c, which client/util.c refers to */
 Options		opt;
 const char *progname = "fuzz_ids";
-
-/* hex_encode lives in the backend (utils/adt/encode.c) */
-uint64
-hex_encode(const char *src, size_t len, char *dst)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++)
-	{
-		dst[2 * i] = hex[((unsigned char) src[i]) >> 4];
-		dst[2 * i + 1] = hex[((unsigned char) src[i]) & 0xf];
-	}
-	return (uint64) len * 2;
-}
 
 /* ----------------------------------------------------------------------
  * The harness

@@ -478,26 +478,8 @@ quote_literal_cstr(const char *rawstr)
 	return out;
 }
 
-uint64
-hex_encode(const char *src, size_t len, char *dst)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++)
-	{
-		dst[2 * i] = hex[((unsigned char) src[i]) >> 4];
-		dst[2 * i + 1] = hex[((unsigned char) src[i]) & 0xf];
-	}
-	return (uint64) len * 2;
-}
-
-/* ids.c's SQL-facing functions: not reached from the target grammar */
-#define UNREACHABLE(name) \
-	do { fprintf(stderr, "fuzz_target: backend function %s reached\n", name); abort(); } while (0)
-ArrayType  *construct_array(Datum *elems, int nelems, Oid elmtype, int elmlen, bool elmbyval, char elmalign) { UNREACHABLE("construct_array"); return NULL; }
-void		deconstruct_array(ArrayType *array, Oid elmtype, int elmlen, bool elmbyval, char elmalign, Datum **elemsp, bool **nullsp, int *nelemsp) { UNREACHABLE("deconstruct_array"); }
-text	   *cstring_to_text(const char *s) { UNREACHABLE("cstring_to_text"); return NULL; }
-char	   *text_to_cstring(const text *t) { UNREACHABLE("text_to_cstring"); return NULL; }
+/* ids.c's SQL-facing functions are not reached from the target grammar */
+#include "ids_backend.h"
 
 /* ----------------------------------------------------------------------
  * The harness

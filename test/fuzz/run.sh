@@ -15,14 +15,14 @@ set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../../scripts/lib.sh"     # as_root, need_packages, ROOT
+source "$HERE/lib.sh"
 
 if ! command -v clang >/dev/null 2>&1 ||
    ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1; then
     need_packages clang libclang-rt-dev
 fi
 
-WORK=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/migrate-fuzz.XXXXXX")}
-mkdir -p "$WORK/corpus" "$WORK/artifacts"
+fuzz_workdir migrate-fuzz
 CFLAGS=(-std=c99 -g -O1 -Wall -Wextra -Werror -I"$ROOT/src"
         -fsanitize=address,undefined -fno-sanitize-recover=all)
 
@@ -49,18 +49,4 @@ for f in "$ROOT"/examples/*/*.sql; do
     [ -f "$f" ] && cp "$f" "$WORK/corpus/example_$(basename "$(dirname "$f")")_$(basename "$f")"
 done
 
-echo "== fuzzing for ${SECONDS_TO_RUN}s in $WORK"
-cd "$WORK"
-set +e
-./fuzz_revfile -max_total_time="$SECONDS_TO_RUN" -max_len=4096 \
-    -dict="$HERE/revfile.dict" -artifact_prefix="$WORK/artifacts/" \
-    -print_final_stats=1 corpus >"$WORK/fuzz.log" 2>&1
-rc=$?
-set -e
-grep -E '^(stat::|#[0-9]+ +DONE)|ERROR|SUMMARY|invariant' "$WORK/fuzz.log" || true
-if [ $rc -ne 0 ]; then
-    tail -n 40 "$WORK/fuzz.log"
-    echo "fuzz: FAILED (exit $rc); artifacts in $WORK/artifacts"
-    exit $rc
-fi
-echo "fuzz: no crash in ${SECONDS_TO_RUN}s; log $WORK/fuzz.log"
+run_libfuzzer fuzz_revfile "$SECONDS_TO_RUN" 4096 "$HERE/revfile.dict"

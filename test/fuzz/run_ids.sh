@@ -14,21 +14,14 @@ set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../../scripts/lib.sh"     # as_root, need_packages, ROOT, PG_MAJOR
+source "$HERE/lib.sh"
 fuzz_packages
 
-PGLIB=/usr/lib/postgresql/$PG_MAJOR/lib
-WORK=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/migrate-fuzz-ids.XXXXXX")}
-mkdir -p "$WORK/corpus" "$WORK/artifacts"
+fuzz_workdir migrate-fuzz-ids
 
 echo "== building fuzz_ids (ASan, UBSan)"
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -Wall -Wno-ignored-attributes -Wno-unused-parameter -D_GNU_SOURCE \
-    -I"$ROOT/src" -I"/usr/include/postgresql/$PG_MAJOR/server" \
-    -I/usr/include/postgresql/internal -I/usr/include/postgresql \
-    "$HERE/fuzz_ids.c" "$ROOT/src/ids.c" "$ROOT/src/revfile.c" \
-    "$ROOT/client/checksum.c" "$ROOT/client/util.c" "$ROOT/client/sha256.c" \
-    "$PGLIB/libpgcommon.a" "$PGLIB/libpgport.a" -lcrypto -lm \
-    -o "$WORK/fuzz_ids"
+build_pg_harness "$WORK/fuzz_ids" "$HERE/fuzz_ids.c" "$ROOT/src/ids.c" "$ROOT/src/revfile.c" \
+    "$ROOT/client/checksum.c" "$ROOT/client/util.c" "$ROOT/client/sha256.c"
 
 # seeds: revision files and bodies of the repository
 cp "$HERE"/corpus/* "$WORK/corpus/" 2>/dev/null || true
@@ -38,18 +31,4 @@ done
 printf 'r1 r2\r\nCREATE TABLE t (id int);  \r\n\r\n' >"$WORK/corpus/seed_crlf"
 printf 'a/b\\r1_x.sql\nSELECT 1\r' >"$WORK/corpus/seed_cr"
 
-echo "== fuzzing for ${SECONDS_TO_RUN}s in $WORK"
-cd "$WORK"
-set +e
-./fuzz_ids -max_total_time="$SECONDS_TO_RUN" -max_len=8192 \
-    -dict="$HERE/revfile.dict" -artifact_prefix="$WORK/artifacts/" \
-    -print_final_stats=1 corpus >"$WORK/fuzz.log" 2>&1
-rc=$?
-set -e
-grep -aE '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|SUMMARY|invariant' "$WORK/fuzz.log" || true
-if [ $rc -ne 0 ]; then
-    tail -n 40 "$WORK/fuzz.log"
-    echo "fuzz_ids: FAILED (exit $rc); artifacts in $WORK/artifacts"
-    exit $rc
-fi
-echo "fuzz_ids: no crash in ${SECONDS_TO_RUN}s; log $WORK/fuzz.log"
+run_libfuzzer fuzz_ids "$SECONDS_TO_RUN" 8192 "$HERE/revfile.dict"

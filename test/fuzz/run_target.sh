@@ -15,20 +15,13 @@ set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../../scripts/lib.sh"     # as_root, need_packages, ROOT, PG_MAJOR
+source "$HERE/lib.sh"
 fuzz_packages
 
-PGLIB=/usr/lib/postgresql/$PG_MAJOR/lib
-WORK=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/migrate-fuzz-target.XXXXXX")}
-mkdir -p "$WORK/corpus" "$WORK/artifacts"
+fuzz_workdir migrate-fuzz-target
 
 echo "== building fuzz_target (ASan, UBSan)"
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -Wall -Wno-ignored-attributes -Wno-unused-parameter -D_GNU_SOURCE \
-    -I"$ROOT/src" -I"/usr/include/postgresql/$PG_MAJOR/server" \
-    -I/usr/include/postgresql/internal -I/usr/include/postgresql \
-    "$HERE/fuzz_target.c" "$ROOT/src/target.c" "$ROOT/src/graph.c" "$ROOT/src/ids.c" \
-    "$PGLIB/libpgcommon.a" "$PGLIB/libpgport.a" -lcrypto -lm \
-    -o "$WORK/fuzz_target"
+build_pg_harness "$WORK/fuzz_target" "$HERE/fuzz_target.c" "$ROOT/src/target.c" "$ROOT/src/graph.c" "$ROOT/src/ids.c"
 
 # seeds: the grammar's forms on small graphs (a chain, branches and a
 # merge, labels, applied and applied-only revisions, a cycle)
@@ -74,18 +67,4 @@ cat >"$WORK/target.dict" <<'DICT'
 "\x0a"
 DICT
 
-echo "== fuzzing for ${SECONDS_TO_RUN}s in $WORK"
-cd "$WORK"
-set +e
-./fuzz_target -max_total_time="$SECONDS_TO_RUN" -max_len=4096 \
-    -dict="$WORK/target.dict" -artifact_prefix="$WORK/artifacts/" \
-    -print_final_stats=1 corpus >"$WORK/fuzz.log" 2>&1
-rc=$?
-set -e
-grep -aE '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|SUMMARY|invariant' "$WORK/fuzz.log" || true
-if [ $rc -ne 0 ]; then
-    tail -n 40 "$WORK/fuzz.log"
-    echo "fuzz_target: FAILED (exit $rc); artifacts in $WORK/artifacts"
-    exit $rc
-fi
-echo "fuzz_target: no crash in ${SECONDS_TO_RUN}s; log $WORK/fuzz.log"
+run_libfuzzer fuzz_target "$SECONDS_TO_RUN" 4096 "$WORK/target.dict"
