@@ -11,10 +11,10 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
-# pg_regress inputs are sql/<name>.sql (not the extension scripts), outputs
-# expected/<name>.out
-REGRESS      = $(sort $(filter-out $(EXTENSION)--%,$(basename $(notdir $(wildcard sql/*.sql)))))
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+# pg_regress inputs are test/regress/sql/<name>.sql, expected outputs
+# test/regress/expected/<name>.out (as pgvector keeps them under test/)
+REGRESS      = $(sort $(basename $(notdir $(wildcard test/regress/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test/regress --load-extension=$(EXTENSION)
 
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
             -Wno-missing-field-initializers -Wno-cast-function-type

@@ -9,21 +9,19 @@
  * is computed when a revision is registered and kept in the catalog, and
  * again for every body of a plan before the first one runs.
  *
- * A syntax error is caught inside an internal subtransaction, the way
- * PL/Python's plpy_spi.c does it, so the caller's transaction stays usable
- * and the memory context and resource owner are restored.
+ * A syntax error is caught inside an internal subtransaction
+ * (migrate_subxact_try in subxact.c), so the caller's transaction stays
+ * usable.
  *
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
 
-#include "access/xact.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 /* 1-based line of a 1-based character position in "body" */
 static int
@@ -293,6 +291,20 @@ migrate_body_statements(const char *body)
 #endif
 }
 
+typedef struct ParseBodyCall
+{
+	const char *body;
+	List	   *stmts;
+} ParseBodyCall;
+
+static void
+parse_body_call(void *arg)
+{
+	ParseBodyCall *call = (ParseBodyCall *) arg;
+
+	call->stmts = migrate_body_statements(call->body);
+}
+
 /*
  * Parse a body inside an internal subtransaction, the way PL/Python's
  * plpy_spi.c catches errors: the statements (allocated in the caller's
@@ -302,38 +314,14 @@ migrate_body_statements(const char *body)
 List *
 migrate_try_parse_body(const char *body, ErrorData **error)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	List	   *volatile stmts = NIL;
+	ParseBodyCall call = {body, NIL};
 
-	*error = NULL;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		stmts = migrate_body_statements(body);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		*error = edata;
-		stmts = NIL;
-	}
-	PG_END_TRY();
-	return stmts;
+	if (migrate_subxact_try(parse_body_call, &call, error))
+		return call.stmts;
+	if ((*error)->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		(*error)->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		ReThrowError(*error);
+	return NIL;
 }
 
 /*

@@ -1,19 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *	  The extension's catalog tables: reading them into a revision graph,
- *	  and the context in which the extension writes them.
+ *	  The extension's catalog tables: every read of them (the revision
+ *	  graph, the serializable check, the bodies of a plan), and the context
+ *	  in which the extension writes them.
  *
- * Reading: one sequential heap scan of migrate.revision and one of
- * migrate.applied, under the active snapshot, with AccessShareLock.  The
+ * Reading the graph: one sequential heap scan of migrate.revision and one
+ * of migrate.applied, under the active snapshot, with AccessShareLock.  The
  * scan does not go through the executor's permission checks on purpose:
  * status and validation are for everyone, while SELECT on the body columns
  * is not granted to PUBLIC.  Bodies are copied only when asked for.
  *
+ * Reading a plan's bodies: SPI as the catalog's owner, under a snapshot
+ * taken after the migration lock was granted, so that a caller that waited
+ * runs the bodies the other session left registered.
+ *
  * Writing: SPI with parameters, as the owner of the catalog tables and with
  * search_path = pg_catalog, pg_temp (migrate_bookkeeping_begin/end), so
  * neither the calling role nor a role or search_path set by a revision body
- * decides what the bookkeeping queries touch.
+ * decides what the bookkeeping queries touch.  What is written to the run
+ * log (migrate.run, run_step, applied) is runlog.c's; migrate.revision is
+ * registry.c's.
+ *
+ * IDENTIFICATION
+ *	  src/catalog.c
  *
  *-------------------------------------------------------------------------
  */
@@ -24,8 +34,11 @@
 #include "access/tupmacs.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "storage/bufmgr.h"
@@ -491,6 +504,33 @@ migrate_caller_query_begin(MigrateBookkeeping *bk)
 	pinned_begin(bk, false);
 }
 
+/*
+ * The one text value a query returns (NULL for no row or a NULL value), as
+ * the catalog's owner ("as_owner") or as the calling user, with the pinned
+ * search_path of the bookkeeping context.  For the small lookups that go
+ * into messages: who holds a lock, which index was left INVALID.
+ */
+char *
+migrate_query_text_value(bool as_owner, const char *sql, int nargs,
+						 Oid *argtypes, Datum *values, const char *nulls)
+{
+	MigrateBookkeeping bk;
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *result = NULL;
+
+	pinned_begin(&bk, as_owner);
+	if (SPI_execute_with_args(sql, nargs, argtypes, values, nulls, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (v)
+			result = MemoryContextStrdup(cxt, v);
+	}
+	migrate_bookkeeping_end(&bk);
+	return result;
+}
+
 void
 migrate_bookkeeping_end(MigrateBookkeeping *bk)
 {
@@ -499,4 +539,124 @@ migrate_bookkeeping_end(MigrateBookkeeping *bk)
 	bk->spi_connected = false;
 	AtEOXact_GUC(true, bk->save_nestlevel);
 	SetUserIdAndSecContext(bk->save_userid, bk->save_sec_context);
+}
+
+/*
+ * Count and an order-independent hash of one text column of a catalog
+ * table, as seen by "snap" (NULLs count, but add nothing to the hash).
+ */
+static void
+column_fingerprint(Relation rel, AttrNumber att, Snapshot snap,
+				   uint64 *count, uint64 *hash)
+{
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	snap = RegisterSnapshot(snap);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+
+		(*count)++;
+		if (!isnull)
+		{
+			text	   *t = DatumGetTextPP(d);
+
+			*hash += hash_bytes((unsigned char *) VARDATA_ANY(t),
+								VARSIZE_ANY_EXHDR(t));
+		}
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+}
+
+/*
+ * In REPEATABLE READ and SERIALIZABLE, the transaction snapshot is fixed
+ * before the migration lock was granted.  If another session changed the
+ * applied state (or replaced a registered revision) after that snapshot
+ * was taken, planning from it would apply revisions twice: fail instead,
+ * the way PostgreSQL fails a concurrent update.  Compares migrate.applied's
+ * revisions and migrate.revision's checksums under the transaction
+ * snapshot and under the latest snapshot (count and an order-independent
+ * hash).  Call with the migration lock held.
+ */
+void
+migrate_check_serializable(void)
+{
+	static const char *const tables[2] = {"applied", "revision"};
+	uint64		count[2] = {0, 0};
+	uint64		hash[2] = {0, 0};
+
+	if (!IsolationUsesXactSnapshot())
+		return;
+
+	for (int t = 0; t < lengthof(tables); t++)
+	{
+		Relation	rel = table_open(migrate_relid(tables[t]), AccessShareLock);
+		AttrNumber	att = t == 0 ? 1 : attnum_of(rel, "checksum");
+
+		column_fingerprint(rel, att, GetTransactionSnapshot(), &count[0], &hash[0]);
+		column_fingerprint(rel, att, GetLatestSnapshot(), &count[1], &hash[1]);
+		table_close(rel, AccessShareLock);
+	}
+
+	if (count[0] != count[1] || hash[0] != hash[1])
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent migration"),
+				 errdetail("Another session changed the applied or registered revisions after this transaction's snapshot was taken."),
+				 errhint("Retry the transaction; it will see the other session's changes.")));
+}
+
+/*
+ * The upgrade (or downgrade) bodies, messages and checksums of the
+ * revisions "ids" as registered now, under a snapshot taken now (after the
+ * migration lock).  found(arg, k, ...) is called for the k-th id that is
+ * registered, with strings in the caller's memory context; an id that is
+ * not registered is not reported.
+ */
+void
+migrate_read_bodies(char **ids, int n, MigrateDirection dir,
+					MigrateBodyFound found, void *arg)
+{
+	MigrateBookkeeping bk;
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+
+	if (n == 0)
+		return;
+	values[0] = PointerGetDatum(migrate_cstring_array(ids, n));
+	migrate_bookkeeping_begin(&bk);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute_with_args(dir == MIGRATE_UP ?
+							  "SELECT u.k, r.upgrade, r.message, r.checksum"
+							  "  FROM unnest($1::text[]) WITH ORDINALITY AS u(id, k)"
+							  "  JOIN migrate.revision r ON r.id = u.id" :
+							  "SELECT u.k, r.downgrade, r.message, r.checksum"
+							  "  FROM unnest($1::text[]) WITH ORDINALITY AS u(id, k)"
+							  "  JOIN migrate.revision r ON r.id = u.id",
+							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read revision bodies");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		k = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		char	   *body = SPI_getvalue(tup, desc, 2);
+		char	   *message = SPI_getvalue(tup, desc, 3);
+		char	   *checksum = SPI_getvalue(tup, desc, 4);
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+
+		found(arg, (int) (k - 1),
+			  body ? pstrdup(body) : NULL,
+			  message ? pstrdup(message) : NULL,
+			  checksum ? pstrdup(checksum) : NULL);
+		MemoryContextSwitchTo(spicxt);
+	}
+	PopActiveSnapshot();
+	migrate_bookkeeping_end(&bk);
 }

@@ -661,6 +661,46 @@ migrate_descendants(MigrateGraph *graph, const int *start, int nstart,
 }
 
 /*
+ * Mark the start revisions and their ancestors through parents only: a
+ * branch is made of parent links (depends_on orders application but makes
+ * no child, so it joins no branch).  Marks already set in "mark" are kept.
+ */
+void
+migrate_parent_ancestors(MigrateGraph *graph, const int *start, int nstart,
+						 bool *mark)
+{
+	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	bool	   *seen = palloc0(Max(graph->nrevs, 1));
+	int			depth = 0;
+
+	for (int i = 0; i < nstart; i++)
+	{
+		if (seen[start[i]])
+			continue;
+		seen[start[i]] = true;
+		mark[start[i]] = true;
+		stack[depth++] = start[i];
+	}
+	while (depth > 0)
+	{
+		MigrateRevision *r = &graph->revs[stack[--depth]];
+
+		for (int j = 0; j < r->nparents; j++)
+		{
+			int			p = r->parent_idx[j];
+
+			if (p < 0 || seen[p])
+				continue;
+			seen[p] = true;
+			mark[p] = true;
+			stack[depth++] = p;
+		}
+	}
+	pfree(stack);
+	pfree(seen);
+}
+
+/*
  * Free a graph.  With migrate.report_memory on, first say how much memory
  * the graph and the whole call (the graph's parent context) hold.
  */

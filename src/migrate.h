@@ -3,27 +3,34 @@
  * migrate.h
  *	  Declarations shared by the files of the migrate extension.
  *
- * Layout of src/:
- *	  migrate.c   module entry point, settings (GUCs)
- *	  ids.c       id and label rules, body normalisation and checksums
- *	  body.c      parsing revision bodies with PostgreSQL's raw parser
- *	  catalog.c   reading the catalog into a graph, bookkeeping writes
- *	  lock.c      the migration lock (advisory, transaction-scoped)
- *	  graph.c     the in-memory revision graph: edges, order, cycles
- *	  target.c    Alembic's target grammar and the plans it yields
- *	  registry.c  migrate.add / migrate.remove, migrate_register()
- *	  revfile.c   revision-file parser in plain C (revfile.h; no PostgreSQL
- *	              headers: shared with the client and test/fuzz)
- *	  revfile_sql.c  migrate.add_file
- *	  status.c    current / heads / bases / history / status / resolve / plan
- *	  validate.c  validate / check
- *	  apply.c     upgrade / downgrade / stamp / sql / the procedure run
- *	  runlog.c    failed runs, recorded by a background worker
- *	  revfile.c   the revision file format (pure C, shared with pg_migrate)
- *	  revfile_sql.c  migrate.add_file
- *	  schema.c    the *_exists helpers: names resolved as SQL does
- *	  ensure.c    ensure(): create, or compare by definition
- *	  verify.c    verify(): the health report
+ * Layout of src/ (one file per concern; families share a header):
+ *	  migrate.c     module entry point, settings (GUCs)
+ *	  fmgr_util.c   SRF setup and argument helpers every SQL function uses
+ *	  ids.c         id and label rules, body normalisation and checksums
+ *	  body.c        parsing revision bodies with PostgreSQL's raw parser
+ *	  subxact.c     the one subtransaction helper and lock-timeout retry loop
+ *	  catalog.c     every read of the catalog (graph, serializable check,
+ *	                bodies) and the context of the extension's writes
+ *	  runlog.c      every write to migrate.run, run_step and applied
+ *	  lock.c        the migration lock (advisory)
+ *	  graph.c       the in-memory revision graph: edges, order, cycles
+ *	  target.c      Alembic's target grammar and the plans it yields
+ *	                (upgrade, downgrade, stamp)
+ *	  registry.c    migrate.add / migrate.remove, migrate_register()
+ *	  revfile.c     revision-file parser in plain C (revfile.h; no
+ *	                PostgreSQL headers: shared with the client and test/fuzz)
+ *	  revfile_sql.c migrate.add_file
+ *	  status.c      current / heads / bases / history / status / resolve /
+ *	                plan
+ *	  validate.c    validate / check
+ *	  engine.h      the apply family, sharing steps.c:
+ *	    steps.c     a run's plan, bodies and progress
+ *	    apply.c     upgrade / downgrade / stamp in the caller's transaction
+ *	    run.c       CALL migrate.run: one transaction per revision
+ *	    script.c    migrate.sql: the offline script
+ *	  schema.c      the *_exists helpers: names resolved as SQL does
+ *	  ensure.c      ensure(): create, or compare by definition
+ *	  verify.c      verify(): the health report
  *
  *-------------------------------------------------------------------------
  */
@@ -146,6 +153,8 @@ extern void migrate_ancestors(MigrateGraph *graph, const int *start, int nstart,
 extern void migrate_descendants(MigrateGraph *graph, const int *start,
 								int nstart, bool include_start,
 								bool with_dependents, bool *mark);
+extern void migrate_parent_ancestors(MigrateGraph *graph, const int *start,
+									 int nstart, bool *mark);
 
 /* ---------------------------------------------------------------------
  * Catalog access (catalog.c)
@@ -158,6 +167,7 @@ extern Oid	migrate_relid(const char *relname);
 #define MIGRATE_LOAD_VERIFY	0x04	/* check bodies against content_hash */
 extern MigrateGraph *migrate_load_graph(MemoryContext parent, bool with_bodies);
 extern MigrateGraph *migrate_load_graph_ext(MemoryContext parent, int flags);
+extern void migrate_check_serializable(void);
 
 /*
  * Bookkeeping writes run as the extension's owner with search_path pinned to
@@ -181,6 +191,9 @@ extern Oid	migrate_catalog_owner(void);
 extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
 extern void migrate_bookkeeping_end(MigrateBookkeeping *bk);
 extern void migrate_caller_query_begin(MigrateBookkeeping *bk);
+extern char *migrate_query_text_value(bool as_owner, const char *sql, int nargs,
+									  Oid *argtypes, Datum *values,
+									  const char *nulls);
 
 /* ---------------------------------------------------------------------
  * Ids and checksums (ids.c)
@@ -266,12 +279,42 @@ typedef struct MigrateTarget
 extern MigrateTarget *migrate_resolve_target(MigrateGraph *graph,
 											 const char *target,
 											 MigrateDirection dir);
-extern MigrateDirection migrate_direction_arg(FunctionCallInfo fcinfo, int argno);
-extern void migrate_srf_init(FunctionCallInfo fcinfo);
 extern int *migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target,
 								 int *count);
 extern int *migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target,
 								   int *count);
+extern void migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
+							   int **add, int *nadd, int **del, int *ndel);
+
+/* A plan's bodies (catalog.c), reported per position k in the ids given. */
+typedef void (*MigrateBodyFound) (void *arg, int k, char *body,
+								  char *message, char *checksum);
+extern void migrate_read_bodies(char **ids, int n, MigrateDirection dir,
+								MigrateBodyFound found, void *arg);
+
+/* ---------------------------------------------------------------------
+ * fmgr glue (fmgr_util.c)
+ * ---------------------------------------------------------------------
+ */
+extern void migrate_srf_init(FunctionCallInfo fcinfo);
+extern char *migrate_target_arg(FunctionCallInfo fcinfo, int argno);
+extern MigrateDirection migrate_direction_arg(FunctionCallInfo fcinfo, int argno);
+extern char *migrate_required_text_arg(FunctionCallInfo fcinfo, int argno,
+									   const char *argname);
+extern char *migrate_optional_text_arg(FunctionCallInfo fcinfo, int argno);
+extern ArrayType *migrate_optional_array_arg(FunctionCallInfo fcinfo, int argno);
+
+/* ---------------------------------------------------------------------
+ * Subtransactions (subxact.c)
+ * ---------------------------------------------------------------------
+ */
+typedef void (*MigrateSubxactFn) (void *arg);
+extern bool migrate_subxact_try(MigrateSubxactFn fn, void *arg,
+								ErrorData **error);
+extern ErrorData *migrate_subxact_with_lock_retries(MigrateSubxactFn fn,
+													void *arg,
+													const char *what,
+													int *tries);
 
 /* ---------------------------------------------------------------------
  * Validation (validate.c)
@@ -296,9 +339,45 @@ extern MigrateFinding *migrate_validate_graph(MigrateGraph *graph, int *count);
 extern const char *migrate_severity_name(MigrateSeverity s);
 
 /* ---------------------------------------------------------------------
- * Failed runs (runlog.c)
+ * The run log (runlog.c): migrate.run, run_step and applied
  * ---------------------------------------------------------------------
  */
+
+/* What the run log records of a run. */
+typedef struct MigrateRunInfo
+{
+	const char *kind;			/* upgrade / downgrade / stamp */
+	const char *target;
+	TimestampTz started_at;
+	Datum		from_heads;		/* text[] */
+	const char *db_user;
+} MigrateRunInfo;
+
+/* What the run log records of one revision run. */
+typedef struct MigrateStepInfo
+{
+	const char *revision;
+	const char *checksum;
+	TimestampTz started_at;
+	int64		duration_us;
+} MigrateStepInfo;
+
+extern void migrate_runlog_mark_interrupted(int64 own_run_id);
+extern int64 migrate_runlog_begin(const MigrateRunInfo *run);
+extern int64 migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
+									  MigrateDirection dir,
+									  const MigrateStepInfo *steps, int nsteps);
+extern void migrate_runlog_stamp(int64 run_id, const char *db_user,
+								 char **add_ids, char **add_sums, int nadd,
+								 char **del_ids, int ndel);
+extern void migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
+								const MigrateStepInfo *step,
+								const char *db_user, bool succeeded);
+extern void migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
+								  const char *error_revision,
+								  const ErrorData *edata);
+
+/* A failed run, recorded by a background worker (survives a rollback). */
 typedef struct MigrateFailure
 {
 	Oid			owner;			/* role the recorder connects as */

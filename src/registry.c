@@ -24,28 +24,6 @@
 PG_FUNCTION_INFO_V1(migrate_add);
 PG_FUNCTION_INFO_V1(migrate_remove);
 
-static char *
-required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", argname)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
-static char *
-optional_text_arg(FunctionCallInfo fcinfo, int argno)
-{
-	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
-static ArrayType *
-optional_array_arg(FunctionCallInfo fcinfo, int argno)
-{
-	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_ARRAYTYPE_P(argno);
-}
-
 static Datum
 text_or_null_datum(const char *s, char *nulls, int i)
 {
@@ -290,11 +268,11 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 Datum
 migrate_add(PG_FUNCTION_ARGS)
 {
-	char	   *id = required_text_arg(fcinfo, 0, "revision");
-	char	   *upgrade = required_text_arg(fcinfo, 1, "upgrade");
-	char	   *downgrade = optional_text_arg(fcinfo, 2);
-	char	   *message = optional_text_arg(fcinfo, 4);
-	char	   *source = optional_text_arg(fcinfo, 8);
+	char	   *id = migrate_required_text_arg(fcinfo, 0, "revision");
+	char	   *upgrade = migrate_required_text_arg(fcinfo, 1, "upgrade");
+	char	   *downgrade = migrate_optional_text_arg(fcinfo, 2);
+	char	   *message = migrate_optional_text_arg(fcinfo, 4);
+	char	   *source = migrate_optional_text_arg(fcinfo, 8);
 	char	  **parents;
 	char	  **depends;
 	char	  **labels;
@@ -303,11 +281,11 @@ migrate_add(PG_FUNCTION_ARGS)
 				nlabels;
 
 	migrate_check_id(id, "revision id");
-	parents = migrate_text_array(optional_array_arg(fcinfo, 3),
+	parents = migrate_text_array(migrate_optional_array_arg(fcinfo, 3),
 								 "parent revision id", "down_revision", &nparents);
-	labels = migrate_text_array(optional_array_arg(fcinfo, 5),
+	labels = migrate_text_array(migrate_optional_array_arg(fcinfo, 5),
 								"branch label", "branch_labels", &nlabels);
-	depends = migrate_text_array(optional_array_arg(fcinfo, 6),
+	depends = migrate_text_array(migrate_optional_array_arg(fcinfo, 6),
 								 "dependency revision id", "depends_on", &ndepends);
 	if (PG_ARGISNULL(7))
 		ereport(ERROR,
@@ -323,7 +301,7 @@ migrate_add(PG_FUNCTION_ARGS)
 Datum
 migrate_remove(PG_FUNCTION_ARGS)
 {
-	char	   *id = required_text_arg(fcinfo, 0, "revision");
+	char	   *id = migrate_required_text_arg(fcinfo, 0, "revision");
 	Existing	ex;
 	MigrateBookkeeping bk;
 	Oid			argtypes[1] = {TEXTOID};

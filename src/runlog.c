@@ -1,26 +1,48 @@
 /*-------------------------------------------------------------------------
  *
  * runlog.c
- *	  Failed runs, recorded in a transaction of their own.
+ *	  The run log: every write to migrate.run, migrate.run_step and
+ *	  migrate.applied, and nothing else writes them.
  *
- * When a body fails, the caller's transaction is going to roll back, and
- * with it anything it wrote.  The failure must survive: a dynamic
- * background worker (the way pg_cron writes job_run_details) connects to
- * the same database as the catalog's owner, inserts the migrate.run row and
- * the failed migrate.run_step row, commits, and exits.  The caller waits
- * for it, so the record is visible to every session by the time the caller
- * sees its error.
+ * The engines (apply.c, run.c) hand over values: a run's kind, target,
+ * start and starting heads, and per revision its id, checksum, start and
+ * duration.  Writes run as the catalog's owner with search_path pinned
+ * (migrate_bookkeeping_begin in catalog.c), through SPI with parameters.
  *
- * The record travels in a dynamic shared memory segment as a sequence of
- * length-prefixed strings.  The worker has a short lock_timeout and
- * statement_timeout so that it can never hang the caller; if no worker slot
- * is free (max_worker_processes) or the worker fails, the caller gets a
- * WARNING and its original error, never a different one.
+ * Three kinds of write:
+ *	  - in the caller's transaction: a successful upgrade, downgrade or
+ *	    stamp, with its applied state and steps, commits or rolls back with
+ *	    the caller (migrate_runlog_succeeded, migrate_runlog_stamp);
+ *	  - per transaction of CALL migrate.run: the run row while it runs,
+ *	    each revision as it commits, the outcome at the end
+ *	    (migrate_runlog_begin, migrate_runlog_step, migrate_runlog_finish);
+ *	  - a failed run, which must survive the caller's rollback: a dynamic
+ *	    background worker (the way pg_cron writes job_run_details) connects
+ *	    to the same database as the catalog's owner, inserts the
+ *	    migrate.run row and the failed migrate.run_step row, commits, and
+ *	    exits (migrate_record_failure).  The caller waits for it, so the
+ *	    record is visible to every session by the time the caller sees its
+ *	    error.  The record travels in a dynamic shared memory segment as a
+ *	    sequence of length-prefixed strings.  The worker has a short
+ *	    lock_timeout and statement_timeout so that it can never hang the
+ *	    caller; if no worker slot is free (max_worker_processes) or the
+ *	    worker fails, the caller gets a WARNING and its original error,
+ *	    never a different one.
+ *
+ * Under the migration lock, a run still marked 'running' that is not the
+ * caller's own was interrupted: migrate_runlog_mark_interrupted marks it.
+ *
+ * Locking: callers hold the migration lock (lock.c) for every write here
+ * but the background worker's, which writes rows no one else updates.
+ *
+ * IDENTIFICATION
+ *	  src/runlog.c
  *
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -35,6 +57,324 @@
 #include "utils/snapmgr.h"
 
 PGDLLEXPORT void migrate_failure_worker_main(Datum main_arg);
+
+static Datum
+name_datum(const char *s)
+{
+	return DirectFunctionCall1(namein, CStringGetDatum(s));
+}
+
+static const char *
+direction_word(MigrateDirection dir)
+{
+	return dir == MIGRATE_UP ? "up" : "down";
+}
+
+/* The session's application_name, or NULL when it is empty. */
+static const char *
+session_application_name(void)
+{
+	const char *appname = GetConfigOption("application_name", true, false);
+
+	return (appname && *appname) ? appname : NULL;
+}
+
+/*
+ * Mark runs still 'running' (other than own_run_id) failed: under the
+ * migration lock, such a run belongs to a session that no longer holds the
+ * lock (it crashed, was terminated, or a top-level command of migrate.run
+ * failed).  status() then tells what happened, with any INVALID index such
+ * an interruption may have left.
+ */
+void
+migrate_runlog_mark_interrupted(int64 own_run_id)
+{
+	MigrateBookkeeping bk;
+	Datum		values[1] = {Int64GetDatum(own_run_id)};
+	Oid			argtypes[1] = {INT8OID};
+
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute_with_args("UPDATE migrate.run SET status = 'failed',"
+							  " finished_at = coalesce(finished_at, pg_catalog.clock_timestamp()),"
+							  " error_message = coalesce(error_message,"
+							  "   'interrupted: the run did not finish (its session ended, the server restarted, or a top-level statement failed)'),"
+							  " error_detail = coalesce(error_detail,"
+							  "   (SELECT 'INVALID indexes in the database now: ' ||"
+							  "           string_agg(i.indexrelid::pg_catalog.regclass::text, ', ')"
+							  "      FROM pg_catalog.pg_index i WHERE NOT i.indisvalid))"
+							  " WHERE status = 'running' AND id <> $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not mark interrupted runs");
+	if (SPI_processed > 0)
+		ereport(WARNING,
+				(errmsg("%d earlier run%s did not finish and %s now marked failed",
+						(int) SPI_processed, SPI_processed == 1 ? "" : "s",
+						SPI_processed == 1 ? "is" : "are"),
+				 errhint("SELECT * FROM migrate.run WHERE status = 'failed' ORDER BY id DESC shows what they were running.")));
+	migrate_bookkeeping_end(&bk);
+}
+
+/*
+ * Insert a run row.  "finished": a run recorded whole after it succeeded
+ * (status 'succeeded', finished_at and to_heads set); otherwise the row of
+ * a procedure run that is starting (status 'running').  Returns its id.
+ */
+static int64
+insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
+{
+	MigrateBookkeeping bk;
+	const char *appname = session_application_name();
+	Oid			argtypes[7] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
+	TEXTARRAYOID, NAMEOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+	int64		run_id;
+
+	values[0] = CStringGetTextDatum(run->kind);
+	values[1] = CStringGetTextDatum(run->target);
+	values[2] = TimestampTzGetDatum(run->started_at);
+	values[3] = run->from_heads;
+	values[4] = to_heads;
+	if (!finished)
+		nulls[4] = 'n';
+	values[5] = name_datum(run->db_user);
+	if (appname)
+		values[6] = CStringGetTextDatum(appname);
+	else
+		nulls[6] = 'n';
+
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute_with_args(finished ?
+							  "INSERT INTO migrate.run"
+							  " (kind, target, status, started_at, finished_at,"
+							  "  from_heads, to_heads, db_user, application_name)"
+							  " VALUES ($1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
+							  "  $4, $5, $6, $7) RETURNING id" :
+							  "INSERT INTO migrate.run"
+							  " (kind, target, status, started_at, from_heads, db_user,"
+							  "  application_name)"
+							  " VALUES ($1, $2, 'running', $3, $4, $6, $7) RETURNING id",
+							  7, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not record the run");
+	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 1, &isnull));
+	migrate_bookkeeping_end(&bk);
+	return run_id;
+}
+
+/* The row of a procedure run as it starts (status 'running'). */
+int64
+migrate_runlog_begin(const MigrateRunInfo *run)
+{
+	return insert_run(run, false, (Datum) 0);
+}
+
+/*
+ * A successful upgrade or downgrade, recorded whole in the caller's
+ * transaction: the run, the applied state of its revisions and one step
+ * row per revision.  Returns the run id.
+ */
+int64
+migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
+						 MigrateDirection dir,
+						 const MigrateStepInfo *steps, int nsteps)
+{
+	MigrateBookkeeping bk;
+	int64		run_id = insert_run(run, true, to_heads);
+	char	  **ids;
+	char	  **sums;
+	Datum	   *starts;
+	Datum	   *durations;
+	Datum		ids_arr;
+	Datum		starts_arr;
+	Datum		dur_arr;
+
+	if (nsteps == 0)
+		return run_id;
+
+	ids = palloc(sizeof(char *) * nsteps);
+	sums = palloc(sizeof(char *) * nsteps);
+	starts = palloc(sizeof(Datum) * nsteps);
+	durations = palloc(sizeof(Datum) * nsteps);
+	for (int k = 0; k < nsteps; k++)
+	{
+		Interval   *iv = palloc0(sizeof(Interval));
+
+		ids[k] = (char *) steps[k].revision;
+		sums[k] = steps[k].checksum ? (char *) steps[k].checksum : "";
+		starts[k] = TimestampTzGetDatum(steps[k].started_at);
+		iv->time = steps[k].duration_us;
+		durations[k] = IntervalPGetDatum(iv);
+	}
+	ids_arr = PointerGetDatum(migrate_cstring_array(ids, nsteps));
+	starts_arr = PointerGetDatum(construct_array(starts, nsteps, TIMESTAMPTZOID, 8,
+												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	dur_arr = PointerGetDatum(construct_array(durations, nsteps, INTERVALOID, 16,
+											  false, TYPALIGN_DOUBLE));
+
+	migrate_bookkeeping_begin(&bk);
+	if (dir == MIGRATE_UP)
+	{
+		if (SPI_execute_with_args("INSERT INTO migrate.applied"
+								  " (revision, checksum, applied_at, applied_by, run_id)"
+								  " SELECT u.r, NULLIF(u.c, ''), u.t, $4, $5"
+								  "   FROM unnest($1::text[], $2::text[], $3::timestamptz[])"
+								  "        AS u(r, c, t)",
+								  5,
+								  (Oid[]) {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, NAMEOID, INT8OID},
+								  (Datum[]) {ids_arr,
+							PointerGetDatum(migrate_cstring_array(sums, nsteps)),
+							starts_arr, name_datum(run->db_user),
+							Int64GetDatum(run_id)},
+								  NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record applied revisions");
+	}
+	else
+	{
+		if (SPI_execute_with_args("DELETE FROM migrate.applied WHERE revision = ANY ($1)",
+								  1, (Oid[]) {TEXTARRAYOID}, (Datum[]) {ids_arr},
+								  NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not record reverted revisions");
+	}
+	if (SPI_execute_with_args("INSERT INTO migrate.run_step"
+							  " (run_id, step, revision, direction, started_at, duration, status)"
+							  " SELECT $1, u.o, u.r, $2, u.t, u.d, 'succeeded'"
+							  "   FROM unnest($3::text[], $4::timestamptz[], $5::interval[])"
+							  "        WITH ORDINALITY AS u(r, t, d, o)",
+							  5,
+							  (Oid[]) {INT8OID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INTERVALARRAYOID},
+							  (Datum[]) {Int64GetDatum(run_id),
+							  CStringGetTextDatum(direction_word(dir)),
+						ids_arr, starts_arr, dur_arr},
+							  NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record run steps");
+	migrate_bookkeeping_end(&bk);
+	return run_id;
+}
+
+/*
+ * A stamp's changes to the applied state, for the run "run_id" (which
+ * migrate_runlog_succeeded recorded with no steps): "add" revisions become
+ * applied with their checksums, "del" revisions unapplied.
+ */
+void
+migrate_runlog_stamp(int64 run_id, const char *db_user,
+					 char **add_ids, char **add_sums, int nadd,
+					 char **del_ids, int ndel)
+{
+	MigrateBookkeeping bk;
+
+	migrate_bookkeeping_begin(&bk);
+	if (nadd > 0 &&
+		SPI_execute_with_args("INSERT INTO migrate.applied (revision, checksum, applied_by, run_id)"
+							  " SELECT u.r, u.c, $3, $4 FROM unnest($1::text[], $2::text[]) AS u(r, c)",
+							  4, (Oid[]) {TEXTARRAYOID, TEXTARRAYOID, NAMEOID, INT8OID},
+							  (Datum[]) {PointerGetDatum(migrate_cstring_array(add_ids, nadd)),
+						PointerGetDatum(migrate_cstring_array(add_sums, nadd)),
+						name_datum(db_user), Int64GetDatum(run_id)},
+							  NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record stamped revisions");
+	if (ndel > 0 &&
+		SPI_execute_with_args("DELETE FROM migrate.applied WHERE revision = ANY ($1)",
+							  1, (Oid[]) {TEXTARRAYOID},
+							  (Datum[]) {PointerGetDatum(migrate_cstring_array(del_ids, ndel))},
+							  NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not record unstamped revisions");
+	migrate_bookkeeping_end(&bk);
+}
+
+/*
+ * One revision of a procedure run: on success its applied state (applied
+ * for an upgrade, removed for a downgrade), and in any case its step row
+ * ("stepno" counts from 1 over the whole run).
+ */
+void
+migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
+					const MigrateStepInfo *step, const char *db_user,
+					bool succeeded)
+{
+	MigrateBookkeeping bk;
+	Interval   *iv = palloc0(sizeof(Interval));
+	Datum		revision = CStringGetTextDatum(step->revision);
+
+	iv->time = step->duration_us;
+	migrate_bookkeeping_begin(&bk);
+	if (succeeded && dir == MIGRATE_DOWN &&
+		SPI_execute_with_args("DELETE FROM migrate.applied WHERE revision = $1",
+							  1, (Oid[]) {TEXTOID}, (Datum[]) {revision},
+							  NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not record revision \"%s\"", step->revision);
+	if (succeeded && dir == MIGRATE_UP &&
+		SPI_execute_with_args("INSERT INTO migrate.applied (revision, checksum, applied_by, run_id)"
+							  " VALUES ($1, $2, $3, $4)",
+							  4, (Oid[]) {TEXTOID, TEXTOID, NAMEOID, INT8OID},
+							  (Datum[]) {revision,
+						CStringGetTextDatum(step->checksum ? step->checksum : ""),
+						name_datum(db_user), Int64GetDatum(run_id)},
+							  NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record revision \"%s\"", step->revision);
+	if (SPI_execute_with_args("INSERT INTO migrate.run_step"
+							  " (run_id, step, revision, direction, started_at, duration, status)"
+							  " VALUES ($1, $2, $3, $7, $4, $5, $6)",
+							  7, (Oid[]) {INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, TEXTOID},
+							  (Datum[]) {Int64GetDatum(run_id), Int32GetDatum(stepno),
+						revision, TimestampTzGetDatum(step->started_at),
+						IntervalPGetDatum(iv),
+						CStringGetTextDatum(succeeded ? "succeeded" : "failed"),
+						CStringGetTextDatum(direction_word(dir))},
+							  NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record run step");
+	migrate_bookkeeping_end(&bk);
+}
+
+/*
+ * The outcome of a procedure run.  "to_heads" is (Datum) 0 to keep what
+ * the row has; on failure "edata" and "error_revision" say what failed.
+ */
+void
+migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
+					  const char *error_revision, const ErrorData *edata)
+{
+	MigrateBookkeeping bk;
+	Datum		values[8];
+	char		nulls[8];
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int64GetDatum(run_id);
+	values[1] = CStringGetTextDatum(succeeded ? "succeeded" : "failed");
+	values[2] = to_heads;
+	if (to_heads == (Datum) 0)
+		nulls[2] = 'n';
+	if (edata)
+	{
+		values[3] = CStringGetTextDatum(error_revision);
+		values[4] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+		values[5] = CStringGetTextDatum(edata->message ? edata->message : "");
+		if (edata->detail)
+			values[6] = CStringGetTextDatum(edata->detail);
+		else
+			nulls[6] = 'n';
+		if (edata->hint)
+			values[7] = CStringGetTextDatum(edata->hint);
+		else
+			nulls[7] = 'n';
+	}
+	else
+		nulls[3] = nulls[4] = nulls[5] = nulls[6] = nulls[7] = 'n';
+
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute_with_args("UPDATE migrate.run SET status = $2,"
+							  " finished_at = pg_catalog.clock_timestamp(),"
+							  " to_heads = coalesce($3, to_heads),"
+							  " error_revision = $4, error_sqlstate = $5, error_message = $6,"
+							  " error_detail = $7, error_hint = $8"
+							  " WHERE id = $1",
+							  8, (Oid[]) {INT8OID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
+							  values, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not finish the run");
+	migrate_bookkeeping_end(&bk);
+}
 
 #define RUNLOG_NFIELDS 15
 #define RUNLOG_NRUNFIELDS 13	/* F_KIND .. F_CONTEXT: the migrate.run row */

@@ -29,38 +29,6 @@ PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_resolve);
 PG_FUNCTION_INFO_V1(migrate_plan);
 
-/*
- * Set up a materialized set-returning call: a tuplestore in the query's
- * memory and the result descriptor.  (InitMaterializedSRF exists only from
- * PostgreSQL 15; this works from 13 on.)
- */
-void
-migrate_srf_init(FunctionCallInfo fcinfo)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcontext;
-	TupleDesc	tupdesc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-	{
-		/* SETOF text */
-		tupdesc = CreateTemplateTupleDesc(1);
-		TupleDescInitEntry(tupdesc, (AttrNumber) 1, "revision", TEXTOID, -1, 0);
-	}
-	tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->setDesc = tupdesc;
-	MemoryContextSwitchTo(oldcontext);
-}
-
 static Datum
 id_list(FunctionCallInfo fcinfo, int *(*collect) (MigrateGraph *, int *))
 {
@@ -308,22 +276,11 @@ migrate_status(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), v, nulls)));
 }
 
-static char *
-required_target(FunctionCallInfo fcinfo, int argno)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be NULL"),
-				 errhint("Use 'head' for the latest revision or 'base' for none.")));
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
 Datum
 migrate_resolve(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = required_target(fcinfo, 0);
+	char	   *target = migrate_target_arg(fcinfo, 0);
 	MigrateGraph *graph;
 	MigrateTarget *t;
 
@@ -341,32 +298,11 @@ migrate_resolve(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-MigrateDirection
-migrate_direction_arg(FunctionCallInfo fcinfo, int argno)
-{
-	char	   *dir;
-
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("direction must not be NULL")));
-	dir = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (pg_strcasecmp(dir, "up") == 0 || pg_strcasecmp(dir, "upgrade") == 0)
-		return MIGRATE_UP;
-	if (pg_strcasecmp(dir, "down") == 0 || pg_strcasecmp(dir, "downgrade") == 0)
-		return MIGRATE_DOWN;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid direction \"%s\"", dir),
-			 errhint("Use 'up' or 'down'.")));
-	return MIGRATE_UP;
-}
-
 Datum
 migrate_plan(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = required_target(fcinfo, 0);
+	char	   *target = migrate_target_arg(fcinfo, 0);
 	MigrateDirection dir = migrate_direction_arg(fcinfo, 1);
 	MigrateGraph *graph;
 	MigrateTarget *t;

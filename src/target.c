@@ -2,7 +2,8 @@
  *
  * target.c
  *	  Alembic's target grammar, resolved against a revision graph, and the
- *	  upgrade and downgrade plans a resolved target yields.
+ *	  plans a resolved target yields: upgrade, downgrade, and the sets of
+ *	  revisions a stamp records as applied and unapplied.
  *
  * Grammar (first match wins):
  *	  base | heads | head
@@ -15,13 +16,21 @@
  * +N moves forward along the unique child; -N reverts the single current
  * revision N times.  Every ambiguity is an error that lists the choices;
  * nothing here guesses.  Errors carry SQLSTATEs a script can test:
- *	  22004 NULL, 22023 malformed or meaningless, 22003 step out of range,
- *	  42704 unknown revision or label, 42P09 ambiguous prefix,
+ *	  22023 malformed or meaningless, 22003 step out of range,
+ *	  42704 unknown revision or label (or a plan's missing parent),
+ *	  42P09 ambiguous prefix,
  *	  21000 several heads / children / current revisions where one is needed,
+ *	  42P17 a plan through a cycle,
  *	  55000 state that makes the target impossible (not applied, irreversible).
+ * (A NULL target is refused before it gets here: 22004, fmgr_util.c.)
  *
  * Plans are computed in time linear in the graph: marks, then one pass over
- * the topological order.
+ * the topological order.  Nothing here reads the catalog or takes a lock:
+ * callers plan from a graph they loaded (under the migration lock when
+ * they act on the plan).
+ *
+ * IDENTIFICATION
+ *	  src/target.c
  *
  *-------------------------------------------------------------------------
  */
@@ -74,7 +83,7 @@ single_target(int idx)
  * Parse the step count of "+N" / "-N" (digits only, at least 1).
  */
 static int
-parse_steps(const char *target, const char *digits)
+parse_step_count(const char *target, const char *digits)
 {
 	int64		n = 0;
 
@@ -418,45 +427,6 @@ find_label(MigrateGraph *graph, const char *target, const char *label)
 	return found;
 }
 
-/*
- * Mark the start revisions and their ancestors through parents only: a
- * branch is made of parent links (depends_on orders application but makes
- * no child, so it joins no branch).
- */
-static void
-parent_ancestors(MigrateGraph *graph, const int *start, int nstart, bool *mark)
-{
-	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
-	bool	   *seen = palloc0(Max(graph->nrevs, 1));
-	int			depth = 0;
-
-	for (int i = 0; i < nstart; i++)
-	{
-		if (seen[start[i]])
-			continue;
-		seen[start[i]] = true;
-		mark[start[i]] = true;
-		stack[depth++] = start[i];
-	}
-	while (depth > 0)
-	{
-		MigrateRevision *r = &graph->revs[stack[--depth]];
-
-		for (int j = 0; j < r->nparents; j++)
-		{
-			int			p = r->parent_idx[j];
-
-			if (p < 0 || seen[p])
-				continue;
-			seen[p] = true;
-			mark[p] = true;
-			stack[depth++] = p;
-		}
-	}
-	pfree(stack);
-	pfree(seen);
-}
-
 static MigrateTarget *
 resolve_label(MigrateGraph *graph, const char *target, const char *label,
 			  const char *what, MigrateDirection dir)
@@ -482,7 +452,7 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 	below = palloc0(Max(graph->nrevs, 1));
 	migrate_descendants(graph, &labelled, 1, true, false, below);
 	memcpy(branch, below, graph->nrevs);
-	parent_ancestors(graph, &labelled, 1, branch);
+	migrate_parent_ancestors(graph, &labelled, 1, branch);
 
 	if (strcmp(what, "head") == 0)
 	{
@@ -520,7 +490,7 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 		for (int i = 0; i < graph->nrevs; i++)
 			if (graph->revs[i].registered && !branch[i])
 				outside[noutside++] = i;
-		parent_ancestors(graph, outside, noutside, outside_anc);
+		migrate_parent_ancestors(graph, outside, noutside, outside_anc);
 
 		t = target_of(0, NULL);
 		t->has_revert_set = true;
@@ -531,7 +501,7 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 	}
 	if (what[0] == '+' || what[0] == '-')
 	{
-		int			steps = parse_steps(target, what + 1);
+		int			steps = parse_step_count(target, what + 1);
 
 		if (what[0] == '+')
 		{
@@ -616,7 +586,7 @@ migrate_resolve_target(MigrateGraph *graph, const char *target,
 
 	if (is_relative(target))
 	{
-		int			steps = parse_steps(target, target + 1);
+		int			steps = parse_step_count(target, target + 1);
 
 		if (target[0] == '+')
 		{
@@ -668,7 +638,7 @@ migrate_resolve_target(MigrateGraph *graph, const char *target,
 		if (sign != NULL)
 		{
 			char	   *base = pnstrdup(target, sign - target);
-			int			steps = parse_steps(target, sign + 1);
+			int			steps = parse_step_count(target, sign + 1);
 			int			pos;
 
 			/* "abc-2" may be a prefix of "abc-2x": prefer the relative reading */
@@ -850,4 +820,118 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	}
 	*count = n;
 	return plan;
+}
+
+/*
+ * Stamp plan: what stamp(target) changes in the recorded state, running
+ * nothing.  Ancestors of the target become applied, its descendants
+ * unapplied; other branches are untouched; 'base' clears everything (also
+ * revisions recorded as applied but no longer registered).  *add lists the
+ * revisions to record as applied, ancestors first; *del those to record as
+ * unapplied, descendants first.  The graph's applied flags are set to the
+ * state the stamp leaves, so that current revisions can be read from it.
+ * Refuses to keep a revision on a cycle or one whose parent is missing.
+ */
+void
+migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
+				   int **add, int *nadd, int **del, int *ndel)
+{
+	int			n = graph->nrevs;
+	bool	   *keep = palloc0(Max(n, 1));
+	bool	   *drop = palloc0(Max(n, 1));
+
+	if (target->is_base)
+	{
+		for (int i = 0; i < n; i++)
+			drop[i] = true;
+	}
+	else if (target->has_revert_set)
+	{
+		int		   *start = palloc(sizeof(int) * Max(n, 1));
+		int			nstart = 0;
+
+		for (int i = 0; i < n; i++)
+			if (target->revert_set[i])
+				start[nstart++] = i;
+		migrate_descendants(graph, start, nstart, true, true, drop);
+	}
+	else
+	{
+		int			cap = n;
+		int		   *start;
+		int			nstart = 0;
+		ListCell   *lc;
+
+		for (int i = 0; i < target->nrevs; i++)
+			cap += graph->revs[target->revs[i]].nchildren;
+		start = palloc(sizeof(int) * Max(cap, 1));
+		migrate_ancestors(graph, target->revs, target->nrevs, true, false, keep);
+		for (int i = 0; i < target->nrevs; i++)
+		{
+			MigrateRevision *r = &graph->revs[target->revs[i]];
+
+			for (int j = 0; j < r->nchildren; j++)
+				start[nstart++] = r->children[j];
+		}
+		migrate_descendants(graph, start, nstart, true, true, drop);
+
+		/* a revision on a cycle has no place in any order: as upgrade() refuses */
+		foreach(lc, graph->cycles)
+		{
+			ListCell   *lc2;
+
+			foreach(lc2, (List *) lfirst(lc))
+				if (keep[lfirst_int(lc2)])
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+							 errmsg("cannot stamp: revision \"%s\" is part of a cycle",
+									graph->revs[lfirst_int(lc2)].id),
+							 errhint("migrate.validate() shows the cycle.")));
+		}
+		/* missing parents of kept revisions cannot be recorded */
+		for (int i = 0; i < n; i++)
+			if (keep[i])
+			{
+				MigrateRevision *r = &graph->revs[i];
+
+				for (int j = 0; j < r->nparents; j++)
+					if (r->parent_idx[j] < 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_UNDEFINED_OBJECT),
+								 errmsg("cannot stamp: revision \"%s\" names parent \"%s\", which is not registered",
+										r->id, r->parents[j])));
+			}
+	}
+
+	*add = palloc(sizeof(int) * Max(n, 1));
+	*del = palloc(sizeof(int) * Max(n, 1));
+	*nadd = *ndel = 0;
+	for (int k = 0; k < graph->ntopo; k++)
+	{
+		int			i = graph->topo[k];
+
+		if (keep[i] && !graph->revs[i].applied)
+			(*add)[(*nadd)++] = i;
+	}
+	for (int k = graph->ntopo - 1; k >= 0; k--)
+	{
+		int			i = graph->topo[k];
+
+		if (drop[i] && !keep[i] && graph->revs[i].applied)
+			(*del)[(*ndel)++] = i;
+	}
+	/* recorded as applied but unregistered: only 'base' clears them */
+	for (int i = 0; i < n; i++)
+		if (!graph->revs[i].registered && drop[i] && graph->revs[i].applied)
+			(*del)[(*ndel)++] = i;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (keep[i])
+			graph->revs[i].applied = true;
+		else if (drop[i])
+			graph->revs[i].applied = false;
+	}
+	pfree(keep);
+	pfree(drop);
 }

@@ -103,36 +103,6 @@ source_file(const char *source)
 }
 
 /*
- * Mark "start" and its ancestors through parents only: like the branch of a
- * label in target.c, a branch is made of parent links, and depends_on
- * joins no branch.
- */
-static void
-parent_ancestors(MigrateGraph *graph, int start, bool *mark)
-{
-	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
-	int			depth = 0;
-
-	mark[start] = true;
-	stack[depth++] = start;
-	while (depth > 0)
-	{
-		MigrateRevision *r = &graph->revs[stack[--depth]];
-
-		for (int j = 0; j < r->nparents; j++)
-		{
-			int			p = r->parent_idx[j];
-
-			if (p < 0 || mark[p])
-				continue;
-			mark[p] = true;
-			stack[depth++] = p;
-		}
-	}
-	pfree(stack);
-}
-
-/*
  * For "several heads" and "several bases": does every one lie on a branch
  * whose label covers no other?  With heads, a label covers the heads below
  * its revision; with bases, the bases above it.
@@ -163,7 +133,7 @@ each_has_own_label(MigrateGraph *graph, const int *items, int nitems,
 		if (below)
 			migrate_descendants(graph, &i, 1, true, false, mark);
 		else
-			parent_ancestors(graph, i, mark);
+			migrate_parent_ancestors(graph, &i, 1, mark);
 		for (int k = 0; k < nitems; k++)
 			if (mark[items[k]])
 			{

@@ -1,0 +1,94 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.h
+ *	  The apply family: what the transactional engine (apply.c), the
+ *	  procedure engine (run.c) and the offline script (script.c) share
+ *	  through steps.c.
+ *
+ * A Run is one call of upgrade, downgrade, stamp, sql or run: its target,
+ * the graph it planned from (loaded under the migration lock), and its
+ * Steps, one per revision of the plan with the body to run, parsed before
+ * the first one runs.  Everything a Run points to lives in the memory
+ * context it was planned in.
+ *
+ * IDENTIFICATION
+ *	  src/engine.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_ENGINE_H
+#define MIGRATE_ENGINE_H
+
+#include "migrate.h"
+
+#include "nodes/parsenodes.h"
+
+/* One revision of a plan. */
+typedef struct Step
+{
+	int			idx;			/* graph index */
+	char	   *id;
+	char	   *message;
+	char	   *checksum;
+	char	   *body;			/* the upgrade or downgrade body */
+	bool		transactional;
+	List	   *stmts;			/* RawStmt list of body */
+	TimestampTz started_at;
+	int64		duration_us;
+} Step;
+
+/* One call of upgrade / downgrade / stamp / sql / run. */
+typedef struct Run
+{
+	MigrateDirection dir;
+	const char *kind;			/* "upgrade" / "downgrade" / "stamp" */
+	const char *target;
+	MigrateGraph *graph;
+	Step	   *steps;
+	int			nsteps;
+	TimestampTz started_at;
+	Datum		from_heads;		/* text[] */
+	Oid			caller;
+	char	   *caller_name;
+
+	/* where execution is, for error reports */
+	int			cur_step;
+	int			cur_stmt;
+	int			tries;
+} Run;
+
+/* For the error context callback of a running body. */
+typedef struct BodyErrorContext
+{
+	Run		   *run;
+	Step	   *step;
+	int			stmt_char_offset;
+} BodyErrorContext;
+
+/* steps.c: a run's plan, bodies and progress */
+extern void migrate_forbid_in_body(const char *function);
+extern void migrate_body_enter(void);
+extern void migrate_body_leave(void);
+extern void migrate_body_reset(void);
+extern void migrate_run_init(Run *run, MigrateDirection dir, const char *kind,
+							 const char *target);
+extern MigrateGraph *migrate_locked_graph(MemoryContext cxt, int flags);
+extern void migrate_run_plan(Run *run, MemoryContext cxt);
+extern void migrate_run_prepare_steps(Run *run, const int *plan, int n);
+extern List *migrate_step_parse(Run *run, int k);
+extern void migrate_run_parse_bodies(Run *run, bool allow_non_transactional);
+extern Datum migrate_currents_array(MigrateGraph *graph);
+extern void migrate_run_info(Run *run, MigrateRunInfo *info);
+extern void migrate_step_info(Step *st, MigrateStepInfo *info);
+extern void migrate_report_progress(Run *run, Step *st, int k);
+extern const char *migrate_body_kind(MigrateDirection dir);
+
+/* apply.c: running a body inside the current transaction */
+extern void migrate_body_error_callback(void *arg);
+extern char *migrate_step_statement_text(Step *st, RawStmt *raw);
+extern void migrate_run_statement(Run *run, Step *st, RawStmt *raw,
+								  BodyErrorContext *ctx);
+extern void migrate_run_transactional_step(Run *run, Step *st, int k,
+										   bool record);
+
+#endif							/* MIGRATE_ENGINE_H */
