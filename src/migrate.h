@@ -22,7 +22,10 @@
  *	  revfile.c   the revision file format (pure C, shared with pg_migrate)
  *	  revfile_sql.c  migrate.add_file
  *	  schema.c    the *_exists helpers: names resolved as SQL does
- *	  ensure.c    ensure(): create, or compare by definition
+ *	  ensure.c    ensure(): create, or compare by definition (ensure.h);
+ *	              the comparison of each kind in ensure_index.c,
+ *	              ensure_table.c (tables, added columns), ensure_enum.c,
+ *	              ensure_schema.c (schemas, extensions)
  *	  verify.c    verify(): the health report
  *
  *-------------------------------------------------------------------------
