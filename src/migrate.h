@@ -29,7 +29,10 @@
  *	    run.c       CALL migrate.run: one transaction per revision
  *	    script.c    migrate.sql: the offline script
  *	  schema.c      the *_exists helpers: names resolved as SQL does
- *	  ensure.c      ensure(): create, or compare by definition
+ *	  ensure.c      ensure(): create, or compare by definition (ensure.h);
+ *	                each kind's comparison in ensure_index.c, ensure_table.c
+ *	                (tables, added columns), ensure_enum.c, ensure_schema.c
+ *	                (schemas, extensions)
  *	  verify.c      verify(): the health report
  *
  *-------------------------------------------------------------------------
