@@ -7,9 +7,11 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = migrate
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # The install script is built from sql/ext/*.sql, one file per concern, in
-# name order; versioned upgrade scripts (migrate--A--B.sql) are hand-written.
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+# name order; each update script migrate--A--B.sql from the parts in
+# sql/update/A--B/, the same way.
+UPDATES    = $(notdir $(wildcard sql/update/*--*))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
+             $(foreach u,$(UPDATES),sql/$(EXTENSION)--$(u).sql)
 
 # pg_regress inputs are test/regress/sql/<name>.sql, expected outputs
 # test/regress/expected/<name>.out (as pgvector keeps them under test/)
@@ -27,6 +29,11 @@ include $(PGXS)
 $(OBJS): $(wildcard src/*.h)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/ext/*.sql))
+	cat $^ > $@
+
+# sql/migrate--A--B.sql from sql/update/A--B/*.sql
+.SECONDEXPANSION:
+sql/$(EXTENSION)--%.sql: $$(sort $$(wildcard sql/update/%/*.sql))
 	cat $^ > $@
 
 # --- pg_migrate, the command-line client (client/, its own PGXS Makefile):

@@ -114,3 +114,19 @@ migrate_optional_array_arg(FunctionCallInfo fcinfo, int argno)
 {
 	return PG_ARGISNULL(argno) ? NULL : PG_GETARG_ARRAYTYPE_P(argno);
 }
+
+/*
+ * A project argument: NULL (or an argument the call does not have) means
+ * the setting migrate.project; a name is checked by the id rules.
+ */
+const char *
+migrate_project_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *project;
+
+	if (argno >= PG_NARGS() || PG_ARGISNULL(argno))
+		return migrate_default_project ? migrate_default_project : "default";
+	project = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	migrate_check_id(project, "project");
+	return project;
+}

@@ -30,6 +30,22 @@ int			migrate_lock_retries = 3;
 /* Report the memory each graph-loading call used (for benchmarks). */
 bool		migrate_report_memory = false;
 
+/* The project a NULL project argument means. */
+char	   *migrate_default_project = NULL;
+
+/* migrate.project follows the id rules: refuse anything else when set. */
+static bool
+check_project_name(char **newval, void **extra, GucSource source)
+{
+	const char *reason;
+
+	if (*newval == NULL || migrate_id_is_valid(*newval, &reason))
+		return true;
+	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+	GUC_check_errdetail("%s", reason);
+	return false;
+}
+
 void		_PG_init(void);
 
 void
@@ -70,6 +86,15 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migrate.project",
+							   "The project (history) that functions act on when their project argument is NULL.",
+							   "Services that share one database each keep a history of their own; a database that never names one has the project 'default'.",
+							   &migrate_default_project,
+							   "default",
+							   PGC_USERSET,
+							   0,
+							   check_project_name, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("migrate");

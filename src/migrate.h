@@ -56,6 +56,7 @@ extern int	migrate_lock_wait_ms;
 extern int	migrate_lock_timeout_ms;
 extern int	migrate_lock_retries;
 extern bool migrate_report_memory;
+extern char *migrate_default_project;
 
 /* ---------------------------------------------------------------------
  * Revision graph (graph.c)
@@ -306,6 +307,7 @@ extern char *migrate_required_text_arg(FunctionCallInfo fcinfo, int argno,
 									   const char *argname);
 extern char *migrate_optional_text_arg(FunctionCallInfo fcinfo, int argno);
 extern ArrayType *migrate_optional_array_arg(FunctionCallInfo fcinfo, int argno);
+extern const char *migrate_project_arg(FunctionCallInfo fcinfo, int argno);
 
 /* ---------------------------------------------------------------------
  * Subtransactions (subxact.c)

@@ -1,5 +1,5 @@
 /*
- * migrate 0.1: schema history kept inside the database.
+ * migrate: schema history kept inside the database.
  *
  * This script creates the catalog tables, the SQL-callable functions and
  * their privileges.  The C code in src/ reads the catalog tables directly
