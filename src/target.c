@@ -62,7 +62,7 @@ target_malformed(const char *target, const char *detail)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("malformed target \"%s\"", target),
 			 errdetail_internal("%s", detail),
-			 errhint("A target is head, heads, base, a revision id or unique prefix, a branch label, +N, -N, <id>+N, <id>-N, head-N, base+N, <label>@head, <label>@heads, <label>@base, <label>@+N, <label>@-N, <label>@head-N, <label>@<id>, <label>@<id>+N or <id>@head.")));
+			 errhint("A target is head, heads, base, a revision id or unique prefix, a branch label, +N, -N, <id>+N, <id>-N, head-N, base+N, or <label>@ followed by head, heads, base, +N, -N, head-N or a revision.")));
 }
 
 static MigrateTarget *
