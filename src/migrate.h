@@ -314,12 +314,17 @@ extern const char *migrate_project_arg(FunctionCallInfo fcinfo, int argno);
  * ---------------------------------------------------------------------
  */
 typedef void (*MigrateSubxactFn) (void *arg);
+typedef char *(*MigrateDescribeFn) (void *arg);
 extern bool migrate_subxact_try(MigrateSubxactFn fn, void *arg,
 								ErrorData **error);
 extern ErrorData *migrate_subxact_with_lock_retries(MigrateSubxactFn fn,
 													void *arg,
 													const char *what,
 													int *tries);
+extern ErrorData *migrate_subxact_with_lock_retries_described(MigrateSubxactFn fn,
+															  void *arg,
+															  MigrateDescribeFn describe,
+															  int *tries);
 
 /* ---------------------------------------------------------------------
  * Validation (validate.c)
