@@ -259,7 +259,8 @@ step_backward(MigrateGraph *graph, const char *target, int from, int done,
 
 /*
  * Currents inside "within" (NULL: all): applied revisions of the set with
- * no applied child in the set.  "applied" overrides the graph's state.
+ * no applied child and no applied dependent in the set (what Alembic's
+ * version table would hold).  "applied" overrides the graph's state.
  */
 static int *
 currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
@@ -275,9 +276,10 @@ currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
 
 		if (!applied[i] || (within && !within[i]))
 			continue;
-		for (int j = 0; j < r->nchildren && leaf; j++)
+		for (int j = 0; j < r->nchildren + r->ndependents && leaf; j++)
 		{
-			int			c = r->children[j];
+			int			c = j < r->nchildren ? r->children[j]
+				: r->dependents[j - r->nchildren];
 
 			if (applied[c] && (within == NULL || within[c]))
 				leaf = false;
@@ -288,6 +290,39 @@ currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
 	migrate_sort_by_id(graph, out, n);
 	*count = n;
 	return out;
+}
+
+/*
+ * The one unapplied revision inside "within" whose parents are exactly
+ * the current revisions "cur" (all of them applied): the merge that joins
+ * them.  -1 if there is none or more than one.
+ */
+static int
+merge_of_currents(MigrateGraph *graph, const bool *within, const bool *applied,
+				  const int *cur, int ncur)
+{
+	int			found = -1;
+	MigrateRevision *first = &graph->revs[cur[0]];
+
+	for (int j = 0; j < first->nchildren; j++)
+	{
+		int			m = first->children[j];
+		MigrateRevision *r = &graph->revs[m];
+		int			matched = 0;
+
+		if (applied[m] || !within[m] || r->nparents != ncur)
+			continue;
+		for (int p = 0; p < r->nparents; p++)
+			for (int c = 0; c < ncur; c++)
+				if (r->parent_idx[p] == cur[c])
+					matched++;
+		if (matched != ncur)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = m;
+	}
+	return found;
 }
 
 /*
@@ -329,6 +364,12 @@ relative_forward_from(MigrateGraph *graph, const char *target, int steps,
 					 errhint("Use <label>@+N, or name the revision to go to.")));
 		}
 		pos = bases[0];
+		done = 1;
+	}
+	else if (ncur > 1 && within != NULL &&
+			 (pos = merge_of_currents(graph, within, applied, cur, ncur)) >= 0)
+	{
+		/* Alembic's answer: the merge of the branch's current revisions */
 		done = 1;
 	}
 	else if (ncur > 1)
@@ -630,11 +671,22 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 		{
 			MigrateTarget *t;
 
+			bool		own_applied = false;
+
 			if (dir == MIGRATE_UP)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("target \"%s\" moves backward", target),
 						 errhint("Use migrate.downgrade('%s').", target)));
+			/* a step back must revert the branch's own revisions, never the trunk below */
+			for (int i = 0; i < graph->nrevs && !own_applied; i++)
+				own_applied = below[i] && graph->revs[i].applied;
+			if (!own_applied)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("target \"%s\": nothing of %s is applied", target, branch_name),
+						 errdetail("Revision \"%s\" and the revisions above it are not applied; stepping back would revert revisions of another branch.",
+								   graph->revs[anchor].id)));
 			t = target_of(0, NULL);
 			t->has_revert_set = true;
 			t->revert_set = palloc0(Max(graph->nrevs, 1));
