@@ -444,12 +444,28 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	Run			run;
 	const char *save_activity = debug_query_string;
 
+	bool		to_heads = dir == MIGRATE_UP &&
+		(strcmp(target, "head") == 0 || strcmp(target, "heads") == 0);
+	bool		single_head = to_heads && strcmp(target, "head") == 0;
+	const char *project = migrate_project_arg(fcinfo, 1);
+
 	migrate_forbid_in_body(kind);
 	migrate_srf_init(fcinfo);
+
+	/* the deploy's everyday call: nothing pending, known without the graph */
+	if (to_heads)
+	{
+		migrate_lock_acquire();
+		if (migrate_noop_known(project, single_head))
+			return (Datum) 0;
+	}
+
 	migrate_run_init(&run, dir, kind, target);
 	migrate_run_plan(&run, CurrentMemoryContext);
 	if (run.nsteps == 0)
 	{
+		if (to_heads)
+			migrate_noop_remember(project, single_head, migrate_catalog_generation());
 		migrate_graph_free(run.graph, run.kind);
 		return (Datum) 0;		/* nothing to do: no run recorded */
 	}
@@ -468,6 +484,9 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	pgstat_report_activity(STATE_RUNNING, save_activity);
 
 	record_success(&run);
+	/* what is left to do now is nothing, for the next call of the same target */
+	if (to_heads)
+		migrate_noop_remember(project, single_head, migrate_catalog_generation());
 
 	for (int k = 0; k < run.nsteps; k++)
 	{

@@ -20,6 +20,7 @@
  *	  revfile.c     revision-file parser in plain C (revfile.h; no
  *	                PostgreSQL headers: shared with the client and test/fuzz)
  *	  revfile_sql.c migrate.add_file
+ *	  noop.c        the no-op shortcut of upgrade('head')
  *	  status.c      current / heads / bases / history / status / resolve /
  *	                plan
  *	  validate.c    validate / check
@@ -295,6 +296,15 @@ typedef void (*MigrateBodyFound) (void *arg, int k, char *body,
 								  char *message, char *checksum);
 extern void migrate_read_bodies(char **ids, int n, MigrateDirection dir,
 								MigrateBodyFound found, void *arg);
+
+/* ---------------------------------------------------------------------
+ * The no-op shortcut (noop.c)
+ * ---------------------------------------------------------------------
+ */
+extern int64 migrate_catalog_generation(void);
+extern bool migrate_noop_known(const char *project, bool single_head);
+extern void migrate_noop_remember(const char *project, bool single_head,
+								  int64 generation);
 
 /* ---------------------------------------------------------------------
  * fmgr glue (fmgr_util.c)
