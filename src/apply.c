@@ -32,6 +32,7 @@
  */
 #include "engine.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -444,7 +445,12 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	Run			run;
 	const char *save_activity = debug_query_string;
 
-	bool		to_heads = dir == MIGRATE_UP &&
+	/*
+	 * The shortcut is for READ COMMITTED callers: a REPEATABLE READ snapshot
+	 * older than another session's upgrade must fail as the long way fails
+	 * (migrate_check_serializable), not report the state it cannot see.
+	 */
+	bool		to_heads = dir == MIGRATE_UP && !IsolationUsesXactSnapshot() &&
 		(strcmp(target, "head") == 0 || strcmp(target, "heads") == 0);
 	bool		single_head = to_heads && strcmp(target, "head") == 0;
 	const char *project = migrate_project_arg(fcinfo, 1);

@@ -18,6 +18,11 @@ CREATE TABLE migrate.noop_state (
     heads_generation bigint
 );
 
+COMMENT ON TABLE migrate.noop_state IS
+'Per project, the catalog generation at which upgrade(''head'') and upgrade(''heads'') last had, or left, nothing to do (internal: the no-op shortcut).';
+COMMENT ON SEQUENCE migrate.catalog_generation IS
+'Taken by every statement that changes migrate.revision or migrate.applied (internal: the no-op shortcut).';
+
 CREATE FUNCTION migrate.bump_generation()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'migrate_bump_generation'
