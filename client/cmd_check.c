@@ -129,7 +129,7 @@ offline_findings(RevDir *rd, Findings *fs)
 		RevEntry   *e = &rd->e[rd->by_id[i]];
 		char	   *msg;
 
-		if (!source_matches(e->file, e->rf.revision))
+		if (!migrate_source_matches(e->file, e->rf.revision))
 		{
 			msg = pgm_psprintf("file \"%s\" declares revision \"%s\": a revision file is named <id>_<slug>.sql after the revision it declares",
 							   e->file, e->rf.revision);

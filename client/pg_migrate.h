@@ -11,9 +11,8 @@
  *	  conn.c      connecting (libpq conventions), queries, server errors,
  *	              notices and progress, Ctrl-C
  *	  revdir.c    the directory of revision files: reading, parsing with
- *	              ../src/revfile.c, the offline graph
- *	  sha256.c    SHA-256 (FIPS 180-4)
- *	  checksum.c  the extension's content checksum, computed client-side
+ *	              ../common/revfile.c, checksums (../common/checksum.c),
+ *	              the offline graph
  *	  sync.c      loading the directory into the database (migrate.add_file)
  *	  cmd_files.c init, revision, graph
  *	  cmd_apply.c upgrade, downgrade, stamp, sql, adopt
@@ -22,6 +21,11 @@
  *	  fleet.c     one command against many databases, in parallel
  *	  fleetfile.c the parser of a file of connection strings (plain C,
  *	              fuzzed by test/fuzz/fuzz_fleetfile.c)
+ *
+ * Shared with the extension, in ../common/ (compiled here with -DFRONTEND,
+ * as PostgreSQL's src/common is): the revision-file parser, the id and
+ * source-name rules, the checksum and the lock key.  SHA-256 is
+ * libpgcommon's pg_cryptohash.  The user's guide is docs/pg_migrate.md.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,11 +38,13 @@
 #include <stdio.h>
 
 #include "libpq-fe.h"
+
+#include "checksum.h"
 #include "revfile.h"
 
 #define PG_MIGRATE_VERSION "0.1"
 
-/* Exit statuses (documented in --help and doc/pg_migrate.md) */
+/* Exit statuses (documented in --help and docs/pg_migrate.md) */
 #define PGM_EXIT_OK		0		/* success */
 #define PGM_EXIT_FAIL	1		/* validation or migration failure */
 #define PGM_EXIT_USAGE	2		/* usage, connection or setup error */
@@ -247,28 +253,6 @@ extern void progress_end(void);
 extern const char *progress_last_revision(void);
 
 /* ---------------------------------------------------------------------
- * sha256.c, checksum.c
- * ---------------------------------------------------------------------
- */
-#define SHA256_DIGEST_LEN 32
-
-typedef struct Sha256
-{
-	uint32_t	h[8];
-	uint64_t	total;
-	unsigned char buf[64];
-	size_t		buflen;
-} Sha256;
-
-extern void sha256_init(Sha256 *c);
-extern void sha256_update(Sha256 *c, const void *data, size_t len);
-extern void sha256_final(Sha256 *c, unsigned char out[SHA256_DIGEST_LEN]);
-extern void sha256_hex(const void *data, size_t len, char out[65]);
-
-extern void revision_checksum(const RevFile *rf, char out[65]);
-extern char *normalize_body(const char *body);
-
-/* ---------------------------------------------------------------------
  * revdir.c
  * ---------------------------------------------------------------------
  */
@@ -281,7 +265,7 @@ typedef struct RevEntry
 	RevFile		rf;
 	bool		valid;			/* parsed without errors */
 	bool		duplicate;		/* declares an id another file declares */
-	char		checksum[65];	/* valid only */
+	char		checksum[MIGRATE_CHECKSUM_LEN + 1];	/* valid only */
 
 	/* offline graph (revdir_link) */
 	int			nchildren;
@@ -307,7 +291,6 @@ extern RevEntry *revdir_find(const RevDir *rd, const char *id);
 extern const char *revdir_file_of(const RevDir *rd, const char *id);
 extern void revdir_link(RevDir *rd);
 extern void revdir_heads(const RevDir *rd, StrList *out);
-extern bool source_matches(const char *source, const char *id);
 extern bool is_revision_file_name(const char *name);
 
 /* ---------------------------------------------------------------------

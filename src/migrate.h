@@ -5,25 +5,25 @@
  *
  * Layout of src/:
  *	  migrate.c   module entry point, settings (GUCs)
- *	  ids.c       id and label rules, body normalisation and checksums
+ *	  ids.c       ids as errors, text[] arguments, checksums, content hash
  *	  body.c      parsing revision bodies with PostgreSQL's raw parser
  *	  catalog.c   reading the catalog into a graph, bookkeeping writes
  *	  lock.c      the migration lock (advisory, transaction-scoped)
  *	  graph.c     the in-memory revision graph: edges, order, cycles
  *	  target.c    Alembic's target grammar and the plans it yields
  *	  registry.c  migrate.add / migrate.remove, migrate_register()
- *	  revfile.c   revision-file parser in plain C (revfile.h; no PostgreSQL
- *	              headers: shared with the client and test/fuzz)
  *	  revfile_sql.c  migrate.add_file
  *	  status.c    current / heads / bases / history / status / resolve / plan
  *	  validate.c  validate / check
  *	  apply.c     upgrade / downgrade / stamp / sql / the procedure run
  *	  runlog.c    failed runs, recorded by a background worker
- *	  revfile.c   the revision file format (pure C, shared with pg_migrate)
- *	  revfile_sql.c  migrate.add_file
  *	  schema.c    the *_exists helpers: names resolved as SQL does
  *	  ensure.c    ensure(): create, or compare by definition
  *	  verify.c    verify(): the health report
+ *
+ * Shared with the client (pg_migrate), in ../common/: the id, label and
+ * source-name rules (idrule.c), the checksum (checksum.c, bodylex.h), the
+ * revision-file parser (revfile.c) and the lock key (lockkey.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -37,9 +37,10 @@
 #include "utils/array.h"
 #include "utils/timestamp.h"
 
+#include "checksum.h"
+#include "idrule.h"
+
 #define MIGRATE_SCHEMA			"migrate"
-#define MIGRATE_ID_MAXLEN		128
-#define MIGRATE_CHECKSUM_LEN	64	/* hex SHA-256 */
 
 /* settings (migrate.c) */
 extern int	migrate_lock_wait_ms;
@@ -186,10 +187,7 @@ extern void migrate_caller_query_begin(MigrateBookkeeping *bk);
  * Ids and checksums (ids.c)
  * ---------------------------------------------------------------------
  */
-extern bool migrate_id_is_valid(const char *id, const char **reason);
 extern void migrate_check_id(const char *id, const char *what);
-extern bool migrate_is_target_word(const char *s);
-extern char *migrate_normalize_body(const char *body);
 extern char *migrate_checksum(const char *upgrade, const char *downgrade,
 							  char **parents, int nparents,
 							  char **depends, int ndepends,
@@ -204,7 +202,6 @@ extern uint64 migrate_content_hash(const char *upgrade, int uplen,
 extern char **migrate_text_array(ArrayType *arr, const char *what,
 								 const char *argname, int *count);
 extern ArrayType *migrate_cstring_array(char **items, int count);
-extern bool migrate_source_matches(const char *source, const char *id);
 
 /* ---------------------------------------------------------------------
  * Registration (registry.c): migrate.add's work, shared with add_file
