@@ -17,15 +17,17 @@
  *	  cmd_files.c init, revision, graph
  *	  cmd_apply.c upgrade, downgrade, stamp, sql, adopt
  *	  cmd_status.c current, heads, history, status, sync
- *	  cmd_check.c check (the files, then migrate.validate(); or --offline)
+ *	  cmd_check.c check (the files, then migrate.validate(); or --offline,
+ *	              with the server's chain rules, ../common/chain.c)
  *	  fleet.c     one command against many databases, in parallel
  *	  fleetfile.c the parser of a file of connection strings (plain C,
  *	              fuzzed by test/fuzz/fuzz_fleetfile.c)
  *
  * Shared with the extension, in ../common/ (compiled here with -DFRONTEND,
  * as PostgreSQL's src/common is): the revision-file parser, the id and
- * source-name rules, the checksum and the lock key.  SHA-256 is
- * libpgcommon's pg_cryptohash.  The user's guide is docs/pg_migrate.md.
+ * source-name rules, the checksum, the chain rules and the lock key.
+ * SHA-256 is libpgcommon's pg_cryptohash.  The user's guide is
+ * docs/pg_migrate.md.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,6 +41,7 @@
 
 #include "libpq-fe.h"
 
+#include "chain.h"
 #include "checksum.h"
 #include "revfile.h"
 

@@ -23,7 +23,8 @@
  *
  * Shared with the client (pg_migrate), in ../common/: the id, label and
  * source-name rules (idrule.c), the checksum (checksum.c, bodylex.h), the
- * revision-file parser (revfile.c) and the lock key (lockkey.h).
+ * chain rules of validate() (chain.c), the revision-file parser
+ * (revfile.c) and the lock key (lockkey.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -37,6 +38,7 @@
 #include "utils/array.h"
 #include "utils/timestamp.h"
 
+#include "chain.h"
 #include "checksum.h"
 #include "idrule.h"
 
@@ -271,26 +273,10 @@ extern int *migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target,
 								   int *count);
 
 /* ---------------------------------------------------------------------
- * Validation (validate.c)
+ * Validation (validate.c; MigrateFinding and the chain rules: chain.h)
  * ---------------------------------------------------------------------
  */
-typedef enum MigrateSeverity
-{
-	MIGRATE_ERROR = 0,
-	MIGRATE_WARNING = 1,
-	MIGRATE_INFO = 2
-} MigrateSeverity;
-
-typedef struct MigrateFinding
-{
-	MigrateSeverity severity;
-	const char *code;
-	char	   *revision;
-	char	   *message;
-} MigrateFinding;
-
 extern MigrateFinding *migrate_validate_graph(MigrateGraph *graph, int *count);
-extern const char *migrate_severity_name(MigrateSeverity s);
 
 /* ---------------------------------------------------------------------
  * Failed runs (runlog.c)
