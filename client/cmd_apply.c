@@ -182,7 +182,12 @@ print_plan(const Steps *plan, const char *verb)
 			   plan->s[i].transactional ? "" : " [non-transactional]");
 }
 
-/* The offline script: migrate.sql(target, direction) */
+/*
+ * The script of migrate.sql(target, direction), from the database's state:
+ * a read-only command, which compares the files with the database in
+ * memory and says when they differ (the script is the registered
+ * revisions').
+ */
 static int
 run_sql(Ctx *ctx, const char *target, const char *direction)
 {
@@ -192,9 +197,12 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 	FILE	   *f = stdout;
 	const char *script;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open_read(ctx, false);
 	if (rc != PGM_EXIT_OK)
 		return rc;
+	if (model_files_differ(&ctx->model))
+		pgm_warning("the script is built from the registered revisions, which differ from the files: "
+					"\"pg_migrate sync\" registers them first, and \"sql --offline\" builds a script from the files alone");
 	res = db_query(ctx->conn, "SELECT migrate.sql($1, $2)", 2, params);
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
@@ -206,6 +214,7 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 		result_begin(&w, ctx, true);
 		json_kv_string(&w, "target", target);
 		json_kv_string(&w, "direction", direction);
+		json_kv_bool(&w, "offline", false);
 		json_kv_string(&w, "script", script);
 		result_end(&w);
 	}
@@ -237,12 +246,17 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 int
 cmd_sql(Ctx *ctx)
 {
-	if (opt.down && opt.nargs == 0)
+	const char *arg = opt.nargs > 0 ? opt.args[0] : NULL;
+
+	/* a range is a script between two states: from the files */
+	if (opt.offline || (arg != NULL && strchr(arg, ':') != NULL))
+		return sql_offline(ctx, arg);
+	if (opt.down && arg == NULL)
 	{
 		pgm_error("sql --down needs a TARGET (as downgrade does)");
 		return PGM_EXIT_USAGE;
 	}
-	return run_sql(ctx, opt.nargs > 0 ? opt.args[0] : "head", opt.down ? "down" : "up");
+	return run_sql(ctx, arg ? arg : "head", opt.down ? "down" : "up");
 }
 
 /*
@@ -278,6 +292,76 @@ refuse_missing_files(const Steps *plan, const char *verb, const char *target)
 }
 
 /*
+ * upgrade() refused the plan because a revision uses an enum value an
+ * earlier one adds (55P04, before anything ran): CALL migrate.run commits
+ * in between.
+ */
+static bool
+needs_commit_between(const PGresult *res)
+{
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	return strcmp(db_sqlstate(res), "55P04") == 0 && msg != NULL &&
+		strstr(msg, "cannot run in one transaction") != NULL;
+}
+
+/* "statement 3" in the CONTEXT of the first error: 3, else 0 */
+static int
+failed_statement(void)
+{
+	for (size_t k = 0; k < n_diags; k++)
+	{
+		const char *c;
+
+		if (strcmp(diags[k].severity, "error") != 0)
+			continue;
+		c = diags[k].context;
+		while (c != NULL && (c = strstr(c, "statement ")) != NULL)
+		{
+			int			n = atoi(c + 10);
+
+			if (n > 0)
+				return n;
+			c += 10;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * What a failed run left, when the failing revision was non-transactional:
+ * each of its statements committed on its own, so those before the failing
+ * one stay although the revision is not recorded as applied.
+ */
+static void
+print_partial(const Steps *plan, const char *failed_revision, bool up)
+{
+	int			k = failed_statement();
+	bool		nontx = false;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (failed_revision && strcmp(plan->s[i].revision, failed_revision) == 0)
+			nontx = !plan->s[i].transactional;
+	if (!nontx || k == 1)
+		return;
+	if (k > 1)
+		printf("statement%s 1%s%s of revision %s committed before statement %d failed "
+			   "(a non-transactional revision commits each statement) and stay%s; "
+			   "%s is not recorded as %s\n",
+			   k > 2 ? "s" : "", k > 2 ? " to " : "",
+			   k > 2 ? pgm_psprintf("%d", k - 1) : "", failed_revision, k,
+			   k > 2 ? "" : "s", failed_revision, up ? "applied" : "reverted");
+	else
+		printf("the statements of revision %s before the failing one committed "
+			   "(a non-transactional revision commits each statement) and stay; "
+			   "%s is not recorded as %s\n", failed_revision, failed_revision,
+			   up ? "applied" : "reverted");
+	printf("before running it again, undo what they did, or make %s's statements safe to repeat "
+		   "(IF NOT EXISTS, migrate.ensure())\n", failed_revision);
+}
+
+/*
  * upgrade and downgrade: sync, validate, plan, run, report.
  */
 static int
@@ -301,7 +385,7 @@ apply(Ctx *ctx, bool up, const char *target)
 	char	   *failed_revision = NULL;
 	char	   *failed_message = NULL;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	rc = preflight(ctx);
@@ -377,9 +461,9 @@ apply(Ctx *ctx, bool up, const char *target)
 						   1, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			steps_from_result(res, &done, -1, 3, -1);
-		else if (strcmp(db_sqlstate(res), "25001") == 0 &&
+		else if ((strcmp(db_sqlstate(res), "25001") == 0 || needs_commit_between(res)) &&
 				 (up || db_has_procedure(ctx->conn, "migrate.run(text,text)")))
-			nontx = true;		/* registered meanwhile: run it per revision */
+			nontx = true;		/* run it per revision, as the refusal says */
 		else
 		{
 			db_report_result_error(res, NULL);
@@ -482,12 +566,22 @@ apply(Ctx *ctx, bool up, const char *target)
 			char	   *at = failed_revision ? pgm_psprintf(" at revision %s", failed_revision)
 				: pgm_strdup("");
 
+			int			k = failed_statement();
+			bool		partial = false;
+
+			for (size_t i = 0; i < plan.n; i++)
+				if (failed_revision && strcmp(plan.s[i].revision, failed_revision) == 0 &&
+					!plan.s[i].transactional && k != 1)
+					partial = true;
 			if (per_revision && done.n > 0)
 				printf("%s failed%s after %zu of %zu revisions (committed one by one); now at %s\n",
 					   verb, at, done.n, plan.n, cur);
+			else if (partial)
+				printf("%s failed%s; still at %s\n", verb, at, cur);
 			else
 				printf("%s failed%s: nothing was %s; still at %s\n", verb, at,
 					   up ? "applied" : "reverted", cur);
+			print_partial(&plan, failed_revision, up);
 			free(at);
 		}
 		else if (done.n == 0)
@@ -544,7 +638,7 @@ cmd_stamp(Ctx *ctx)
 	StrList		after = {0};
 	char	   *cur;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open(ctx, SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	rc = preflight(ctx);
@@ -683,7 +777,8 @@ cmd_adopt(Ctx *ctx)
 	}
 	table = opt.table ? opt.table : src->table;
 
-	rc = ctx_open(ctx, true);
+	/* --dry-run only reads: the files are compared in memory */
+	rc = opt.dry_run ? ctx_open_read(ctx, false) : ctx_open(ctx, SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	qtable = quote_table(ctx->conn, table);
@@ -726,18 +821,27 @@ cmd_adopt(Ctx *ctx)
 		return PGM_EXIT_FAIL;
 	}
 
-	/* every recorded id must be a registered revision */
+	/* every recorded id must be a registered revision (or, dry, a file) */
 	arr = db_array_literal(&ids);
 	params[0] = arr;
-	res = db_query(ctx->conn,
-				   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
-				   " WHERE NOT EXISTS (SELECT 1 FROM migrate.revision r WHERE r.id = u.id)",
-				   1, params);
-	if (res == NULL)
-		return PGM_EXIT_FAIL;
-	for (int i = 0; i < PQntuples(res); i++)
-		sl_add(&missing, PQgetvalue(res, i, 0));
-	PQclear(res);
+	if (opt.dry_run)
+	{
+		for (size_t i = 0; i < ids.n; i++)
+			if (model_find(&ctx->model, ids.items[i]) < 0)
+				sl_add(&missing, ids.items[i]);
+	}
+	else
+	{
+		res = db_query(ctx->conn,
+					   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
+					   " WHERE NOT EXISTS (SELECT 1 FROM migrate.revision r WHERE r.id = u.id)",
+					   1, params);
+		if (res == NULL)
+			return PGM_EXIT_FAIL;
+		for (int i = 0; i < PQntuples(res); i++)
+			sl_add(&missing, PQgetvalue(res, i, 0));
+		PQclear(res);
+	}
 	if (missing.n > 0)
 	{
 		list = sl_join(&missing, ", ");

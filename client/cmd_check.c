@@ -314,12 +314,177 @@ finish(Ctx *ctx, Findings *fs, bool db_checked, int nrevisions)
 	return failed ? PGM_EXIT_FAIL : PGM_EXIT_OK;
 }
 
+/*
+ * The chain rules on the model: the files over the registered revisions,
+ * what the database will hold after the next sync.
+ */
+static bool
+model_chain_revision(const void *chain, int index, MigrateChainRevision *out)
+{
+	const Rev  *r = &((const Model *) chain)->revs[index];
+
+	out->id = r->id;
+	out->source = r->source;
+	out->parents = r->parents;
+	out->parent_idx = r->parent_idx;
+	out->depends = r->depends;
+	out->depend_idx = r->depend_idx;
+	out->labels = r->labels;
+	out->nparents = r->nparents;
+	out->ndepends = r->ndepends;
+	out->nlabels = r->nlabels;
+	out->has_downgrade = r->reversible;
+	return true;
+}
+
+static void
+model_findings(const Model *m, const RevDir *rd, Findings *fs)
+{
+	MigrateChainView view;
+	ChainFound	found = {0};
+
+	view.nrevs = m->n;
+	view.revision = model_chain_revision;
+	view.chain = m;
+	view.acyclic = false;
+	migrate_chain_findings(&view, collect_chain_finding, &found);
+	if (found.n > 1)
+		qsort(found.items, found.n, sizeof(MigrateFinding), migrate_finding_cmp);
+	for (size_t i = 0; i < found.n; i++)
+	{
+		MigrateFinding *f = &found.items[i];
+
+		report_finding(fs, migrate_severity_name(f->severity), f->code, f->revision,
+					   path_of(rd, f->revision), 0, f->message);
+		free(f->revision);
+		free(f->message);
+	}
+	free(found.items);
+}
+
+/* An upgrade body with no statement: a revision that does nothing. */
+static void
+empty_body_findings(const RevDir *rd, Findings *fs)
+{
+	for (size_t i = 0; i < rd->n_by_id; i++)
+	{
+		const RevEntry *e = &rd->e[rd->by_id[i]];
+		char	   *msg;
+
+		if (e->rf.upgrade != NULL && sql_split(e->rf.upgrade, NULL) > 0)
+			continue;
+		msg = pgm_psprintf("the upgrade section of revision \"%s\" has no statement: the revision would do nothing",
+						   e->rf.revision);
+		report_finding(fs, "warning", "empty_upgrade", e->rf.revision, e->path,
+					   e->rf.upgrade_line, msg);
+		free(msg);
+	}
+}
+
+/* What the files and the database disagree on (model.c). */
+static void
+diff_findings(const Model *m, Findings *fs)
+{
+	for (int k = 0; k < m->n; k++)
+	{
+		const Rev  *r = &m->revs[m->by_id[k]];
+		const char *path = r->file ? r->file->path : NULL;
+		char	   *msg = NULL;
+		const char *severity = "info";
+		const char *code = NULL;
+
+		switch (r->state)
+		{
+			case RS_SAME:
+			case RS_REFRESHED:
+				break;
+			case RS_NEW:
+				code = "not_registered";
+				msg = pgm_psprintf("revision \"%s\" is not registered yet: upgrade (or sync) registers it",
+								   r->id);
+				break;
+			case RS_RENAMED:
+				code = "renamed";
+				msg = pgm_psprintf("revision \"%s\" is registered from \"%s\": the next sync records the new file name",
+								   r->id, r->reg_source ? r->reg_source : "");
+				break;
+			case RS_CHANGED:
+				if (r->applied)
+				{
+					severity = "error";
+					code = "applied_file_changed";
+					msg = pgm_psprintf("the file of applied revision \"%s\" differs from the version that ran: "
+									   "the database keeps that version (downgrade runs it), and upgrade refuses the edit; "
+									   "restore the file, or put the change in a new revision (pg_migrate revision)",
+									   r->id);
+				}
+				else
+				{
+					code = "file_changed";
+					msg = pgm_psprintf("pending revision \"%s\" changed since it was registered: upgrade registers the new version",
+									   r->id);
+				}
+				break;
+			case RS_NO_FILE:
+				severity = "warning";
+				code = "missing_file";
+				msg = r->applied
+					? pgm_psprintf("applied revision \"%s\" is registered but no file in \"%s\" declares it (a deleted file, or another service's revision)",
+								   r->id, opt.directory)
+					: pgm_psprintf("pending revision \"%s\" is registered but no file in \"%s\" declares it: upgrade will not run it without --allow-missing (restore the file, or \"pg_migrate sync --prune\")",
+								   r->id, opt.directory);
+				break;
+		}
+		if (code != NULL)
+			report_finding(fs, severity, code, r->id, path, 0, msg);
+		free(msg);
+	}
+}
+
+/*
+ * What only the database can tell (validate()): revisions applied but not
+ * registered or out of order, an applied checksum that is not the
+ * registered one, a registered body that does not parse (unless its file
+ * changed: the new version is parsed when it is registered).
+ */
+static bool
+database_findings(Ctx *ctx, Findings *fs, bool all)
+{
+	PGresult   *res = db_query(ctx->conn,
+							   "SELECT severity, code, revision, message FROM migrate.validate()",
+							   0, NULL);
+
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *code = PQgetvalue(res, i, 1);
+		const char *rev = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
+
+		if (!all)
+		{
+			int			idx = model_find(&ctx->model, rev);
+
+			if (strcmp(code, "applied_unknown") != 0 && strcmp(code, "applied_gap") != 0 &&
+				strcmp(code, "checksum_mismatch") != 0 && strcmp(code, "unparsable_body") != 0)
+				continue;		/* the chain rules ran on the model */
+			if (strcmp(code, "unparsable_body") == 0 && idx >= 0 &&
+				ctx->model.revs[idx].state == RS_CHANGED)
+				continue;
+		}
+		report_finding(fs, PQgetvalue(res, i, 0), code, rev,
+					   path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), 0, PQgetvalue(res, i, 3));
+	}
+	PQclear(res);
+	return true;
+}
+
 int
 cmd_check(Ctx *ctx)
 {
 	Findings	fs = {0};
 	int			rc;
-	PGresult   *res;
+	int			nrevisions;
 
 	if (!opt.no_sync || opt.offline)
 	{
@@ -331,7 +496,10 @@ cmd_check(Ctx *ctx)
 	if (opt.offline)
 	{
 		if (fs.errors == 0)
+		{
 			offline_findings(&ctx->rd, &fs);
+			empty_body_findings(&ctx->rd, &fs);
+		}
 		if (opt.at_head)
 			report_finding(&fs, "warning", "not_checked", NULL, NULL, 0,
 						   "--at-head needs a database: not checked with --offline");
@@ -339,62 +507,47 @@ cmd_check(Ctx *ctx)
 	}
 	if (fs.errors > 0)
 	{
-		report_finding(&fs, "error", "not_synced", NULL, NULL, 0,
-					   "the files were not loaded and the database was not checked: fix the files first");
+		report_finding(&fs, "error", "not_checked", NULL, NULL, 0,
+					   "the database was not checked: fix the files first");
 		return finish(ctx, &fs, false, (int) ctx->rd.n_by_id);
 	}
 
-	rc = ctx_open(ctx, true);
+	/* reads only: the files are compared with the database in memory */
+	rc = ctx_open_read(ctx, true);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	res = db_query(ctx->conn,
-				   "SELECT severity, code, revision, message FROM migrate.validate()", 0, NULL);
-	if (res == NULL)
-		return PGM_EXIT_FAIL;
-	for (int i = 0; i < PQntuples(res); i++)
+	if (opt.no_sync)
 	{
-		const char *rev = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
-
-		report_finding(&fs, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), rev,
-					   path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), 0, PQgetvalue(res, i, 3));
+		if (!database_findings(ctx, &fs, true))
+			return PGM_EXIT_FAIL;
 	}
-	PQclear(res);
-
-	/* registered without a file: upgrade refuses to run the pending ones */
-	for (size_t i = 0; i < sync_report.missing.n; i++)
+	else
 	{
-		const char *id = sync_report.missing.items[i];
-		bool		applied = sl_contains(&sync_report.missing_applied, id);
-		char	   *msg;
-
-		msg = applied
-			? pgm_psprintf("applied revision \"%s\" is registered but no file in \"%s\" declares it",
-						   id, opt.directory)
-			: pgm_psprintf("pending revision \"%s\" is registered but no file in \"%s\" declares it: upgrade will not run it without --allow-missing (restore the file, or \"pg_migrate sync --prune\")",
-						   id, opt.directory);
-		report_finding(&fs, applied ? "info" : "warning", "missing_file", id, NULL, 0, msg);
-		free(msg);
+		model_findings(&ctx->model, &ctx->rd, &fs);
+		empty_body_findings(&ctx->rd, &fs);
+		if (!database_findings(ctx, &fs, false))
+			return PGM_EXIT_FAIL;
+		diff_findings(&ctx->model, &fs);
 	}
 	if (opt.at_head)
 	{
-		res = db_query(ctx->conn, "SELECT at_head, pending FROM migrate.status()", 0, NULL);
-		if (res == NULL)
-			return PGM_EXIT_FAIL;
-		if (PQgetvalue(res, 0, 0)[0] != 't')
+		IdxList		heads = {0};
+		int			pending = 0;
+
+		model_heads(&ctx->model, &heads);
+		for (int k = 0; k < ctx->model.n; k++)
+			if (!ctx->model.revs[k].applied)
+				pending++;
+		if (pending > 0)
 		{
-			char	   *msg = pgm_psprintf("the database is not at head: %s revision%s pending",
-										   PQgetvalue(res, 0, 1),
-										   strcmp(PQgetvalue(res, 0, 1), "1") == 0 ? "" : "s");
+			char	   *msg = pgm_psprintf("the database is not at head: %d revision%s pending",
+										   pending, pending == 1 ? "" : "s");
 
 			report_finding(&fs, "error", "not_at_head", NULL, NULL, 0, msg);
 			free(msg);
 		}
-		PQclear(res);
+		il_free(&heads);
 	}
-	res = db_query(ctx->conn, "SELECT count(*) FROM migrate.revision", 0, NULL);
-	if (res == NULL)
-		return PGM_EXIT_FAIL;
-	rc = finish(ctx, &fs, true, atoi(PQgetvalue(res, 0, 0)));
-	PQclear(res);
-	return rc;
+	nrevisions = ctx->model.n;
+	return finish(ctx, &fs, true, nrevisions);
 }

@@ -28,14 +28,14 @@ ctx_load_dir(Ctx *ctx, bool must_exist)
 
 /*
  * Connect, check that the extension is there, and sync the directory
- * unless --no-sync or !sync.
+ * unless --no-sync or SYNC_NONE.
  */
 int
-ctx_open(Ctx *ctx, bool sync)
+ctx_open(Ctx *ctx, SyncMode sync)
 {
 	int			rc;
 
-	if (sync && !opt.no_sync)
+	if (sync != SYNC_NONE && !opt.no_sync)
 	{
 		rc = ctx_load_dir(ctx, true);
 		if (rc != PGM_EXIT_OK)
@@ -61,11 +61,59 @@ ctx_open(Ctx *ctx, bool sync)
 		return PGM_EXIT_USAGE;
 	if (!db_require_extension(ctx->conn))
 		return PGM_EXIT_USAGE;
-	if (sync && !opt.no_sync)
+	if (sync != SYNC_NONE && !opt.no_sync)
 	{
-		rc = sync_directory(ctx->conn, &ctx->rd, false);
+		rc = sync_directory(ctx->conn, &ctx->rd, false, sync);
 		if (rc != PGM_EXIT_OK)
 			return rc;
 	}
+	return PGM_EXIT_OK;
+}
+
+/*
+ * For a read-only command: load the directory (unless --no-sync; a
+ * missing one is an error only if "need_dir"), connect, and compare the
+ * files with the database's revisions in memory (model.c), registering
+ * nothing.  Files that do not parse are reported and left out
+ * (ctx->files_broken); the difference is printed on stderr.
+ */
+int
+ctx_open_read(Ctx *ctx, bool need_dir)
+{
+	RevDir	   *rd = NULL;
+
+	if (!opt.no_sync)
+	{
+		if (need_dir)
+		{
+			int			rc = ctx_load_dir(ctx, true);
+
+			if (rc != PGM_EXIT_OK)
+				return rc;
+		}
+		else if (!ctx->rd_loaded)
+		{
+			if (revdir_load_quiet(opt.directory, &ctx->rd) == PGM_EXIT_OK)
+				ctx->rd_loaded = true;
+			else if (opt.verbose)
+				pgm_info("no directory \"%s\": the database's revisions alone", opt.directory);
+		}
+		if (ctx->rd_loaded)
+		{
+			rd = &ctx->rd;
+			if (!revdir_report_errors(rd))
+				ctx->files_broken = true;
+		}
+	}
+	ctx->conn = db_connect();
+	if (ctx->conn == NULL)
+		return PGM_EXIT_USAGE;
+	if (!db_require_extension(ctx->conn))
+		return PGM_EXIT_USAGE;
+	if (!model_load(&ctx->model, ctx->conn, rd))
+		return PGM_EXIT_FAIL;
+	ctx->model_loaded = true;
+	report_model = &ctx->model;
+	model_print_diff(&ctx->model);
 	return PGM_EXIT_OK;
 }

@@ -124,19 +124,48 @@ const Command commands[] = {
 		"only (no sync).  -v adds when and by whom it was applied.\n"
 		"\nExample:\n  pg_migrate current\n  pg_migrate current --json\n"},
 	{"heads", cmd_heads, 0, 0, 0, false,
-		"heads",
+		"heads [-v]",
 		"show the revisions that no revision names as parent",
-		"Syncs, then prints each head with (current) if it is applied.\n"
-		"\nExample:\n  pg_migrate heads\n"},
-	{"history", cmd_history, 0, 0, 0, false,
-		"history [-v]",
+		"Prints each head of the files and the registered revisions together,\n"
+		"with its labels, (current) if it is applied, and marks for what the\n"
+		"database does not know yet (not registered, file changed).  Registers\n"
+		"nothing.  -v prints each head as a block (parents, file, when applied).\n"
+		"\nExample:\n  pg_migrate heads\n  pg_migrate heads -v\n"},
+	{"history", cmd_history, OPT(O_REV_RANGE), 0, 0, false,
+		"history [-r A:B] [-v]",
 		"show the chain, newest first",
-		"Syncs, then prints every revision, newest first, as\n"
-		"\"<parents> -> <id> (head) (current), <message>\", marking the\n"
-		"applied ones.  With -v/--verbose: one block per revision with its file,\n"
-		"labels, dependencies, when, by whom and how long it was applied, and\n"
-		"the latest runs with their failures.  --json lists base first.\n"
-		"\nExample:\n  pg_migrate history --verbose\n"},
+		"Prints every revision, newest first, as\n"
+		"\"<parents> -> <id> (label) (head) (branchpoint) (mergepoint) (current),\n"
+		"<message>\", with (pending) for those not applied and marks for what\n"
+		"the database does not know yet.  Registers nothing: the files are\n"
+		"compared with the database in memory.  With -v/--verbose: one block\n"
+		"per revision with its file, labels, dependencies, when, by whom and how\n"
+		"long it was applied, and the latest runs with their failures.  --json\n"
+		"lists base first.\n"
+		"\nOptions:\n"
+		"  -r, --rev-range A:B   only the revisions above A up to B (either end\n"
+		"                        may be left out: base, heads); A and B are\n"
+		"                        targets (ids, labels, <label>@head, current...)\n"
+		"\nExamples:\n  pg_migrate history --verbose\n  pg_migrate history -r 002:head\n"
+		"  pg_migrate history -r current:\n"},
+	{"show", cmd_show, OPT(O_OFFLINE), 1, 1, false,
+		"show REV",
+		"show one revision: message, parents, labels, file, bodies, when applied",
+		"Prints the revision REV names (an id or a unique prefix, a label,\n"
+		"<label>@head, head, head-1 ...): its message, parents, labels,\n"
+		"dependencies, file, whether and when and by whom it was applied, and its\n"
+		"upgrade and downgrade bodies (from its file; the registered ones if it\n"
+		"has none and this role may read them).  Registers nothing.\n"
+		"--offline reads the files alone.\n"
+		"\nExamples:\n  pg_migrate show 004\n  pg_migrate show head\n"},
+	{"branches", cmd_branches, OPT(O_OFFLINE), 0, 0, false,
+		"branches",
+		"show the branch points and their branches",
+		"Prints every revision with more than one child (a branch point) and,\n"
+		"under it, each branch: its first revision to where the line ends (a\n"
+		"head, another branch point, or a merge), with its length.  Registers\n"
+		"nothing.  --offline reads the files alone.\n"
+		"\nExample:\n  pg_migrate branches\n"},
 	{"check", cmd_check,
 		OPT(O_OFFLINE) | OPT(O_STRICT) | OPT(O_AT_HEAD) | FLEET_OPTIONS, 0, 0, true,
 		"check [--offline] [--strict] [--at-head]",
@@ -153,14 +182,24 @@ const Command commands[] = {
 		"  --strict     warnings (several heads, several bases) fail too\n"
 		"  --at-head    fail (exit 1) unless every head is applied: a health check\n"
 		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"},
-	{"sql", cmd_sql, OPT(O_DOWN) | OPT(O_OUTPUT), 0, 1, false,
-		"sql [TARGET] [--down] [-o FILE]",
+	{"sql", cmd_sql, OPT(O_DOWN) | OPT(O_OUTPUT) | OPT(O_OFFLINE), 0, 1, false,
+		"sql [TARGET | A:B] [--offline] [--down] [-o FILE]",
 		"print the offline script of an upgrade (or downgrade)",
-		"Syncs, then prints the script that brings a database in the state of\n"
-		"this one to TARGET (default head): the bodies and the bookkeeping,\n"
-		"for review or for psql (like \"alembic upgrade head --sql\").\n"
-		"Runs nothing.  --down: the script of \"downgrade TARGET\".\n"
-		"\nExamples:\n  pg_migrate sql > upgrade.sql\n  pg_migrate sql -1 --down\n"},
+		"Prints a psql script that does what upgrade (or, with --down, downgrade)\n"
+		"would: the bodies and the bookkeeping, for review or for a DBA to run\n"
+		"(like \"alembic upgrade head --sql\").  Runs nothing, registers nothing.\n"
+		"\n"
+		"Online (the default): migrate.sql(TARGET) from this database's state\n"
+		"(default head) and its registered revisions; the script stops unless\n"
+		"the database it runs on is in that state.\n"
+		"\n"
+		"--offline, or a range A:B: from the files alone, no database (as\n"
+		"\"alembic upgrade A:B --sql\"): the upgrade from state A (default base)\n"
+		"to B (default head); with --down, FROM:TO reverts from FROM down to TO.\n"
+		"The script registers the files it records (migrate.add_file) and checks\n"
+		"at its start that the database is at A.\n"
+		"\nExamples:\n  pg_migrate sql > upgrade.sql\n  pg_migrate sql -1 --down\n"
+		"  pg_migrate sql --offline > fresh.sql\n  pg_migrate sql --offline 002:head -o review.sql\n"},
 	{"status", cmd_status, FLEET_OPTIONS, 0, 0, true,
 		"status",
 		"current and head revisions, pending ones, validation, last run",
@@ -168,17 +207,23 @@ const Command commands[] = {
 		"the database is at head, the pending revisions, counts, the number of\n"
 		"validation errors and warnings, and the last run.\n"
 		"\nExample:\n  pg_migrate status\n  pg_migrate status --each-db 'app_*'\n"},
-	{"graph", cmd_graph, OPT(O_FORMAT) | OPT(O_DOT) | OPT(O_MERMAID) | OPT(O_OUTPUT), 0, 0, false,
-		"graph [--format dot|mermaid] [-o FILE]",
-		"the revision graph as Graphviz DOT or Mermaid (offline)",
-		"Reads the files (no database) and prints the graph: one node per\n"
-		"revision (id, message, labels; heads drawn double), an edge from each\n"
-		"parent to its child, a dashed edge for each dependency.\n"
+	{"graph", cmd_graph, OPT(O_FORMAT) | OPT(O_DOT) | OPT(O_MERMAID) | OPT(O_OUTPUT) | OPT(O_FULL), 0, 0, false,
+		"graph [--format dot|mermaid] [--full] [-o FILE]",
+		"the revision graph as Graphviz DOT or Mermaid",
+		"Reads the files and prints the graph: a node per revision (id, labels,\n"
+		"message; heads drawn double, non-transactional ones in blue, names no\n"
+		"file declares dashed), an edge from each parent to its child, a dashed\n"
+		"edge for each dependency.  Linear runs of three or more revisions are\n"
+		"drawn as one node (\"r12 ... r297: 285 revisions\"); bases, heads,\n"
+		"branch points, merges, labelled, dependent, non-transactional and\n"
+		"current revisions stay visible.  No database is needed; with -d (or\n"
+		"-h, -p, -U) the current revisions are marked too.\n"
 		"\nOptions:\n"
 		"  --format dot|mermaid   default dot; --dot and --mermaid for short\n"
+		"  --full                 draw every revision (no run is collapsed)\n"
 		"  -o, --output FILE      write to FILE\n"
 		"\nExamples:\n  pg_migrate graph | dot -Tsvg > graph.svg\n"
-		"  pg_migrate graph --mermaid\n"},
+		"  pg_migrate graph --mermaid --full\n"},
 	{"sync", cmd_sync, OPT(O_PRUNE), 0, 0, false,
 		"sync [--prune]",
 		"load the directory into the database and report changes",

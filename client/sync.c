@@ -193,8 +193,45 @@ rollback(PGconn *conn)
 	PQclear(res);
 }
 
+/* The file of an applied revision whose content changed: not sent. */
+static bool
+applied_and_changed(const RevEntry *e, const Registered *reg)
+{
+	return reg != NULL && reg->applied && strcmp(reg->checksum, e->checksum) != 0;
+}
+
+/*
+ * The edited files of applied revisions: refused (upgrade), or left with a
+ * warning naming the way out.
+ */
+static void
+report_applied_changed(const RevDir *rd, const StrList *ids, bool error)
+{
+	char	   *list = sl_join(ids, ", ");
+	StrList		files = {0};
+	char	   *flist;
+
+	for (size_t i = 0; i < ids->n; i++)
+		sl_add(&files, revdir_find(rd, ids->items[i])->path);
+	flist = sl_join(&files, ", ");
+	if (error)
+		pgm_error("the file%s of applied revision%s %s differ%s from the version that ran (%s); nothing was registered or run",
+				  ids->n == 1 ? "" : "s", ids->n == 1 ? "" : "s", list, ids->n == 1 ? "s" : "",
+				  flist);
+	else
+		pgm_warning("the file%s of applied revision%s %s differ%s from the version that ran (%s): the database keeps that version",
+					ids->n == 1 ? "" : "s", ids->n == 1 ? "" : "s", list, ids->n == 1 ? "s" : "",
+					flist);
+	pgm_error_detail("An applied revision cannot change: the database keeps the version that ran, and a downgrade runs that one.");
+	pgm_error_hint("Restore the file (git checkout -- FILE), or put the change in a new revision (pg_migrate revision). "
+				   "\"pg_migrate check\" lists every difference; --no-sync uses the registered revisions as they are.");
+	free(list);
+	free(flist);
+	sl_free(&files);
+}
+
 int
-sync_directory(PGconn *conn, RevDir *rd, bool prune)
+sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 {
 	SyncReport *r = &sync_report;
 	double		t0 = pgm_now();
@@ -248,6 +285,18 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 	}
 
 	for (size_t i = 0; i < rd->n; i++)
+		if (applied_and_changed(&rd->e[i], find_registered(regs, nregs, rd->e[i].rf.revision)))
+			sl_add(&r->applied_changed, rd->e[i].rf.revision);
+	if (r->applied_changed.n > 0 && mode == SYNC_STRICT)
+	{
+		report_applied_changed(rd, &r->applied_changed, true);
+		PQclear(res);
+		free(regs);
+		rollback(conn);
+		return PGM_EXIT_FAIL;
+	}
+
+	for (size_t i = 0; i < rd->n; i++)
 	{
 		RevEntry   *e = &rd->e[i];
 		Registered *reg = find_registered(regs, nregs, e->rf.revision);
@@ -261,6 +310,17 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 			{
 				r->unchanged++;
 				continue;
+			}
+			if (applied_and_changed(e, reg))
+				continue;		/* kept as it ran; reported below */
+			if (strcmp(reg->checksum, e->checksum) == 0 &&
+				(reg->source == NULL || strcmp(reg->source, e->file) != 0))
+			{
+				char	   *what = pgm_psprintf("%s (%s -> %s)", reg->id,
+												reg->source ? reg->source : "no file name", e->file);
+
+				sl_add(&r->renamed, what);
+				free(what);
 			}
 		}
 
@@ -361,6 +421,12 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 	r->done = true;
 	r->seconds = pgm_now() - t0;
 	sync_print(r, rd);
+	if (r->applied_changed.n > 0)
+	{
+		report_applied_changed(rd, &r->applied_changed, mode == SYNC_REPORT);
+		if (mode == SYNC_REPORT)
+			return PGM_EXIT_FAIL;
+	}
 	return PGM_EXIT_OK;
 }
 
@@ -395,6 +461,10 @@ sync_print(const SyncReport *r, const RevDir *rd)
 	sb_appendf(&sb, "sync %s: %zu file%s, %zu new, %zu changed, %zu unchanged",
 			   rd->dir, r->files, r->files == 1 ? "" : "s", r->added.n,
 			   r->changed.n, r->unchanged + r->refreshed.n);
+	if (r->renamed.n > 0)
+		sb_appendf(&sb, ", %zu renamed", r->renamed.n);
+	if (r->applied_changed.n > 0)
+		sb_appendf(&sb, ", %zu applied and edited (kept as they ran)", r->applied_changed.n);
 	if (r->missing.n > 0)
 		sb_appendf(&sb, ", %zu missing", r->missing.n);
 	if (r->pruned.n > 0)
@@ -404,6 +474,8 @@ sync_print(const SyncReport *r, const RevDir *rd)
 	sb_free(&sb);
 	print_ids("new", &r->added, rd, NULL);
 	print_ids("changed", &r->changed, rd, NULL);
+	for (size_t i = 0; i < r->renamed.n && (opt.verbose || i < 10); i++)
+		pgm_info("  %-9s %s", "renamed", r->renamed.items[i]);
 	if (opt.verbose)
 		print_ids("refreshed", &r->refreshed, rd, NULL);
 	print_ids("missing", &r->missing, rd, &r->missing_applied);
@@ -425,6 +497,8 @@ sync_json(JsonWriter *w, const SyncReport *r)
 	json_kv_strlist(w, "changed", &r->changed);
 	json_kv_int(w, "unchanged", (long long) (r->unchanged + r->refreshed.n));
 	json_kv_strlist(w, "refreshed", &r->refreshed);
+	json_kv_strlist(w, "renamed", &r->renamed);
+	json_kv_strlist(w, "applied_changed", &r->applied_changed);
 	json_kv_strlist(w, "missing", &r->missing);
 	json_kv_strlist(w, "missing_applied", &r->missing_applied);
 	json_kv_strlist(w, "pruned", &r->pruned);

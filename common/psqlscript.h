@@ -1,0 +1,135 @@
+/*-------------------------------------------------------------------------
+ *
+ * psqlscript.h
+ *	  The pieces of an offline migration script (a psql script that does
+ *	  what upgrade() or downgrade() would), written once for the
+ *	  extension's migrate.sql() and the client's "pg_migrate sql
+ *	  --offline", so that both follow the same safety rules.
+ *
+ * What psql reads.  psql lexes a script itself, to find where statements
+ * end and which lines are meta-commands (\! runs a shell command), and it
+ * lexes string constants by standard_conforming_strings as the server last
+ * reported it.  A body pasted into the script would be read by psql, not
+ * only by the server: after a body's set_config('standard_conforming_strings',
+ * 'off', ...), 'x\' no longer ends a string, and a line of what the server
+ * saw as one harmless constant becomes a meta-command.  So no body is ever
+ * pasted where psql lexes it:
+ *	  - each body (each statement, for a non-transactional one) is a
+ *		dollar-quoted constant of a SELECT whose result psql runs with
+ *		\gexec.  psql passes dollar-quoted text on without looking inside,
+ *		whatever standard_conforming_strings says, and \gexec sends each
+ *		value to the server as a query of its own, never through psql's
+ *		lexer.  The tag does not occur in the text, and three ASCII bytes
+ *		precede the closing one, so that no multibyte sequence of any
+ *		client encoding can swallow its first "$";
+ *	  - everything else psql reads is ours and ASCII: bookkeeping whose
+ *		string constants lex the same either way ('...' without a backslash
+ *		for ids and checksums; any other text as
+ *		convert_from(decode('<hex>', 'hex'), 'UTF8')), and comments with
+ *		every byte outside printable ASCII replaced;
+ *	  - the script sets client_encoding and standard_conforming_strings
+ *		itself, as pg_dump does, and after each body (before it is
+ *		recorded), and before each statement but the first of a
+ *		non-transactional body, a guard checks them: if a body changed
+ *		either, the guard raises an error and ON_ERROR_STOP ends the script
+ *		there, before psql has read anything that follows as a statement.
+ * A transactional body goes to the server as one query, which the server
+ * parses whole before running any of it.  No ";" line follows a body: each
+ * is a value of its own, ended by \gexec.
+ *
+ * The bookkeeping (what the script records, in the extension's catalog)
+ * is written here too, schema-qualified and with pg_catalog operators, so
+ * that objects a user creates in the search_path cannot change it.  A
+ * script checks at its start that the database is in the state it was
+ * written for, and that every revision it will record is registered with
+ * the checksum it records (so that a script run into another database
+ * never leaves applied_unknown rows behind).
+ *
+ * Plain C on libpgcommon's StringInfo and psprintf, built as src/common is
+ * (postgres.h in the extension, postgres_fe.h in the client).
+ *
+ * IDENTIFICATION
+ *	  common/psqlscript.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_PSQLSCRIPT_H
+#define MIGRATE_PSQLSCRIPT_H
+
+#include <stdbool.h>
+
+#include "lib/stringinfo.h"
+
+/* What the script was written for: the settings its guards check. */
+typedef struct MigrateScriptSettings
+{
+	const char *client_encoding;	/* e.g. "UTF8" */
+	const char *std_strings;	/* "on" or "off" */
+} MigrateScriptSettings;
+
+/* Text for a "--" comment line: non-printable and non-ASCII bytes -> '?' */
+extern void migrate_script_comment(StringInfo buf, const char *s);
+
+/* A constant that psql lexes the same with either string setting. */
+extern void migrate_script_literal(StringInfo buf, const char *s);
+
+/* A dollar-quote tag ("$migrate$", "$migrate_1$", ...) not in "text". */
+extern char *migrate_script_dollar_tag(const char *text);
+
+/* \set ON_ERROR_STOP, SET client_encoding and standard_conforming_strings */
+extern void migrate_script_preamble(StringInfo buf, const MigrateScriptSettings *ss);
+
+/* BEGIN and the migration lock (common/lockkey.h) */
+extern void migrate_script_begin(StringInfo buf);
+
+/*
+ * Run "text" (a body, or one statement of one) through \gexec, after a
+ * guard unless "where" is NULL.
+ */
+extern void migrate_script_gexec(StringInfo buf, const MigrateScriptSettings *ss,
+								 const char *text, const char *where);
+
+/* A guard on its own (after a body, before it is recorded). */
+extern void migrate_script_check(StringInfo buf, const MigrateScriptSettings *ss,
+								 const char *where);
+
+/*
+ * A revision's body: transactional, one \gexec; else its statements (given
+ * by the caller, who knows how to split it), each after a guard but the
+ * first.  No statement: a comment saying so.
+ */
+extern void migrate_script_body(StringInfo buf, const MigrateScriptSettings *ss,
+								const char *id, bool transactional,
+								const char *body, const char *const *stmts,
+								int nstmts);
+
+/* The start-up check: migrate.current() is exactly these ids (C order). */
+extern void migrate_script_expect_current(StringInfo buf, const char *const *ids, int n);
+
+/*
+ * The start-up check of what the script will record: each id is
+ * registered with that checksum (NULL: any).
+ */
+extern void migrate_script_expect_registered(StringInfo buf, const char *const *ids,
+											 const char *const *checksums, int n);
+
+/* Register a revision file, as migrate.add_file(content, source). */
+extern void migrate_script_register_file(StringInfo buf, const char *content,
+										 const char *source);
+
+/* Record one revision applied (up) or reverted. */
+extern void migrate_script_record(StringInfo buf, bool up, const char *id,
+								  const char *checksum);
+
+/*
+ * The run and its steps (and, up, the run id of what it applied); ends the
+ * script's transaction.  from/to: the current revisions before and after.
+ */
+extern void migrate_script_finish(StringInfo buf, bool up, const char *kind,
+								  const char *target,
+								  const char *const *from, int nfrom,
+								  const char *const *to, int nto,
+								  const char *const *steps, int nsteps,
+								  const char *application_name);
+
+#endif							/* MIGRATE_PSQLSCRIPT_H */
