@@ -261,7 +261,7 @@ cmd_history(Ctx *ctx)
 	m = &ctx->model;
 	if (opt.range != NULL)
 	{
-		if (!model_range(m, opt.range, &rows, NULL, NULL))
+		if (!model_range(m, opt.range, true, &rows, NULL, NULL))
 		{
 			set_summary("history -r %s: %s", opt.range, n_diags ? diags[n_diags - 1].message : "");
 			return PGM_EXIT_FAIL;

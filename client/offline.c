@@ -79,7 +79,7 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 	/* down "A:B": from A down to B, the revisions of A not in B */
 	if (up)
 	{
-		if (!model_range(m, range, &plan, from, to))
+		if (!model_range(m, range, false, &plan, from, to))
 			return NULL;
 	}
 	else
@@ -93,7 +93,7 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 			return NULL;
 		}
 		swapped = pgm_psprintf("%s:%.*s", colon + 1, (int) (colon - range), range);
-		if (!model_range(m, swapped, &plan, to, from))
+		if (!model_range(m, swapped, false, &plan, to, from))
 			return NULL;
 		free(swapped);
 		/* newest first */
@@ -223,6 +223,11 @@ sql_offline(Ctx *ctx, const char *arg)
 	if (!model_load(&ctx->model, NULL, &ctx->rd))
 		return PGM_EXIT_FAIL;
 	ctx->model_loaded = true;
+	if (opt.down && (arg == NULL || strchr(arg, ':') == NULL))
+	{
+		pgm_error("sql --offline --down needs FROM:TO, the state the database is in and the target (e.g. head:base): without a database nothing says what is applied");
+		return PGM_EXIT_USAGE;
+	}
 	range = arg == NULL ? pgm_strdup("base:head")
 		: strchr(arg, ':') ? pgm_strdup(arg) : pgm_psprintf("base:%s", arg);
 	script = build_script(&ctx->model, range, !opt.down, &nsteps);

@@ -457,7 +457,7 @@ extern void il_free(IdxList *l);
 extern void model_heads(const Model *m, IdxList *out);
 extern bool model_resolve(const Model *m, const char *target, IdxList *out);
 extern bool model_state(const Model *m, const char *target, char *mark);
-extern bool model_range(const Model *m, const char *range, IdxList *out,
+extern bool model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
 						char *from_mark, char *to_mark);
 extern void model_state_heads(const Model *m, const char *mark, StrList *out);
 

@@ -565,12 +565,14 @@ model_state(const Model *m, const char *target, char *mark)
 
 /*
  * A range "A:B" (either side may be empty: base, heads): the revisions of
- * state B that are not below A, in the model's order (ancestors first).
- * "from" and "to" get the states (may be NULL).  Without a colon the
+ * state B that are not below A, in the model's order (ancestors first);
+ * "inclusive" adds the revisions A names (as alembic history -r A:B lists
+ * A).  "from" and "to" get the states (may be NULL).  Without a colon the
  * range is ":B".  Returns false after reporting.
  */
 bool
-model_range(const Model *m, const char *range, IdxList *out, char *from_mark, char *to_mark)
+model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
+			char *from_mark, char *to_mark)
 {
 	const char *colon = strchr(range, ':');
 	char	   *a = colon ? pgm_strndup(range, (size_t) (colon - range)) : pgm_strdup("");
@@ -588,6 +590,15 @@ model_range(const Model *m, const char *range, IdxList *out, char *from_mark, ch
 	}
 	else
 		ok = model_state(m, a[0] ? a : "base", from) && model_state(m, b[0] ? b : "heads", to);
+	if (ok && inclusive && a[0])
+	{
+		IdxList		named = {0};
+
+		(void) model_resolve(m, a, &named);
+		for (int i = 0; i < named.n; i++)
+			from[named.v[i]] = 0;	/* listed, as the range's first */
+		il_free(&named);
+	}
 	if (ok)
 		for (int k = 0; k < m->ntopo; k++)
 		{
