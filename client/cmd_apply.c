@@ -362,6 +362,49 @@ print_partial(const Steps *plan, const char *failed_revision, bool up)
 }
 
 /*
+ * The deploy that changed nothing: the sync sent nothing, every registered
+ * revision has its file and is applied, and the target is head (the files
+ * have one head) or heads.  Then nothing is pending, and the sync's one
+ * read has said so: no validation, plan or upgrade() call is needed (each
+ * would load the revision graph).  The current revisions are the heads
+ * that no revision depends on, as migrate.current() says when everything
+ * is applied.
+ */
+static bool
+nothing_pending(Ctx *ctx, const char *target, StrList *current)
+{
+	const SyncReport *r = &sync_report;
+	StrList		heads = {0};
+	bool		yes;
+
+	if (opt.no_sync || !r->done || r->sent > 0 || r->missing.n > 0 ||
+		r->applied_changed.n > 0 || r->registered == 0 || r->applied != r->registered ||
+		r->registered != ctx->rd.n_by_id ||
+		(strcmp(target, "head") != 0 && strcmp(target, "heads") != 0))
+		return false;
+	revdir_link(&ctx->rd);
+	revdir_heads(&ctx->rd, &heads);
+	yes = heads.n == 1 || strcmp(target, "heads") == 0;
+	for (size_t i = 0; yes && i < heads.n; i++)
+	{
+		bool		depended = false;
+
+		for (size_t k = 0; k < ctx->rd.n_by_id && !depended; k++)
+		{
+			const RevFile *rf = &ctx->rd.e[ctx->rd.by_id[k]].rf;
+
+			for (size_t j = 0; j < rf->n_depends_on; j++)
+				if (strcmp(rf->depends_on[j], heads.items[i]) == 0)
+					depended = true;
+		}
+		if (!depended)
+			sl_add(current, heads.items[i]);
+	}
+	sl_free(&heads);
+	return yes;
+}
+
+/*
  * upgrade and downgrade: sync, validate, plan, run, report.
  */
 static int
@@ -388,6 +431,26 @@ apply(Ctx *ctx, bool up, const char *target)
 	rc = ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
+	if (up && nothing_pending(ctx, target, &before))
+	{
+		cur = current_text(&before);
+		if (opt.json)
+		{
+			JsonWriter	w;
+
+			result_begin(&w, ctx, true);
+			json_kv_string(&w, "target", target);
+			json_kv_bool(&w, "dry_run", opt.dry_run);
+			json_steps(&w, "plan", &plan);
+			json_kv_strlist(&w, "current", &before);
+			result_end(&w);
+		}
+		else
+			printf("nothing to upgrade: at %s\n", cur);
+		set_summary("nothing to upgrade: at %s", cur);
+		free(cur);
+		return PGM_EXIT_OK;
+	}
 	rc = preflight(ctx);
 	if (rc != PGM_EXIT_OK)
 		return rc;

@@ -102,7 +102,8 @@ file_findings(const RevDir *rd, Findings *fs)
 		if (e->valid)
 			continue;
 		if (e->rf.n_errors == 0)
-			report_finding(fs, "error", "unreadable_file", NULL, e->path, 0, "could not read the file");
+			report_finding(fs, "error", "unreadable_file", NULL, e->path, 0,
+						   e->read_error ? e->read_error : "could not read the file");
 		for (size_t k = 0; k < e->rf.n_errors; k++)
 			report_finding(fs, "error", "parse_error", NULL, e->path, e->rf.errors[k].line,
 						   e->rf.errors[k].message);

@@ -271,6 +271,7 @@ typedef struct RevEntry
 	size_t		len;
 	RevFile		rf;
 	bool		valid;			/* parsed without errors */
+	char	   *read_error;		/* could not be read: why */
 	bool		duplicate;		/* declares an id another file declares */
 	char		checksum[MIGRATE_CHECKSUM_LEN + 1];	/* valid only */
 
@@ -334,6 +335,8 @@ typedef struct SyncReport
 	StrList		pruned;
 	size_t		unchanged;
 	size_t		sent;
+	size_t		registered;		/* after the sync */
+	size_t		applied;
 	double		seconds;
 } SyncReport;
 

@@ -115,6 +115,18 @@ count_to_send(const RevDir *rd, Registered *regs, size_t nregs)
 	return n;
 }
 
+/* Registered revisions with no file and not applied: what --prune removes. */
+static size_t
+count_prunable(const Registered *regs, size_t nregs, const RevDir *rd)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < nregs; i++)
+		if (!regs[i].applied && revdir_find(rd, regs[i].id) == NULL)
+			n++;
+	return n;
+}
+
 /*
  * The extension's migration lock (the advisory lock of ../common/lockkey.h,
  * which every changing function of the extension takes), held to the end
@@ -185,12 +197,19 @@ take_migration_lock(PGconn *conn)
 	return true;
 }
 
+/* the sync's transaction is open (only when it sends something) */
+static bool sync_in_tx = false;
+
 static void
 rollback(PGconn *conn)
 {
-	PGresult   *res = PQexec(conn, "ROLLBACK");
+	PGresult   *res;
 
+	if (!sync_in_tx)
+		return;
+	res = PQexec(conn, "ROLLBACK");
 	PQclear(res);
+	sync_in_tx = false;
 }
 
 /* The file of an applied revision whose content changed: not sent. */
@@ -250,32 +269,33 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 		return PGM_EXIT_FAIL;
 	}
 
-	/* READ COMMITTED: each statement sees what committed before it */
-	if (!db_command(conn, "BEGIN ISOLATION LEVEL READ COMMITTED"))
-		return PGM_EXIT_FAIL;
+	/*
+	 * One read first, outside any transaction: when nothing is to be sent,
+	 * that is the whole sync.
+	 */
+	sync_in_tx = false;
 	res = read_registry(conn, &regs, &nregs);
 	if (res == NULL)
-	{
-		rollback(conn);
 		return PGM_EXIT_FAIL;
-	}
-	if (count_to_send(rd, regs, nregs) > 0)
+	if (count_to_send(rd, regs, nregs) > 0 || (prune && count_prunable(regs, nregs, rd) > 0))
 	{
 		/*
-		 * Something must be sent: take the migration lock first and read
-		 * again, so that of several deploys registering the same new files
-		 * at once, the later ones find them registered (and send nothing)
-		 * instead of racing to insert them.
+		 * Something must be sent: in one transaction (READ COMMITTED: each
+		 * statement sees what committed before it), take the migration lock
+		 * first and read again, so that of several deploys registering the
+		 * same new files at once, the later ones find them registered (and
+		 * send nothing) instead of racing to insert them.
 		 */
+		PQclear(res);
+		free(regs);
+		if (!db_command(conn, "BEGIN ISOLATION LEVEL READ COMMITTED"))
+			return PGM_EXIT_FAIL;
+		sync_in_tx = true;
 		if (!take_migration_lock(conn))
 		{
-			PQclear(res);
-			free(regs);
 			rollback(conn);
 			return PGM_EXIT_FAIL;
 		}
-		PQclear(res);
-		free(regs);
 		res = read_registry(conn, &regs, &nregs);
 		if (res == NULL)
 		{
@@ -387,6 +407,10 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 		PQclear(cres);
 	}
 
+	r->registered = nregs;
+	for (size_t i = 0; i < nregs; i++)
+		if (regs[i].applied)
+			r->applied++;
 	for (size_t i = 0; i < nregs; i++)
 	{
 		if (regs[i].has_file)
@@ -416,8 +440,12 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 	sl_free(&resend_ids);
 	sl_free(&resend_sums);
 
-	if (!db_command(conn, "COMMIT"))
-		return PGM_EXIT_FAIL;
+	if (sync_in_tx)
+	{
+		sync_in_tx = false;
+		if (!db_command(conn, "COMMIT"))
+			return PGM_EXIT_FAIL;
+	}
 	r->done = true;
 	r->seconds = pgm_now() - t0;
 	sync_print(r, rd);
