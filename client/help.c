@@ -20,8 +20,9 @@
 
 static const char target_help[] =
 "Targets (Alembic's grammar): head, heads, base, a full id or a unique\n"
-"prefix, +N and -N relative to what is applied, <id>+N, <label>@head,\n"
-"<label>@base, <label>@+N.\n";
+"prefix, a branch label, +N and -N relative to what is applied, <id>+N,\n"
+"<label>@head, <label>@heads, <id>@head, <label>@base, <label>@+N,\n"
+"head-N, base+N.\n";
 
 static const char fleet_help[] =
 "Several databases at once (in parallel, one summary line per database;\n"
@@ -69,10 +70,11 @@ const Command commands[] = {
 		OPT(O_ALLOW_MISSING) | LOCK_OPTIONS | FLEET_OPTIONS, 0, 1, true,
 		"upgrade [TARGET]",
 		"apply pending revisions (default target: head)",
-		"Syncs the directory, checks the chain (migrate.validate(): errors stop\n"
-		"the upgrade unless --skip-validation), then applies every pending\n"
-		"revision up to TARGET.  A plan of transactional revisions runs in one\n"
-		"transaction (migrate.upgrade(): all or nothing).  A plan with a\n"
+		"Syncs the directory (the file of an applied revision that was edited\n"
+		"is refused, with the ways out), checks the chain (migrate.validate():\n"
+		"errors stop the upgrade unless --skip-validation), then applies every\n"
+		"pending revision up to TARGET.  A plan of transactional revisions runs\n"
+		"in one transaction (migrate.upgrade(): all or nothing).  A plan with a\n"
 		"non-transactional revision (CREATE INDEX CONCURRENTLY ...) runs through\n"
 		"CALL migrate.run(), one transaction per revision, its statements at\n"
 		"top level; a failed concurrent build is reported with the INVALID index\n"
@@ -80,7 +82,8 @@ const Command commands[] = {
 		"database serialize: each revision is applied once.  A pending\n"
 		"revision that is registered but has no file in the directory (its file\n"
 		"was deleted, or it is another service's) is not run unless\n"
-		"--allow-missing.\n"
+		"--allow-missing.  With nothing sent by the sync and every registered\n"
+		"revision applied, the sync's one read says there is nothing to do.\n"
 		"\nOptions:\n"
 		"  --sql                    print the offline script instead (as \"sql\")\n"
 		"  -o, --output FILE        with --sql: write the script to FILE\n"
@@ -104,7 +107,9 @@ const Command commands[] = {
 		"Runs downgrade bodies, newest first, in one transaction: every applied\n"
 		"descendant of an id (which stays applied), everything (base), the\n"
 		"current revision N times (-N), a branch (<label>@base).  Refuses before\n"
-		"running anything if a revision on the way is irreversible.\n"
+		"running anything if a revision on the way is irreversible.  The bodies\n"
+		"are the registered ones: a file edited since its revision was applied\n"
+		"is not loaded (a warning says so).\n"
 		"\nOptions: --sql, -o FILE, --dry-run, --skip-validation, --lock-timeout MS,\n"
 		"--lock-retries N, --lock-wait MS (as for upgrade).\n"
 		"\nExamples:\n  pg_migrate downgrade -1\n  pg_migrate downgrade base\n"
@@ -170,15 +175,19 @@ const Command commands[] = {
 		OPT(O_OFFLINE) | OPT(O_STRICT) | OPT(O_AT_HEAD) | FLEET_OPTIONS, 0, 0, true,
 		"check [--offline] [--strict] [--at-head]",
 		"validate the files and the chain; exit status 1 on errors",
-		"Parses every file (problems are printed as file:line: message), syncs,\n"
-		"and prints the findings of migrate.validate() with their files:\n"
-		"missing parents, cycles, a file named for one id that declares another\n"
-		"(source_mismatch), edited applied revisions, several heads...  Exit\n"
-		"status 1 if there is an error.\n"
+		"Parses every file (problems are printed as file:line: message) and\n"
+		"prints, with their files, what is wrong with the files laid over the\n"
+		"registered revisions: the chain rules of migrate.validate() (missing\n"
+		"parents, cycles, a file named for one id that declares another...),\n"
+		"what only the database tells (applied revisions unknown or out of\n"
+		"order), and what files and database disagree on (an applied revision's\n"
+		"file edited: an error; a registered revision with no file: a warning;\n"
+		"files not registered yet: information).  An empty upgrade section is a\n"
+		"warning.  Registers nothing.  Exit status 1 if there is an error.\n"
 		"\nOptions:\n"
 		"  --offline    check the files only, without a database: parse errors,\n"
 		"               duplicate ids, file names, missing parents and\n"
-		"               dependencies, cycles, several heads\n"
+		"               dependencies, cycles, several heads, empty bodies\n"
 		"  --strict     warnings (several heads, several bases) fail too\n"
 		"  --at-head    fail (exit 1) unless every head is applied: a health check\n"
 		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"},
@@ -203,9 +212,11 @@ const Command commands[] = {
 	{"status", cmd_status, FLEET_OPTIONS, 0, 0, true,
 		"status",
 		"current and head revisions, pending ones, validation, last run",
-		"Syncs, then prints one summary: current and head revisions, whether\n"
-		"the database is at head, the pending revisions, counts, the number of\n"
-		"validation errors and warnings, and the last run.\n"
+		"Prints one summary: current and head revisions, whether the database\n"
+		"is at head, the pending revisions (the first five; -v: all), how the\n"
+		"files compare with the database, the number of validation errors and\n"
+		"warnings, and the last run.  Registers nothing.  Exit status 1 when the\n"
+		"files differ from the database (not registered or changed).\n"
 		"\nExample:\n  pg_migrate status\n  pg_migrate status --each-db 'app_*'\n"},
 	{"graph", cmd_graph, OPT(O_FORMAT) | OPT(O_DOT) | OPT(O_MERMAID) | OPT(O_OUTPUT) | OPT(O_FULL), 0, 0, false,
 		"graph [--format dot|mermaid] [--full] [-o FILE]",
@@ -227,9 +238,11 @@ const Command commands[] = {
 	{"sync", cmd_sync, OPT(O_PRUNE), 0, 0, false,
 		"sync [--prune]",
 		"load the directory into the database and report changes",
-		"What every command that needs the revisions does first, on its own:\n"
-		"reports new, changed and missing (registered, no file) revisions.\n"
-		"--prune unregisters missing revisions that are not applied.\n"
+		"What upgrade, downgrade, stamp and adopt do first, on its own: loads the\n"
+		"files and reports new, changed, renamed and missing (registered, no\n"
+		"file) revisions.  The edited file of an applied revision is not loaded\n"
+		"(exit status 1, after loading the rest).  --prune unregisters missing\n"
+		"revisions that are not applied.\n"
 		"\nExample:\n  pg_migrate sync --prune\n"},
 	{"adopt", cmd_adopt, OPT(O_TABLE) | OPT(O_FORCE) | OPT(O_DRY_RUN), 1, 1, false,
 		"adopt alembic|flyway|golang-migrate|dbmate [--table NAME]",
@@ -283,8 +296,9 @@ print_global_help(FILE *out)
 			"  -q, --quiet           no progress or information on stderr\n"
 			"  -v, --verbose         more detail\n"
 			"  --json                results as one JSON document on stdout\n"
-			"  --no-sync             use the revisions registered in the database as\n"
-			"                        they are, without loading the directory\n"
+			"  --no-sync             leave the files out: use the revisions registered\n"
+			"                        in the database as they are (also the way past\n"
+			"                        an applied revision's edited file)\n"
 			"  --help                this help\n"
 			"\nThe connection follows libpq: PGHOST, PGPORT, PGDATABASE, PGUSER,\n"
 			"PGPASSWORD, PGSERVICE, ~/.pgpass and service files apply.\n"

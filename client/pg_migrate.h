@@ -9,19 +9,28 @@
  *	  options.c   the settings of the run (opt), program and command names
  *	  util.c      memory, strings, lists, diagnostics, clocks
  *	  json.c      a small JSON writer (output of --json)
+ *	  hints.c     the extension's hints and details as pg_migrate commands
  *	  conn.c      connecting (libpq conventions), queries, server errors,
  *	              notices and progress, Ctrl-C
  *	  revdir.c    the directory of revision files: reading, parsing with
  *	              ../common/revfile.c, checksums (../common/checksum.c),
  *	              the offline graph
  *	  sync.c      loading the directory into the database (migrate.add_file)
+ *	  sqlsplit.c  where a body's statements end, as psql reads them
+ *	  model.c     the files laid over the database's revisions, in memory:
+ *	              what the read-only commands show, registering nothing
+ *	  resolve.c   targets, ranges and states on the model
  *	  output.c    the --json document's envelope, the one-line summary
  *	  ctx.c       the context of a command: directory, connection, sync
- *	  cmd_files.c init, revision, graph
+ *	  offline.c   sql --offline: the script from the files alone
+ *	              (../common/psqlscript.c, the extension's rules)
+ *	  cmd_files.c init, revision
+ *	  cmd_graph.c graph, linear runs collapsed
+ *	  cmd_show.c  show, branches; one revision as a block or JSON
  *	  cmd_apply.c upgrade, downgrade, stamp, sql, adopt
  *	  cmd_status.c current, heads, history, status, sync
- *	  cmd_check.c check (the files, then migrate.validate(); or --offline,
- *	              with the server's chain rules, ../common/chain.c)
+ *	  cmd_check.c check (the files, the model and migrate.validate(); or
+ *	              --offline, with the server's chain rules, ../common/chain.c)
  *	  fleetfile.c the parser of a file of connection strings (plain C,
  *	              fuzzed by test/fuzz/fuzz_fleetfile.c)
  *	  fleet.c     one command against many databases, in parallel
@@ -30,7 +39,8 @@
  *
  * Shared with the extension, in ../common/ (compiled here with -DFRONTEND,
  * as PostgreSQL's src/common is): the revision-file parser, the id and
- * source-name rules, the checksum, the chain rules and the lock key.
+ * source-name rules, the checksum, the chain rules, the offline script's
+ * pieces and the lock key.
  * SHA-256 is libpgcommon's pg_cryptohash.  The user's guide is
  * docs/pg_migrate.md.
  *

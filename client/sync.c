@@ -3,23 +3,30 @@
  * sync.c
  *	  Loading the directory of revision files into the database.
  *
- * Every command that needs the revisions syncs first, in one transaction:
+ * The commands that change the database (upgrade, downgrade, stamp, adopt,
+ * sync) sync first; the read-only ones compare in memory instead (model.c).
  *
  *	 1. every file is parsed on the client (revdir.c); any problem, or two
  *		files declaring one id, stops the sync before anything is sent;
  *	 2. one query reads id, checksum, message and source of every registered
- *		revision (columns every role may read);
+ *		revision (columns every role may read), outside any transaction:
+ *		when nothing is to be sent, that is the whole sync;
  *	 3. a file is unchanged when its revision is registered with the same
  *		checksum (computed here as the extension computes it, checksum.c),
  *		the same source (the file name) and the same message (or the file
  *		has none): it is not sent at all;
- *	 4. every other file goes to SELECT migrate.add_file(content, file name),
- *		which parses it again and registers, replaces (while unapplied) or
- *		refuses (once applied) as the extension's contract says;
- *	 5. the checksums of the files sent are read again, which tells a new
+ *	 4. the file of an applied revision whose checksum differs is never
+ *		sent (the database keeps the version that ran): upgrade refuses
+ *		before anything (SYNC_STRICT), downgrade/stamp/adopt go on with a
+ *		warning (SYNC_LENIENT), sync on its own fails after the rest
+ *		(SYNC_REPORT); each names the ways out;
+ *	 5. every other file goes, in one transaction under the migration lock
+ *		(the registry read again), to SELECT migrate.add_file(content, file
+ *		name), which parses it again and registers or replaces it;
+ *	 6. the checksums of the files sent are read again, which tells a new
  *		revision, a changed one, and one whose message or file name only
- *		was refreshed, whatever the client computed;
- *	 6. registered revisions with no file are reported as missing (another
+ *		was refreshed (a rename), whatever the client computed;
+ *	 7. registered revisions with no file are reported as missing (another
  *		service's revisions, or a file deleted); "sync --prune" unregisters
  *		the unapplied ones with migrate.remove.
  *

@@ -54,7 +54,7 @@ pgm --help
 is "$RC" "0" "--help exits 0"
 like "$OUT" "Exit status: 0 success; 1 validation or migration failure" "--help documents the exit statuses"
 fails=0
-for c in init revision upgrade downgrade stamp current heads history check sql status graph sync adopt; do
+for c in init revision upgrade downgrade stamp current heads history show branches check sql status graph sync adopt; do
     "$PG_MIGRATE" "$c" --help >/dev/null 2>&1 || fails=$((fails + 1))
 done
 is "$fails" "0" "every command has --help"
