@@ -54,7 +54,9 @@ enum
 /*
  * Everything the model needs of the database, in one query.  history()
  * lists the applied revisions that are not registered too (last); they
- * have no checksum row.
+ * have no checksum row.  The duration of each applied revision's step
+ * comes from one pass over the steps of the runs that applied something
+ * (a lookup per revision into a run of 1,000 steps was quadratic).
  */
 static const char model_query[] =
 "SELECT h.revision, h.down_revision, h.message, h.applied,"
@@ -65,9 +67,11 @@ static const char model_query[] =
 "  FROM migrate.history() WITH ORDINALITY AS h"
 "  LEFT JOIN migrate.revision r ON r.id = h.revision"
 "  LEFT JOIN migrate.applied a ON a.revision = h.revision"
-"  LEFT JOIN LATERAL (SELECT st.duration FROM migrate.run_step st"
-"                      WHERE st.run_id = a.run_id AND st.revision = h.revision"
-"                      ORDER BY st.step DESC LIMIT 1) s ON true"
+"  LEFT JOIN (SELECT DISTINCT ON (st.run_id, st.revision) st.run_id, st.revision, st.duration"
+"               FROM migrate.run_step st"
+"              WHERE st.run_id IN (SELECT ap.run_id FROM migrate.applied ap)"
+"              ORDER BY st.run_id, st.revision, st.step DESC) s"
+"         ON s.run_id = a.run_id AND s.revision = h.revision"
 " ORDER BY h.ordinality";
 
 static const char *
