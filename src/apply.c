@@ -7,8 +7,9 @@
  * A run is planned by steps.c (lock, fresh snapshot, graph, target, plan,
  * every body fetched and parsed), then:
  *	 1. each revision runs in an internal subtransaction at a new GUC nest
- *	    level, one statement at a time through SPI, as the calling user,
- *	    with lock_timeout = migrate.lock_timeout; a lock timeout rolls the
+ *	    level, one statement at a time through SPI, as the calling user
+ *	    or, across the role boundary, as the role that registered it
+ *	    (rights.c), with lock_timeout = migrate.lock_timeout; a lock timeout rolls the
  *	    revision back and tries again after a pause, up to
  *	    migrate.lock_retries times (subxact.c);
  *	 2. on success, the applied state, the run and its steps are recorded
@@ -163,6 +164,7 @@ execute_body(void *arg)
 	int			nest;
 	ErrorContextCallback errcb;
 	BodyErrorContext ctx;
+	MigrateBoundary boundary;
 	ListCell   *lc;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -186,12 +188,15 @@ execute_body(void *arg)
 
 	run->cur_stmt = 0;
 	migrate_body_enter();
+	/* as the registrant where the role boundary says so (rights.c) */
+	migrate_boundary_enter(st, &boundary);
 	foreach(lc, st->stmts)
 	{
 		CHECK_FOR_INTERRUPTS();
 		migrate_run_statement(run, st, lfirst_node(RawStmt, lc), &ctx);
 		run->cur_stmt++;
 	}
+	migrate_boundary_leave(&boundary);
 	migrate_body_leave();
 
 	error_context_stack = errcb.previous;
@@ -396,6 +401,8 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	else
 		refuse_top_level_downgrades(&run);
 	migrate_run_parse_bodies(&run, false);
+	/* whose rights each body runs with; a refusal comes before step 1 */
+	migrate_run_resolve_roles(&run);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
