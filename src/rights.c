@@ -6,16 +6,18 @@
  *
  * The role boundary.  A body never runs with more rights than the role
  * that registered it (migrate.revision.registered_by: the role that last
- * added or replaced it).  Let R be that role, L the role the session
- * logged in as and C the current role of the caller:
+ * added or replaced it).  Let R be that role, S the session's user
+ * (session_user), L the role the session logged in as (the same unless a
+ * superuser did SET SESSION AUTHORIZATION) and C the current role:
  *
- *	  - when L is R and R may become C (C is R, or a role R is a member
- *		of), the body runs as it always did, as C, and may SET ROLE to any
- *		role the session may take: nothing it can reach is beyond R;
- *	  - otherwise (a superuser runs a deployer's body; a superuser who did
- *		SET ROLE or SET SESSION AUTHORIZATION to deployer, since RESET ROLE
- *		and RESET SESSION AUTHORIZATION would bring the superuser back; a
- *		SECURITY DEFINER function calls upgrade()) the body runs as R,
+ *	  - when S and L are R, and R may become C (C is R, or a role R is a
+ *		member of), the body runs as it always did, as C, and may SET ROLE
+ *		to any role the session may take: nothing it can reach is beyond R;
+ *	  - otherwise the body runs as R: a superuser runs a deployer's body;
+ *		a superuser did SET ROLE deployer (RESET ROLE would bring the
+ *		superuser back) or SET SESSION AUTHORIZATION deployer (so would
+ *		RESET SESSION AUTHORIZATION); a SECURITY DEFINER function owned by
+ *		another role calls upgrade().  It runs as R,
  *		the way PostgreSQL runs a SECURITY DEFINER function and a
  *		maintenance command runs index expressions as the table's owner:
  *		SetUserIdAndSecContext(R, SECURITY_LOCAL_USERID_CHANGE |
@@ -107,6 +109,7 @@ void
 migrate_step_resolve_role(Run *run, int k)
 {
 	Step	   *st = &run->steps[k];
+	Oid			session = GetSessionUserId();
 	Oid			login = GetAuthenticatedUserId();
 	Oid			current = GetUserId();
 	Oid			registrant;
@@ -126,7 +129,8 @@ migrate_step_resolve_role(Run *run, int k)
 				 boundary_context(run, k)));
 
 	/* the session is the registrant's own, and the caller a role it may be */
-	if (registrant == login && is_member_of_role(registrant, current))
+	if (registrant == session && registrant == login &&
+		is_member_of_role(registrant, current))
 		return;
 
 	if (!is_member_of_role(current, registrant))

@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(migrate_run);
 
 typedef struct ProcRun
 {
+	MemoryContext loopcxt;		/* the steps' context, reset per revision */
 	int64		run_id;
 	int			applied;
 	TimestampTz started_at;
@@ -361,7 +362,11 @@ execute_statement(void *arg)
 static void
 proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	/*
+	 * The loop's context, not CurrentMemoryContext: after a top-level
+	 * statement that is SPI's, which SPI_finish deletes.
+	 */
+	MemoryContext cxt = pr->loopcxt;
 	RawStmt    *raw = list_nth_node(RawStmt, st->stmts, i);
 	StatementCall call = {run, st, raw};
 	ErrorData  *edata;
@@ -455,6 +460,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 	int			total = 0;
 	const char *kind = migrate_body_kind(dir);
 
+	pr->loopcxt = loopcxt;
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	for (int k = -1; k < total; k++)
 	{
