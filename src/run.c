@@ -379,7 +379,12 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 
 	if (migrate_statement_needs_top_level(raw->stmt))
 	{
-		MigrateBoundary boundary;
+		/*
+		 * Set inside PG_TRY and read in PG_CATCH: static rather than a
+		 * local that longjmp could leave stale (migrate.run is never
+		 * called from inside itself).
+		 */
+		static MigrateBoundary boundary;
 
 		/*
 		 * SPI_finish returns to the context SPI was connected from, and

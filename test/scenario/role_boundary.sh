@@ -21,7 +21,9 @@
 #       session that may not take the role stops before the first body;
 #   (h) a failed run's detail (a row value) is not readable by another role
 #       through migrate.run, status() or pg_migrate, and is by the role that
-#       ran it and a pg_read_all_stats member.
+#       ran it and a pg_read_all_stats member;
+#   (i) a superuser's SECURITY DEFINER function that calls upgrade() for the
+#       deployer runs the deployer's body as the deployer, not as its owner.
 # Roles get a per-run suffix and are dropped at the end.  Prints TAP.
 set -u
 source "$(dirname "$0")/tap.bash"
@@ -186,5 +188,17 @@ like "$(login_as $monitor -c "SELECT error_detail FROM migrate.run ORDER BY id D
 is "$(login_as $nobody -c "SELECT count(*) FROM migrate.revision_checksum WHERE checksum IS NOT NULL")|$(login_as $deployer -c "SELECT count(*) FROM migrate.revision_checksum WHERE checksum IS NOT NULL AND registered_by = current_user")" \
    "0|$(q $db "SELECT count(*) FROM migrate.revision WHERE registered_by = '$deployer'")" \
    "(h) checksums: none for another role, every one of its own for the deployer"
+
+# ---------------------------------------------------------------- (i)
+# a SECURITY DEFINER function of a superuser that runs upgrade() for the
+# deployer: the deployer's own session, but the body runs as the deployer,
+# not as the function's owner
+q $db "SELECT migrate.remove('h1');
+       CREATE FUNCTION public.deploy() RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
+           AS \$f\$ SELECT count(*) FROM migrate.upgrade('head') \$f\$;
+       REVOKE EXECUTE ON FUNCTION public.deploy() FROM PUBLIC; GRANT EXECUTE ON FUNCTION public.deploy() TO $deployer" >/dev/null
+out=$(login_as $deployer -c "SELECT migrate.add('i1', 'ALTER ROLE $deployer SUPERUSER', NULL, '{g1}')" -c "SELECT public.deploy()")
+is "$(state "$out")" "42501" "(i) the deployer's body, run through a superuser's SECURITY DEFINER function: permission denied"
+is "$(rolsuper $deployer)" "f" "(i) the deployer is not a superuser"
 
 done_testing
