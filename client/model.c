@@ -9,8 +9,10 @@
  * Run from the wrong directory, a "status" that registered its files once
  * loaded another service's revisions, and the next deploy found two heads.
  * So a read-only command reads the database's revisions once
- * (migrate.history() joined with the checksums and the applied rows:
- * columns every role may read) and lays the files over them:
+ * (migrate.history() joined with the applied rows and with
+ * migrate.revision_checksum, which shows a checksum to the role that
+ * registered the revision, pg_read_all_stats and superusers: where it is
+ * hidden, the content is taken as unchanged) and lays the files over them:
  *
  *	  - a file whose revision is not registered: not registered (sync and
  *		upgrade would register it);
@@ -62,10 +64,10 @@ static const char model_query[] =
 "SELECT h.revision, h.down_revision, h.message, h.applied,"
 "       pg_catalog.to_json(h.applied_at) #>> '{}', h.is_current,"
 "       h.branch_labels, h.depends_on, h.transactional, h.reversible, h.source,"
-"       pg_catalog.to_json(h.registered_at) #>> '{}', r.checksum,"
+"       pg_catalog.to_json(h.registered_at) #>> '{}', c.checksum,"
 "       a.applied_by, a.run_id, pg_catalog.date_part('epoch', s.duration)"
 "  FROM migrate.history() WITH ORDINALITY AS h"
-"  LEFT JOIN migrate.revision r ON r.id = h.revision"
+"  LEFT JOIN migrate.revision_checksum c ON c.revision = h.revision"
 "  LEFT JOIN migrate.applied a ON a.revision = h.revision"
 "  LEFT JOIN (SELECT DISTINCT ON (st.run_id, st.revision) st.run_id, st.revision, st.duration"
 "               FROM migrate.run_step st"
@@ -180,7 +182,8 @@ compare(Model *m, Rev *r)
 {
 	RevEntry   *e = r->file;
 
-	if (r->checksum == NULL || strcmp(r->checksum, e->checksum) != 0)
+	/* a checksum this role may not read tells nothing: taken as the same */
+	if (r->checksum != NULL && strcmp(r->checksum, e->checksum) != 0)
 	{
 		r->state = RS_CHANGED;
 		m->n_changed++;

@@ -291,7 +291,7 @@ migrate_script_finish(StringInfo buf, bool up, const char *kind, const char *tar
 {
 	appendStringInfoString(buf,
 						   "\nWITH r AS (\n"
-						   "  INSERT INTO migrate.run (kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
+						   "  INSERT INTO migrate.run_log (kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
 						   "  VALUES (");
 	migrate_script_literal(buf, kind);
 	appendStringInfoString(buf, ", ");
