@@ -400,10 +400,7 @@ diff_findings(const Model *m, Findings *fs)
 			case RS_REFRESHED:
 				break;
 			case RS_NEW:
-				code = "not_registered";
-				msg = pgm_psprintf("revision \"%s\" is not registered yet: upgrade (or sync) registers it",
-								   r->id);
-				break;
+				break;			/* the comparison on stderr says so */
 			case RS_RENAMED:
 				code = "renamed";
 				msg = pgm_psprintf("revision \"%s\" is registered from \"%s\": the next sync records the new file name",

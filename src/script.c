@@ -9,7 +9,11 @@
  * lock, and every body is parsed first, so that a script is never written
  * for a plan that upgrade() would refuse.  The script takes the same
  * advisory lock, checks that the database is at the state the script was
- * planned from, runs the bodies (a non-transactional revision outside any
+ * planned from and that every revision it will record is registered there
+ * with the same checksum (common/psqlscript.c: run into another database,
+ * a fresh one, it stops there instead of leaving applied_unknown rows),
+ * runs the bodies (a semicolon after a body only where its last statement
+ * has none) (a non-transactional revision outside any
  * transaction block, statement by statement as psql sends them), and
  * records the applied state, the run and its steps.
  *
@@ -31,6 +35,7 @@
  *-------------------------------------------------------------------------
  */
 #include "engine.h"
+#include "psqlscript.h"
 #include "lockkey.h"
 
 #include "commands/dbcommands.h"
@@ -80,17 +85,60 @@ comment_text(const char *s)
 	return out;
 }
 
-/* A body as a script section, closed so that the next line starts afresh. */
-static void
-append_script_body(StringInfo buf, const char *body)
+/*
+ * Does a semicolon end the body's last statement?  The raw parser's last
+ * statement ends before its semicolon (stmt_len 0: at the end of the text,
+ * unterminated); a semicolon after it, outside comments, ends it.
+ */
+static bool
+last_statement_ended(Step *st)
 {
+	RawStmt    *last;
+	const char *p;
+
+	if (st->stmts == NIL)
+		return true;			/* no statement to end */
+	last = llast_node(RawStmt, st->stmts);
+	if (last->stmt_len == 0)
+		return false;
+	for (p = st->body + last->stmt_location + last->stmt_len; *p; p++)
+	{
+		if (*p == ';')
+			return true;
+		if (p[0] == '-' && p[1] == '-')
+			while (p[1] && p[1] != '\n')
+				p++;
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			for (p += 2; *p && depth > 0; p++)
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p++;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p++;
+			p--;
+		}
+	}
+	return false;
+}
+
+/*
+ * A body as a script section, closed so that the next line starts afresh,
+ * with a semicolon only where its last statement has none (a line of ";"
+ * after every body was noise to review).
+ */
+static void
+append_script_body(StringInfo buf, Step *st)
+{
+	const char *body = st->body;
 	size_t		len = strlen(body);
 
 	appendStringInfoString(buf, body);
 	if (len == 0 || body[len - 1] != '\n')
 		appendStringInfoChar(buf, '\n');
-	/* ends a last statement without a semicolon (or one ending in a comment) */
-	appendStringInfoString(buf, ";\n");
+	if (!last_statement_ended(st))
+		appendStringInfoString(buf, ";\n");
 }
 
 Datum
@@ -130,6 +178,25 @@ migrate_sql(PG_FUNCTION_ARGS)
 					 "  END IF;\nEND $migrate$;\n",
 					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)),
 					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)));
+
+	/*
+	 * What the script will record is registered here as it is in this
+	 * database, with the same checksums: run into another database (a fresh
+	 * one) it stops here instead of recording revisions that database does
+	 * not have (applied_unknown).
+	 */
+	if (dir == MIGRATE_UP)
+	{
+		const char **ids = palloc(sizeof(char *) * run.nsteps);
+		const char **sums = palloc(sizeof(char *) * run.nsteps);
+
+		for (int k = 0; k < run.nsteps; k++)
+		{
+			ids[k] = run.steps[k].id;
+			sums[k] = run.steps[k].checksum;
+		}
+		migrate_script_expect_registered(&buf, ids, sums, run.nsteps);
+	}
 
 	/*
 	 * The role boundary, as far as a script can have it: each body whose
@@ -180,7 +247,7 @@ migrate_sql(PG_FUNCTION_ARGS)
 		}
 		if (script_role(st))
 			appendStringInfo(&buf, "SET ROLE %s;\n", quote_identifier(script_role(st)));
-		append_script_body(&buf, st->body);
+		append_script_body(&buf, st);
 		if (script_role(st))
 			appendStringInfoString(&buf, "RESET ROLE;\n");
 		if (!in_xact)
