@@ -63,6 +63,9 @@ typedef struct ProcRun
 	TimestampTz started_at;
 } ProcRun;
 
+/* the statement of the body run at top level (1-based), for its context */
+static int	top_level_statement = 0;
+
 static void
 top_level_error_callback(void *arg)
 {
@@ -75,8 +78,8 @@ top_level_error_callback(void *arg)
 		internalerrposition(pos);
 		internalerrquery(st->body);
 	}
-	errcontext("non-transactional upgrade body of revision \"%s\", run at top level",
-			   st->id);
+	errcontext("non-transactional upgrade body of revision \"%s\", run at top level, statement %d",
+			   st->id, top_level_statement);
 }
 
 /*
@@ -395,6 +398,7 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		SPI_finish();
 		MemoryContextSwitchTo(cxt);
 		memset(&boundary, 0, sizeof(boundary));
+		top_level_statement = i + 1;
 		PG_TRY();
 		{
 			migrate_body_enter();

@@ -18,7 +18,7 @@ if [ -z "${PG_MIGRATE:-}" ]; then
     [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
 fi
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"; for d in ${P}a ${P}b ${P}c ${P}d; do dropdb --if-exists "$d" >/dev/null 2>&1; done' EXIT
+trap 'rm -rf "$WORK"; for d in ${P}a ${P}b ${P}c ${P}d ${P}e; do dropdb --if-exists "$d" >/dev/null 2>&1; done' EXIT
 pgm() {
     "$PG_MIGRATE" "$@" >"$WORK/out" 2>"$WORK/err"
     RC=$?
@@ -67,6 +67,18 @@ EOF
 pgm -D "$WORK/nt" -d ${P}b upgrade
 like "$OUT" "statement 1 of revision n1 committed before statement 2 failed .* and stays; n1 is not recorded as applied" \
      "one statement committed: said in the singular"
+# failing at a statement that runs at top level (CREATE INDEX CONCURRENTLY)
+fresh_db ${P}e
+nfile "$WORK/nt" n1 n0 false <<'EOF'
+ALTER TABLE accounts ADD COLUMN email text;
+INSERT INTO accounts VALUES (1, 'a'), (2, 'a');
+CREATE UNIQUE INDEX CONCURRENTLY accounts_email ON accounts (email);
+EOF
+pgm -D "$WORK/nt" -d ${P}e upgrade
+like "$ERR" "CONTEXT:  non-transactional upgrade body of revision \"n1\", run at top level, statement 3" \
+     "a statement run at top level is named in the context"
+like "$OUT" "statements 1 to 2 of revision n1 committed before statement 3 failed" "and the client says what committed"
+like "$ERR" "INVALID index public.accounts_email" "with the INVALID index it left"
 # failing at its first statement: nothing of it committed
 fresh_db ${P}c
 nfile "$WORK/nt" n1 n0 false <<'EOF'
