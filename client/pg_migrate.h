@@ -27,7 +27,8 @@
  *	  cmd_files.c init, revision
  *	  cmd_graph.c graph, linear runs collapsed
  *	  cmd_show.c  show, branches; one revision as a block or JSON
- *	  cmd_apply.c upgrade, downgrade, stamp, sql, adopt
+ *	  cmd_apply.c upgrade, downgrade, stamp, sql
+ *	  cmd_adopt.c adopt
  *	  cmd_status.c current, heads, history, status, sync
  *	  cmd_check.c check (the files, the model and migrate.validate(); or
  *	              --offline, with the server's chain rules, ../common/chain.c)
@@ -520,7 +521,9 @@ extern int	cmd_upgrade(Ctx *ctx);
 extern int	cmd_downgrade(Ctx *ctx);
 extern int	cmd_stamp(Ctx *ctx);
 extern int	cmd_sql(Ctx *ctx);
-extern int	cmd_adopt(Ctx *ctx);
+extern int	cmd_adopt(Ctx *ctx);	/* cmd_adopt.c */
+extern bool fetch_current(PGconn *conn, StrList *out);
+extern char *current_text(const StrList *cur);
 
 extern int	cmd_current(Ctx *ctx);
 extern int	cmd_heads(Ctx *ctx);

@@ -240,9 +240,10 @@ migrate_script_expect_registered(StringInfo buf, const char *const *ids,
 	append_text_array(buf, checksums, n);
 	appendStringInfoString(buf,
 						   ")) WITH ORDINALITY AS u(id, checksum, ord)\n"
-						   "   WHERE NOT EXISTS (SELECT FROM migrate.revision r\n"
-						   "                      WHERE r.id OPERATOR(pg_catalog.=) u.id\n"
-						   "                        AND (u.checksum IS NULL OR r.checksum OPERATOR(pg_catalog.=) u.checksum));\n"
+						   "   WHERE NOT EXISTS (SELECT FROM migrate.revision_checksum r\n"
+						   "                      WHERE r.revision OPERATOR(pg_catalog.=) u.id\n"
+						   "                        AND (u.checksum IS NULL OR r.checksum IS NULL\n"
+						   "                             OR r.checksum OPERATOR(pg_catalog.=) u.checksum));\n"
 						   "  IF missing IS NOT NULL THEN\n"
 						   "    RAISE EXCEPTION 'migrate: this script records revisions that are not registered here as it was written for them: %', missing\n"
 						   "      USING HINT = 'Register the revision files first (pg_migrate sync), or generate the script from this database.';\n"

@@ -108,7 +108,9 @@ extern void migrate_script_expect_current(StringInfo buf, const char *const *ids
 
 /*
  * The start-up check of what the script will record: each id is
- * registered with that checksum (NULL: any).
+ * registered with that checksum (NULL: any).  Read through
+ * migrate.revision_checksum, which every role may read: where the running
+ * role may not see a checksum, the id alone is checked.
  */
 extern void migrate_script_expect_registered(StringInfo buf, const char *const *ids,
 											 const char *const *checksums, int n);
