@@ -60,28 +60,39 @@ typedef struct ProcRun
 	int64		run_id;
 	int			applied;
 	TimestampTz started_at;
+	MemoryContext cxt;			/* the loop's context: each revision's Run */
+	bool		caller_superuser;	/* the caller (not a body's role) is */
 } ProcRun;
+
+typedef struct StatementCall
+{
+	Run		   *run;
+	Step	   *step;
+	RawStmt    *raw;
+} StatementCall;
 
 static void
 top_level_error_callback(void *arg)
 {
-	Step	   *st = (Step *) arg;
+	StatementCall *call = (StatementCall *) arg;
 	int			pos = geterrposition();
 
 	if (pos > 0)
 	{
 		errposition(0);
 		internalerrposition(pos);
-		internalerrquery(st->body);
+		internalerrquery(call->step->body);
 	}
-	errcontext("non-transactional upgrade body of revision \"%s\", run at top level",
-			   st->id);
+	errcontext("non-transactional %s body of revision \"%s\", run at top level",
+			   migrate_body_kind(call->run->dir), call->step->id);
 }
 
 /* Run a statement as a top-level command: it may commit by itself. */
 static void
-run_top_level_statement(Step *st, RawStmt *raw)
+run_top_level_statement(StatementCall *call)
 {
+	Step	   *st = call->step;
+	RawStmt    *raw = call->raw;
 	List	   *querytrees;
 	List	   *plantrees;
 	PlannedStmt *pstmt;
@@ -90,7 +101,7 @@ run_top_level_statement(Step *st, RawStmt *raw)
 	ErrorContextCallback errcb;
 
 	errcb.callback = top_level_error_callback;
-	errcb.arg = st;
+	errcb.arg = call;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
@@ -111,8 +122,10 @@ run_top_level_statement(Step *st, RawStmt *raw)
 	plantrees = pg_plan_queries(querytrees, st->body, CURSOR_OPT_PARALLEL_OK, NULL);
 	pstmt = linitial_node(PlannedStmt, plantrees);
 	InitializeQueryCompletion(&qc);
+	migrate_guard_statement_begin(call->run);
 	ProcessUtility(pstmt, st->body, false, PROCESS_UTILITY_TOPLEVEL,
 				   NULL, NULL, None_Receiver, &qc);
+	migrate_guard_statement_end(call->run);
 	while (!had_snapshot && ActiveSnapshotSet())
 		PopActiveSnapshot();
 
@@ -157,8 +170,13 @@ proc_finish_run(ProcRun *pr, Run *run, bool succeeded, ErrorData *edata)
  * INDEX CONCURRENTLY) and be undone afterwards.  So: before the revision,
  * remember the caller's value of every setting the body names in a SET or
  * RESET statement, and of lock_timeout, which the revision runs with;
- * restore them all when it ends, failed or not.  (A body that changes
- * settings through set_config() calls is not seen; RESET ALL is not undone.)
+ * restore them all when it ends, failed or not, before the revision is
+ * recorded (in a transaction begun after the restore, so that a body's
+ * default_transaction_read_only cannot make the recording fail).  Whether
+ * a setting may be restored at superuser level is the caller's privilege,
+ * decided when the CALL started, not that of a role the body SET.  (A body
+ * that changes settings through set_config() calls is not seen; RESET ALL
+ * is not undone.)
  */
 typedef struct SavedSettings
 {
@@ -210,27 +228,40 @@ save_body_settings(Step *st, SavedSettings *ss)
 }
 
 static void
-restore_body_settings(SavedSettings *ss)
+restore_body_settings(ProcRun *pr, SavedSettings *ss)
 {
 	for (int i = 0; i < ss->n; i++)
 		if (ss->values[i] != NULL)
 			(void) set_config_option(ss->names[i], ss->values[i],
-									 superuser() ? PGC_SUSET : PGC_USERSET,
+									 pr->caller_superuser ? PGC_SUSET : PGC_USERSET,
 									 PGC_S_SESSION, GUC_ACTION_SET, true,
 									 WARNING, false);
+}
+
+/*
+ * Commit, and go on in a new transaction that holds the migration lock at
+ * transaction level too (lock.c), in the loop's memory context.
+ */
+static void
+proc_next_transaction(ProcRun *pr)
+{
+	SPI_commit();
+	MemoryContextSwitchTo(pr->cxt);
+	migrate_lock_acquire();
 }
 
 /*
  * A statement of a non-transactional revision failed and its transaction
  * is clean again (subtransaction rolled back, or the transaction rolled
  * back and a new one started): put the caller's settings back, record the
- * failure, commit that, and re-raise.
+ * failure in a transaction begun after that, commit, and re-raise.
  */
 static void
 proc_statement_failed(ProcRun *pr, Run *run, Step *st, ErrorData *edata,
 					  SavedSettings *ss)
 {
-	restore_body_settings(ss);
+	restore_body_settings(pr, ss);
+	proc_next_transaction(pr);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 	proc_record_step(pr, run, st, false);
 	proc_finish_run(pr, run, false, edata);
@@ -303,13 +334,6 @@ proc_top_level_failed(ProcRun *pr, Run *run, Step *st, RawStmt *raw,
 	proc_statement_failed(pr, run, st, edata, ss);
 }
 
-typedef struct StatementCall
-{
-	Run		   *run;
-	Step	   *step;
-	RawStmt    *raw;
-} StatementCall;
-
 /* One ordinary statement of a non-transactional body (in a subtransaction). */
 static void
 execute_statement(void *arg)
@@ -320,7 +344,7 @@ execute_statement(void *arg)
 
 	ctx.run = call->run;
 	ctx.step = call->step;
-	ctx.stmt_char_offset = -1;
+	ctx.stmt_byte_offset = -1;
 	errcb.callback = migrate_body_error_callback;
 	errcb.arg = &ctx;
 	errcb.previous = error_context_stack;
@@ -331,40 +355,43 @@ execute_statement(void *arg)
 	error_context_stack = errcb.previous;
 }
 
-/* Statement i of a non-transactional revision, in a transaction of its own. */
+/*
+ * Statement i of a non-transactional revision, in a transaction of its own.
+ *
+ * Memory: everything of the run lives in the loop's context (pr->cxt).  Each
+ * way out of SPI leaves another context current (SPI_connect_ext its own
+ * procedure context, which the next SPI_finish deletes; top-level commands a
+ * transaction context of their own), so every such step is followed by a
+ * switch back to the loop's context, which no commit frees.
+ */
 static void
 proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext cxt = pr->cxt;
 	RawStmt    *raw = list_nth_node(RawStmt, st->stmts, i);
 	StatementCall call = {run, st, raw};
 	ErrorData  *edata;
 	char	   *what;
 
+	CHECK_FOR_INTERRUPTS();
 	run->cur_stmt = i;
 	run->tries = 0;
-	SPI_commit();
-	MemoryContextSwitchTo(cxt);
+	proc_next_transaction(pr);
 
 	if (migrate_statement_needs_top_level(raw->stmt))
 	{
-		/*
-		 * SPI_finish returns to the context SPI was connected from, and
-		 * top-level commands leave CurrentMemoryContext in a transaction
-		 * context of their own: come back to ours both times, so that
-		 * nothing lives in a context a commit is about to free.
-		 */
 		SPI_finish();
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
 			migrate_body_enter();
-			run_top_level_statement(st, raw);
+			run_top_level_statement(&call);
 			migrate_body_leave();
 		}
 		PG_CATCH();
 		{
 			migrate_body_reset();
+			migrate_guard_statement_end(run);
 			MemoryContextSwitchTo(cxt);
 			edata = CopyErrorData();
 			FlushErrorState();
@@ -373,6 +400,10 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		PG_END_TRY();
 		MemoryContextSwitchTo(cxt);
 		SPI_connect_ext(SPI_OPT_NONATOMIC);
+		MemoryContextSwitchTo(cxt);
+		/* the command committed its own transactions: hold the lock in this one */
+		migrate_lock_acquire();
+		migrate_session_lock_check(st->id);
 		return;
 	}
 
@@ -386,9 +417,14 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		proc_statement_failed(pr, run, st, edata, ss);
 	}
 	MemoryContextSwitchTo(cxt);
+	/* a body's pg_advisory_unlock_all(): take the lock back before the commit */
+	migrate_session_lock_check(st->id);
 }
 
-/* A non-transactional revision: each statement in a transaction of its own. */
+/*
+ * A non-transactional revision: each statement in a transaction of its own,
+ * then the caller's settings back, and a new transaction to record it in.
+ */
 static void
 proc_run_non_transactional(ProcRun *pr, Run *run, Step *st)
 {
@@ -397,7 +433,8 @@ proc_run_non_transactional(ProcRun *pr, Run *run, Step *st)
 	save_body_settings(st, &ss);
 	for (int i = 0; i < list_length(st->stmts); i++)
 		proc_run_statement(pr, run, st, i, &ss);
-	restore_body_settings(&ss);
+	restore_body_settings(pr, &ss);
+	proc_next_transaction(pr);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 }
 
@@ -418,6 +455,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 	int			total = 0;
 	const char *kind = migrate_body_kind(dir);
 
+	pr->cxt = loopcxt;
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	for (int k = -1; k < total; k++)
 	{
@@ -425,6 +463,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		Step	   *volatile st;
 		int			idx;
 
+		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
 		migrate_run_init(&run, dir, kind, target);
@@ -483,6 +522,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 				PG_TRY();
 				{
 					migrate_run_transactional_step(&run, st, k, false);
+					migrate_session_lock_check(st->id);
 				}
 				PG_CATCH();
 				{
@@ -565,15 +605,18 @@ migrate_run(PG_FUNCTION_ARGS)
 	target = migrate_target_arg(fcinfo, 0);
 	dir = migrate_direction_arg(fcinfo, 1);
 	memset(&pr, 0, sizeof(pr));
+	pr.caller_superuser = superuser();
 
-	migrate_session_lock_acquire();
+	migrate_extension_lock_acquire();
 	PG_TRY();
 	{
+		migrate_session_lock_acquire();
 		proc_loop(target, dir, &pr);
 	}
 	PG_FINALLY();
 	{
 		migrate_session_lock_release();
+		migrate_extension_lock_release();
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_RUNNING, save_activity);

@@ -65,6 +65,11 @@ PG_FUNCTION_INFO_V1(migrate_column_exists);
 PG_FUNCTION_INFO_V1(migrate_constraint_exists);
 PG_FUNCTION_INFO_V1(migrate_trigger_exists);
 
+/* how much of a malformed argument an error message quotes */
+#define MESSAGE_QUOTE_MAX 100
+/* the longest text that can name a type: see migrate_parse_type_name */
+#define TYPE_NAME_MAX 1024
+
 #define NAME_HINT "Write the name as in SQL: unquoted parts fold to lower case, \"Quoted\" parts keep case, dots and spaces, and a dot separates the schema from the name."
 
 /* ---------------------------------------------------------------------
@@ -168,14 +173,14 @@ migrate_parse_name(const char *input, const char *what, int maxparts)
 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid %s name \"%s\"", what, input),
+				 errmsg("invalid %s name \"%s\"", what, migrate_clip(input, MESSAGE_QUOTE_MAX)),
 				 errdetail("%s", problem ? problem : "The name does not parse."),
 				 errhint(NAME_HINT)));
 	}
 	if (list_length(parts) > maxparts)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid %s name \"%s\"", what, input),
+				 errmsg("invalid %s name \"%s\"", what, migrate_clip(input, MESSAGE_QUOTE_MAX)),
 				 errdetail("%s", parts_rule(maxparts, what)),
 				 errhint(NAME_HINT)));
 
@@ -188,7 +193,7 @@ migrate_parse_name(const char *input, const char *what, int maxparts)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cross-database references are not implemented: \"%s\"",
-							input)));
+							migrate_clip(input, MESSAGE_QUOTE_MAX))));
 		parts = list_delete_first(parts);
 	}
 
@@ -439,6 +444,17 @@ migrate_parse_type_name(const char *str)
 {
 	TypeName   *tn;
 
+	/*
+	 * PostgreSQL's own error for a type name that does not parse quotes it
+	 * whole: no type name is this long (three identifiers of NAMEDATALEN
+	 * bytes, quoted, with array bounds), so a longer one is refused first,
+	 * quoting its beginning only.
+	 */
+	if (strlen(str) > TYPE_NAME_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid type name \"%s\"", migrate_clip(str, MESSAGE_QUOTE_MAX)),
+				 errdetail("A type name is at most %d bytes long.", TYPE_NAME_MAX)));
 #if PG_VERSION_NUM >= 160000
 	tn = typeStringToTypeName(str, NULL);
 #else
@@ -447,7 +463,7 @@ migrate_parse_type_name(const char *str)
 	if (tn->setof || tn->pct_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid type name \"%s\"", str),
+				 errmsg("invalid type name \"%s\"", migrate_clip(str, MESSAGE_QUOTE_MAX)),
 				 errdetail("SETOF and %%TYPE do not name a type here.")));
 	return tn;
 }
@@ -561,7 +577,7 @@ split_signature(const char *sig, List **args, bool *has_args)
 	if (end <= open || *end != ')')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid function signature \"%s\"", sig),
+				 errmsg("invalid function signature \"%s\"", migrate_clip(sig, MESSAGE_QUOTE_MAX)),
 				 errdetail("The argument list must end with a closing parenthesis."),
 				 errhint("Write a signature as name(type, ...), for example public.add_user(text, integer), or name alone for any arguments.")));
 	*end = '\0';
@@ -587,7 +603,7 @@ split_signature(const char *sig, List **args, bool *has_args)
 						break;
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_NAME),
-							 errmsg("invalid function signature \"%s\"", sig),
+							 errmsg("invalid function signature \"%s\"", migrate_clip(sig, MESSAGE_QUOTE_MAX)),
 							 errdetail("An argument type is missing."),
 							 errhint("Write a signature as name(type, ...), for example public.add_user(text, integer), or name alone for any arguments.")));
 				}

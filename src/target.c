@@ -143,6 +143,7 @@ lookup_revision(MigrateGraph *graph, const char *target, const char *name)
 	{
 		MigrateRevision *r = &graph->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (r->registered && strncmp(r->id, name, len) == 0)
 		{
 			cand[ncand++] = i;
@@ -268,6 +269,7 @@ currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
 		MigrateRevision *r = &graph->revs[i];
 		bool		leaf = true;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!applied[i] || (within && !within[i]))
 			continue;
 		for (int j = 0; j < r->nchildren && leaf; j++)
@@ -300,7 +302,10 @@ relative_forward(MigrateGraph *graph, const char *target, int steps,
 	int			done;
 
 	for (int i = 0; i < graph->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		applied[i] = graph->revs[i].applied && graph->revs[i].registered;
+	}
 	cur = currents_within(graph, within, applied, &ncur);
 
 	if (ncur == 0)
@@ -309,8 +314,11 @@ relative_forward(MigrateGraph *graph, const char *target, int steps,
 		int			nbases = 0;
 
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (migrate_is_base(graph, i) && (within == NULL || within[i]))
 				bases[nbases++] = i;
+		}
 		if (nbases == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -353,21 +361,51 @@ relative_forward(MigrateGraph *graph, const char *target, int steps,
 /*
  * "-N" inside "within": revert the single current revision, N times.  Fills
  * "revert" with what goes.
+ *
+ * Linear: the current revisions are computed once; then each step reverts
+ * the single current one, and the only revisions that can become current
+ * are its parents, once their last applied child (inside "within") is gone,
+ * which a count per revision tells.  (Recomputing the current revisions at
+ * every step made -N on a long chain cost N full scans.)
  */
 static void
 relative_backward(MigrateGraph *graph, const char *target, int steps,
 				  const bool *within, const char *scope, bool *revert)
 {
-	bool	   *applied = palloc(Max(graph->nrevs, 1));
+	int			n = graph->nrevs;
+	bool	   *applied = palloc(Max(n, 1));
+	int		   *applied_kids = palloc0(sizeof(int) * Max(n, 1));
+	int			ncur;
+	int		   *cur;
 
-	for (int i = 0; i < graph->nrevs; i++)
+	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		applied[i] = graph->revs[i].applied;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!applied[i] || (within && !within[i]))
+			continue;
+		for (int j = 0; j < r->nchildren; j++)
+		{
+			int			c = r->children[j];
+
+			if (applied[c] && (within == NULL || within[c]))
+				applied_kids[i]++;
+		}
+	}
+	cur = currents_within(graph, within, applied, &ncur);
 
 	for (int s = 0; s < steps; s++)
 	{
-		int			ncur;
-		int		   *cur = currents_within(graph, within, applied, &ncur);
+		MigrateRevision *r;
+		int			x;
 
+		CHECK_FOR_INTERRUPTS();
 		if (ncur == 0 && s == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -385,10 +423,26 @@ relative_backward(MigrateGraph *graph, const char *target, int steps,
 					 errdetail("The current revisions are %s.",
 							   migrate_join_ids(graph, cur, ncur, ", ")),
 					 errhint("Downgrade to a revision id, or use <label>@-N.")));
-		applied[cur[0]] = false;
-		revert[cur[0]] = true;
-		pfree(cur);
+		x = cur[0];
+		r = &graph->revs[x];
+		applied[x] = false;
+		revert[x] = true;
+		/* parents left without an applied child become current */
+		ncur = 0;
+		for (int j = 0; j < r->nparents; j++)
+		{
+			int			p = r->parent_idx[j];
+
+			if (p < 0 || !applied[p] || (within && !within[p]))
+				continue;
+			if (--applied_kids[p] == 0)
+				cur[ncur++] = p;
+		}
+		migrate_sort_by_id(graph, cur, ncur);
 	}
+	pfree(cur);
+	pfree(applied_kids);
+	pfree(applied);
 }
 
 /* The revision that carries "label"; errors if none or several. */
@@ -403,6 +457,7 @@ find_label(MigrateGraph *graph, const char *target, const char *label)
 	{
 		MigrateRevision *r = &graph->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < r->nlabels; j++)
 			if (strcmp(r->labels[j], label) == 0)
 			{
@@ -460,8 +515,11 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 		int			nheads = 0;
 
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (below[i] && migrate_is_head(graph, i))
 				heads[nheads++] = i;
+		}
 		if (nheads != 1)
 		{
 			migrate_sort_by_id(graph, heads, nheads);
@@ -488,15 +546,21 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 
 		/* the branch's own revisions: not shared with revisions outside it */
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (graph->revs[i].registered && !branch[i])
 				outside[noutside++] = i;
+		}
 		migrate_parent_ancestors(graph, outside, noutside, outside_anc);
 
 		t = target_of(0, NULL);
 		t->has_revert_set = true;
 		t->revert_set = palloc0(Max(graph->nrevs, 1));
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			t->revert_set[i] = branch[i] && !outside_anc[i];
+		}
 		return t;
 	}
 	if (what[0] == '+' || what[0] == '-')
@@ -664,6 +728,7 @@ ordered_marks(MigrateGraph *graph, const bool *mark, bool reverse, int *count)
 	{
 		int			i = graph->topo[reverse ? graph->ntopo - 1 - k : k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (mark[i])
 			out[n++] = i;
 	}
@@ -714,6 +779,7 @@ migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	{
 		MigrateRevision *r = &graph->revs[plan[k]];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < r->nparents; j++)
 			if (r->parent_idx[j] < 0)
 				ereport(ERROR,
@@ -758,19 +824,28 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	int			n;
 
 	for (int t = 0; t < target->nrevs; t++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		start_cap += graph->revs[target->revs[t]].nchildren;
+	}
 	start = palloc(sizeof(int) * Max(start_cap, 1));
 
 	if (target->is_base)
 	{
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			mark[i] = graph->revs[i].applied;
+		}
 	}
 	else if (target->has_revert_set)
 	{
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (target->revert_set[i] && graph->revs[i].applied)
 				start[nstart++] = i;
+		}
 		migrate_descendants(graph, start, nstart, true, true, mark);
 	}
 	else
@@ -779,6 +854,7 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 		{
 			MigrateRevision *r = &graph->revs[target->revs[t]];
 
+			CHECK_FOR_INTERRUPTS();
 			if (!r->applied)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -794,6 +870,7 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	/* only applied revisions are reverted */
 	for (int i = 0; i < graph->nrevs; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (!graph->revs[i].applied)
 			mark[i] = false;
 		else if (mark[i] && !graph->revs[i].registered)
@@ -809,6 +886,7 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	{
 		MigrateRevision *r = &graph->revs[plan[k]];
 
+		CHECK_FOR_INTERRUPTS();
 		if (!r->has_downgrade)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -843,7 +921,10 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 	if (target->is_base)
 	{
 		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			drop[i] = true;
+		}
 	}
 	else if (target->has_revert_set)
 	{
@@ -851,8 +932,11 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 		int			nstart = 0;
 
 		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (target->revert_set[i])
 				start[nstart++] = i;
+		}
 		migrate_descendants(graph, start, nstart, true, true, drop);
 	}
 	else
@@ -863,13 +947,17 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 		ListCell   *lc;
 
 		for (int i = 0; i < target->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			cap += graph->revs[target->revs[i]].nchildren;
+		}
 		start = palloc(sizeof(int) * Max(cap, 1));
 		migrate_ancestors(graph, target->revs, target->nrevs, true, false, keep);
 		for (int i = 0; i < target->nrevs; i++)
 		{
 			MigrateRevision *r = &graph->revs[target->revs[i]];
 
+			CHECK_FOR_INTERRUPTS();
 			for (int j = 0; j < r->nchildren; j++)
 				start[nstart++] = r->children[j];
 		}
@@ -890,6 +978,8 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 		}
 		/* missing parents of kept revisions cannot be recorded */
 		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (keep[i])
 			{
 				MigrateRevision *r = &graph->revs[i];
@@ -901,6 +991,7 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 								 errmsg("cannot stamp: revision \"%s\" names parent \"%s\", which is not registered",
 										r->id, r->parents[j])));
 			}
+		}
 	}
 
 	*add = palloc(sizeof(int) * Max(n, 1));
@@ -910,6 +1001,7 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 	{
 		int			i = graph->topo[k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (keep[i] && !graph->revs[i].applied)
 			(*add)[(*nadd)++] = i;
 	}
@@ -917,16 +1009,21 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 	{
 		int			i = graph->topo[k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (drop[i] && !keep[i] && graph->revs[i].applied)
 			(*del)[(*ndel)++] = i;
 	}
 	/* recorded as applied but unregistered: only 'base' clears them */
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (!graph->revs[i].registered && drop[i] && graph->revs[i].applied)
 			(*del)[(*ndel)++] = i;
+	}
 
 	for (int i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (keep[i])
 			graph->revs[i].applied = true;
 		else if (drop[i])

@@ -14,15 +14,23 @@
  *	           applied_unknown, applied_gap, checksum_mismatch,
  *	           source_mismatch, unparsable_body
  *	  warning: multiple_heads, multiple_bases (info when every head, or
- *	           base, lies on a branch of its own label)
+ *	           base, lies on a branch of its own label),
+ *	           enum_value_used_too_early (validate() only: a pending
+ *	           revision uses an enum value that an earlier pending revision
+ *	           adds, which upgrade() cannot run in one transaction; found by
+ *	           commit_boundary.c's rule, among pending revisions in
+ *	           topological order, from the bodies that can hold such a pair)
  *	  info:    irreversible
  *
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -118,7 +126,10 @@ each_has_own_label(MigrateGraph *graph, const int *items, int nitems,
 	bool		all = true;
 
 	for (int k = 0; k < nitems; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		is_item[items[k]] = true;
+	}
 
 	for (int i = 0; i < graph->nrevs && labels_seen < 1000; i++)
 	{
@@ -126,6 +137,7 @@ each_has_own_label(MigrateGraph *graph, const int *items, int nitems,
 		int			covered = 0;
 		int			last = -1;
 
+		CHECK_FOR_INTERRUPTS();
 		if (r->nlabels == 0 || !r->registered)
 			continue;
 		labels_seen++;
@@ -135,17 +147,23 @@ each_has_own_label(MigrateGraph *graph, const int *items, int nitems,
 		else
 			migrate_parent_ancestors(graph, &i, 1, mark);
 		for (int k = 0; k < nitems; k++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (mark[items[k]])
 			{
 				covered++;
 				last = items[k];
 			}
+		}
 		if (covered == 1)
 			owned[last] = true;
 	}
 	for (int k = 0; k < nitems; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (!owned[items[k]])
 			all = false;
+	}
 	pfree(owned);
 	pfree(mark);
 	pfree(is_item);
@@ -174,6 +192,7 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 	{
 		MigrateRevision *r = &graph->revs[k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (!r->registered)
 		{
 			add_finding(&f, MIGRATE_ERROR, "applied_unknown", r->id,
@@ -296,6 +315,7 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 			ListCell   *lc2;
 			StringInfoData revs;
 
+			CHECK_FOR_INTERRUPTS();
 			if (e->count < 2)
 				continue;
 			/* by id, so the finding does not depend on the rows' order */
@@ -305,8 +325,11 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 			migrate_sort_by_id(graph, idx, n);
 			initStringInfo(&revs);
 			for (int i = 0; i < n; i++)
+			{
+				CHECK_FOR_INTERRUPTS();
 				appendStringInfo(&revs, "%s\"%s\"", i > 0 ? ", " : "",
 								 graph->revs[idx[i]].id);
+			}
 			add_finding(&f, MIGRATE_ERROR, "duplicate_label",
 						graph->revs[idx[0]].id,
 						psprintf("branch label \"%s\" is on %d revisions: %s",
@@ -352,6 +375,149 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 	return f.items;
 }
 
+/* A pending revision's body, for add_enum_findings. */
+typedef struct PendingBody
+{
+	int			idx;			/* graph index */
+	char	   *body;
+	List	   *stmts;			/* parsed: adders only */
+} PendingBody;
+
+static int
+pending_body_cmp(const void *a, const void *b, void *arg)
+{
+	MigrateGraph *graph = (MigrateGraph *) arg;
+	int			x = graph->revs[((const PendingBody *) a)->idx].topo_pos;
+	int			y = graph->revs[((const PendingBody *) b)->idx].topo_pos;
+
+	return (x > y) - (x < y);
+}
+
+/* Is graph index "idx" a pending revision that can run in a plan? */
+static bool
+pending(MigrateGraph *graph, int idx)
+{
+	return idx >= 0 && graph->revs[idx].registered &&
+		!graph->revs[idx].applied && graph->revs[idx].topo_pos >= 0;
+}
+
+/*
+ * enum_value_used_too_early: among pending revisions, one that uses an enum
+ * value an earlier one adds (commit_boundary.c).  Bodies are not readable
+ * by everyone, so they are read as the catalog's owner, and only ids go
+ * into the findings.  Two queries keep this cheap on a large catalog: the
+ * bodies that may add a value (ADD VALUE, a regular expression), then, if
+ * any value is added, the bodies that contain one of the values at all.
+ */
+static void
+add_enum_findings(MigrateGraph *graph, Findings *f)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MigrateBookkeeping bk;
+	PendingBody *items = NULL;
+	int			nitems = 0;
+	char	  **labels = NULL;
+	int			nlabels = 0;
+	const char **bodies;
+	List	  **stmts;
+	MigrateCommitBoundary *pairs;
+	int			npairs;
+
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute("SELECT id, upgrade FROM migrate.revision"
+					" WHERE upgrade OPERATOR(pg_catalog.~*) '[[:<:]]add[[:space:]]+value[[:>:]]'",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read revision bodies");
+	items = MemoryContextAlloc(cxt, sizeof(PendingBody) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		int			idx = migrate_graph_find(graph, SPI_getvalue(SPI_tuptable->vals[i],
+																 SPI_tuptable->tupdesc, 1));
+		MemoryContext spicxt;
+		ErrorData  *edata;
+		ListCell   *lc;
+		PendingBody *pb;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!pending(graph, idx) || !graph->revs[idx].transactional ||
+			graph->revs[idx].upgrade_problem != NULL)
+			continue;
+		spicxt = MemoryContextSwitchTo(cxt);
+		pb = &items[nitems];
+		pb->idx = idx;
+		pb->body = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		pb->stmts = migrate_try_parse_body(pb->body, &edata);
+		if (edata != NULL)
+			FreeErrorData(edata);
+		foreach(lc, pb->stmts)
+		{
+			char	   *label = migrate_enum_value_added(lfirst_node(RawStmt, lc)->stmt,
+														 NULL);
+
+			if (label == NULL)
+				continue;
+			labels = labels ? repalloc(labels, sizeof(char *) * (nlabels + 1))
+				: palloc(sizeof(char *));
+			labels[nlabels++] = label;
+		}
+		if (pb->stmts != NIL)
+			nitems++;
+		MemoryContextSwitchTo(spicxt);
+	}
+	if (nlabels > 0)
+	{
+		Oid			argtypes[1] = {TEXTARRAYOID};
+		Datum		values[1] = {PointerGetDatum(migrate_cstring_array(labels, nlabels))};
+
+		if (SPI_execute_with_args("SELECT r.id, r.upgrade FROM migrate.revision r"
+								  " WHERE EXISTS (SELECT FROM pg_catalog.unnest($1::pg_catalog.text[]) AS l(v)"
+								  "                WHERE pg_catalog.strpos(r.upgrade, l.v) OPERATOR(pg_catalog.>) 0)",
+								  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read revision bodies");
+		items = repalloc(items, sizeof(PendingBody) * (nitems + SPI_processed + 1));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			int			idx = migrate_graph_find(graph, SPI_getvalue(SPI_tuptable->vals[i],
+																	 SPI_tuptable->tupdesc, 1));
+			bool		adder = false;
+
+			CHECK_FOR_INTERRUPTS();
+			for (int k = 0; k < nitems && !adder; k++)
+				adder = items[k].idx == idx;
+			if (adder || !pending(graph, idx))
+				continue;
+			items[nitems].idx = idx;
+			items[nitems].body = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[i],
+																	   SPI_tuptable->tupdesc, 2));
+			items[nitems].stmts = NIL;
+			nitems++;
+		}
+	}
+	migrate_bookkeeping_end(&bk);
+	if (nlabels == 0)
+		return;
+
+	/* in the order a plan runs them */
+	qsort_arg(items, nitems, sizeof(PendingBody), pending_body_cmp, graph);
+	bodies = palloc(sizeof(char *) * nitems);
+	stmts = palloc(sizeof(List *) * nitems);
+	for (int k = 0; k < nitems; k++)
+	{
+		bodies[k] = items[k].body;
+		stmts[k] = items[k].stmts;
+	}
+	pairs = migrate_commit_boundaries(bodies, stmts, nitems, false, &npairs);
+	for (int i = 0; i < npairs; i++)
+	{
+		const char *user = graph->revs[items[pairs[i].user].idx].id;
+		const char *adder = graph->revs[items[pairs[i].adder].idx].id;
+
+		add_finding(f, MIGRATE_WARNING, "enum_value_used_too_early", user,
+					psprintf("revision \"%s\" uses a value that revision \"%s\" adds to an enum type (ALTER TYPE ... ADD VALUE): upgrade() cannot run both in one transaction; CALL migrate.run commits in between",
+							 user, adder));
+	}
+}
+
 Datum
 migrate_validate(PG_FUNCTION_ARGS)
 {
@@ -364,11 +530,21 @@ migrate_validate(PG_FUNCTION_ARGS)
 	graph = migrate_load_graph_ext(CurrentMemoryContext,
 								   MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	items = migrate_validate_graph(graph, &n);
+	{
+		Findings	f = {items, n, n};
+
+		add_enum_findings(graph, &f);
+		if (f.n > n)
+			qsort(f.items, f.n, sizeof(MigrateFinding), finding_cmp);
+		items = f.items;
+		n = f.n;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		values[0] = CStringGetTextDatum(migrate_severity_name(items[i].severity));
 		values[1] = CStringGetTextDatum(items[i].code);
 		if (items[i].revision)
@@ -396,6 +572,7 @@ migrate_check(PG_FUNCTION_ARGS)
 	initStringInfo(&detail);
 	for (int i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (items[i].severity != MIGRATE_ERROR)
 			continue;
 		if (nerrors > 0)
