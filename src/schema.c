@@ -67,8 +67,6 @@ PG_FUNCTION_INFO_V1(migrate_trigger_exists);
 
 /* how much of a malformed argument an error message quotes */
 #define MESSAGE_QUOTE_MAX 100
-/* the longest text that can name a type: see migrate_parse_type_name */
-#define TYPE_NAME_MAX 1024
 
 #define NAME_HINT "Write the name as in SQL: unquoted parts fold to lower case, \"Quoted\" parts keep case, dots and spaces, and a dot separates the schema from the name."
 
@@ -442,24 +440,40 @@ migrate_extension_exists(PG_FUNCTION_ARGS)
 TypeName *
 migrate_parse_type_name(const char *str)
 {
-	TypeName   *tn;
+	MemoryContext cxt = CurrentMemoryContext;
+	TypeName   *volatile tn = NULL;
 
 	/*
 	 * PostgreSQL's own error for a type name that does not parse quotes it
-	 * whole: no type name is this long (three identifiers of NAMEDATALEN
-	 * bytes, quoted, with array bounds), so a longer one is refused first,
-	 * quoting its beginning only.
+	 * whole (in its context line), however long: the same error, quoting at
+	 * most a few hundred characters.
 	 */
-	if (strlen(str) > TYPE_NAME_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid type name \"%s\"", migrate_clip(str, MESSAGE_QUOTE_MAX)),
-				 errdetail("A type name is at most %d bytes long.", TYPE_NAME_MAX)));
+	PG_TRY();
+	{
 #if PG_VERSION_NUM >= 160000
-	tn = typeStringToTypeName(str, NULL);
+		tn = typeStringToTypeName(str, NULL);
 #else
-	tn = typeStringToTypeName(str);
+		tn = typeStringToTypeName(str);
 #endif
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (edata->message)
+			edata->message = migrate_clip(edata->message, 3 * MESSAGE_QUOTE_MAX);
+		if (edata->detail)
+			edata->detail = migrate_clip(edata->detail, 3 * MESSAGE_QUOTE_MAX);
+		if (edata->context)
+			edata->context = migrate_clip(edata->context, 3 * MESSAGE_QUOTE_MAX);
+		if (edata->internalquery)
+			edata->internalquery = migrate_clip(edata->internalquery, 3 * MESSAGE_QUOTE_MAX);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 	if (tn->setof || tn->pct_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),

@@ -37,11 +37,12 @@
  *	    byte outside printable ASCII replaced;
  *	  - the script sets client_encoding (the encoding the script text was
  *	    returned in) and standard_conforming_strings itself, as pg_dump
- *	    does, and each \gexec also returns a guard, run before the body: if
- *	    an earlier body changed either setting (set_config(), a function:
- *	    SET and RESET of them are refused in bodies, see body.c), the guard
- *	    raises an error and ON_ERROR_STOP ends the script there.  A guard
- *	    also runs after each body, before it is recorded.
+ *	    does, and after each body (before it is recorded), and before each
+ *	    statement but the first of a non-transactional body, a guard checks
+ *	    them: if a body changed either (set_config(), a function: SET and
+ *	    RESET of them are refused in bodies, see body.c), the guard raises
+ *	    an error and ON_ERROR_STOP ends the script there, before psql has
+ *	    read anything that follows as a statement.
  * A transactional body goes to the server as one query, which the server
  * parses whole before running any of it, as upgrade() parses a plan before
  * running it.
@@ -107,15 +108,15 @@ typedef struct ScriptSettings
 static void
 append_guard(StringInfo buf, const ScriptSettings *ss, const char *where)
 {
-	char	   *message = psprintf("migrate: a revision body changed standard_conforming_strings or client_encoding; the script stops %s, as the rest would not be read the way it was checked",
+	char	   *message = psprintf("migrate: a revision body changed standard_conforming_strings or client_encoding; stopping %s",
 								   where);
 	char	   *raise = psprintf("DO $migrate_guard$BEGIN RAISE EXCEPTION %s; END$migrate_guard$",
 								 quote_literal_cstr(message));
 
 	appendStringInfo(buf,
-					 "CASE WHEN pg_catalog.current_setting('standard_conforming_strings') OPERATOR(pg_catalog.=) %s"
-					 " AND pg_catalog.current_setting('client_encoding') OPERATOR(pg_catalog.=) %s"
-					 " THEN NULL ELSE %s END",
+					 "CASE WHEN pg_catalog.current_setting('standard_conforming_strings') OPERATOR(pg_catalog.=) %s\n"
+					 "        AND pg_catalog.current_setting('client_encoding') OPERATOR(pg_catalog.=) %s THEN NULL\n"
+					 "       ELSE %s END",
 					 quote_literal_cstr(ss->std_strings),
 					 quote_literal_cstr(ss->client_encoding),
 					 quote_literal_cstr(raise));
@@ -133,8 +134,9 @@ dollar_tag(const char *text)
 }
 
 /*
- * Run "text" (a body, or one statement of one) through \gexec, after the
- * guard: psql sends both values to the server as queries of their own.
+ * Run "text" (a body, or one statement of one) through \gexec, after a
+ * guard unless "where" is NULL: psql sends each value to the server as a
+ * query of its own, the guard first.
  */
 static void
 append_gexec(StringInfo buf, const ScriptSettings *ss, const char *text,
@@ -143,8 +145,12 @@ append_gexec(StringInfo buf, const ScriptSettings *ss, const char *text,
 	char	   *tag = dollar_tag(text);
 
 	appendStringInfoString(buf, "SELECT ");
-	append_guard(buf, ss, where);
-	appendStringInfo(buf, ",\n%s\n%s\n  %s \\gexec\n", tag, text, tag);
+	if (where)
+	{
+		append_guard(buf, ss, where);
+		appendStringInfoString(buf, ",\n");
+	}
+	appendStringInfo(buf, "%s\n%s\n  %s \\gexec\n", tag, text, tag);
 }
 
 /* A guard on its own (after a body, before it is recorded). */
@@ -162,7 +168,12 @@ append_begin(StringInfo buf)
 	appendStringInfoString(buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(1835624306, 0);\n");
 }
 
-/* Step k's body: one query if transactional, else statement by statement. */
+/*
+ * Step k's body: one query if transactional, else statement by statement.
+ * Whatever ran before the body was checked by a guard already (or is the
+ * script's own start); a statement after another statement of the body
+ * gets a guard of its own.
+ */
 static void
 append_step_body(StringInfo buf, const ScriptSettings *ss, Step *st)
 {
@@ -176,15 +187,16 @@ append_step_body(StringInfo buf, const ScriptSettings *ss, Step *st)
 	}
 	if (st->transactional)
 	{
-		append_gexec(buf, ss, st->body,
-					 psprintf("before revision \"%s\"", st->id));
+		append_gexec(buf, ss, st->body, NULL);
 		return;
 	}
 	foreach(lc, st->stmts)
 	{
 		CHECK_FOR_INTERRUPTS();
+		i++;
 		append_gexec(buf, ss, migrate_step_statement_text(st, lfirst_node(RawStmt, lc)),
-					 psprintf("before statement %d of revision \"%s\"", ++i, st->id));
+					 i == 1 ? NULL :
+					 psprintf("before statement %d of revision \"%s\"", i, st->id));
 	}
 }
 
