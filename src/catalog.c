@@ -417,6 +417,8 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 									 r->depends, r->ndepends,
 									 r->labels, r->nlabels,
 									 r->transactional);
+			r->may_add_enum_value = up != NULL &&
+				migrate_text_may_add_enum_value(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up));
 			r->content_edited = isnull[c.hash] ||
 				(uint64) DatumGetInt64(values[c.hash]) != h;
 

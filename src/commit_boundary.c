@@ -79,6 +79,34 @@ migrate_enum_value_added(Node *stmt, char **type_name)
 	return pstrdup(ae->newVal);
 }
 
+/*
+ * Could "text" hold ALTER TYPE ... ADD VALUE: the word ADD, blanks, the word
+ * VALUE, in any case?  A filter before parsing, for validate(), which sees
+ * every body of the catalog (a comment between the words is not seen).
+ */
+bool
+migrate_text_may_add_enum_value(const char *text, size_t len)
+{
+	for (size_t i = 4; i + 5 <= len; i++)
+	{
+		size_t		j;
+
+		if ((text[i] | 0x20) != 'v' || pg_strncasecmp(text + i, "value", 5) != 0)
+			continue;
+		if (i + 5 < len && (isalnum((unsigned char) text[i + 5]) || text[i + 5] == '_'))
+			continue;
+		j = i;
+		while (j > 0 && isspace((unsigned char) text[j - 1]))
+			j--;
+		if (j == i || j < 3 || pg_strncasecmp(text + j - 3, "add", 3) != 0)
+			continue;
+		if (j > 3 && (isalnum((unsigned char) text[j - 4]) || text[j - 4] == '_'))
+			continue;
+		return true;
+	}
+	return false;
+}
+
 /* Does string constant "value" use "label": equal, or containing 'label'? */
 static bool
 constant_uses(const char *value, const char *label)

@@ -107,6 +107,8 @@ typedef struct MigrateRevision
 	bool		applied;
 	bool		content_edited; /* MIGRATE_LOAD_VERIFY: stored content no
 								 * longer matches its content_hash */
+	bool		may_add_enum_value; /* MIGRATE_LOAD_VERIFY: the upgrade body
+									 * has the words ADD VALUE */
 } MigrateRevision;
 
 struct revhash_hash;
@@ -373,6 +375,7 @@ extern MigrateCommitBoundary *migrate_commit_boundaries(const char *const *bodie
 														int n, bool same_body,
 														int *count);
 extern char *migrate_enum_value_added(Node *stmt, char **type_name);
+extern bool migrate_text_may_add_enum_value(const char *text, size_t len);
 
 /* ---------------------------------------------------------------------
  * Validation (validate.c)

@@ -401,21 +401,32 @@ pending(MigrateGraph *graph, int idx)
 		!graph->revs[idx].applied && graph->revs[idx].topo_pos >= 0;
 }
 
+/* migrate_read_bodies' callback: keep body k of the candidate adders. */
+static void
+adder_body_found(void *arg, int k, char *body, char *message, char *checksum)
+{
+	PendingBody *items = (PendingBody *) arg;
+
+	items[k].body = body;
+}
+
 /*
  * enum_value_used_too_early: among pending revisions, one that uses an enum
- * value an earlier one adds (commit_boundary.c).  Bodies are not readable
- * by everyone, so they are read as the catalog's owner, and only ids go
- * into the findings.  Two queries keep this cheap on a large catalog: the
- * bodies that may add a value (ADD VALUE, a regular expression), then, if
- * any value is added, the bodies that contain one of the values at all.
+ * value an earlier one adds (commit_boundary.c).  Cheap when no body adds a
+ * value: the graph load (MIGRATE_LOAD_VERIFY) marked the bodies with the
+ * words ADD VALUE, and only those are read and parsed; if they add values,
+ * one query finds the bodies that contain any of the values at all.  Bodies
+ * are not readable by everyone: they are read as the catalog's owner, and
+ * only ids go into the findings.
  */
 static void
 add_enum_findings(MigrateGraph *graph, Findings *f)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	MigrateBookkeeping bk;
-	PendingBody *items = NULL;
+	PendingBody *items;
+	char	  **ids;
 	int			nitems = 0;
+	int			nadders;
 	char	  **labels = NULL;
 	int			nlabels = 0;
 	const char **bodies;
@@ -423,33 +434,43 @@ add_enum_findings(MigrateGraph *graph, Findings *f)
 	MigrateCommitBoundary *pairs;
 	int			npairs;
 
-	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute("SELECT id, upgrade FROM migrate.revision"
-					" WHERE upgrade OPERATOR(pg_catalog.~*) '[[:<:]]add[[:space:]]+value[[:>:]]'",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read revision bodies");
-	items = MemoryContextAlloc(cxt, sizeof(PendingBody) * (SPI_processed + 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	if (!graph->content_verified)
+		return;
+	for (int i = 0; i < graph->nrevs; i++)
 	{
-		int			idx = migrate_graph_find(graph, SPI_getvalue(SPI_tuptable->vals[i],
-																 SPI_tuptable->tupdesc, 1));
-		MemoryContext spicxt;
-		ErrorData  *edata;
-		ListCell   *lc;
-		PendingBody *pb;
+		CHECK_FOR_INTERRUPTS();
+		if (graph->revs[i].may_add_enum_value)
+			nitems++;
+	}
+	if (nitems == 0)
+		return;
+	items = palloc0(sizeof(PendingBody) * nitems);
+	ids = palloc(sizeof(char *) * nitems);
+	nitems = 0;
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
 
 		CHECK_FOR_INTERRUPTS();
-		if (!pending(graph, idx) || !graph->revs[idx].transactional ||
-			graph->revs[idx].upgrade_problem != NULL)
+		if (!r->may_add_enum_value || !pending(graph, i) || !r->transactional ||
+			r->upgrade_problem != NULL)
 			continue;
-		spicxt = MemoryContextSwitchTo(cxt);
-		pb = &items[nitems];
-		pb->idx = idx;
-		pb->body = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		pb->stmts = migrate_try_parse_body(pb->body, &edata);
+		items[nitems].idx = i;
+		ids[nitems++] = r->id;
+	}
+	migrate_read_bodies(ids, nitems, MIGRATE_UP, adder_body_found, items);
+	for (int k = 0; k < nitems; k++)
+	{
+		ErrorData  *edata;
+		ListCell   *lc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (items[k].body == NULL)
+			continue;
+		items[k].stmts = migrate_try_parse_body(items[k].body, &edata);
 		if (edata != NULL)
 			FreeErrorData(edata);
-		foreach(lc, pb->stmts)
+		foreach(lc, items[k].stmts)
 		{
 			char	   *label = migrate_enum_value_added(lfirst_node(RawStmt, lc)->stmt,
 														 NULL);
@@ -460,15 +481,18 @@ add_enum_findings(MigrateGraph *graph, Findings *f)
 				: palloc(sizeof(char *));
 			labels[nlabels++] = label;
 		}
-		if (pb->stmts != NIL)
-			nitems++;
-		MemoryContextSwitchTo(spicxt);
 	}
-	if (nlabels > 0)
+	if (nlabels == 0)
+		return;
+
+	/* the pending bodies that contain one of the values: the candidate users */
+	nadders = nitems;
 	{
+		MigrateBookkeeping bk;
 		Oid			argtypes[1] = {TEXTARRAYOID};
 		Datum		values[1] = {PointerGetDatum(migrate_cstring_array(labels, nlabels))};
 
+		migrate_bookkeeping_begin(&bk);
 		if (SPI_execute_with_args("SELECT r.id, r.upgrade FROM migrate.revision r"
 								  " WHERE EXISTS (SELECT FROM pg_catalog.unnest($1::pg_catalog.text[]) AS l(v)"
 								  "                WHERE pg_catalog.strpos(r.upgrade, l.v) OPERATOR(pg_catalog.>) 0)",
@@ -482,7 +506,7 @@ add_enum_findings(MigrateGraph *graph, Findings *f)
 			bool		adder = false;
 
 			CHECK_FOR_INTERRUPTS();
-			for (int k = 0; k < nitems && !adder; k++)
+			for (int k = 0; k < nadders && !adder; k++)
 				adder = items[k].idx == idx;
 			if (adder || !pending(graph, idx))
 				continue;
@@ -492,10 +516,8 @@ add_enum_findings(MigrateGraph *graph, Findings *f)
 			items[nitems].stmts = NIL;
 			nitems++;
 		}
+		migrate_bookkeeping_end(&bk);
 	}
-	migrate_bookkeeping_end(&bk);
-	if (nlabels == 0)
-		return;
 
 	/* in the order a plan runs them */
 	qsort_arg(items, nitems, sizeof(PendingBody), pending_body_cmp, graph);
