@@ -33,6 +33,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "lockkey.h"			/* the key, shared with the client */
 
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
@@ -40,9 +41,6 @@
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
-
-#define MIGRATE_LOCK_KEY1	1835624306	/* 'migr' */
-#define MIGRATE_LOCK_KEY2	0
 
 static void
 lock_wait_failed(void)

@@ -57,6 +57,7 @@
  *-------------------------------------------------------------------------
  */
 #include "engine.h"
+#include "lockkey.h"
 
 #include "commands/dbcommands.h"
 #include "lib/stringinfo.h"
@@ -165,7 +166,7 @@ append_check(StringInfo buf, const ScriptSettings *ss, const char *where)
 static void
 append_begin(StringInfo buf)
 {
-	appendStringInfoString(buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(1835624306, 0);\n");
+	appendStringInfoString(buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ");\n");
 }
 
 /*
