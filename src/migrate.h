@@ -29,6 +29,8 @@
  *	    apply.c     upgrade / downgrade / stamp in the caller's transaction
  *	    run.c       CALL migrate.run: one transaction per revision
  *	    script.c    migrate.sql: the offline script
+ *	    stmtguard.c around each statement of a body (statement_timeout,
+ *	                standard_conforming_strings)
  *	  schema.c      the *_exists helpers: names resolved as SQL does
  *	  ensure.c      ensure(): create, or compare by definition (ensure.h);
  *	                each kind's comparison in ensure_index.c, ensure_table.c
