@@ -151,7 +151,8 @@ append_gexec(StringInfo buf, const ScriptSettings *ss, const char *text,
 		append_guard(buf, ss, where);
 		appendStringInfoString(buf, ",\n");
 	}
-	appendStringInfo(buf, "%s\n%s\n  %s \\gexec\n", tag, text, tag);
+	/* the text right after the tag: positions in errors are the body's own */
+	appendStringInfo(buf, "%s%s\n  %s \\gexec\n", tag, text, tag);
 }
 
 /* A guard on its own (after a body, before it is recorded). */
