@@ -33,8 +33,9 @@
  *	    sequence of any client encoding can swallow its first "$";
  *	  - everything else psql reads is ours and ASCII: bookkeeping with
  *	    string constants that lex the same either way ('...' without a
- *	    backslash; ids and checksums have none), and comments with every
- *	    byte outside printable ASCII replaced;
+ *	    backslash, as ids and checksums are, or E'...', which
+ *	    quote_literal_cstr writes for a target with one), and comments with
+ *	    every byte outside printable ASCII replaced;
  *	  - the script sets client_encoding (the encoding the script text was
  *	    returned in) and standard_conforming_strings itself, as pg_dump
  *	    does, and after each body (before it is recorded), and before each
