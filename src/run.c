@@ -57,11 +57,10 @@ PG_FUNCTION_INFO_V1(migrate_run);
 
 typedef struct ProcRun
 {
+	MemoryContext loopcxt;		/* the steps' context, reset per revision */
 	int64		run_id;
 	int			applied;
 	TimestampTz started_at;
-	MemoryContext cxt;			/* the loop's context: each revision's Run */
-	bool		caller_superuser;	/* the caller (not a body's role) is */
 } ProcRun;
 
 typedef struct StatementCall
@@ -87,9 +86,13 @@ top_level_error_callback(void *arg)
 			   migrate_body_kind(call->run->dir), call->step->id);
 }
 
-/* Run a statement as a top-level command: it may commit by itself. */
+/*
+ * Run a statement as a top-level command: it may commit by itself.  Across
+ * the role boundary it runs as the registrant ("boundary" is entered here
+ * and left on success; on error the caller puts its user back).
+ */
 static void
-run_top_level_statement(StatementCall *call)
+run_top_level_statement(StatementCall *call, MigrateBoundary *boundary)
 {
 	Step	   *st = call->step;
 	RawStmt    *raw = call->raw;
@@ -123,8 +126,10 @@ run_top_level_statement(StatementCall *call)
 	pstmt = linitial_node(PlannedStmt, plantrees);
 	InitializeQueryCompletion(&qc);
 	migrate_guard_statement_begin(call->run);
+	migrate_boundary_enter(st, boundary);
 	ProcessUtility(pstmt, st->body, false, PROCESS_UTILITY_TOPLEVEL,
 				   NULL, NULL, None_Receiver, &qc);
+	migrate_boundary_leave(boundary);
 	migrate_guard_statement_end(call->run);
 	while (!had_snapshot && ActiveSnapshotSet())
 		PopActiveSnapshot();
@@ -170,19 +175,18 @@ proc_finish_run(ProcRun *pr, Run *run, bool succeeded, ErrorData *edata)
  * INDEX CONCURRENTLY) and be undone afterwards.  So: before the revision,
  * remember the caller's value of every setting the body names in a SET or
  * RESET statement, and of lock_timeout, which the revision runs with;
- * restore them all when it ends, failed or not, before the revision is
- * recorded (in a transaction begun after the restore, so that a body's
- * default_transaction_read_only cannot make the recording fail).  Whether
- * a setting may be restored at superuser level is the caller's privilege,
- * decided when the CALL started, not that of a role the body SET.  (A body
- * that changes settings through set_config() calls is not seen; RESET ALL
- * is not undone.)
+ * restore them all when it ends, failed or not (settings.c puts back every
+ * other setting too, set_config() and RESET ALL included), and before the
+ * revision is recorded: in a transaction begun after the restore, so that
+ * a body's default_transaction_read_only cannot make the recording fail
+ * and leave the revision run but unrecorded.
  */
 typedef struct SavedSettings
 {
 	int			n;
 	char	  **names;
 	char	  **values;
+	MigrateSettings *all;		/* every setting (settings.c) */
 } SavedSettings;
 
 static void
@@ -201,6 +205,7 @@ save_body_settings(Step *st, SavedSettings *ss)
 {
 	ListCell   *lc;
 
+	ss->all = migrate_settings_save();
 	ss->n = 0;
 	ss->names = palloc(sizeof(char *) * (list_length(st->stmts) + 1));
 	ss->values = palloc(sizeof(char *) * (list_length(st->stmts) + 1));
@@ -228,12 +233,14 @@ save_body_settings(Step *st, SavedSettings *ss)
 }
 
 static void
-restore_body_settings(ProcRun *pr, SavedSettings *ss)
+restore_body_settings(SavedSettings *ss)
 {
+	/* every setting the body changed, set_config() and RESET ALL included */
+	migrate_settings_restore(ss->all);
 	for (int i = 0; i < ss->n; i++)
 		if (ss->values[i] != NULL)
 			(void) set_config_option(ss->names[i], ss->values[i],
-									 pr->caller_superuser ? PGC_SUSET : PGC_USERSET,
+									 superuser() ? PGC_SUSET : PGC_USERSET,
 									 PGC_S_SESSION, GUC_ACTION_SET, true,
 									 WARNING, false);
 }
@@ -246,7 +253,7 @@ static void
 proc_next_transaction(ProcRun *pr)
 {
 	SPI_commit();
-	MemoryContextSwitchTo(pr->cxt);
+	MemoryContextSwitchTo(pr->loopcxt);
 	migrate_lock_acquire();
 }
 
@@ -260,7 +267,7 @@ static void
 proc_statement_failed(ProcRun *pr, Run *run, Step *st, ErrorData *edata,
 					  SavedSettings *ss)
 {
-	restore_body_settings(pr, ss);
+	restore_body_settings(ss);
 	proc_next_transaction(pr);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 	proc_record_step(pr, run, st, false);
@@ -311,7 +318,8 @@ invalid_index_left(RawStmt *raw)
  */
 static void
 proc_top_level_failed(ProcRun *pr, Run *run, Step *st, RawStmt *raw,
-					  ErrorData *edata, SavedSettings *ss)
+					  ErrorData *edata, SavedSettings *ss,
+					  MigrateBoundary *boundary)
 {
 	char	   *invalid;
 
@@ -321,6 +329,18 @@ proc_top_level_failed(ProcRun *pr, Run *run, Step *st, RawStmt *raw,
 		ActivePortal->portalSnapshot = NULL;
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	SPI_rollback();
+
+	/*
+	 * A command that commits by itself (CREATE INDEX CONCURRENTLY) started
+	 * its later transactions as the registrant, and the rollback of such a
+	 * transaction restores the user it started with: put the caller back,
+	 * and commit once so that no open transaction remembers the registrant.
+	 */
+	if (boundary->active)
+	{
+		migrate_boundary_leave(boundary);
+		SPI_commit();
+	}
 
 	invalid = invalid_index_left(raw);
 	if (invalid)
@@ -341,6 +361,7 @@ execute_statement(void *arg)
 	StatementCall *call = (StatementCall *) arg;
 	BodyErrorContext ctx;
 	ErrorContextCallback errcb;
+	MigrateBoundary boundary;
 
 	ctx.run = call->run;
 	ctx.step = call->step;
@@ -350,24 +371,27 @@ execute_statement(void *arg)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	migrate_body_enter();
+	migrate_boundary_enter(call->step, &boundary);
 	migrate_run_statement(call->run, call->step, call->raw, &ctx);
+	migrate_boundary_leave(&boundary);
 	migrate_body_leave();
 	error_context_stack = errcb.previous;
 }
 
 /*
- * Statement i of a non-transactional revision, in a transaction of its own.
- *
- * Memory: everything of the run lives in the loop's context (pr->cxt).  Each
- * way out of SPI leaves another context current (SPI_connect_ext its own
- * procedure context, which the next SPI_finish deletes; top-level commands a
- * transaction context of their own), so every such step is followed by a
- * switch back to the loop's context, which no commit frees.
+ * Statement i of a non-transactional revision, in a transaction of its own
+ * that holds the migration lock at transaction level as well, so that a
+ * body's pg_advisory_unlock_all() lets nobody in before the lock is taken
+ * back (migrate_session_lock_check, after the statement).
  */
 static void
 proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 {
-	MemoryContext cxt = pr->cxt;
+	/*
+	 * The loop's context, not CurrentMemoryContext: after a top-level
+	 * statement that is SPI's, which SPI_finish deletes.
+	 */
+	MemoryContext cxt = pr->loopcxt;
 	RawStmt    *raw = list_nth_node(RawStmt, st->stmts, i);
 	StatementCall call = {run, st, raw};
 	ErrorData  *edata;
@@ -380,27 +404,49 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 
 	if (migrate_statement_needs_top_level(raw->stmt))
 	{
+		/*
+		 * Set inside PG_TRY and read in PG_CATCH: static rather than a
+		 * local that longjmp could leave stale (migrate.run is never
+		 * called from inside itself).
+		 */
+		static MigrateBoundary boundary;
+
+		/*
+		 * SPI_finish returns to the context SPI was connected from, and
+		 * top-level commands leave CurrentMemoryContext in a transaction
+		 * context of their own: come back to ours both times, so that
+		 * nothing lives in a context a commit is about to free.
+		 */
 		SPI_finish();
 		MemoryContextSwitchTo(cxt);
+		memset(&boundary, 0, sizeof(boundary));
 		PG_TRY();
 		{
 			migrate_body_enter();
-			run_top_level_statement(&call);
+			run_top_level_statement(&call, &boundary);
 			migrate_body_leave();
 		}
 		PG_CATCH();
 		{
+			/* the caller's user first: nothing below runs as the registrant */
+			migrate_boundary_leave(&boundary);
 			migrate_body_reset();
 			migrate_guard_statement_end(run);
 			MemoryContextSwitchTo(cxt);
 			edata = CopyErrorData();
 			FlushErrorState();
-			proc_top_level_failed(pr, run, st, raw, edata, ss);
+			proc_top_level_failed(pr, run, st, raw, edata, ss, &boundary);
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(cxt);
 		SPI_connect_ext(SPI_OPT_NONATOMIC);
 		MemoryContextSwitchTo(cxt);
+		/* as after a failure: no open transaction remembers the registrant */
+		if (boundary.active)
+		{
+			SPI_commit();
+			MemoryContextSwitchTo(cxt);
+		}
 		/* the command committed its own transactions: hold the lock in this one */
 		migrate_lock_acquire();
 		migrate_session_lock_check(st->id);
@@ -433,7 +479,7 @@ proc_run_non_transactional(ProcRun *pr, Run *run, Step *st)
 	save_body_settings(st, &ss);
 	for (int i = 0; i < list_length(st->stmts); i++)
 		proc_run_statement(pr, run, st, i, &ss);
-	restore_body_settings(pr, &ss);
+	restore_body_settings(&ss);
 	proc_next_transaction(pr);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 }
@@ -455,7 +501,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 	int			total = 0;
 	const char *kind = migrate_body_kind(dir);
 
-	pr->cxt = loopcxt;
+	pr->loopcxt = loopcxt;
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	for (int k = -1; k < total; k++)
 	{
@@ -487,6 +533,8 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 			/* every body of the plan parses before anything runs */
 			migrate_run_prepare_steps(&run, plan, n);
 			migrate_run_parse_bodies(&run, true);
+			/* whose rights each body runs with; a refusal comes first */
+			migrate_run_resolve_roles(&run);
 			pr->started_at = run.started_at;
 			proc_start_run(pr, &run);
 			SPI_commit();
@@ -504,6 +552,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 
 		migrate_run_prepare_steps(&run, &idx, 1);
 		migrate_run_parse_bodies(&run, true);
+		migrate_step_resolve_role(&run, 0);
 		st = &run.steps[0];
 		run.nsteps = total;		/* progress: step k of the whole run */
 		run.cur_step = k;
@@ -605,7 +654,6 @@ migrate_run(PG_FUNCTION_ARGS)
 	target = migrate_target_arg(fcinfo, 0);
 	dir = migrate_direction_arg(fcinfo, 1);
 	memset(&pr, 0, sizeof(pr));
-	pr.caller_superuser = superuser();
 
 	migrate_extension_lock_acquire();
 	PG_TRY();
