@@ -10,15 +10,23 @@
  *	   warning: 2 heads: a1, b2 [multiple_heads]
  *
  * First the files, before any connection: parse errors (with their line)
- * and ids declared twice.  If the files are sound, they are synced and
- * migrate.validate() judges the chain in the database: missing parents and
- * dependencies, cycles, duplicate labels, applied revisions that are
- * unknown, out of order or edited, files that declare another id than
- * their name, bodies that do not parse, several heads or bases.  With
- * --offline the chain rules of migrate.validate() (../common/chain.c, the
- * same code) are applied to the files, without a database: the same
- * findings, codes, severities and messages as online for what the files
- * alone can tell.
+ * and ids declared twice.  If the files are sound, migrate.validate()
+ * judges the chain as the database would hold it after a sync, registering
+ * nothing: the files it does not hold as they are go to migrate.add_file
+ * in a transaction that is rolled back (server_findings), so that every
+ * body is parsed by the server.  Missing parents and dependencies, cycles,
+ * duplicate labels, applied revisions that are unknown, out of order or
+ * edited, files that declare another id than their name, bodies that do
+ * not parse, several heads or bases.  A role that may not register (or a
+ * migration holding the lock) gets the chain rules on the files laid over
+ * the registered revisions in memory (model.c) instead, with a note.  Then
+ * what the files and the database disagree on (model.c): an applied
+ * revision's file edited (error), a registered revision with no file
+ * (warning), a renamed file (info); and upgrade sections with no statement
+ * (warning).  With --offline the chain rules of migrate.validate()
+ * (../common/chain.c, the same code) are applied to the files, without a
+ * database: the same findings, codes, severities and messages as online
+ * for what the files alone can tell.
  *
  * Exit status 1 if any finding is an error (or a warning, with --strict).
  *
@@ -440,13 +448,15 @@ diff_findings(const Model *m, Findings *fs)
 }
 
 /*
- * What only the database can tell (validate()): revisions applied but not
+ * migrate.validate()'s findings, each with its file (a body's problem at
+ * its line in the file).  "only_database": the chain rules ran on the
+ * model, keep only what needs the database (revisions applied but not
  * registered or out of order, an applied checksum that is not the
- * registered one, a registered body that does not parse (unless its file
- * changed: the new version is parsed when it is registered).
+ * registered one, a registered body that does not parse, unless its file
+ * changed).
  */
 static bool
-database_findings(Ctx *ctx, Findings *fs, bool all)
+database_findings(Ctx *ctx, Findings *fs, bool only_database)
 {
 	PGresult   *res = db_query(ctx->conn,
 							   "SELECT severity, code, revision, message FROM migrate.validate()",
@@ -458,23 +468,108 @@ database_findings(Ctx *ctx, Findings *fs, bool all)
 	{
 		const char *code = PQgetvalue(res, i, 1);
 		const char *rev = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
+		char	   *msg;
+		size_t		line;
 
-		if (!all)
+		if (only_database)
 		{
 			int			idx = model_find(&ctx->model, rev);
 
 			if (strcmp(code, "applied_unknown") != 0 && strcmp(code, "applied_gap") != 0 &&
 				strcmp(code, "checksum_mismatch") != 0 && strcmp(code, "unparsable_body") != 0)
-				continue;		/* the chain rules ran on the model */
+				continue;
 			if (strcmp(code, "unparsable_body") == 0 && idx >= 0 &&
 				ctx->model.revs[idx].state == RS_CHANGED)
 				continue;
 		}
+		/* a body's problem at its line in the file */
+		line = revdir_body_line(ctx->rd_loaded ? &ctx->rd : NULL, rev, PQgetvalue(res, i, 3), &msg);
 		report_finding(fs, PQgetvalue(res, i, 0), code, rev,
-					   path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), 0, PQgetvalue(res, i, 3));
+					   path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), line,
+					   msg ? msg : PQgetvalue(res, i, 3));
+		free(msg);
 	}
 	PQclear(res);
 	return true;
+}
+
+static void
+rollback_quietly(PGconn *conn)
+{
+	PQclear(PQexec(conn, "ROLLBACK"));
+}
+
+/*
+ * The server's judgement of the files, registering nothing.  The files the
+ * database does not hold as they are (not registered, changed while
+ * unapplied, renamed) go to migrate.add_file in a transaction that is
+ * rolled back: migrate.validate() judges what the database would hold
+ * after a sync, with every body parsed by the server (unparsable_body,
+ * enum_value_used_too_early ...), and nothing of it stays (a number of
+ * migrate.catalog_generation is used, which sends the next no-op upgrade
+ * the long way once).  The file of an applied revision that changed is
+ * left out: it is reported as applied_file_changed.
+ *
+ * Returns 1 when it judged, 0 when it could not register (no EXECUTE on
+ * migrate.add_file, a migration holding the lock, a file the server
+ * refuses; "why" says so) and the caller judges in memory, -1 on a failed
+ * query (reported).
+ */
+static int
+server_findings(Ctx *ctx, Findings *fs, char **why)
+{
+	const Model *m = &ctx->model;
+	int			nsend = 0;
+
+	*why = NULL;
+	for (int i = 0; i < m->n; i++)
+	{
+		RevState	st = m->revs[i].state;
+
+		if (m->revs[i].file && (st == RS_NEW || st == RS_RENAMED || st == RS_REFRESHED ||
+								(st == RS_CHANGED && !m->revs[i].applied)))
+			nsend++;
+	}
+	if (nsend == 0)
+		return database_findings(ctx, fs, false) ? 1 : -1;
+
+	if (!db_command(ctx->conn, "BEGIN"))
+		return -1;
+	/* no NOTICE of a replacement that is rolled back; no long wait */
+	PQclear(PQexec(ctx->conn, "SET LOCAL client_min_messages = warning"));
+	PQclear(PQexec(ctx->conn, "SELECT pg_catalog.set_config('migrate.lock_wait', '5s', true)"));
+	for (int i = 0; i < m->n; i++)
+	{
+		const Rev  *r = &m->revs[i];
+		const char *params[2];
+		PGresult   *res;
+
+		if (r->file == NULL ||
+			!(r->state == RS_NEW || r->state == RS_RENAMED || r->state == RS_REFRESHED ||
+			  (r->state == RS_CHANGED && !r->applied)))
+			continue;
+		params[0] = r->file->content;
+		params[1] = r->file->file;
+		res = PQexecParams(ctx->conn, "SELECT migrate.add_file($1, $2)", 2, NULL, params,
+						   NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+			*why = pgm_psprintf("%s: %s", r->file->file, msg ? msg : "could not be registered");
+			PQclear(res);
+			rollback_quietly(ctx->conn);
+			return 0;
+		}
+		PQclear(res);
+	}
+	if (!database_findings(ctx, fs, false))
+	{
+		rollback_quietly(ctx->conn);
+		return -1;
+	}
+	rollback_quietly(ctx->conn);
+	return 1;
 }
 
 int
@@ -516,15 +611,31 @@ cmd_check(Ctx *ctx)
 		return rc;
 	if (opt.no_sync)
 	{
-		if (!database_findings(ctx, &fs, true))
+		if (!database_findings(ctx, &fs, false))
 			return PGM_EXIT_FAIL;
 	}
 	else
 	{
-		model_findings(&ctx->model, &ctx->rd, &fs);
-		empty_body_findings(&ctx->rd, &fs);
-		if (!database_findings(ctx, &fs, false))
+		char	   *why;
+		int			judged = server_findings(ctx, &fs, &why);
+
+		if (judged < 0)
 			return PGM_EXIT_FAIL;
+		if (judged == 0)
+		{
+			char	   *msg = pgm_psprintf("the server did not judge the files not registered yet (%s): "
+										   "their chain is checked here, their bodies are not parsed",
+										   why);
+
+			/* the chain rules on the model, and what needs the database */
+			model_findings(&ctx->model, &ctx->rd, &fs);
+			if (!database_findings(ctx, &fs, true))
+				return PGM_EXIT_FAIL;
+			report_finding(&fs, "info", "not_parsed", NULL, NULL, 0, msg);
+			free(msg);
+			free(why);
+		}
+		empty_body_findings(&ctx->rd, &fs);
 		diff_findings(&ctx->model, &fs);
 	}
 	if (opt.at_head)

@@ -194,7 +194,7 @@ edge_end(Graph *g, int idx, const char *name)
 
 /* The text of a node: id (labels), message; a run's range and count. */
 static char *
-node_label(const Model *m, const GNode *nd)
+node_label(const Model *m, const GNode *nd, bool mermaid)
 {
 	StrBuf		sb;
 	const Rev  *r;
@@ -223,6 +223,8 @@ node_label(const Model *m, const GNode *nd)
 		sb_append(&sb, " (current)");
 	if (r->message)
 		sb_appendf(&sb, "\n%s", r->message);
+	if (mermaid && !r->transactional)
+		sb_append(&sb, "\n(non-transactional)");
 	return sb.data;
 }
 
@@ -236,7 +238,7 @@ draw_dot(const Model *m, Graph *g, StrBuf *out, int *nedges)
 	for (int i = 0; i < g->n; i++)
 	{
 		const GNode *nd = &g->nodes[i];
-		char	   *label = node_label(m, nd);
+		char	   *label = node_label(m, nd, false);
 		const Rev  *r = nd->missing ? NULL : &m->revs[nd->first];
 
 		sb_append(out, "  ");
@@ -328,7 +330,7 @@ draw_mermaid(const Model *m, Graph *g, StrBuf *out, int *nedges)
 	for (int i = 0; i < g->n; i++)
 	{
 		const GNode *nd = &g->nodes[i];
-		char	   *label = node_label(m, nd);
+		char	   *label = node_label(m, nd, true);
 		const Rev  *r = nd->missing ? NULL : &m->revs[nd->first];
 		const char *open = nd->missing ? "[/\"" : nd->length > 1 ? "([\"" :
 			rev_is_head(r) ? "[[\"" : "[\"";
@@ -360,15 +362,28 @@ draw_mermaid(const Model *m, Graph *g, StrBuf *out, int *nedges)
 			(*nedges)++;
 		}
 	}
+	/* as DOT draws them blue: a class of their own */
+	{
+		bool		any = false;
+
+		for (int i = 0; i < g->n; i++)
+		{
+			const GNode *nd = &g->nodes[i];
+
+			if (nd->missing || nd->length > 1 || m->revs[nd->first].transactional)
+				continue;
+			sb_append(out, any ? "," : "  classDef nontransactional stroke:#1f4fd8,stroke-width:2px\n  class ");
+			sb_appendf(out, "n%d", i);
+			any = true;
+		}
+		if (any)
+			sb_append(out, " nontransactional\n");
+	}
 	for (int i = 0; i < g->n; i++)
 	{
 		const GNode *nd = &g->nodes[i];
 
-		if (nd->missing || nd->length > 1)
-			continue;
-		if (!m->revs[nd->first].transactional)
-			sb_appendf(out, "  style n%d stroke:#1f4fd6\n", i);
-		if (m->revs[nd->first].current)
+		if (!nd->missing && nd->length == 1 && m->revs[nd->first].current)
 			sb_appendf(out, "  style n%d fill:#fff3b0\n", i);
 	}
 }

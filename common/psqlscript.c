@@ -145,7 +145,8 @@ migrate_script_gexec(StringInfo buf, const MigrateScriptSettings *ss,
 		append_guard(buf, ss, where);
 		appendStringInfoString(buf, ",\n");
 	}
-	appendStringInfo(buf, "%s\n%s\n  %s \\gexec\n", tag, text, tag);
+	/* the text right after the tag: positions in errors are the body's own */
+	appendStringInfo(buf, "%s%s\n  %s \\gexec\n", tag, text, tag);
 	pfree(tag);
 }
 

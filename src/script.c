@@ -9,13 +9,50 @@
  * lock, and every body is parsed first, so that a script is never written
  * for a plan that upgrade() would refuse.  The script takes the same
  * advisory lock, checks that the database is at the state the script was
- * planned from and that every revision it will record is registered there
- * with the same checksum (common/psqlscript.c: run into another database,
- * a fresh one, it stops there instead of leaving applied_unknown rows),
- * runs the bodies (a semicolon after a body only where its last statement
- * has none) (a non-transactional revision outside any
+ * planned from and (an upgrade) that every revision it will record is
+ * registered there with the same checksum (run into another database, a
+ * fresh one, it stops there instead of leaving applied_unknown rows), runs
+ * the bodies (a non-transactional revision outside any
  * transaction block, statement by statement as psql sends them), and
- * records the applied state, the run and its steps.
+ * records the applied state, the run and its steps.  After a revision that
+ * adds an enum value a later revision of the plan uses (commit_boundary.c)
+ * it commits, as CALL migrate.run does, so that the plan goes through.
+ *
+ * The text of the script is written by common/psqlscript.c, which
+ * "pg_migrate sql --offline" uses too, so that both follow one set of rules:
+ *
+ * What psql reads.  psql lexes a script itself, to find where statements
+ * end and which lines are meta-commands (\! runs a shell command), and it
+ * lexes string constants by standard_conforming_strings as the server last
+ * reported it.  A body pasted into the script would be read by psql, not
+ * only by the server: after a body's SET standard_conforming_strings = off,
+ * 'x\' no longer ends a string, and a line of what the server saw as one
+ * harmless constant becomes a meta-command.  So no body is ever pasted
+ * where psql lexes it:
+ *	  - each body (each statement, for a non-transactional one) is a
+ *	    dollar-quoted constant of a SELECT whose result psql runs with
+ *	    \gexec.  psql passes dollar-quoted text on without looking inside,
+ *	    whatever standard_conforming_strings says, and \gexec sends each
+ *	    value to the server as a query of its own, never through psql's
+ *	    lexer.  The tag is chosen so that it does not occur in the text, and
+ *	    three ASCII bytes precede the closing one, so that no multibyte
+ *	    sequence of any client encoding can swallow its first "$";
+ *	  - everything else psql reads is ours and ASCII: bookkeeping with
+ *	    string constants that lex the same either way ('...' without a
+ *	    backslash, as ids and checksums are; any other text, a target, as
+ *	    convert_from(decode('<hex>', 'hex'), 'UTF8')), and comments with
+ *	    every byte outside printable ASCII replaced;
+ *	  - the script sets client_encoding (the encoding the script text was
+ *	    returned in) and standard_conforming_strings itself, as pg_dump
+ *	    does, and after each body (before it is recorded), and before each
+ *	    statement but the first of a non-transactional body, a guard checks
+ *	    them: if a body changed either (set_config(), a function: SET and
+ *	    RESET of them are refused in bodies, see body.c), the guard raises
+ *	    an error and ON_ERROR_STOP ends the script there, before psql has
+ *	    read anything that follows as a statement.
+ * A transactional body goes to the server as one query, which the server
+ * parses whole before running any of it, as upgrade() parses a plan before
+ * running it.
  *
  * Everything the script adds around the bodies is schema-qualified or
  * uses pg_catalog operators, so that objects a user creates in the
@@ -36,14 +73,16 @@
  */
 #include "engine.h"
 #include "psqlscript.h"
-#include "lockkey.h"
 
+#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "parser/parser.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(migrate_sql);
@@ -65,80 +104,42 @@ script_role(Step *st)
 	return st->registered_by;
 }
 
-static void
-append_array_literal(StringInfo buf, Datum arr)
+/* A text[] datum as C strings (no NULLs: ids). */
+static const char **
+text_array_items(Datum arr, int *n)
 {
-	appendStringInfoString(buf,
-						   quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, arr)));
-	appendStringInfoString(buf, "::pg_catalog.text[]");
-}
+	Datum	   *elems;
+	bool	   *nulls;
+	const char **out;
 
-/* Text for a "--" comment line: control characters (newlines) become spaces. */
-static char *
-comment_text(const char *s)
-{
-	char	   *out = pstrdup(s ? s : "");
-
-	for (char *p = out; *p; p++)
-		if ((unsigned char) *p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	out = palloc(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		out[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
 	return out;
 }
 
 /*
- * Does a semicolon end the body's last statement?  The raw parser's last
- * statement ends before its semicolon (stmt_len 0: at the end of the text,
- * unterminated); a semicolon after it, outside comments, ends it.
- */
-static bool
-last_statement_ended(Step *st)
-{
-	RawStmt    *last;
-	const char *p;
-
-	if (st->stmts == NIL)
-		return true;			/* no statement to end */
-	last = llast_node(RawStmt, st->stmts);
-	if (last->stmt_len == 0)
-		return false;
-	for (p = st->body + last->stmt_location + last->stmt_len; *p; p++)
-	{
-		if (*p == ';')
-			return true;
-		if (p[0] == '-' && p[1] == '-')
-			while (p[1] && p[1] != '\n')
-				p++;
-		else if (p[0] == '/' && p[1] == '*')
-		{
-			int			depth = 1;
-
-			for (p += 2; *p && depth > 0; p++)
-				if (p[0] == '/' && p[1] == '*')
-					depth++, p++;
-				else if (p[0] == '*' && p[1] == '/')
-					depth--, p++;
-			p--;
-		}
-	}
-	return false;
-}
-
-/*
- * A body as a script section, closed so that the next line starts afresh,
- * with a semicolon only where its last statement has none (a line of ";"
- * after every body was noise to review).
+ * Step k's body: one query if transactional, else statement by statement
+ * (the raw parser's statements: psqlscript.c puts a guard before each but
+ * the first).
  */
 static void
-append_script_body(StringInfo buf, Step *st)
+append_step_body(StringInfo buf, const MigrateScriptSettings *ss, Step *st)
 {
-	const char *body = st->body;
-	size_t		len = strlen(body);
+	int			n = list_length(st->stmts);
+	const char **stmts = palloc(sizeof(char *) * Max(n, 1));
+	ListCell   *lc;
+	int			i = 0;
 
-	appendStringInfoString(buf, body);
-	if (len == 0 || body[len - 1] != '\n')
-		appendStringInfoChar(buf, '\n');
-	if (!last_statement_ended(st))
-		appendStringInfoString(buf, ";\n");
+	if (!st->transactional)
+		foreach(lc, st->stmts)
+		{
+			CHECK_FOR_INTERRUPTS();
+			stmts[i++] = migrate_step_statement_text(st, lfirst_node(RawStmt, lc));
+		}
+	migrate_script_body(buf, ss, st->id, st->transactional, st->body, stmts, n);
 }
 
 Datum
@@ -149,17 +150,28 @@ migrate_sql(PG_FUNCTION_ARGS)
 	Run			run;
 	StringInfoData buf;
 	bool		in_xact = false;
+	MigrateScriptSettings ss;
+	MigrateCommitBoundary *pairs;
+	int			npairs;
+	bool	   *commit_after;
+	const char **from;
+	int			nfrom;
+	const char **to;
+	int			nto;
+	const char **ids;
+	const char **sums;
 
 	migrate_run_init(&run, dir, migrate_body_kind(dir), target);
 	/* reads only, but plans as upgrade() would: under the lock */
 	migrate_run_plan(&run, CurrentMemoryContext);
 	initStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "-- migrate: %s to %s, %d revision%s\n"
-					 "-- generated %s for database %s; run with: psql -v ON_ERROR_STOP=1 -f <file>\n",
-					 run.kind, comment_text(quote_literal_cstr(target)), run.nsteps, run.nsteps == 1 ? "" : "s",
-					 timestamptz_to_str(GetCurrentTimestamp()),
-					 comment_text(quote_identifier(get_database_name(MyDatabaseId))));
+	appendStringInfo(&buf, "-- migrate: %s to ", run.kind);
+	migrate_script_comment(&buf, quote_literal_cstr(target));
+	appendStringInfo(&buf, ", %d revision%s\n-- generated %s for database ",
+					 run.nsteps, run.nsteps == 1 ? "" : "s",
+					 timestamptz_to_str(GetCurrentTimestamp()));
+	migrate_script_comment(&buf, quote_identifier(get_database_name(MyDatabaseId)));
+	appendStringInfoString(&buf, "; run with: psql -v ON_ERROR_STOP=1 -f <file>\n");
 	if (run.nsteps == 0)
 	{
 		appendStringInfoString(&buf, "-- nothing to do\n");
@@ -167,36 +179,28 @@ migrate_sql(PG_FUNCTION_ARGS)
 	}
 	migrate_run_parse_bodies(&run, true);
 
-	appendStringInfoString(&buf, "\\set ON_ERROR_STOP on\n\nBEGIN;\n");
-	in_xact = true;
-	appendStringInfoString(&buf, "SELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ");\n");
-	appendStringInfo(&buf,
-					 "DO $migrate$ BEGIN\n"
-					 "  IF NOT (SELECT coalesce(pg_catalog.array_agg(c ORDER BY c COLLATE pg_catalog.\"C\"), '{}'::pg_catalog.text[])\n"
-					 "            FROM migrate.current() AS c) OPERATOR(pg_catalog.=) %s::pg_catalog.text[] THEN\n"
-					 "    RAISE EXCEPTION 'migrate: this script expects the current revisions to be %%', %s;\n"
-					 "  END IF;\nEND $migrate$;\n",
-					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)),
-					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)));
-
-	/*
-	 * What the script will record is registered here as it is in this
-	 * database, with the same checksums: run into another database (a fresh
-	 * one) it stops here instead of recording revisions that database does
-	 * not have (applied_unknown).
-	 */
-	if (dir == MIGRATE_UP)
+	/* the text goes back in the client's encoding: the script declares it */
+	ss.client_encoding = pg_get_client_encoding_name();
+	ss.std_strings = standard_conforming_strings ? "on" : "off";
+	pairs = migrate_run_commit_boundaries(&run, &npairs);
+	commit_after = palloc0(sizeof(bool) * run.nsteps);
+	for (int i = 0; i < npairs; i++)
+		commit_after[pairs[i].adder] = run.steps[pairs[i].adder].transactional;
+	from = text_array_items(run.from_heads, &nfrom);
+	ids = palloc(sizeof(char *) * run.nsteps);
+	sums = palloc(sizeof(char *) * run.nsteps);
+	for (int k = 0; k < run.nsteps; k++)
 	{
-		const char **ids = palloc(sizeof(char *) * run.nsteps);
-		const char **sums = palloc(sizeof(char *) * run.nsteps);
-
-		for (int k = 0; k < run.nsteps; k++)
-		{
-			ids[k] = run.steps[k].id;
-			sums[k] = run.steps[k].checksum;
-		}
-		migrate_script_expect_registered(&buf, ids, sums, run.nsteps);
+		ids[k] = run.steps[k].id;
+		sums[k] = run.steps[k].checksum;
 	}
+
+	migrate_script_preamble(&buf, &ss);
+	migrate_script_begin(&buf);
+	in_xact = true;
+	migrate_script_expect_current(&buf, from, nfrom);
+	if (dir == MIGRATE_UP)
+		migrate_script_expect_registered(&buf, ids, sums, run.nsteps);
 
 	/*
 	 * The role boundary, as far as a script can have it: each body whose
@@ -236,8 +240,14 @@ migrate_sql(PG_FUNCTION_ARGS)
 	{
 		Step	   *st = &run.steps[k];
 
-		appendStringInfo(&buf, "\n-- %d/%d %s%s%s\n", k + 1, run.nsteps, st->id,
-						 st->message ? ": " : "", comment_text(st->message));
+		CHECK_FOR_INTERRUPTS();
+		appendStringInfo(&buf, "\n-- %d/%d %s", k + 1, run.nsteps, st->id);
+		if (st->message)
+		{
+			appendStringInfoString(&buf, ": ");
+			migrate_script_comment(&buf, st->message);
+		}
+		appendStringInfoChar(&buf, '\n');
 		if (!st->transactional)
 		{
 			if (in_xact)
@@ -247,55 +257,27 @@ migrate_sql(PG_FUNCTION_ARGS)
 		}
 		if (script_role(st))
 			appendStringInfo(&buf, "SET ROLE %s;\n", quote_identifier(script_role(st)));
-		append_script_body(&buf, st);
+		append_step_body(&buf, &ss, st);
 		if (script_role(st))
 			appendStringInfoString(&buf, "RESET ROLE;\n");
+		migrate_script_check(&buf, &ss, psprintf("after revision \"%s\", before recording it", st->id));
 		if (!in_xact)
 		{
-			appendStringInfoString(&buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ");\n");
+			migrate_script_begin(&buf);
 			in_xact = true;
 		}
-		if (dir == MIGRATE_UP)
-			appendStringInfo(&buf,
-							 "INSERT INTO migrate.applied (revision, checksum) VALUES (%s, %s);\n",
-							 quote_literal_cstr(st->id),
-							 st->checksum ? quote_literal_cstr(st->checksum) : "NULL");
-		else
-			appendStringInfo(&buf, "DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) %s;\n",
-							 quote_literal_cstr(st->id));
+		migrate_script_record(&buf, dir == MIGRATE_UP, st->id, st->checksum);
+		if (commit_after[k])
+		{
+			appendStringInfoString(&buf, "-- a later revision uses an enum value this one adds: commit it first\n"
+								   "COMMIT;\n");
+			migrate_script_begin(&buf);
+		}
 		run.graph->revs[st->idx].applied = (dir == MIGRATE_UP);
 	}
 	/* the run, its steps, and (upgrade) the run id of what it applied */
-	appendStringInfo(&buf,
-					 "\nWITH r AS (\n"
-					 "  INSERT INTO migrate.run_log (kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
-					 "  VALUES (%s, %s, 'succeeded', pg_catalog.clock_timestamp(), ",
-					 quote_literal_cstr(run.kind), quote_literal_cstr(target));
-	append_array_literal(&buf, run.from_heads);
-	appendStringInfoString(&buf, ", ");
-	append_array_literal(&buf, migrate_currents_array(run.graph));
-	appendStringInfoString(&buf, ", 'migrate.sql script'::pg_catalog.text)\n  RETURNING id),\n"
-						   "s AS (\n"
-						   "  INSERT INTO migrate.run_step (run_id, step, revision, direction, started_at, status)\n"
-						   "  SELECT r.id, v.step, v.revision, ");
-	appendStringInfo(&buf, "'%s', pg_catalog.now(), 'succeeded'\n"
-					 "    FROM r, (VALUES ", dir == MIGRATE_UP ? "up" : "down");
-	for (int k = 0; k < run.nsteps; k++)
-		appendStringInfo(&buf, "%s(%d, %s)", k > 0 ? ", " : "", k + 1,
-						 quote_literal_cstr(run.steps[k].id));
-	appendStringInfoString(&buf, ") AS v(step, revision))\n");
-	if (dir == MIGRATE_UP)
-	{
-		appendStringInfoString(&buf,
-							   "UPDATE migrate.applied AS a SET run_id = r.id FROM r\n"
-							   " WHERE a.revision OPERATOR(pg_catalog.=) ANY (ARRAY[");
-		for (int k = 0; k < run.nsteps; k++)
-			appendStringInfo(&buf, "%s%s", k > 0 ? ", " : "",
-							 quote_literal_cstr(run.steps[k].id));
-		appendStringInfoString(&buf, "]::pg_catalog.text[]);\n");
-	}
-	else
-		appendStringInfoString(&buf, "SELECT count(*) AS steps_recorded FROM r;\n");
-	appendStringInfoString(&buf, "COMMIT;\n");
+	to = text_array_items(migrate_currents_array(run.graph), &nto);
+	migrate_script_finish(&buf, dir == MIGRATE_UP, run.kind, target, from, nfrom, to, nto,
+						  ids, run.nsteps, "migrate.sql script");
 	PG_RETURN_TEXT_P(cstring_to_text(buf.data));
 }
