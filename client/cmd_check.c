@@ -535,8 +535,11 @@ server_findings(Ctx *ctx, Findings *fs, char **why)
 
 	if (!db_command(ctx->conn, "BEGIN"))
 		return -1;
-	/* no NOTICE of a replacement that is rolled back; no long wait */
-	PQclear(PQexec(ctx->conn, "SET LOCAL client_min_messages = warning"));
+	/*
+	 * No NOTICE or WARNING of a registration that is rolled back (the
+	 * findings say what they would); no long wait for the lock.
+	 */
+	PQclear(PQexec(ctx->conn, "SET LOCAL client_min_messages = error"));
 	PQclear(PQexec(ctx->conn, "SELECT pg_catalog.set_config('migrate.lock_wait', '5s', true)"));
 	for (int i = 0; i < m->n; i++)
 	{
