@@ -19,8 +19,11 @@
  * The statement runner and the per-revision subtransaction are also the
  * procedure engine's (run.c) for transactional revisions.
  *
- * Locking: the migration lock is held from planning to the end of the
- * caller's transaction.
+ * Every call acts on one project (its trailing argument; NULL: the setting
+ * migrate.project).
+ *
+ * Locking: the project's migration lock is held from planning to the end
+ * of the caller's transaction.
  * Settings: whatever a body changes with SET (search_path, role, timeouts)
  * is discarded after the revision with AtEOXact_GUC(false, level).
  *
@@ -59,8 +62,8 @@ refuse_non_transactional(Run *run)
 							run->steps[k].id, run->kind),
 					 errdetail("Step %d of %d runs statements such as CREATE INDEX CONCURRENTLY that refuse a transaction block; nothing was run.",
 							   k + 1, run->nsteps),
-					 errhint("Run CALL migrate.run('%s') outside a transaction block: it commits after each revision and runs such statements at top level.",
-							 run->target)));
+					 errhint("Run %s outside a transaction block: it commits after each revision and runs such statements at top level.",
+							 migrate_run_call_text(run))));
 }
 
 /*
@@ -88,8 +91,8 @@ refuse_top_level_downgrades(Run *run)
 								st->id),
 						 errdetail("Step %d of %d runs a statement that refuses a transaction block; nothing was run.",
 								   k + 1, run->nsteps),
-						 errhint("Run CALL migrate.run('%s', 'down') outside a transaction block.",
-								 run->target)));
+						 errhint("Run %s outside a transaction block.",
+								 migrate_run_call_text(run))));
 	}
 }
 
@@ -310,6 +313,7 @@ record_failure(Run *run, Step *st, ErrorData *edata)
 
 	memset(&f, 0, sizeof(f));
 	f.owner = migrate_catalog_owner();
+	f.project = run->project;
 	f.kind = run->kind;
 	f.target = run->target;
 	f.started_at = pstrdup(timestamptz_to_str(run->started_at));
@@ -364,7 +368,7 @@ record_success(Run *run)
 
 	for (int k = 0; k < run->nsteps; k++)
 	{
-		migrate_step_info(&run->steps[k], &steps[k]);
+		migrate_step_info(run, &run->steps[k], &steps[k]);
 		run->graph->revs[run->steps[k].idx].applied = (run->dir == MIGRATE_UP);
 	}
 	migrate_run_info(run, &info);
@@ -377,19 +381,20 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *target = migrate_target_arg(fcinfo, 0);
+	const char *project = migrate_project_arg(fcinfo, 1);
 	Run			run;
 	const char *save_activity = debug_query_string;
 
 	migrate_forbid_in_body(kind);
 	migrate_srf_init(fcinfo);
-	migrate_run_init(&run, dir, kind, target);
+	migrate_run_init(&run, project, dir, kind, target);
 	migrate_run_plan(&run, CurrentMemoryContext);
 	if (run.nsteps == 0)
 	{
 		migrate_graph_free(run.graph, run.kind);
 		return (Datum) 0;		/* nothing to do: no run recorded */
 	}
-	migrate_runlog_mark_interrupted(0);
+	migrate_runlog_mark_interrupted(project, 0);
 
 	if (dir == MIGRATE_UP)
 		refuse_non_transactional(&run);
@@ -452,6 +457,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *target = migrate_target_arg(fcinfo, 0);
+	const char *project = migrate_project_arg(fcinfo, 1);
 	Run			run;
 	MigrateRunInfo info;
 	MigrateGraph *graph;
@@ -467,9 +473,10 @@ migrate_stamp(PG_FUNCTION_ARGS)
 
 	migrate_forbid_in_body("stamp");
 	migrate_srf_init(fcinfo);
-	migrate_run_init(&run, MIGRATE_ANY, "stamp", target);
-	graph = run.graph = migrate_locked_graph(CurrentMemoryContext, MIGRATE_LOAD_TEXT);
-	migrate_runlog_mark_interrupted(0);
+	migrate_run_init(&run, project, MIGRATE_ANY, "stamp", target);
+	graph = run.graph = migrate_locked_graph(CurrentMemoryContext, project,
+											 MIGRATE_LOAD_TEXT);
+	migrate_runlog_mark_interrupted(project, 0);
 	run.from_heads = migrate_currents_array(graph);
 	t = migrate_resolve_target(graph, target, MIGRATE_ANY);
 	migrate_plan_stamp(graph, t, &add, &nadd, &del, &ndel);
@@ -488,7 +495,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	migrate_run_info(&run, &info);
 	run_id = migrate_runlog_succeeded(&info, migrate_currents_array(graph),
 									  MIGRATE_ANY, NULL, 0);
-	migrate_runlog_stamp(run_id, run.caller_name, add_ids, add_sums, nadd,
+	migrate_runlog_stamp(run_id, project, run.caller_name, add_ids, add_sums, nadd,
 						 del_ids, ndel);
 
 	for (int k = 0; k < nadd + ndel; k++)

@@ -1,76 +1,114 @@
 /*-------------------------------------------------------------------------
  *
  * lock.c
- *	  The migration lock: one transaction-scoped advisory lock per database.
+ *	  The migration lock: one transaction-scoped advisory lock per project
+ *	  of a database.
  *
- * Every function that changes the catalog (add, remove, upgrade, downgrade,
- * stamp) takes it before it reads what it is going to change, and keeps it
- * until the transaction ends, so concurrent callers serialize and the one
- * that waited computes its plan from what the other committed.
+ * Every function that changes a project's history (add, remove, upgrade,
+ * downgrade, stamp) takes the project's lock before it reads what it is
+ * going to change, and keeps it until the transaction ends, so concurrent
+ * callers on one project serialize and the one that waited computes its
+ * plan from what the other committed.  Two projects have two locks: their
+ * migrations run at the same time.
  *
- * The lock is the two-key advisory lock (1835624306, 0) in the current
- * database: pg_locks shows it as locktype 'advisory', classid 1835624306
- * ('migr'), objid 0, objsubid 2.  A script may take it with
- * pg_advisory_xact_lock(1835624306, 0) to hold migrations off.
+ * The lock of a project is the two-key advisory lock
+ * (1835624306, migrate_lock_key2(project)) in the current database:
+ * 1835624306 is 'migr'; the second key is 0 for the project 'default' (the
+ * key 0.1 used for its one history, so scripts written for it keep
+ * working) and otherwise the project name hashed as hashtext() hashes it
+ * (PostgreSQL's hash_bytes of the name's bytes).  pg_locks shows it as
+ * locktype 'advisory', classid 1835624306, objid the second key read as an
+ * unsigned number, objsubid 2.  A script may hold a project's migrations
+ * off with pg_advisory_xact_lock(1835624306, hashtext('billing')), or
+ * pg_advisory_xact_lock(1835624306, 0) for 'default'.  The client
+ * (client/sync.c) and the offline script (script.c) take the same key.
  *
- * migrate.run, whose revisions span transactions, holds the same lock at
- * session level for the whole CALL.
+ * A migration that needs another project's revision (depends_on
+ * 'project:id') takes that project's lock in share mode, so that project
+ * cannot revert the revision while the dependency is checked and used
+ * (projects.c).
+ *
+ * migrate.run, whose revisions span transactions, holds its project's lock
+ * at session level for the whole CALL.
  *
  * The wait is bounded by migrate.lock_wait: the lock manager's own timeout
  * is set for the duration of the wait, so the waiter queues fairly instead
  * of polling, and the timeout becomes an error that says what was waited for.
  *
+ * IDENTIFICATION
+ *	  src/lock.c
+ *
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
 
 #define MIGRATE_LOCK_KEY1	1835624306	/* 'migr' */
-#define MIGRATE_LOCK_KEY2	0
+
+/*
+ * The second key of a project's lock: 0 for 'default', otherwise what
+ * hashtext(project) returns (hash_bytes over the bytes of the name; project
+ * names are ASCII, so no collation or encoding enters into it).
+ */
+int32
+migrate_lock_key2(const char *project)
+{
+	if (strcmp(project, "default") == 0)
+		return 0;
+	return (int32) hash_bytes((const unsigned char *) project, strlen(project));
+}
 
 static void
-lock_wait_failed(void)
+set_tag(LOCKTAG *tag, const char *project)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
+						 (uint32) migrate_lock_key2(project), 2);
+}
+
+static void
+lock_wait_failed(const char *project)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 			 errmsg("could not obtain the migration lock within migrate.lock_wait (%d ms)",
 					migrate_lock_wait_ms),
-			 errdetail("Another session is changing the migration catalog of this database: pg_locks shows it holding the advisory lock (%d, %d).",
-					   MIGRATE_LOCK_KEY1, MIGRATE_LOCK_KEY2),
+			 errdetail("Another session is changing the history of project \"%s\" in this database: pg_locks shows it holding the advisory lock (%d, %d).",
+					   project, MIGRATE_LOCK_KEY1, migrate_lock_key2(project)),
 			 errhint("Retry when it has finished, or raise migrate.lock_wait.")));
 }
 
 static void
-lock_acquire(bool session)
+lock_acquire(const char *project, LOCKMODE mode, bool session)
 {
 	LOCKTAG		tag;
 	int			save_lock_timeout = LockTimeout;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	LockAcquireResult res;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
-						 MIGRATE_LOCK_KEY2, 2);
+	set_tag(&tag, project);
 
 	/* already ours (in this transaction, or for the session) */
-	if (!session && LockHeldByMe(&tag, ExclusiveLock))
+	if (!session && (LockHeldByMe(&tag, ExclusiveLock) ||
+					 (mode == ShareLock && LockHeldByMe(&tag, ShareLock))))
 		return;
 
 	if (migrate_lock_wait_ms == 0)
 	{
-		res = LockAcquire(&tag, ExclusiveLock, session, true);
+		res = LockAcquire(&tag, mode, session, true);
 		if (res == LOCKACQUIRE_NOT_AVAIL)
-			lock_wait_failed();
+			lock_wait_failed(project);
 		return;
 	}
 
 	LockTimeout = migrate_lock_wait_ms;
 	PG_TRY();
 	{
-		(void) LockAcquire(&tag, ExclusiveLock, session, false);
+		(void) LockAcquire(&tag, mode, session, false);
 	}
 	PG_CATCH();
 	{
@@ -84,17 +122,29 @@ lock_acquire(bool session)
 		/* the transaction is aborting anyway: replace the generic message */
 		FlushErrorState();
 		FreeErrorData(edata);
-		lock_wait_failed();
+		lock_wait_failed(project);
 	}
 	PG_END_TRY();
 	LockTimeout = save_lock_timeout;
 }
 
-/* The transaction-scoped lock: released when the transaction ends. */
+/* The transaction-scoped lock of a project: released when the transaction ends. */
 void
-migrate_lock_acquire(void)
+migrate_lock_acquire(const char *project)
 {
-	lock_acquire(false);
+	lock_acquire(project, ExclusiveLock, false);
+}
+
+/*
+ * The same lock in share mode, transaction-scoped: for a migration that
+ * relies on another project's applied revision.  It waits for that
+ * project's running migration and keeps the next one from starting; other
+ * projects relying on the same one do not wait for each other.
+ */
+void
+migrate_lock_acquire_shared(const char *project)
+{
+	lock_acquire(project, ShareLock, false);
 }
 
 /*
@@ -103,28 +153,26 @@ migrate_lock_acquire(void)
  * included (session locks survive an abort).
  */
 void
-migrate_session_lock_acquire(void)
+migrate_session_lock_acquire(const char *project)
 {
-	lock_acquire(true);
+	lock_acquire(project, ExclusiveLock, true);
 }
 
 void
-migrate_session_lock_release(void)
+migrate_session_lock_release(const char *project)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
-						 MIGRATE_LOCK_KEY2, 2);
+	set_tag(&tag, project);
 	(void) LockRelease(&tag, ExclusiveLock, true);
 }
 
-/* Is the lock still held (between transactions: at session level)? */
+/* Is the project's lock still held (between transactions: at session level)? */
 bool
-migrate_lock_held(void)
+migrate_lock_held(const char *project)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
-						 MIGRATE_LOCK_KEY2, 2);
+	set_tag(&tag, project);
 	return LockHeldByMe(&tag, ExclusiveLock);
 }

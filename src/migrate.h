@@ -23,6 +23,8 @@
  *	  status.c      current / heads / bases / history / status / resolve /
  *	                plan
  *	  validate.c    validate / check
+ *	  projects.c    projects: dependency names across projects, their
+ *	                state, migrate.projects()
  *	  engine.h      the apply family, sharing steps.c:
  *	    steps.c     a run's plan, bodies and progress
  *	    apply.c     upgrade / downgrade / stamp in the caller's transaction
@@ -108,9 +110,29 @@ typedef struct MigrateRevision
 
 struct revhash_hash;
 
+/*
+ * A dependency on another project's revision ("project:id" in depends_on).
+ * It is never part of the graph (targets and plans see one project); only
+ * its state is known.  A revision's depend_idx[j] for it is
+ * MIGRATE_DEP_EXTERNAL(k), k its index in graph->externals.
+ */
+typedef struct MigrateExternal
+{
+	char	   *name;			/* "project:id", as declared */
+	char	   *project;
+	char	   *id;
+	bool		registered;		/* registered in its project */
+	bool		applied;		/* applied in its project */
+} MigrateExternal;
+
+#define MIGRATE_DEP_EXTERNAL(k)			(-2 - (k))
+#define MIGRATE_DEP_IS_EXTERNAL(d)		((d) <= -2)
+#define MIGRATE_DEP_EXTERNAL_INDEX(d)	(-2 - (d))
+
 typedef struct MigrateGraph
 {
 	MemoryContext cxt;
+	const char *project;		/* the one project loaded */
 	MigrateRevision *revs;
 	int			nrevs;
 	int			capacity;
@@ -123,6 +145,10 @@ typedef struct MigrateGraph
 	List	   *cycles;			/* List of int-List (graph indexes) */
 	bool		bodies_loaded;
 	bool		content_verified;	/* content_edited is meaningful */
+
+	/* dependencies on other projects' revisions (projects.c) */
+	MigrateExternal *externals;
+	int			nexternals;
 
 	/* bump allocator for the many small strings and arrays of a load */
 	char	   *arena_next;
@@ -169,9 +195,11 @@ extern Oid	migrate_relid(const char *relname);
 #define MIGRATE_LOAD_TEXT	0x01	/* message, source, checksum, verdicts */
 #define MIGRATE_LOAD_BODIES	0x02	/* upgrade and downgrade bodies */
 #define MIGRATE_LOAD_VERIFY	0x04	/* check bodies against content_hash */
-extern MigrateGraph *migrate_load_graph(MemoryContext parent, bool with_bodies);
-extern MigrateGraph *migrate_load_graph_ext(MemoryContext parent, int flags);
-extern void migrate_check_serializable(void);
+extern MigrateGraph *migrate_load_graph(MemoryContext parent,
+										const char *project, bool with_bodies);
+extern MigrateGraph *migrate_load_graph_ext(MemoryContext parent,
+											const char *project, int flags);
+extern void migrate_check_serializable(const char *project);
 
 /*
  * Bookkeeping writes run as the extension's owner with search_path pinned to
@@ -185,11 +213,13 @@ typedef struct MigrateBookkeeping
 	bool		spi_connected;
 } MigrateBookkeeping;
 
-/* the migration lock (lock.c) */
-extern void migrate_lock_acquire(void);
-extern void migrate_session_lock_acquire(void);
-extern void migrate_session_lock_release(void);
-extern bool migrate_lock_held(void);
+/* the migration lock of a project (lock.c) */
+extern int32 migrate_lock_key2(const char *project);
+extern void migrate_lock_acquire(const char *project);
+extern void migrate_lock_acquire_shared(const char *project);
+extern void migrate_session_lock_acquire(const char *project);
+extern void migrate_session_lock_release(const char *project);
+extern bool migrate_lock_held(const char *project);
 
 extern Oid	migrate_catalog_owner(void);
 extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
@@ -235,7 +265,8 @@ typedef enum MigrateRegisterResult
 	MIGRATE_REGISTER_REPLACED	/* unapplied revision with changed content */
 } MigrateRegisterResult;
 
-extern MigrateRegisterResult migrate_register(const char *id,
+extern MigrateRegisterResult migrate_register(const char *project,
+											  const char *id,
 											  const char *upgrade,
 											  const char *downgrade,
 											  char **parents, int nparents,
@@ -293,7 +324,8 @@ extern void migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 /* A plan's bodies (catalog.c), reported per position k in the ids given. */
 typedef void (*MigrateBodyFound) (void *arg, int k, char *body,
 								  char *message, char *checksum);
-extern void migrate_read_bodies(char **ids, int n, MigrateDirection dir,
+extern void migrate_read_bodies(const char *project, char **ids, int n,
+								MigrateDirection dir,
 								MigrateBodyFound found, void *arg);
 
 /* ---------------------------------------------------------------------
@@ -351,6 +383,7 @@ extern const char *migrate_severity_name(MigrateSeverity s);
 /* What the run log records of a run. */
 typedef struct MigrateRunInfo
 {
+	const char *project;
 	const char *kind;			/* upgrade / downgrade / stamp */
 	const char *target;
 	TimestampTz started_at;
@@ -361,18 +394,21 @@ typedef struct MigrateRunInfo
 /* What the run log records of one revision run. */
 typedef struct MigrateStepInfo
 {
+	const char *project;
 	const char *revision;
 	const char *checksum;
 	TimestampTz started_at;
 	int64		duration_us;
 } MigrateStepInfo;
 
-extern void migrate_runlog_mark_interrupted(int64 own_run_id);
+extern void migrate_runlog_mark_interrupted(const char *project,
+											int64 own_run_id);
 extern int64 migrate_runlog_begin(const MigrateRunInfo *run);
 extern int64 migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
 									  MigrateDirection dir,
 									  const MigrateStepInfo *steps, int nsteps);
-extern void migrate_runlog_stamp(int64 run_id, const char *db_user,
+extern void migrate_runlog_stamp(int64 run_id, const char *project,
+								 const char *db_user,
 								 char **add_ids, char **add_sums, int nadd,
 								 char **del_ids, int ndel);
 extern void migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
@@ -386,6 +422,7 @@ extern void migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 typedef struct MigrateFailure
 {
 	Oid			owner;			/* role the recorder connects as */
+	const char *project;
 	const char *kind;			/* upgrade / downgrade */
 	const char *target;
 	const char *started_at;		/* timestamptz text */
@@ -403,6 +440,23 @@ typedef struct MigrateFailure
 } MigrateFailure;
 
 extern int64 migrate_record_failure(const MigrateFailure *f);
+
+/* ---------------------------------------------------------------------
+ * Projects (projects.c)
+ * ---------------------------------------------------------------------
+ */
+extern bool migrate_dependency_split(const char *dep, char **project,
+									 const char **id);
+extern void migrate_check_dependency(const char *dep, const char *project,
+									 const char *id);
+extern void migrate_graph_load_externals(MigrateGraph *graph);
+extern void migrate_lock_external_dependencies(MigrateGraph *graph,
+											   const int *plan, int n);
+extern void migrate_refuse_foreign_dependents(const char *project,
+											  char **ids, int n);
+
+/* the last run of a project: id, kind, status, at, error (status.c) */
+extern void migrate_last_run(const char *project, Datum *v, bool *nulls);
 
 /* schema helpers (schema.c) */
 struct TypeName;

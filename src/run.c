@@ -23,8 +23,13 @@
  * other sessions see the run while it goes; each revision's step row and
  * applied state commit with the revision (runlog.c).
  *
- * Locking: the session-level migration lock (lock.c) from the start of the
- * call to its end, plus the transaction-level lock in each transaction.
+ * Every call acts on one project (its third argument; NULL: the setting
+ * migrate.project).
+ *
+ * Locking: the project's session-level migration lock (lock.c) from the
+ * start of the call to its end, plus the transaction-level lock in each
+ * transaction (and, for a revision that depends on another project's, that
+ * project's lock in share mode in the revision's transaction).
  *
  * Built and tested on PostgreSQL 15; calls whose names changed in 15 are
  * behind PG_VERSION_NUM guards.
@@ -57,6 +62,7 @@ PG_FUNCTION_INFO_V1(migrate_run);
 
 typedef struct ProcRun
 {
+	const char *project;
 	int64		run_id;
 	int			applied;
 	TimestampTz started_at;
@@ -136,7 +142,7 @@ proc_record_step(ProcRun *pr, Run *run, Step *st, bool succeeded)
 {
 	MigrateStepInfo info;
 
-	migrate_step_info(st, &info);
+	migrate_step_info(run, st, &info);
 	migrate_runlog_step(pr->run_id, run->cur_step + 1, run->dir, &info,
 						run->caller_name, succeeded);
 }
@@ -427,9 +433,9 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
-		migrate_run_init(&run, dir, kind, target);
-		run.graph = migrate_locked_graph(loopcxt, 0);
-		migrate_runlog_mark_interrupted(pr->run_id);
+		migrate_run_init(&run, pr->project, dir, kind, target);
+		run.graph = migrate_locked_graph(loopcxt, pr->project, 0);
+		migrate_runlog_mark_interrupted(pr->project, pr->run_id);
 		run.from_heads = migrate_currents_array(run.graph);
 
 		if (k < 0)
@@ -445,7 +451,8 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 			plan_ids = MemoryContextAlloc(callcxt, sizeof(char *) * n);
 			for (int i = 0; i < n; i++)
 				plan_ids[i] = MemoryContextStrdup(callcxt, run.graph->revs[plan[i]].id);
-			/* every body of the plan parses before anything runs */
+			/* other projects' dependencies, then every body parses, before anything runs */
+			migrate_run_check_other_projects(&run, plan, n);
 			migrate_run_prepare_steps(&run, plan, n);
 			migrate_run_parse_bodies(&run, true);
 			pr->started_at = run.started_at;
@@ -463,6 +470,8 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		if (run.graph->revs[idx].applied == (dir == MIGRATE_UP))
 			continue;			/* already where the plan wants it */
 
+		/* still so in this transaction: the other projects' locks were released */
+		migrate_run_check_other_projects(&run, &idx, 1);
 		migrate_run_prepare_steps(&run, &idx, 1);
 		migrate_run_parse_bodies(&run, true);
 		st = &run.steps[0];
@@ -509,7 +518,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		SPI_commit();
 
 		/* a body may have called pg_advisory_unlock_all(): do not go on unguarded */
-		if (!migrate_lock_held())
+		if (!migrate_lock_held(pr->project))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision \"%s\" released the migration lock", st->id),
@@ -524,8 +533,8 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
-		migrate_run_init(&run, dir, kind, target);
-		run.graph = migrate_locked_graph(loopcxt, 0);
+		migrate_run_init(&run, pr->project, dir, kind, target);
+		run.graph = migrate_locked_graph(loopcxt, pr->project, 0);
 		proc_finish_run(pr, &run, true, NULL);
 		SPI_commit();
 	}
@@ -565,15 +574,16 @@ migrate_run(PG_FUNCTION_ARGS)
 	target = migrate_target_arg(fcinfo, 0);
 	dir = migrate_direction_arg(fcinfo, 1);
 	memset(&pr, 0, sizeof(pr));
+	pr.project = migrate_project_arg(fcinfo, 2);
 
-	migrate_session_lock_acquire();
+	migrate_session_lock_acquire(pr.project);
 	PG_TRY();
 	{
 		proc_loop(target, dir, &pr);
 	}
 	PG_FINALLY();
 	{
-		migrate_session_lock_release();
+		migrate_session_lock_release(pr.project);
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_RUNNING, save_activity);

@@ -5,13 +5,15 @@
  *	  that does what upgrade() or downgrade() would, for review or for a
  *	  DBA to run (like `alembic upgrade head --sql`).
  *
- * The plan is computed as upgrade() would compute it, under the migration
- * lock, and every body is parsed first, so that a script is never written
- * for a plan that upgrade() would refuse.  The script takes the same
- * advisory lock, checks that the database is at the state the script was
- * planned from, runs the bodies (a non-transactional revision outside any
- * transaction block, statement by statement as psql sends them), and
- * records the applied state, the run and its steps.
+ * The plan is computed as upgrade() would compute it, under the project's
+ * migration lock, and every body is parsed first, so that a script is never
+ * written for a plan that upgrade() would refuse.  The script takes the
+ * same advisory lock (the project's key, computed here: lock.c), checks
+ * that the project is at the state the script was planned from
+ * (migrate.current(project)), runs the bodies (a non-transactional revision
+ * outside any transaction block, statement by statement as psql sends
+ * them), and records the applied state, the run and its steps in the
+ * project.
  *
  * Everything the script adds around the bodies is schema-qualified or
  * uses pg_catalog operators, so that objects a user creates in the
@@ -71,18 +73,26 @@ migrate_sql(PG_FUNCTION_ARGS)
 {
 	char	   *target = migrate_target_arg(fcinfo, 0);
 	MigrateDirection dir = migrate_direction_arg(fcinfo, 1);
+	const char *project = migrate_project_arg(fcinfo, 2);
+	char	   *qproject = quote_literal_cstr(project);
+	char	   *lock;
 	Run			run;
 	StringInfoData buf;
 	bool		in_xact = false;
 
-	migrate_run_init(&run, dir, migrate_body_kind(dir), target);
+	lock = psprintf("SELECT pg_catalog.pg_advisory_xact_lock(1835624306, %d);\n",
+					migrate_lock_key2(project));
+	migrate_run_init(&run, project, dir, migrate_body_kind(dir), target);
 	/* reads only, but plans as upgrade() would: under the lock */
 	migrate_run_plan(&run, CurrentMemoryContext);
 	initStringInfo(&buf);
 	appendStringInfo(&buf,
-					 "-- migrate: %s to %s, %d revision%s\n"
+					 "-- migrate: %s%s%s to %s, %d revision%s\n"
 					 "-- generated %s for database %s; run with: psql -v ON_ERROR_STOP=1 -f <file>\n",
-					 run.kind, comment_text(quote_literal_cstr(target)), run.nsteps, run.nsteps == 1 ? "" : "s",
+					 run.kind,
+					 strcmp(project, "default") == 0 ? "" : " of project ",
+					 strcmp(project, "default") == 0 ? "" : comment_text(qproject),
+					 comment_text(quote_literal_cstr(target)), run.nsteps, run.nsteps == 1 ? "" : "s",
 					 timestamptz_to_str(GetCurrentTimestamp()),
 					 comment_text(quote_identifier(get_database_name(MyDatabaseId))));
 	if (run.nsteps == 0)
@@ -94,13 +104,14 @@ migrate_sql(PG_FUNCTION_ARGS)
 
 	appendStringInfoString(&buf, "\\set ON_ERROR_STOP on\n\nBEGIN;\n");
 	in_xact = true;
-	appendStringInfoString(&buf, "SELECT pg_catalog.pg_advisory_xact_lock(1835624306, 0);\n");
+	appendStringInfoString(&buf, lock);
 	appendStringInfo(&buf,
 					 "DO $migrate$ BEGIN\n"
 					 "  IF NOT (SELECT coalesce(pg_catalog.array_agg(c ORDER BY c COLLATE pg_catalog.\"C\"), '{}'::pg_catalog.text[])\n"
-					 "            FROM migrate.current() AS c) OPERATOR(pg_catalog.=) %s::pg_catalog.text[] THEN\n"
+					 "            FROM migrate.current(%s) AS c) OPERATOR(pg_catalog.=) %s::pg_catalog.text[] THEN\n"
 					 "    RAISE EXCEPTION 'migrate: this script expects the current revisions to be %%', %s;\n"
 					 "  END IF;\nEND $migrate$;\n",
+					 qproject,
 					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)),
 					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)));
 
@@ -120,32 +131,33 @@ migrate_sql(PG_FUNCTION_ARGS)
 		append_script_body(&buf, st->body);
 		if (!in_xact)
 		{
-			appendStringInfoString(&buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(1835624306, 0);\n");
+			appendStringInfoString(&buf, "BEGIN;\n");
+			appendStringInfoString(&buf, lock);
 			in_xact = true;
 		}
 		if (dir == MIGRATE_UP)
 			appendStringInfo(&buf,
-							 "INSERT INTO migrate.applied (revision, checksum) VALUES (%s, %s);\n",
-							 quote_literal_cstr(st->id),
+							 "INSERT INTO migrate.applied (project, revision, checksum) VALUES (%s, %s, %s);\n",
+							 qproject, quote_literal_cstr(st->id),
 							 st->checksum ? quote_literal_cstr(st->checksum) : "NULL");
 		else
-			appendStringInfo(&buf, "DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) %s;\n",
-							 quote_literal_cstr(st->id));
+			appendStringInfo(&buf, "DELETE FROM migrate.applied WHERE project OPERATOR(pg_catalog.=) %s AND revision OPERATOR(pg_catalog.=) %s;\n",
+							 qproject, quote_literal_cstr(st->id));
 		run.graph->revs[st->idx].applied = (dir == MIGRATE_UP);
 	}
 	/* the run, its steps, and (upgrade) the run id of what it applied */
 	appendStringInfo(&buf,
 					 "\nWITH r AS (\n"
-					 "  INSERT INTO migrate.run (kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
-					 "  VALUES (%s, %s, 'succeeded', pg_catalog.clock_timestamp(), ",
-					 quote_literal_cstr(run.kind), quote_literal_cstr(target));
+					 "  INSERT INTO migrate.run (project, kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
+					 "  VALUES (%s, %s, %s, 'succeeded', pg_catalog.clock_timestamp(), ",
+					 qproject, quote_literal_cstr(run.kind), quote_literal_cstr(target));
 	append_array_literal(&buf, run.from_heads);
 	appendStringInfoString(&buf, ", ");
 	append_array_literal(&buf, migrate_currents_array(run.graph));
-	appendStringInfoString(&buf, ", 'migrate.sql script'::pg_catalog.text)\n  RETURNING id),\n"
+	appendStringInfoString(&buf, ", 'migrate.sql script'::pg_catalog.text)\n  RETURNING id, project),\n"
 						   "s AS (\n"
-						   "  INSERT INTO migrate.run_step (run_id, step, revision, direction, started_at, status)\n"
-						   "  SELECT r.id, v.step, v.revision, ");
+						   "  INSERT INTO migrate.run_step (project, run_id, step, revision, direction, started_at, status)\n"
+						   "  SELECT r.project, r.id, v.step, v.revision, ");
 	appendStringInfo(&buf, "'%s', pg_catalog.now(), 'succeeded'\n"
 					 "    FROM r, (VALUES ", dir == MIGRATE_UP ? "up" : "down");
 	for (int k = 0; k < run.nsteps; k++)
@@ -156,7 +168,8 @@ migrate_sql(PG_FUNCTION_ARGS)
 	{
 		appendStringInfoString(&buf,
 							   "UPDATE migrate.applied AS a SET run_id = r.id FROM r\n"
-							   " WHERE a.revision OPERATOR(pg_catalog.=) ANY (ARRAY[");
+							   " WHERE a.project OPERATOR(pg_catalog.=) r.project\n"
+							   "   AND a.revision OPERATOR(pg_catalog.=) ANY (ARRAY[");
 		for (int k = 0; k < run.nsteps; k++)
 			appendStringInfo(&buf, "%s%s", k > 0 ? ", " : "",
 							 quote_literal_cstr(run.steps[k].id));

@@ -9,6 +9,11 @@
  * label.  The parser's verdict on each body was stored at registration, so
  * no body is parsed here.
  *
+ * A graph is one project's; a dependency on another project's revision
+ * ("project:id") is judged by its state in that project (graph->externals):
+ * missing_dependency when that project has no such revision, applied_gap
+ * when this revision is applied and it is not.
+ *
  * Codes and severities (the contract's, plus the rule for labels):
  *	  error:   missing_parent, missing_dependency, cycle, duplicate_label,
  *	           applied_unknown, applied_gap, checksum_mismatch,
@@ -202,7 +207,20 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 		}
 		for (int j = 0; j < r->ndepends; j++)
 		{
-			if (r->depend_idx[j] < 0)
+			if (MIGRATE_DEP_IS_EXTERNAL(r->depend_idx[j]))
+			{
+				MigrateExternal *ext = &graph->externals[MIGRATE_DEP_EXTERNAL_INDEX(r->depend_idx[j])];
+
+				if (!ext->registered)
+					add_finding(&f, MIGRATE_ERROR, "missing_dependency", r->id,
+								psprintf("revision \"%s\" depends on \"%s\": project \"%s\" has no revision \"%s\"",
+										 r->id, r->depends[j], ext->project, ext->id));
+				else if (r->applied && !ext->applied)
+					add_finding(&f, MIGRATE_ERROR, "applied_gap", r->id,
+								psprintf("revision \"%s\" is applied but its dependency \"%s\" (of project \"%s\") is not",
+										 r->id, r->depends[j], ext->project));
+			}
+			else if (r->depend_idx[j] < 0)
 				add_finding(&f, MIGRATE_ERROR, "missing_dependency", r->id,
 							psprintf("revision \"%s\" depends on \"%s\", which is not registered",
 									 r->id, r->depends[j]));
@@ -362,6 +380,7 @@ migrate_validate(PG_FUNCTION_ARGS)
 
 	migrate_srf_init(fcinfo);
 	graph = migrate_load_graph_ext(CurrentMemoryContext,
+								   migrate_project_arg(fcinfo, 0),
 								   MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	items = migrate_validate_graph(graph, &n);
 	for (int i = 0; i < n; i++)
@@ -386,6 +405,7 @@ Datum
 migrate_check(PG_FUNCTION_ARGS)
 {
 	MigrateGraph *graph = migrate_load_graph_ext(CurrentMemoryContext,
+												 migrate_project_arg(fcinfo, 0),
 												 MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	MigrateFinding *items;
 	int			n;
@@ -410,7 +430,10 @@ migrate_check(PG_FUNCTION_ARGS)
 						nerrors, nerrors == 1 ? "" : "s",
 						items[0].message),
 				 errdetail_internal("%s", detail.data),
-				 errhint("SELECT * FROM migrate.validate() lists every finding with its revision.")));
+				 strcmp(graph->project, "default") == 0 ?
+				 errhint("SELECT * FROM migrate.validate() lists every finding with its revision.") :
+				 errhint("SELECT * FROM migrate.validate(%s) lists every finding with its revision.",
+						 quote_literal_cstr(graph->project))));
 	migrate_graph_free(graph, "migrate.check");
 	PG_RETURN_VOID();
 }
