@@ -39,6 +39,63 @@ ALTER TABLE migrate.run_step
 -- that uses one of them stops the update with PostgreSQL's "cannot drop
 -- function ... because other objects depend on it": drop it, update,
 -- create it again.
+--
+-- What an administrator granted on a 0.1 function (GRANT EXECUTE ON
+-- FUNCTION migrate.upgrade(text) TO deployer) is granted again on its new
+-- signature at the end of this part: remembered here, for this
+-- transaction, as GRANT statements.
+SELECT pg_catalog.set_config('migrate_update.grants',
+           coalesce(pg_catalog.string_agg(
+               pg_catalog.format('GRANT EXECUTE ON %s %s TO %s%s',
+                   CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                   m.new,
+                   CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                        ELSE pg_catalog.quote_ident(r.rolname) END,
+                   CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END),
+               E'\n'), ''),
+           true)
+  FROM (VALUES
+        ('migrate.add(text, text, text, text[], text, text[], text[], boolean, text)',
+         'migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text)'),
+        ('migrate.remove(text)',
+         'migrate.remove(text, text)'),
+        ('migrate.current()',
+         'migrate.current(text)'),
+        ('migrate.heads()',
+         'migrate.heads(text)'),
+        ('migrate.bases()',
+         'migrate.bases(text)'),
+        ('migrate.history()',
+         'migrate.history(text)'),
+        ('migrate.status()',
+         'migrate.status(text)'),
+        ('migrate.resolve(text)',
+         'migrate.resolve(text, text)'),
+        ('migrate.plan(text, text)',
+         'migrate.plan(text, text, text)'),
+        ('migrate.validate()',
+         'migrate.validate(text)'),
+        ('migrate.check()',
+         'migrate.check(text)'),
+        ('migrate.add_file(text, text)',
+         'migrate.add_file(text, text, text)'),
+        ('migrate.upgrade(text)',
+         'migrate.upgrade(text, text)'),
+        ('migrate.downgrade(text)',
+         'migrate.downgrade(text, text)'),
+        ('migrate.stamp(text)',
+         'migrate.stamp(text, text)'),
+        ('migrate.sql(text, text)',
+         'migrate.sql(text, text, text)'),
+        ('migrate.run(text, text)',
+         'migrate.run(text, text, text)'),
+        ('migrate.verify(text[], text[], text[])',
+         'migrate.verify(text[], text[], text[], text)')) AS m(old, new)
+  JOIN pg_catalog.pg_proc p ON p.oid = pg_catalog.to_regprocedure(m.old)
+ CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) AS a
+  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+ WHERE a.grantee <> p.proowner
+   AND a.privilege_type = 'EXECUTE';
 
 DROP FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text);
 CREATE FUNCTION migrate.add(
@@ -311,3 +368,55 @@ REVOKE EXECUTE ON FUNCTION
     FROM PUBLIC;
 REVOKE EXECUTE ON PROCEDURE migrate.run(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.verify(text[], text[], text[], text) TO PUBLIC;
+
+-- The administrator's grants, on the new signatures.  pg_dump dumps what a
+-- member's privileges add to its initial privileges (pg_init_privs), and a
+-- GRANT inside an extension script counts as initial: so the initial
+-- privileges are set back to the extension's own afterwards, and the
+-- carried grants stay the administrator's, dumped and restored as before.
+DO $migrate_update$
+DECLARE
+    grants text[] := pg_catalog.string_to_array(
+        NULLIF(pg_catalog.current_setting('migrate_update.grants', true), ''), E'\n');
+    funcs oid[] := ARRAY[
+        'migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text)',
+        'migrate.remove(text, text)',
+        'migrate.current(text)',
+        'migrate.heads(text)',
+        'migrate.bases(text)',
+        'migrate.history(text)',
+        'migrate.status(text)',
+        'migrate.resolve(text, text)',
+        'migrate.plan(text, text, text)',
+        'migrate.validate(text)',
+        'migrate.check(text)',
+        'migrate.add_file(text, text, text)',
+        'migrate.upgrade(text, text)',
+        'migrate.downgrade(text, text)',
+        'migrate.stamp(text, text)',
+        'migrate.sql(text, text, text)',
+        'migrate.run(text, text, text)',
+        'migrate.verify(text[], text[], text[], text)']::pg_catalog.regprocedure[]::oid[];
+    saved_oids oid[];
+    saved_privs text[];
+    g text;
+BEGIN
+    IF grants IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT pg_catalog.array_agg(i.objoid), pg_catalog.array_agg(i.initprivs::text)
+      INTO saved_oids, saved_privs
+      FROM pg_catalog.pg_init_privs i
+     WHERE i.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+       AND i.objsubid = 0 AND i.objoid = ANY (funcs);
+    FOREACH g IN ARRAY grants LOOP
+        EXECUTE g;
+    END LOOP;
+    DELETE FROM pg_catalog.pg_init_privs i
+     WHERE i.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+       AND i.objsubid = 0 AND i.objoid = ANY (funcs);
+    INSERT INTO pg_catalog.pg_init_privs (objoid, classoid, objsubid, privtype, initprivs)
+    SELECT u.o, 'pg_catalog.pg_proc'::pg_catalog.regclass, 0, 'e', u.p::pg_catalog.aclitem[]
+      FROM ROWS FROM (pg_catalog.unnest(saved_oids), pg_catalog.unnest(saved_privs)) AS u(o, p);
+END
+$migrate_update$;
