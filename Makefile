@@ -38,6 +38,7 @@ sql/$(EXTENSION)--%.sql: $$(sort $$(wildcard sql/update/%/*.sql))
 
 # --- pg_migrate, the command-line client (client/, its own PGXS Makefile):
 # --- built, installed, uninstalled and cleaned with the extension.
+BIN_LINK_DIR ?= /usr/local/bin
 all: client-all
 install: client-install
 uninstall: client-uninstall
@@ -47,8 +48,14 @@ client-all:
 	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)"
 client-install: client-all
 	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" install
+	@# pg_config --bindir is not on PATH on Debian: link the client into
+	@# BIN_LINK_DIR (default /usr/local/bin; empty: no link) when it exists
+	if [ -n "$(BIN_LINK_DIR)" ] && [ -d "$(DESTDIR)$(BIN_LINK_DIR)" ]; then \
+		ln -sf "$(bindir)/pg_migrate" "$(DESTDIR)$(BIN_LINK_DIR)/pg_migrate"; fi
 client-uninstall:
 	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" uninstall
+	if [ -n "$(BIN_LINK_DIR)" ] && [ "$$(readlink "$(DESTDIR)$(BIN_LINK_DIR)/pg_migrate")" = "$(bindir)/pg_migrate" ]; then \
+		rm -f "$(DESTDIR)$(BIN_LINK_DIR)/pg_migrate"; fi
 client-clean:
 	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" clean
 # --- end of pg_migrate

@@ -71,5 +71,9 @@ in_throwaway_cluster() {
     # pg_virtualenv takes PGPORT from the environment: never a port in use
     export PGPORT
     PGPORT=$(free_port)
+    # MIGRATE_PG_SETTINGS: more settings, "name=value" separated by blanks
+    # (bench/apply.sh at N = 5,000 needs max_locks_per_transaction)
+    local s
+    for s in ${MIGRATE_PG_SETTINGS:-}; do opts+=(-o "$s"); done
     pg_virtualenv "${opts[@]}" -o "max_connections=60" -o "fsync=off" "$@"
 }

@@ -20,6 +20,7 @@
  *	  revfile.c     revision-file parser in plain C (revfile.h; no
  *	                PostgreSQL headers: shared with the client and test/fuzz)
  *	  revfile_sql.c migrate.add_file
+ *	  noop.c        the no-op shortcut of upgrade('head')
  *	  status.c      current / heads / bases / history / status / resolve /
  *	                plan
  *	  validate.c    validate / check
@@ -329,6 +330,15 @@ extern void migrate_read_bodies(const char *project, char **ids, int n,
 								MigrateBodyFound found, void *arg);
 
 /* ---------------------------------------------------------------------
+ * The no-op shortcut (noop.c)
+ * ---------------------------------------------------------------------
+ */
+extern int64 migrate_catalog_generation(void);
+extern bool migrate_noop_known(const char *project, bool single_head);
+extern void migrate_noop_remember(const char *project, bool single_head,
+								  int64 generation);
+
+/* ---------------------------------------------------------------------
  * fmgr glue (fmgr_util.c)
  * ---------------------------------------------------------------------
  */
@@ -346,12 +356,17 @@ extern const char *migrate_project_arg(FunctionCallInfo fcinfo, int argno);
  * ---------------------------------------------------------------------
  */
 typedef void (*MigrateSubxactFn) (void *arg);
+typedef char *(*MigrateDescribeFn) (void *arg);
 extern bool migrate_subxact_try(MigrateSubxactFn fn, void *arg,
 								ErrorData **error);
 extern ErrorData *migrate_subxact_with_lock_retries(MigrateSubxactFn fn,
 													void *arg,
 													const char *what,
 													int *tries);
+extern ErrorData *migrate_subxact_with_lock_retries_described(MigrateSubxactFn fn,
+															  void *arg,
+															  MigrateDescribeFn describe,
+															  int *tries);
 
 /* ---------------------------------------------------------------------
  * Validation (validate.c)
