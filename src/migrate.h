@@ -465,6 +465,8 @@ extern bool migrate_dependency_split(const char *dep, char **project,
 extern void migrate_check_dependency(const char *dep, const char *project,
 									 const char *id);
 extern void migrate_graph_load_externals(MigrateGraph *graph);
+extern void migrate_refuse_unapplied_externals(MigrateGraph *graph,
+											   const int *plan, int n);
 extern void migrate_lock_external_dependencies(MigrateGraph *graph,
 											   const int *plan, int n);
 extern void migrate_refuse_foreign_dependents(const char *project,

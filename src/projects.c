@@ -14,8 +14,8 @@
  *	  - registration checks the name (migrate_check_dependency);
  *	  - a graph load looks up the state of every such revision its project
  *	    depends on, under the load's snapshot (migrate_graph_load_externals),
- *	    so validate() reports an unknown one (missing_dependency) and an
- *	    upgrade plan refuses an unapplied one (target.c);
+ *	    so validate() reports an unknown one (missing_dependency) and
+ *	    plan() refuses an unapplied one (migrate_refuse_unapplied_externals);
  *	  - before an upgrade runs, the projects its plan depends on are locked
  *	    in share mode and their revisions looked up again under the latest
  *	    snapshot (migrate_lock_external_dependencies): a dependency reverted
@@ -226,6 +226,42 @@ external_project_cmp(const void *a, const void *b)
 }
 
 /*
+ * Refuse an upgrade plan (graph indexes) with a revision that depends on
+ * another project's revision that is not applied there, as the graph's
+ * externals say: SQLSTATE 55000, naming it.  For every caller that plans
+ * an upgrade (upgrade, run, sql, plan).
+ */
+void
+migrate_refuse_unapplied_externals(MigrateGraph *graph, const int *plan, int n)
+{
+	if (graph->nexternals == 0)
+		return;
+	for (int k = 0; k < n; k++)
+	{
+		MigrateRevision *r = &graph->revs[plan[k]];
+
+		CHECK_FOR_INTERRUPTS();
+		for (int j = 0; j < r->ndepends; j++)
+		{
+			MigrateExternal *ext;
+
+			if (!MIGRATE_DEP_IS_EXTERNAL(r->depend_idx[j]))
+				continue;
+			ext = &graph->externals[MIGRATE_DEP_EXTERNAL_INDEX(r->depend_idx[j])];
+			if (!ext->applied)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot upgrade: revision \"%s\" depends on revision \"%s\" of project \"%s\", which is not %s",
+								r->id, ext->id, ext->project,
+								ext->registered ? "applied" : "registered"),
+						 errdetail("An upgrade never applies another project's revisions; nothing was run."),
+						 errhint("Upgrade project \"%s\" first, e.g. SELECT migrate.upgrade('head', '%s').",
+								 ext->project, ext->project)));
+		}
+	}
+}
+
+/*
  * Before an upgrade runs the revisions "plan" (graph indexes): take the
  * share lock of every other project they depend on, look those revisions
  * up again under the latest snapshot (after the locks), and refuse with
@@ -267,30 +303,7 @@ migrate_lock_external_dependencies(MigrateGraph *graph, const int *plan, int n)
 			migrate_lock_acquire_shared(byproject[k]->project);
 
 	lookup_externals(graph, wanted, GetLatestSnapshot());
-
-	for (int k = 0; k < n; k++)
-	{
-		MigrateRevision *r = &graph->revs[plan[k]];
-
-		CHECK_FOR_INTERRUPTS();
-		for (int j = 0; j < r->ndepends; j++)
-		{
-			MigrateExternal *ext;
-
-			if (!MIGRATE_DEP_IS_EXTERNAL(r->depend_idx[j]))
-				continue;
-			ext = &graph->externals[MIGRATE_DEP_EXTERNAL_INDEX(r->depend_idx[j])];
-			if (!ext->applied)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("cannot upgrade: revision \"%s\" depends on revision \"%s\" of project \"%s\", which is not %s",
-								r->id, ext->id, ext->project,
-								ext->registered ? "applied" : "registered"),
-						 errdetail("An upgrade never applies another project's revisions; nothing was run."),
-						 errhint("Upgrade project \"%s\" first, e.g. SELECT migrate.upgrade('head', '%s').",
-								 ext->project, ext->project)));
-		}
-	}
+	migrate_refuse_unapplied_externals(graph, plan, n);
 	pfree(wanted);
 	pfree(byproject);
 }

@@ -333,6 +333,8 @@ migrate_plan(PG_FUNCTION_ARGS)
 	t = migrate_resolve_target(graph, target, dir);
 	plan = dir == MIGRATE_UP ? migrate_plan_upgrade(graph, t, &n)
 		: migrate_plan_downgrade(graph, t, &n);
+	if (dir == MIGRATE_UP)
+		migrate_refuse_unapplied_externals(graph, plan, n);
 	for (int k = 0; k < n; k++)
 	{
 		MigrateRevision *r = &graph->revs[plan[k]];

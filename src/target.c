@@ -936,9 +936,9 @@ cycle_members(MigrateGraph *graph)
 
 /*
  * Upgrade plan: every unapplied ancestor and dependency of the target,
- * ancestors first.  Refuses a plan that needs an unregistered revision,
- * another project's revision that is not applied (never applied from
- * here), or runs through a cycle.
+ * ancestors first.  Refuses a plan that needs an unregistered revision or
+ * runs through a cycle.  (Dependencies on other projects' revisions are
+ * checked by the callers: migrate_refuse_unapplied_externals.)
  */
 int *
 migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
@@ -972,24 +972,7 @@ migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 								   r->source ? quote_literal_cstr(r->source) : "not recorded"),
 						 errhint("Register the missing revision, or correct down_revision. migrate.validate() lists every problem.")));
 		for (int j = 0; j < r->ndepends; j++)
-		{
-			MigrateExternal *ext;
-
-			if (!MIGRATE_DEP_IS_EXTERNAL(r->depend_idx[j]))
-				continue;
-			ext = &graph->externals[MIGRATE_DEP_EXTERNAL_INDEX(r->depend_idx[j])];
-			if (!ext->applied)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("cannot upgrade: revision \"%s\" depends on revision \"%s\" of project \"%s\", which is not %s",
-								r->id, ext->id, ext->project,
-								ext->registered ? "applied" : "registered"),
-						 errdetail("An upgrade never applies another project's revisions; nothing was run."),
-						 errhint("Upgrade project \"%s\" first, e.g. SELECT migrate.upgrade('head', '%s').",
-								 ext->project, ext->project)));
-		}
-		for (int j = 0; j < r->ndepends; j++)
-			if (r->depend_idx[j] == -1)
+			if (r->depend_idx[j] == -1)	/* not another project's */
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_OBJECT),
 						 errmsg("cannot upgrade: revision \"%s\" depends on \"%s\", which is not registered",
