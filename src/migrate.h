@@ -471,6 +471,7 @@ extern void migrate_lock_external_dependencies(MigrateGraph *graph,
 											   const int *plan, int n);
 extern void migrate_refuse_foreign_dependents(const char *project,
 											  char **ids, int n);
+extern bool migrate_project_has_dependents(const char *project);
 
 /* the last run of a project: id, kind, status, at, error (status.c) */
 extern void migrate_last_run(const char *project, Datum *v, bool *nulls);

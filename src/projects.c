@@ -387,6 +387,27 @@ migrate_refuse_foreign_dependents(const char *project, char **ids, int n)
 	pfree(names);
 }
 
+/*
+ * Does a revision of another project name one of this project's revisions
+ * in its depends_on (applied or not)?
+ */
+bool
+migrate_project_has_dependents(const char *project)
+{
+	char	   *found = migrate_query_text_value(true,
+												 "SELECT 1 FROM migrate.revision r"
+												 " CROSS JOIN LATERAL pg_catalog.unnest(r.depends_on) AS d(d)"
+												 " WHERE r.project OPERATOR(pg_catalog.<>) $1"
+												 "   AND r.depends_on OPERATOR(pg_catalog.<>) '{}'::pg_catalog.text[]"
+												 "   AND pg_catalog.starts_with(d.d, $1 OPERATOR(pg_catalog.||) ':')"
+												 " LIMIT 1",
+												 1, (Oid[]) {TEXTOID},
+												 (Datum[]) {CStringGetTextDatum(project)},
+												 NULL);
+
+	return found != NULL;
+}
+
 #define PROJECTS_COLS 8
 
 /*

@@ -68,6 +68,88 @@ append_script_body(StringInfo buf, const char *body)
 	appendStringInfoString(buf, ";\n");
 }
 
+/*
+ * What the script checks of other projects, as upgrade() and downgrade()
+ * do: an upgrade whose revisions depend on other projects' revisions takes
+ * those projects' locks in share mode (added to *lock, which every
+ * transaction of the script takes) and checks that they are applied; a
+ * downgrade checks that no other project's applied revision depends on what
+ * it reverts (only when some revision of another project names this one).
+ */
+static void
+append_other_projects(StringInfo buf, Run *run, char **lock)
+{
+	MigrateGraph *graph = run->graph;
+	char	   *qproject = quote_literal_cstr(run->project);
+
+	if (run->dir == MIGRATE_UP && graph->nexternals > 0)
+	{
+		bool	   *seen = palloc0(graph->nexternals);
+		StringInfoData checks;
+		StringInfoData locks;
+
+		initStringInfo(&checks);
+		initStringInfo(&locks);
+		appendStringInfoString(&locks, *lock);
+		for (int k = 0; k < run->nsteps; k++)
+		{
+			MigrateRevision *r = &graph->revs[run->steps[k].idx];
+
+			for (int j = 0; j < r->ndepends; j++)
+			{
+				int			e;
+				MigrateExternal *ext;
+				bool		project_locked = false;
+
+				if (!MIGRATE_DEP_IS_EXTERNAL(r->depend_idx[j]))
+					continue;
+				e = MIGRATE_DEP_EXTERNAL_INDEX(r->depend_idx[j]);
+				if (seen[e])
+					continue;
+				ext = &graph->externals[e];
+				for (int i = 0; i < graph->nexternals; i++)
+					if (seen[i] && strcmp(graph->externals[i].project, ext->project) == 0)
+						project_locked = true;
+				seen[e] = true;
+				if (!project_locked)
+					appendStringInfo(&locks, "SELECT pg_catalog.pg_advisory_xact_lock_shared(1835624306, %d);\n",
+									 migrate_lock_key2(ext->project));
+				appendStringInfo(&checks,
+								 "  IF NOT EXISTS (SELECT 1 FROM migrate.applied a WHERE a.project OPERATOR(pg_catalog.=) %s\n"
+								 "                   AND a.revision OPERATOR(pg_catalog.=) %s) THEN\n"
+								 "    RAISE EXCEPTION 'migrate: this script needs revision %%s of project %%s applied', %s, %s;\n"
+								 "  END IF;\n",
+								 quote_literal_cstr(ext->project), quote_literal_cstr(ext->id),
+								 quote_literal_cstr(ext->id), quote_literal_cstr(ext->project));
+			}
+		}
+		if (checks.len > 0)
+		{
+			/* the first transaction has taken *lock already: the rest now */
+			appendStringInfoString(buf, locks.data + strlen(*lock));
+			appendStringInfo(buf, "DO $migrate$ BEGIN\n%sEND $migrate$;\n", checks.data);
+			*lock = locks.data;
+		}
+	}
+	else if (run->dir == MIGRATE_DOWN && migrate_project_has_dependents(run->project))
+	{
+		appendStringInfo(buf,
+						 "DO $migrate$ BEGIN\n"
+						 "  IF EXISTS (SELECT 1 FROM migrate.revision r JOIN migrate.applied a\n"
+						 "               ON a.project OPERATOR(pg_catalog.=) r.project AND a.revision OPERATOR(pg_catalog.=) r.id\n"
+						 "              WHERE r.project OPERATOR(pg_catalog.<>) %s\n"
+						 "                AND r.depends_on OPERATOR(pg_catalog.&&) ARRAY[",
+						 qproject);
+		for (int k = 0; k < run->nsteps; k++)
+			appendStringInfo(buf, "%s%s", k > 0 ? ", " : "",
+							 quote_literal_cstr(psprintf("%s:%s", run->project, run->steps[k].id)));
+		appendStringInfoString(buf,
+							   "]::pg_catalog.text[]) THEN\n"
+							   "    RAISE EXCEPTION 'migrate: an applied revision of another project depends on a revision this script reverts';\n"
+							   "  END IF;\nEND $migrate$;\n");
+	}
+}
+
 Datum
 migrate_sql(PG_FUNCTION_ARGS)
 {
@@ -114,6 +196,7 @@ migrate_sql(PG_FUNCTION_ARGS)
 					 qproject,
 					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)),
 					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)));
+	append_other_projects(&buf, &run, &lock);
 
 	for (int k = 0; k < run.nsteps; k++)
 	{

@@ -8,7 +8,7 @@
 CREATE EXTENSION migrate;
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(134);
+SELECT plan(139);
 
 CREATE FUNCTION cur(p text DEFAULT NULL) RETURNS text LANGUAGE sql AS
 $f$ SELECT coalesce(string_agg(c, ',' ORDER BY c), '') FROM migrate.current(p) c $f$;
@@ -208,6 +208,11 @@ SELECT throws_ok($$SELECT * FROM migrate.plan('m1', 'up', 'meals')$$, '55000', N
 SELECT throws_ok($$SELECT * FROM migrate.upgrade('head', 'meals')$$, '55000', NULL,
                  'an unregistered dependency of another project is refused the same way');
 SELECT is(ids($$SELECT revision FROM migrate.upgrade('head', 'billing')$$), '0004', 'billing moves to 0004');
+SELECT ok(migrate.sql('m1', 'up', 'meals') ~
+          ('pg_advisory_xact_lock_shared\(1835624306, ' || hashtext('billing') || '\)'),
+          'the offline script of meals takes billing''s lock in share mode');
+SELECT ok(migrate.sql('m1', 'up', 'meals') ~ $$WHERE a.project OPERATOR\(pg_catalog.=\) 'billing'\s+AND a.revision OPERATOR\(pg_catalog.=\) '0004'$$,
+          'and checks that billing''s 0004 is applied');
 SELECT is(ids($$SELECT revision FROM migrate.upgrade('m1', 'meals')$$), 'm1', 'then meals'' m1 goes through');
 SELECT is(applied_rows(), 'billing:0001,billing:0002,billing:0003,billing:0004,default:0001,meals:m1',
           'meals applied its own revision only');
@@ -220,6 +225,7 @@ SELECT throws_ok($$SELECT * FROM migrate.downgrade('base', 'billing')$$, '55000'
                  'cannot downgrade: revision "0004" of project "billing" is needed by revision "m1" of project "meals", which is applied',
                  'downgrade(base, billing) refuses while meals depends on it');
 SELECT is(cur('billing'), '0004', 'nothing of billing was reverted');
+SELECT throws_ok($$SELECT migrate.sql('base', 'down', 'billing')$$, '55000', NULL, 'nor is a script written for it');
 SELECT is(ids($$SELECT revision FROM migrate.downgrade('0004', 'billing')$$), '', 'a downgrade that keeps 0004 is fine');
 SELECT is((SELECT string_agg(code, ',') FROM migrate.validate('meals') WHERE severity = 'error'), 'missing_dependency',
           'validate(meals): only m2''s missing dependency');
@@ -228,6 +234,9 @@ SELECT is((SELECT string_agg(code, ',') FROM migrate.validate('meals') WHERE sev
 -- downgrade('base') and stamp('base') clear one project
 --------------------------------------------------------------------------
 SELECT is(ids($$SELECT revision FROM migrate.downgrade('base', 'meals')$$), 'm1', 'downgrade(base, meals) reverts m1');
+SELECT ok(migrate.sql('base', 'down', 'billing') ~ 'an applied revision of another project depends on a revision this script reverts',
+          'a downgrade script of billing checks meals'' applied revisions when it runs');
+SELECT ok(migrate.sql('base', 'down') !~ 'another project', 'default''s, which nobody depends on, does not');
 SELECT is(ids($$SELECT revision FROM migrate.downgrade('base')$$), '0001', 'downgrade(base) reverts default''s 0001');
 SELECT is(to_regclass('d1'), NULL, 'default''s table is gone');
 SELECT is(cur('billing'), '0004', 'billing is untouched');
