@@ -88,9 +88,9 @@ cmd_current(Ctx *ctx)
 	res = db_query(ctx->conn,
 				   "SELECT h.revision, h.message, h.is_head,"
 				   "       pg_catalog.to_json(h.applied_at) #>> '{}', a.applied_by, h.source"
-				   "  FROM migrate.history() AS h"
-				   "  LEFT JOIN migrate.applied a ON a.revision = h.revision"
-				   " WHERE h.is_current", 0, NULL);
+				   "  FROM migrate.history($1) AS h"
+				   "  LEFT JOIN migrate.applied a ON a.project = $1 AND a.revision = h.revision"
+				   " WHERE h.is_current", 1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	n = PQntuples(res);
@@ -164,7 +164,8 @@ cmd_heads(Ctx *ctx)
 		return rc;
 	res = db_query(ctx->conn,
 				   "SELECT h.revision, h.message, h.applied, h.branch_labels, h.source"
-				   "  FROM migrate.history() AS h WHERE h.is_head", 0, NULL);
+				   "  FROM migrate.history($1) AS h WHERE h.is_head",
+				   1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	n = PQntuples(res);
@@ -257,12 +258,12 @@ cmd_history(Ctx *ctx)
 				   "       h.is_base, h.branch_labels, h.depends_on, h.transactional,"
 				   "       h.reversible, h.source, pg_catalog.to_json(h.registered_at) #>> '{}',"
 				   "       a.applied_by, pg_catalog.date_part('epoch', s.duration), a.run_id"
-				   "  FROM migrate.history() WITH ORDINALITY AS h"
-				   "  LEFT JOIN migrate.applied a ON a.revision = h.revision"
+				   "  FROM migrate.history($1) WITH ORDINALITY AS h"
+				   "  LEFT JOIN migrate.applied a ON a.project = $1 AND a.revision = h.revision"
 				   "  LEFT JOIN LATERAL (SELECT st.duration FROM migrate.run_step st"
 				   "                      WHERE st.run_id = a.run_id AND st.revision = h.revision"
 				   "                      ORDER BY st.step DESC LIMIT 1) s ON true"
-				   " ORDER BY h.ordinality", 0, NULL);
+				   " ORDER BY h.ordinality", 1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	runs = db_query(ctx->conn,
@@ -271,7 +272,8 @@ cmd_history(Ctx *ctx)
 					"       pg_catalog.date_part('epoch', r.finished_at - r.started_at),"
 					"       r.db_user, r.error_revision, r.error_sqlstate, r.error_message,"
 					"       (SELECT count(*) FROM migrate.run_step s WHERE s.run_id = r.id)"
-					"  FROM migrate.run r ORDER BY r.id DESC LIMIT 10", 0, NULL);
+					"  FROM migrate.run r WHERE r.project = $1 ORDER BY r.id DESC LIMIT 10",
+					1, (const char *[]) {opt.project});
 	if (runs == NULL)
 	{
 		PQclear(res);
@@ -444,13 +446,13 @@ cmd_status(Ctx *ctx)
 				   "       s.errors, s.warnings, s.last_run_id, s.last_run_kind,"
 				   "       s.last_run_status, pg_catalog.to_json(s.last_run_at) #>> '{}',"
 				   "       s.last_run_error"
-				   "  FROM migrate.status() AS s", 0, NULL);
+				   "  FROM migrate.status($1) AS s", 1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	/* the pending revisions, if a plan to every head can be made */
 	pending = db_try(ctx->conn,
-					 "SELECT step, revision, message, transactional FROM migrate.plan('heads')",
-					 0, NULL);
+					 "SELECT step, revision, message, transactional FROM migrate.plan('heads', 'up', $1)",
+					 1, (const char *[]) {opt.project});
 	label = db_label(ctx->conn);
 	cur = array_text(getv(res, 0, S_CURRENT), ", ");
 	heads = array_text(getv(res, 0, S_HEADS), ", ");

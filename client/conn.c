@@ -331,7 +331,9 @@ bool
 db_require_extension(PGconn *conn)
 {
 	PGresult   *res = db_query(conn,
-							   "SELECT e.extversion FROM pg_catalog.pg_extension e"
+							   "SELECT e.extversion,"
+							   "       pg_catalog.to_regprocedure('migrate.projects()') IS NOT NULL"
+							   "  FROM pg_catalog.pg_extension e"
 							   " WHERE e.extname = 'migrate'", 0, NULL);
 
 	if (res == NULL)
@@ -340,6 +342,15 @@ db_require_extension(PGconn *conn)
 	{
 		pgm_error("the migrate extension is not installed in database \"%s\"", PQdb(conn));
 		pgm_error_hint("Install it once per database, as a superuser: CREATE EXTENSION migrate;");
+		PQclear(res);
+		return false;
+	}
+	/* every command passes a project: the extension must know them (0.2) */
+	if (PQgetvalue(res, 0, 1)[0] != 't')
+	{
+		pgm_error("the migrate extension in database \"%s\" is version %s, which has no projects",
+				  PQdb(conn), PQgetvalue(res, 0, 0));
+		pgm_error_hint("Update it, as a superuser: ALTER EXTENSION migrate UPDATE; (every revision and run is kept, in the project \"default\").");
 		PQclear(res);
 		return false;
 	}

@@ -23,10 +23,12 @@ need_packages() {
     fi
 }
 
+# libssl-dev: pg_migrate links libpgcommon, whose SHA-256 is OpenSSL's
+# (-lcrypto) on Debian.
 base_packages() {
     need_packages make gcc libc6-dev \
         "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" \
-        "postgresql-client-$PG_MAJOR" postgresql-common libpq-dev
+        "postgresql-client-$PG_MAJOR" postgresql-common libpq-dev libssl-dev
 }
 
 test_packages() {

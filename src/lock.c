@@ -12,17 +12,11 @@
  * migrations run at the same time.
  *
  * The lock of a project is the two-key advisory lock
- * (1835624306, migrate_lock_key2(project)) in the current database:
- * 1835624306 is 'migr'; the second key is 0 for the project 'default' (the
- * key 0.1 used for its one history, so scripts written for it keep
- * working) and otherwise the project name hashed as hashtext() hashes it
- * (PostgreSQL's hash_bytes of the name's bytes).  pg_locks shows it as
- * locktype 'advisory', classid 1835624306, objid the second key read as an
- * unsigned number, objsubid 2.  A script may hold a project's migrations
- * off with pg_advisory_xact_lock(1835624306, hashtext('billing')), or
- * pg_advisory_xact_lock(1835624306, 0) for 'default'.  The client
- * (client/sync.c) and the offline script (script.c) take the same key.
- *
+ * (MIGRATE_LOCK_KEY1, migrate_lock_key2(project)) of the current database,
+ * defined in common/lockkey.h with the key derivation (0 for 'default',
+ * hashtext(project) otherwise), which the client (client/sync.c) and the
+ * offline script (script.c) take too.
+
  * A migration that needs another project's revision (depends_on
  * 'project:id') takes that project's lock in share mode, so that project
  * cannot revert the revision while the dependency is checked and used
@@ -41,27 +35,12 @@
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "lockkey.h"			/* the key, shared with the client */
 
-#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
-
-#define MIGRATE_LOCK_KEY1	1835624306	/* 'migr' */
-
-/*
- * The second key of a project's lock: 0 for 'default', otherwise what
- * hashtext(project) returns (hash_bytes over the bytes of the name; project
- * names are ASCII, so no collation or encoding enters into it).
- */
-int32
-migrate_lock_key2(const char *project)
-{
-	if (strcmp(project, "default") == 0)
-		return 0;
-	return (int32) hash_bytes((const unsigned char *) project, strlen(project));
-}
 
 static void
 set_tag(LOCKTAG *tag, const char *project)

@@ -6,7 +6,7 @@
  * Layout of src/ (one file per concern; families share a header):
  *	  migrate.c     module entry point, settings (GUCs)
  *	  fmgr_util.c   SRF setup and argument helpers every SQL function uses
- *	  ids.c         id and label rules, body normalisation and checksums
+ *	  ids.c         ids as errors, text[] arguments, checksums, content hash
  *	  body.c        parsing revision bodies with PostgreSQL's raw parser
  *	  subxact.c     the one subtransaction helper and lock-timeout retry loop
  *	  catalog.c     every read of the catalog (graph, serializable check,
@@ -17,8 +17,6 @@
  *	  target.c      Alembic's target grammar and the plans it yields
  *	                (upgrade, downgrade, stamp)
  *	  registry.c    migrate.add / migrate.remove, migrate_register()
- *	  revfile.c     revision-file parser in plain C (revfile.h; no
- *	                PostgreSQL headers: shared with the client and test/fuzz)
  *	  revfile_sql.c migrate.add_file
  *	  noop.c        the no-op shortcut of upgrade('head')
  *	  status.c      current / heads / bases / history / status / resolve /
@@ -38,6 +36,11 @@
  *	                (schemas, extensions)
  *	  verify.c      verify(): the health report
  *
+ * Shared with the client (pg_migrate), in ../common/: the id, label and
+ * source-name rules (idrule.c), the checksum (checksum.c, bodylex.h), the
+ * chain rules of validate() (chain.c), the revision-file parser
+ * (revfile.c) and the lock key (lockkey.h).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef MIGRATE_H
@@ -50,9 +53,11 @@
 #include "utils/array.h"
 #include "utils/timestamp.h"
 
+#include "chain.h"
+#include "checksum.h"
+#include "idrule.h"
+
 #define MIGRATE_SCHEMA			"migrate"
-#define MIGRATE_ID_MAXLEN		128
-#define MIGRATE_CHECKSUM_LEN	64	/* hex SHA-256 */
 
 /* settings (migrate.c) */
 extern int	migrate_lock_wait_ms;
@@ -214,8 +219,7 @@ typedef struct MigrateBookkeeping
 	bool		spi_connected;
 } MigrateBookkeeping;
 
-/* the migration lock of a project (lock.c) */
-extern int32 migrate_lock_key2(const char *project);
+/* the migration lock of a project (lock.c; its key: common/lockkey.h) */
 extern void migrate_lock_acquire(const char *project);
 extern void migrate_lock_acquire_shared(const char *project);
 extern void migrate_session_lock_acquire(const char *project);
@@ -234,10 +238,7 @@ extern char *migrate_query_text_value(bool as_owner, const char *sql, int nargs,
  * Ids and checksums (ids.c)
  * ---------------------------------------------------------------------
  */
-extern bool migrate_id_is_valid(const char *id, const char **reason);
 extern void migrate_check_id(const char *id, const char *what);
-extern bool migrate_is_target_word(const char *s);
-extern char *migrate_normalize_body(const char *body);
 extern char *migrate_checksum(const char *upgrade, const char *downgrade,
 							  char **parents, int nparents,
 							  char **depends, int ndepends,
@@ -252,7 +253,6 @@ extern uint64 migrate_content_hash(const char *upgrade, int uplen,
 extern char **migrate_text_array(ArrayType *arr, const char *what,
 								 const char *argname, int *count);
 extern ArrayType *migrate_cstring_array(char **items, int count);
-extern bool migrate_source_matches(const char *source, const char *id);
 
 /* ---------------------------------------------------------------------
  * Registration (registry.c): migrate.add's work, shared with add_file
@@ -369,26 +369,10 @@ extern ErrorData *migrate_subxact_with_lock_retries_described(MigrateSubxactFn f
 															  int *tries);
 
 /* ---------------------------------------------------------------------
- * Validation (validate.c)
+ * Validation (validate.c; MigrateFinding and the chain rules: chain.h)
  * ---------------------------------------------------------------------
  */
-typedef enum MigrateSeverity
-{
-	MIGRATE_ERROR = 0,
-	MIGRATE_WARNING = 1,
-	MIGRATE_INFO = 2
-} MigrateSeverity;
-
-typedef struct MigrateFinding
-{
-	MigrateSeverity severity;
-	const char *code;
-	char	   *revision;
-	char	   *message;
-} MigrateFinding;
-
 extern MigrateFinding *migrate_validate_graph(MigrateGraph *graph, int *count);
-extern const char *migrate_severity_name(MigrateSeverity s);
 
 /* ---------------------------------------------------------------------
  * The run log (runlog.c): migrate.run, run_step and applied

@@ -25,6 +25,7 @@
  *-------------------------------------------------------------------------
  */
 #include "engine.h"
+#include "lockkey.h"
 
 #include "commands/dbcommands.h"
 #include "lib/stringinfo.h"
@@ -112,7 +113,7 @@ append_other_projects(StringInfo buf, Run *run, char **lock)
 						project_locked = true;
 				seen[e] = true;
 				if (!project_locked)
-					appendStringInfo(&locks, "SELECT pg_catalog.pg_advisory_xact_lock_shared(1835624306, %d);\n",
+					appendStringInfo(&locks, "SELECT pg_catalog.pg_advisory_xact_lock_shared(" MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) ", %d);\n",
 									 migrate_lock_key2(ext->project));
 				appendStringInfo(&checks,
 								 "  IF NOT EXISTS (SELECT 1 FROM migrate.applied a WHERE a.project OPERATOR(pg_catalog.=) %s\n"
@@ -162,7 +163,7 @@ migrate_sql(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	bool		in_xact = false;
 
-	lock = psprintf("SELECT pg_catalog.pg_advisory_xact_lock(1835624306, %d);\n",
+	lock = psprintf("SELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) ", %d);\n",
 					migrate_lock_key2(project));
 	migrate_run_init(&run, project, dir, migrate_body_kind(dir), target);
 	/* reads only, but plans as upgrade() would: under the lock */

@@ -13,6 +13,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "lockkey.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -199,7 +200,7 @@ migrate_last_run(const char *project, Datum *v, bool *nulls)
 							  "           WHERE l.locktype = 'advisory' AND l.granted"
 							  "             AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"
 							  "                                WHERE d.datname = pg_catalog.current_database())"
-							  "             AND l.classid = 1835624306 AND l.objid = $2 AND l.objsubid = 2"
+							  "             AND l.classid = " MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) " AND l.objid = $2 AND l.objsubid = 2"
 							  "             AND l.pid = run.pid) AS interrupted"
 							  "          FROM migrate.run WHERE run.project = $1"
 							  "         ORDER BY run.id DESC LIMIT 1) r",
