@@ -505,6 +505,7 @@ cmd_status(Ctx *ctx)
 	else
 	{
 		printf("database:    %s\n", label);
+		printf("project:     %s\n", opt.project);
 		printf("current:     %s\n", cur[0] ? cur : "base (nothing applied)");
 		printf("heads:       %s\n", heads[0] ? heads : "(no revisions)");
 		printf("at head:     %s\n", getb(res, 0, S_AT_HEAD) ? "yes" : "no");
