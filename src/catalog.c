@@ -59,7 +59,11 @@
 Oid
 migrate_schema_oid(void)
 {
-	Oid			nsp = get_namespace_oid(MIGRATE_SCHEMA, true);
+	Oid			nsp;
+
+	/* every access to the catalog comes here first: is it our version? */
+	migrate_check_catalog_version();
+	nsp = get_namespace_oid(MIGRATE_SCHEMA, true);
 
 	if (!OidIsValid(nsp))
 		ereport(ERROR,
@@ -666,8 +670,9 @@ migrate_check_serializable(const char *project)
 }
 
 /*
- * The upgrade (or downgrade) bodies, messages and checksums of the
- * revisions "ids" of a project as registered now, under a snapshot taken now (after the
+ * The upgrade (or downgrade) bodies, messages, checksums and registrants
+ * of the revisions "ids" of a project as registered now, under a snapshot
+ * taken now (after the
  * migration lock).  found(arg, k, ...) is called for the k-th id that is
  * registered, with strings in the caller's memory context; an id that is
  * not registered is not reported.
@@ -688,10 +693,10 @@ migrate_read_bodies(const char *project, char **ids, int n,
 	migrate_bookkeeping_begin(&bk);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_execute_with_args(dir == MIGRATE_UP ?
-							  "SELECT u.k, r.upgrade, r.message, r.checksum"
+							  "SELECT u.k, r.upgrade, r.message, r.checksum, r.registered_by"
 							  "  FROM unnest($1::text[]) WITH ORDINALITY AS u(id, k)"
 							  "  JOIN migrate.revision r ON r.project = $2 AND r.id = u.id" :
-							  "SELECT u.k, r.downgrade, r.message, r.checksum"
+							  "SELECT u.k, r.downgrade, r.message, r.checksum, r.registered_by"
 							  "  FROM unnest($1::text[]) WITH ORDINALITY AS u(id, k)"
 							  "  JOIN migrate.revision r ON r.project = $2 AND r.id = u.id",
 							  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
@@ -705,12 +710,14 @@ migrate_read_bodies(const char *project, char **ids, int n,
 		char	   *body = SPI_getvalue(tup, desc, 2);
 		char	   *message = SPI_getvalue(tup, desc, 3);
 		char	   *checksum = SPI_getvalue(tup, desc, 4);
+		char	   *registered_by = SPI_getvalue(tup, desc, 5);
 		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
 
 		found(arg, (int) (k - 1),
 			  body ? pstrdup(body) : NULL,
 			  message ? pstrdup(message) : NULL,
-			  checksum ? pstrdup(checksum) : NULL);
+			  checksum ? pstrdup(checksum) : NULL,
+			  registered_by ? pstrdup(registered_by) : NULL);
 		MemoryContextSwitchTo(spicxt);
 	}
 	PopActiveSnapshot();

@@ -172,7 +172,10 @@ migrate_history(PG_FUNCTION_ARGS)
  * 'running' (CALL migrate.run commits that row first) whose session no
  * longer holds the project's migration lock was interrupted: its session
  * ended or the server restarted.  The next migration of the project marks
- * it failed; until then, say so here rather than 'running'.
+ * it failed; until then, say so here rather than 'running'.  Read as the
+ * caller, through the view migrate.run, which shows a failed run's message
+ * only to the role that ran it, pg_read_all_stats and superusers
+ * (rights.c); others get the revision and the SQLSTATE.
  */
 void
 migrate_last_run(const char *project, Datum *v, bool *nulls)
@@ -186,15 +189,14 @@ migrate_last_run(const char *project, Datum *v, bool *nulls)
 		nulls[c] = true;
 	args[0] = CStringGetTextDatum(project);
 	args[1] = ObjectIdGetDatum((Oid) (uint32) migrate_lock_key2(project));
-	migrate_bookkeeping_begin(&bk);
+	migrate_caller_query_begin(&bk);
 	if (SPI_execute_with_args("SELECT r.id, r.kind, CASE WHEN r.interrupted THEN 'interrupted' ELSE r.status END,"
 							  "       COALESCE(r.finished_at, r.started_at),"
 							  "       CASE WHEN r.interrupted THEN"
 							  "         'interrupted: the run did not finish (its session ended or the server restarted); the next migration marks it failed'"
 							  "       WHEN r.status = 'failed' THEN"
-							  "         COALESCE(r.error_revision || ': ', '') ||"
-							  "         COALESCE(r.error_sqlstate || ' ', '') ||"
-							  "         COALESCE(r.error_message, '') END"
+							  "         concat_ws(' ', r.error_revision || ':', r.error_sqlstate,"
+							  "                   r.error_message) END"
 							  "  FROM (SELECT run.*, run.status = 'running' AND NOT EXISTS ("
 							  "          SELECT 1 FROM pg_catalog.pg_locks l"
 							  "           WHERE l.locktype = 'advisory' AND l.granted"

@@ -20,7 +20,9 @@ GRANT SELECT (project) ON migrate.revision TO PUBLIC;
 
 ALTER TABLE migrate.run
     ADD COLUMN project text NOT NULL DEFAULT 'default',
-    ADD CONSTRAINT run_project_id_key UNIQUE (project, id);
+    -- named as a new install names it (the table becomes migrate.run_log
+    -- in 20_security.sql)
+    ADD CONSTRAINT run_log_project_id_key UNIQUE (project, id);
 
 ALTER TABLE migrate.applied
     ADD COLUMN project text NOT NULL DEFAULT 'default',
