@@ -30,7 +30,11 @@ for db in $alone $shared $updated; do
     q $db "CREATE EXTENSION migrate"
 done
 # the layout ALTER EXTENSION UPDATE leaves: project after every other column
-q $updated "ALTER TABLE migrate.revision DROP CONSTRAINT revision_pkey;
+# (the view migrate.revision_checksum, which reads the column, is set aside
+# in this throwaway database; the graph load does not use it)
+q $updated "ALTER EXTENSION migrate DROP VIEW migrate.revision_checksum;
+            DROP VIEW migrate.revision_checksum;
+            ALTER TABLE migrate.revision DROP CONSTRAINT revision_pkey;
             ALTER TABLE migrate.revision DROP COLUMN project;
             ALTER TABLE migrate.revision ADD COLUMN project text NOT NULL DEFAULT 'default';
             ALTER TABLE migrate.revision ADD CONSTRAINT revision_pkey PRIMARY KEY (project, id)"
