@@ -98,6 +98,7 @@ migrate_run_init(Run *run, const char *project, MigrateDirection dir,
 	run->started_at = GetCurrentTimestamp();
 	run->caller = GetUserId();
 	run->caller_name = GetUserNameFromId(run->caller, false);
+	migrate_guard_init(run);
 }
 
 Datum
@@ -108,7 +109,10 @@ migrate_currents_array(MigrateGraph *graph)
 	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
 
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		ids[i] = graph->revs[cur[i]].id;
+	}
 	return PointerGetDatum(migrate_cstring_array(ids, n));
 }
 
@@ -153,6 +157,7 @@ migrate_run_prepare_steps(Run *run, const int *plan, int n)
 		MigrateRevision *r = &run->graph->revs[plan[k]];
 		Step	   *st = &run->steps[k];
 
+		CHECK_FOR_INTERRUPTS();
 		st->idx = plan[k];
 		st->id = r->id;
 		st->message = r->message;
@@ -167,11 +172,14 @@ migrate_run_prepare_steps(Run *run, const int *plan, int n)
 	migrate_read_bodies(run->project, ids, n, run->dir, step_body_found, run);
 
 	for (int k = 0; k < n; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (run->steps[k].body == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision \"%s\" has no %s body", run->steps[k].id,
 							migrate_body_kind(run->dir))));
+	}
 }
 
 /*
@@ -266,6 +274,7 @@ migrate_run_parse_bodies(Run *run, bool allow_non_transactional)
 		char	   *message;
 		int			location;
 
+		CHECK_FOR_INTERRUPTS();
 		st->stmts = migrate_step_parse(run, k);
 		if (migrate_statements_problem(st->body, st->stmts,
 									   st->transactional || !allow_non_transactional,
