@@ -185,7 +185,7 @@ execute_body(void *arg)
 	error_context_stack = &errcb;
 
 	run->cur_stmt = 0;
-	migrate_body_enter();
+	migrate_body_enter(run, st);
 	foreach(lc, st->stmts)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -370,6 +370,7 @@ record_success(Run *run)
 	migrate_run_info(run, &info);
 	(void) migrate_runlog_succeeded(&info, migrate_currents_array(run->graph),
 									run->dir, steps, run->nsteps);
+	migrate_record_fingerprint(run->graph);
 }
 
 static Datum
@@ -396,6 +397,12 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	else
 		refuse_top_level_downgrades(&run);
 	migrate_run_parse_bodies(&run, false);
+
+	/*
+	 * The run id now, not when the run is recorded at the end: the DDL
+	 * ledger names it in the rows of every command the bodies run.
+	 */
+	run.run_id = migrate_runlog_next_run_id();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -490,6 +497,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 									  MIGRATE_ANY, NULL, 0);
 	migrate_runlog_stamp(run_id, run.caller_name, add_ids, add_sums, nadd,
 						 del_ids, ndel);
+	migrate_record_fingerprint(graph);
 
 	for (int k = 0; k < nadd + ndel; k++)
 	{

@@ -50,6 +50,8 @@ typedef struct Run
 	Datum		from_heads;		/* text[] */
 	Oid			caller;
 	char	   *caller_name;
+	int64		run_id;			/* migrate.run id, when known before the
+								 * bodies run (0: assigned when recorded) */
 
 	/* where execution is, for error reports */
 	int			cur_step;
@@ -67,9 +69,21 @@ typedef struct BodyErrorContext
 
 /* steps.c: a run's plan, bodies and progress */
 extern void migrate_forbid_in_body(const char *function);
-extern void migrate_body_enter(void);
+extern void migrate_body_enter(Run *run, Step *st);
 extern void migrate_body_leave(void);
 extern void migrate_body_reset(void);
+extern const char *migrate_run_project(Run *run);
+
+/* steps.c: the body running now, as the DDL ledger (ddl_log.c) sees it */
+typedef struct MigrateRunningStep
+{
+	const char *project;
+	const char *revision;
+	int64		run_id;
+	char	   *statement;		/* the statement being run, or NULL */
+} MigrateRunningStep;
+
+extern bool migrate_running_step(MigrateRunningStep *out);
 extern void migrate_run_init(Run *run, MigrateDirection dir, const char *kind,
 							 const char *target);
 extern MigrateGraph *migrate_locked_graph(MemoryContext cxt, int flags);

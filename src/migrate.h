@@ -34,6 +34,9 @@
  *	                (tables, added columns), ensure_enum.c, ensure_schema.c
  *	                (schemas, extensions)
  *	  verify.c      verify(): the health report
+ *	  ddl_log.c     the DDL ledger's event triggers (migrate.ddl_log)
+ *	  fingerprint.c fingerprint(): a hash of the database's own schema
+ *	  drift.c       drift() and blame(): reading the ledger
  *
  *-------------------------------------------------------------------------
  */
@@ -57,6 +60,8 @@ extern int	migrate_lock_timeout_ms;
 extern int	migrate_lock_retries;
 extern bool migrate_report_memory;
 extern char *migrate_default_project;
+extern bool migrate_track_ddl;
+extern int	migrate_ddl_log_retention_min;
 
 /* ---------------------------------------------------------------------
  * Revision graph (graph.c)
@@ -356,6 +361,7 @@ typedef struct MigrateRunInfo
 	TimestampTz started_at;
 	Datum		from_heads;		/* text[] */
 	const char *db_user;
+	int64		run_id;			/* taken by migrate_runlog_next_run_id, or 0 */
 } MigrateRunInfo;
 
 /* What the run log records of one revision run. */
@@ -381,6 +387,9 @@ extern void migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
 extern void migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 								  const char *error_revision,
 								  const ErrorData *edata);
+extern int64 migrate_runlog_next_run_id(void);
+extern void migrate_runlog_fingerprint(char **revisions, int n,
+									   const char *fingerprint);
 
 /* A failed run, recorded by a background worker (survives a rollback). */
 typedef struct MigrateFailure
@@ -403,6 +412,13 @@ typedef struct MigrateFailure
 } MigrateFailure;
 
 extern int64 migrate_record_failure(const MigrateFailure *f);
+
+/* the schema fingerprint (fingerprint.c) */
+extern char *migrate_fingerprint_compute(void);
+extern void migrate_record_fingerprint(MigrateGraph *graph);
+/* drift.c, for verify() */
+extern char *migrate_schema_drift_message(const char *project,
+										  char **revision_out);
 
 /* schema helpers (schema.c) */
 struct TypeName;

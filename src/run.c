@@ -141,12 +141,19 @@ proc_record_step(ProcRun *pr, Run *run, Step *st, bool succeeded)
 						run->caller_name, succeeded);
 }
 
+/*
+ * The run's outcome, and the schema fingerprint it left when that is what
+ * its current revisions left: not after a non-transactional revision that
+ * failed half way (its first statements stay).
+ */
 static void
 proc_finish_run(ProcRun *pr, Run *run, bool succeeded, ErrorData *edata)
 {
 	migrate_runlog_finish(pr->run_id, succeeded,
 						  run->graph ? migrate_currents_array(run->graph) : (Datum) 0,
 						  edata ? run->steps[0].id : NULL, edata);
+	if (run->graph && (succeeded || run->steps[0].transactional))
+		migrate_record_fingerprint(run->graph);
 }
 
 /*
@@ -325,7 +332,7 @@ execute_statement(void *arg)
 	errcb.arg = &ctx;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	migrate_body_enter();
+	migrate_body_enter(call->run, call->step);
 	migrate_run_statement(call->run, call->step, call->raw, &ctx);
 	migrate_body_leave();
 	error_context_stack = errcb.previous;
@@ -358,7 +365,7 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
-			migrate_body_enter();
+			migrate_body_enter(run, st);
 			run_top_level_statement(st, raw);
 			migrate_body_leave();
 		}
@@ -428,6 +435,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
 		migrate_run_init(&run, dir, kind, target);
+		run.run_id = pr->run_id;
 		run.graph = migrate_locked_graph(loopcxt, 0);
 		migrate_runlog_mark_interrupted(pr->run_id);
 		run.from_heads = migrate_currents_array(run.graph);

@@ -54,6 +54,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
 PGDLLEXPORT void migrate_failure_worker_main(Datum main_arg);
@@ -124,10 +125,10 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 {
 	MigrateBookkeeping bk;
 	const char *appname = session_application_name();
-	Oid			argtypes[7] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
-	TEXTARRAYOID, NAMEOID, TEXTOID};
-	Datum		values[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[8] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
+	TEXTARRAYOID, NAMEOID, TEXTOID, INT8OID};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int64		run_id;
 
@@ -143,19 +144,25 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 		values[6] = CStringGetTextDatum(appname);
 	else
 		nulls[6] = 'n';
+	/* an id taken earlier (migrate_runlog_next_run_id), else the next one */
+	values[7] = Int64GetDatum(run->run_id);
+	if (run->run_id == 0)
+		nulls[7] = 'n';
 
 	migrate_bookkeeping_begin(&bk);
 	if (SPI_execute_with_args(finished ?
 							  "INSERT INTO migrate.run"
-							  " (kind, target, status, started_at, finished_at,"
+							  " (id, kind, target, status, started_at, finished_at,"
 							  "  from_heads, to_heads, db_user, application_name)"
-							  " VALUES ($1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
+							  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
+							  "  $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
 							  "  $4, $5, $6, $7) RETURNING id" :
 							  "INSERT INTO migrate.run"
-							  " (kind, target, status, started_at, from_heads, db_user,"
+							  " (id, kind, target, status, started_at, from_heads, db_user,"
 							  "  application_name)"
-							  " VALUES ($1, $2, 'running', $3, $4, $6, $7) RETURNING id",
-							  7, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+							  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
+							  "  $1, $2, 'running', $3, $4, $6, $7) RETURNING id",
+							  8, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not record the run");
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 										 SPI_tuptable->tupdesc, 1, &isnull));
@@ -373,6 +380,57 @@ migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 							  8, (Oid[]) {INT8OID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
 							  values, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not finish the run");
+	migrate_bookkeeping_end(&bk);
+}
+
+/*
+ * The id the next run will be recorded with, taken now: the transactional
+ * engine records its run at the end, but the DDL ledger names the run in
+ * the rows of the commands its bodies run.  A run that fails leaves a gap
+ * in the ids (its ledger rows roll back with it; the failed-run record
+ * gets an id of its own).
+ */
+int64
+migrate_runlog_next_run_id(void)
+{
+	MigrateBookkeeping bk;
+	bool		isnull;
+	int64		id;
+
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute("SELECT pg_catalog.nextval('migrate.run_id_seq')", false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not take a run id");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	migrate_bookkeeping_end(&bk);
+	return id;
+}
+
+/*
+ * The schema fingerprint a run left (fingerprint.c computes it), on the
+ * applied rows of the revisions current after the run.  A catalog that
+ * has no fingerprint column yet (0.1, before ALTER EXTENSION migrate
+ * UPDATE) records nothing.
+ */
+void
+migrate_runlog_fingerprint(char **revisions, int n, const char *fingerprint)
+{
+	MigrateBookkeeping bk;
+
+	if (n == 0 || fingerprint == NULL ||
+		get_attnum(migrate_relid("applied"), "fingerprint") == InvalidAttrNumber)
+		return;
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute_with_args("UPDATE migrate.applied"
+							  "   SET fingerprint = $2,"
+							  "       fingerprinted_at = pg_catalog.clock_timestamp()"
+							  " WHERE revision = ANY ($1)",
+							  2, (Oid[]) {TEXTARRAYOID, TEXTOID},
+							  (Datum[]) {PointerGetDatum(migrate_cstring_array(revisions, n)),
+						CStringGetTextDatum(fingerprint)},
+							  NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not record the schema fingerprint");
 	migrate_bookkeeping_end(&bk);
 }
 
