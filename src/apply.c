@@ -368,6 +368,7 @@ record_success(Run *run)
 		run->graph->revs[run->steps[k].idx].applied = (run->dir == MIGRATE_UP);
 	}
 	migrate_run_info(run, &info);
+	migrate_ddl_log_flush();
 	(void) migrate_runlog_succeeded(&info, migrate_currents_array(run->graph),
 									run->dir, steps, run->nsteps);
 	migrate_record_fingerprint(run->graph);
@@ -403,6 +404,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	 * ledger names it in the rows of every command the bodies run.
 	 */
 	run.run_id = migrate_runlog_next_run_id();
+	run.ledger_deferred = true;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -28,13 +28,22 @@
  * (subxact.c), and any error in it becomes a WARNING; the command goes on.
  * A query cancel or shutdown is re-raised, as everywhere.
  *
- * Cost: migrate.track_ddl (off: nothing is recorded) is checked first;
- * then one saved SPI plan reads the command's objects and one saved plan
- * inserts each row, as the catalog's owner with search_path pinned
- * (catalog.c).  The table has no index.  Rows older than
- * migrate.ddl_log_retention (0, the default: keep everything) are deleted
- * now and then (the first command of a backend, then every
- * PRUNE_EVERY commands), skipping rows another session is deleting.
+ * Cost: migrate.track_ddl (off: nothing is recorded) is checked first.
+ * The command's objects come from pg_event_trigger_ddl_commands() and
+ * pg_event_trigger_dropped_objects(), called directly (no SPI, no
+ * executor).  Outside the transactional engine the rows are inserted at
+ * once, by one saved SPI plan, as the catalog's owner with search_path
+ * pinned (catalog.c), in a subtransaction.  Inside it (migrate.upgrade,
+ * downgrade: one transaction that may create thousands of relations, where
+ * every subtransaction's commit walks the transaction's pending file
+ * deletions and relation cache), the rows wait in memory and
+ * migrate_ddl_log_flush() writes them all, in one subtransaction, when the
+ * run records its success; a body rolled back (failed, or retried after a
+ * lock timeout) takes its waiting rows with it (a subtransaction
+ * callback), and so does the end of the transaction.  The table has no
+ * index.  Rows older than migrate.ddl_log_retention (0, the default: keep
+ * everything) are deleted now and then (the first write of a backend, then
+ * every PRUNE_EVERY writes), skipping rows another session is deleting.
  *
  * Locking: a row insert into migrate.ddl_log (RowExclusiveLock), in the
  * transaction of the command it records: a command rolled back leaves no
@@ -47,13 +56,16 @@
  */
 #include "engine.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "tcop/deparse_utility.h"
@@ -61,26 +73,19 @@
 #include "utils/aclchk_internal.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(migrate_ddl_trigger);
 
 #define PRUNE_EVERY 1000
 
-/* One row of the ledger. */
-typedef struct LedgerRow
-{
-	const char *action;			/* create / alter / drop */
-	char	   *object_type;
-	char	   *identity;
-	char	   *schema;
-} LedgerRow;
-
-/* What one firing of the trigger records. */
+/* What one firing of the trigger records (shared by its rows). */
 typedef struct LedgerCall
 {
-	const char *event;
+	TimestampTz at;
 	const char *tag;
 	const char *db_user;
 	const char *acting_role;
@@ -88,13 +93,66 @@ typedef struct LedgerCall
 	char	   *statement;
 	MigrateRunningStep step;
 	bool		in_step;
-	List	   *rows;			/* of LedgerRow */
 } LedgerCall;
 
-static SPIPlanPtr commands_plan = NULL;
-static SPIPlanPtr dropped_plan = NULL;
+/* One row of the ledger. */
+typedef struct LedgerRow
+{
+	LedgerCall *call;
+	const char *action;			/* create / alter / drop */
+	char	   *object_type;
+	char	   *identity;
+	char	   *schema;
+	int			nest_level;		/* subtransaction that recorded it (waiting rows) */
+} LedgerRow;
+
 static SPIPlanPtr insert_plan = NULL;
 static int	inserts_since_prune = PRUNE_EVERY;	/* prune on the first */
+
+/* Rows of the transactional engine's bodies, waiting for the flush. */
+static List *waiting_rows = NIL;
+static bool callbacks_registered = false;
+
+/* The end of the transaction: waiting rows not flushed are gone. */
+static void
+ledger_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		waiting_rows = NIL;		/* their memory went with TopTransactionContext */
+}
+
+/*
+ * A subtransaction rolled back: the rows its commands recorded go too; one
+ * that committed hands its rows to its parent.
+ */
+static void
+ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	ListCell   *lc;
+
+	if (waiting_rows == NIL)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		foreach(lc, waiting_rows)
+			if (((LedgerRow *) lfirst(lc))->nest_level >= level)
+				waiting_rows = foreach_delete_current(waiting_rows, lc);
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		foreach(lc, waiting_rows)
+		{
+			LedgerRow  *row = lfirst(lc);
+
+			if (row->nest_level >= level)
+				row->nest_level = level - 1;
+		}
+	}
+}
 
 static SPIPlanPtr
 saved_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
@@ -137,7 +195,7 @@ skipped_object(const char *schema, const char *object_type,
 }
 
 static void
-add_row(LedgerCall *call, const char *action, char *object_type,
+add_row(List **rows, LedgerCall *call, const char *action, char *object_type,
 		char *identity, char *schema)
 {
 	LedgerRow  *row;
@@ -145,11 +203,13 @@ add_row(LedgerCall *call, const char *action, char *object_type,
 	if (skipped_object(schema, object_type, identity))
 		return;
 	row = palloc(sizeof(LedgerRow));
+	row->call = call;
 	row->action = action;
 	row->object_type = object_type;
 	row->identity = identity;
 	row->schema = schema;
-	call->rows = lappend(call->rows, row);
+	row->nest_level = GetCurrentTransactionNestLevel();
+	*rows = lappend(*rows, row);
 }
 
 /* create, alter or drop, from a command tag of ddl_command_end. */
@@ -165,23 +225,54 @@ tag_action(const char *tag)
 }
 
 static char *
-text_col(HeapTuple tup, TupleDesc desc, int col)
+text_col(TupleTableSlot *slot, int col)
 {
-	return SPI_getvalue(tup, desc, col);
+	bool		isnull;
+	Datum		d = slot_getattr(slot, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
 }
 
 static bool
-bool_col(HeapTuple tup, TupleDesc desc, int col)
+bool_col(TupleTableSlot *slot, int col)
 {
 	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	Datum		d = slot_getattr(slot, col, &isnull);
 
 	return !isnull && DatumGetBool(d);
 }
 
+/*
+ * Call one of the event trigger SRFs (pg_event_trigger_ddl_commands,
+ * pg_event_trigger_dropped_objects) directly, as the executor would in
+ * materialize mode; the caller reads the tuplestore through *slot.
+ */
+static Tuplestorestate *
+call_event_srf(Oid fnoid, ExprContext *econtext, TupleTableSlot **slot)
+{
+	FmgrInfo	flinfo;
+	ReturnSetInfo rsinfo;
+	LOCAL_FCINFO(fcinfo, 0);
+
+	fmgr_info(fnoid, &flinfo);
+	memset(&rsinfo, 0, sizeof(rsinfo));
+	rsinfo.type = T_ReturnSetInfo;
+	rsinfo.econtext = econtext;
+	rsinfo.allowedModes = SFRM_Materialize;
+	rsinfo.returnMode = SFRM_Materialize;
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL,
+							 (Node *) &rsinfo);
+	(void) FunctionCallInvoke(fcinfo);
+	if (rsinfo.setResult == NULL || rsinfo.setDesc == NULL)
+		return NULL;
+	*slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+	return rsinfo.setResult;
+}
+
 /* One row per column an ALTER TABLE added or changed. */
 static void
-alter_table_rows(LedgerCall *call, CollectedCommand *cmd, char *schema)
+alter_table_rows(List **rows, LedgerCall *call, CollectedCommand *cmd,
+				 char *schema)
 {
 	ListCell   *lc;
 
@@ -207,7 +298,7 @@ alter_table_rows(LedgerCall *call, CollectedCommand *cmd, char *schema)
 		identity = getObjectIdentity(&sub->address, true);
 		if (identity == NULL)
 			continue;
-		add_row(call, added ? "create" : "alter",
+		add_row(rows, call, added ? "create" : "alter",
 				pstrdup("table column"), identity, schema);
 	}
 }
@@ -237,7 +328,7 @@ grant_class(ObjectType objtype)
 
 /* One row per object of a GRANT or REVOKE (the SQL function names none). */
 static bool
-grant_rows(LedgerCall *call, CollectedCommand *cmd, char *object_type)
+grant_rows(List **rows, LedgerCall *call, CollectedCommand *cmd)
 {
 	InternalGrant *istmt = cmd->d.grant.istmt;
 	Oid			classid = grant_class(istmt->objtype);
@@ -256,76 +347,85 @@ grant_rows(LedgerCall *call, CollectedCommand *cmd, char *object_type)
 		identity = getObjectIdentity(&addr, true);
 		if (identity == NULL)
 			continue;
-		add_row(call, "alter", getObjectTypeDescription(&addr, true),
+		add_row(rows, call, "alter", getObjectTypeDescription(&addr, true),
 				identity, NULL);
 	}
 	return true;
 }
 
-/* ddl_command_end: the objects pg_event_trigger_ddl_commands() reports. */
-static void
-read_commands(LedgerCall *call)
+/*
+ * ddl_command_end: the objects pg_event_trigger_ddl_commands() reports
+ * (classid, objid, objsubid, command_tag, object_type, schema_name,
+ * object_identity, in_extension, command).
+ */
+static List *
+read_commands(LedgerCall *call, ExprContext *econtext)
 {
-	SPIPlanPtr	plan = saved_plan(&commands_plan,
-								  "SELECT command_tag, object_type, schema_name, object_identity,"
-								  "       in_extension, command"
-								  "  FROM pg_catalog.pg_event_trigger_ddl_commands()",
-								  0, NULL);
+	TupleTableSlot *slot;
+	Tuplestorestate *ts = call_event_srf(F_PG_EVENT_TRIGGER_DDL_COMMANDS,
+										 econtext, &slot);
+	List	   *rows = NIL;
 
-	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the DDL commands");
-	for (uint64 i = 0; i < SPI_processed; i++)
+	if (ts == NULL)
+		return NIL;
+	while (tuplestore_gettupleslot(ts, true, false, slot))
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *tag = text_col(tup, desc, 1);
-		char	   *object_type = text_col(tup, desc, 2);
-		char	   *schema = text_col(tup, desc, 3);
-		char	   *identity = text_col(tup, desc, 4);
+		char	   *tag = text_col(slot, 4);
+		char	   *object_type = text_col(slot, 5);
+		char	   *schema = text_col(slot, 6);
+		char	   *identity = text_col(slot, 7);
 		bool		isnull;
 		CollectedCommand *cmd;
 
-		if (bool_col(tup, desc, 5))
+		if (bool_col(slot, 8))
 			continue;			/* made by an extension's script */
 		if (tag && strcmp(tag, "REFRESH MATERIALIZED VIEW") == 0)
 			continue;			/* data, not schema */
-		cmd = (CollectedCommand *) DatumGetPointer(SPI_getbinval(tup, desc, 6, &isnull));
+		cmd = (CollectedCommand *) DatumGetPointer(slot_getattr(slot, 9, &isnull));
 		if (!isnull && cmd != NULL && cmd->type == SCT_Grant &&
-			grant_rows(call, cmd, object_type))
+			grant_rows(&rows, call, cmd))
 			continue;
-		add_row(call, tag_action(tag ? tag : call->tag), object_type,
+		add_row(&rows, call, tag_action(tag ? tag : call->tag), object_type,
 				identity, schema);
 		if (!isnull && cmd != NULL && cmd->type == SCT_AlterTable &&
 			!skipped_object(schema, object_type, identity))
-			alter_table_rows(call, cmd, schema);
+			alter_table_rows(&rows, call, cmd, schema);
 	}
+	ExecDropSingleTupleTableSlot(slot);
+	return rows;
 }
 
 /*
- * sql_drop: what pg_event_trigger_dropped_objects() reports, but for the
- * internal parts of a dropped object (row type, defaults, constraints);
- * indexes and sequences that went with their table are kept.
+ * sql_drop: what pg_event_trigger_dropped_objects() reports (classid,
+ * objid, objsubid, original, normal, is_temporary, object_type,
+ * schema_name, object_name, object_identity, ...), but for the internal
+ * parts of a dropped object (row type, defaults, constraints); indexes and
+ * sequences that went with their table are kept.
  */
-static void
-read_dropped(LedgerCall *call)
+static List *
+read_dropped(LedgerCall *call, ExprContext *econtext)
 {
-	SPIPlanPtr	plan = saved_plan(&dropped_plan,
-								  "SELECT object_type, schema_name, object_identity"
-								  "  FROM pg_catalog.pg_event_trigger_dropped_objects()"
-								  " WHERE NOT is_temporary"
-								  "   AND (original OR normal OR object_type IN ('index', 'sequence'))",
-								  0, NULL);
+	TupleTableSlot *slot;
+	Tuplestorestate *ts = call_event_srf(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS,
+										 econtext, &slot);
+	List	   *rows = NIL;
 
-	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the dropped objects");
-	for (uint64 i = 0; i < SPI_processed; i++)
+	if (ts == NULL)
+		return NIL;
+	while (tuplestore_gettupleslot(ts, true, false, slot))
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *object_type = text_col(slot, 7);
 
-		add_row(call, "drop", text_col(tup, desc, 1), text_col(tup, desc, 3),
-				text_col(tup, desc, 2));
+		if (bool_col(slot, 6))
+			continue;			/* temporary */
+		if (!bool_col(slot, 4) && !bool_col(slot, 5) && object_type &&
+			strcmp(object_type, "index") != 0 && strcmp(object_type, "sequence") != 0)
+			continue;			/* an internal part of what was dropped */
+		add_row(&rows, call, "drop", object_type, text_col(slot, 10),
+				text_col(slot, 8));
 	}
+	ExecDropSingleTupleTableSlot(slot);
+	return rows;
 }
 
 /* Rows older than migrate.ddl_log_retention, now and then. */
@@ -348,25 +448,26 @@ prune(void)
 }
 
 static void
-insert_rows(LedgerCall *call)
+insert_rows(List *rows)
 {
-	Oid			argtypes[13] = {NAMEOID, NAMEOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
+	Oid			argtypes[14] = {NAMEOID, NAMEOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TIMESTAMPTZOID};
 	SPIPlanPtr	plan = saved_plan(&insert_plan,
 								  "INSERT INTO migrate.ddl_log"
 								  " (db_user, acting_role, application_name, pid, action,"
 								  "  command_tag, object_type, object_identity, schema_name,"
-								  "  project, revision, run_id, statement)"
+								  "  project, revision, run_id, statement, at)"
 								  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-								  "         $12, $13)",
-								  13, argtypes);
+								  "         $12, $13, $14)",
+								  14, argtypes);
 	ListCell   *lc;
 
-	foreach(lc, call->rows)
+	foreach(lc, rows)
 	{
 		LedgerRow  *row = lfirst(lc);
-		Datum		values[13];
-		char		nulls[13];
+		LedgerCall *call = row->call;
+		Datum		values[14];
+		char		nulls[14];
 
 		memset(nulls, ' ', sizeof(nulls));
 #define SET_TEXT(i, s) \
@@ -387,30 +488,106 @@ insert_rows(LedgerCall *call)
 		else
 			nulls[11] = 'n';
 		SET_TEXT(12, call->statement);
+		values[13] = TimestampTzGetDatum(call->at);
 #undef SET_TEXT
 		if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert into migrate.ddl_log");
 	}
 }
 
-/* The recording, in a subtransaction of its own (migrate_subxact_try). */
+/* Writing rows, in a subtransaction of its own (migrate_subxact_try). */
 static void
-record_event(void *arg)
+write_rows(void *arg)
 {
-	LedgerCall *call = (LedgerCall *) arg;
+	List	   *rows = (List *) arg;
 	MigrateBookkeeping bk;
 
 	migrate_bookkeeping_begin(&bk);
-	if (strcmp(call->event, "sql_drop") == 0)
-		read_dropped(call);
-	else
-		read_commands(call);
-	if (call->rows != NIL)
-	{
-		insert_rows(call);
-		prune();
-	}
+	insert_rows(rows);
+	prune();
 	migrate_bookkeeping_end(&bk);
+}
+
+/*
+ * Write rows now; an error is a WARNING ("what" says which command or
+ * commands lost their record).
+ */
+static void
+write_or_warn(List *rows, const char *what)
+{
+	ErrorData  *edata;
+
+	if (rows == NIL)
+		return;
+	if (!migrate_subxact_try(write_rows, rows, &edata))
+	{
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errmsg("could not record %s in migrate.ddl_log: %s",
+						what, edata->message),
+				 errdetail("The command ran; only its record in the DDL ledger is missing."),
+				 errhint("drift() still compares the schema's fingerprint. SET migrate.track_ddl = off stops the recording.")));
+		FreeErrorData(edata);
+	}
+}
+
+/*
+ * The transactional engine's run succeeded: write the rows its bodies'
+ * commands recorded (apply.c calls this before it records the run).
+ */
+void
+migrate_ddl_log_flush(void)
+{
+	List	   *rows = waiting_rows;
+
+	waiting_rows = NIL;
+	write_or_warn(rows, "the DDL of this run");
+}
+
+static char *
+copy_str(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+/* Rows (and the call they share) copied into the current memory context. */
+static List *
+copy_rows(List *rows)
+{
+	List	   *out = NIL;
+	LedgerCall *call = NULL;
+	ListCell   *lc;
+
+	foreach(lc, rows)
+	{
+		LedgerRow  *row = lfirst(lc);
+		LedgerRow  *r = palloc(sizeof(LedgerRow));
+
+		if (call == NULL)
+		{
+			LedgerCall *c = row->call;
+
+			call = palloc(sizeof(LedgerCall));
+			*call = *c;
+			call->tag = copy_str(c->tag);
+			call->db_user = copy_str(c->db_user);
+			call->acting_role = copy_str(c->acting_role);
+			call->appname = copy_str(c->appname);
+			call->statement = copy_str(c->statement);
+			call->step.project = copy_str(c->step.project);
+			call->step.revision = copy_str(c->step.revision);
+			call->step.statement = NULL;
+		}
+		*r = *row;
+		r->call = call;
+		r->object_type = copy_str(row->object_type);
+		r->identity = copy_str(row->identity);
+		r->schema = copy_str(row->schema);
+		out = lappend(out, r);
+	}
+	return out;
 }
 
 /* The client's statement, cut as pg_stat_activity cuts it. */
@@ -431,8 +608,11 @@ Datum
 migrate_ddl_trigger(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
-	LedgerCall	call;
-	ErrorData  *edata;
+	LedgerCall *call;
+	List	   *rows;
+	ExprContext *econtext;
+	MemoryContext cxt;
+	MemoryContext old;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -443,29 +623,45 @@ migrate_ddl_trigger(PG_FUNCTION_ARGS)
 	/* the extension is being dropped, or its schema is gone */
 	if (!OidIsValid(get_namespace_oid(MIGRATE_SCHEMA, true)))
 		PG_RETURN_NULL();
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(ledger_xact_callback, NULL);
+		RegisterSubXactCallback(ledger_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
 
 	trigdata = (EventTriggerData *) fcinfo->context;
-	memset(&call, 0, sizeof(call));
-	call.event = trigdata->event;
-	call.tag = GetCommandTagName(trigdata->tag);
-	call.db_user = GetUserNameFromId(GetSessionUserId(), false);
-	call.acting_role = GetUserNameFromId(GetUserId(), false);
-	call.appname = (application_name && *application_name) ? application_name : NULL;
-	call.in_step = migrate_running_step(&call.step);
-	call.statement = call.in_step && call.step.statement ? call.step.statement
+	call = palloc0(sizeof(LedgerCall));
+	call->in_step = migrate_running_step(&call->step);
+	call->at = GetCurrentTimestamp();
+	call->tag = GetCommandTagName(trigdata->tag);
+	call->db_user = GetUserNameFromId(GetSessionUserId(), false);
+	call->acting_role = GetUserNameFromId(GetUserId(), false);
+	call->appname = (application_name && *application_name) ? application_name : NULL;
+	call->statement = call->in_step && call->step.statement ? call->step.statement
 		: client_statement();
 
-	if (!migrate_subxact_try(record_event, &call, &edata))
+	/* the event SRFs' tuplestores in a context of their own */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate ledger",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	econtext = CreateStandaloneExprContext();
+	if (strcmp(trigdata->event, "sql_drop") == 0)
+		rows = read_dropped(call, econtext);
+	else
+		rows = read_commands(call, econtext);
+	FreeExprContext(econtext, true);
+	MemoryContextSwitchTo(old);
+
+	if (call->in_step && call->step.deferred)
 	{
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		ereport(WARNING,
-				(errmsg("could not record %s in migrate.ddl_log: %s",
-						call.tag, edata->message),
-				 errdetail("The command ran; only its record in the DDL ledger is missing."),
-				 errhint("drift() still compares the schema's fingerprint. SET migrate.track_ddl = off stops the recording.")));
-		FreeErrorData(edata);
+		/* wait for the flush, in the transaction's memory */
+		MemoryContextSwitchTo(TopTransactionContext);
+		waiting_rows = list_concat(waiting_rows, copy_rows(rows));
+		MemoryContextSwitchTo(old);
 	}
+	else
+		write_or_warn(rows, call->tag);
+	MemoryContextDelete(cxt);
 	PG_RETURN_NULL();
 }

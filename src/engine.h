@@ -52,6 +52,8 @@ typedef struct Run
 	char	   *caller_name;
 	int64		run_id;			/* migrate.run id, when known before the
 								 * bodies run (0: assigned when recorded) */
+	bool		ledger_deferred;	/* the DDL ledger's rows wait for
+									 * migrate_ddl_log_flush() */
 
 	/* where execution is, for error reports */
 	int			cur_step;
@@ -81,9 +83,14 @@ typedef struct MigrateRunningStep
 	const char *revision;
 	int64		run_id;
 	char	   *statement;		/* the statement being run, or NULL */
+	bool		deferred;		/* the ledger's rows wait for
+								 * migrate_ddl_log_flush() */
 } MigrateRunningStep;
 
 extern bool migrate_running_step(MigrateRunningStep *out);
+
+/* ddl_log.c: the rows a transactional run's bodies recorded, written */
+extern void migrate_ddl_log_flush(void);
 extern void migrate_run_init(Run *run, MigrateDirection dir, const char *kind,
 							 const char *target);
 extern MigrateGraph *migrate_locked_graph(MemoryContext cxt, int flags);

@@ -115,6 +115,7 @@ migrate_running_step(MigrateRunningStep *out)
 	out->project = migrate_run_project(run);
 	out->revision = st->id;
 	out->run_id = run->run_id;
+	out->deferred = run->ledger_deferred;
 	out->statement = NULL;
 	if (st->stmts != NIL && run->cur_stmt >= 0 &&
 		run->cur_stmt < list_length(st->stmts))
