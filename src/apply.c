@@ -369,9 +369,10 @@ record_success(Run *run)
 	}
 	migrate_run_info(run, &info);
 	migrate_ddl_log_flush();
+	/* what the run left, once per run (not per revision: it costs ms) */
+	info.fingerprint = migrate_fingerprint_compute();
 	(void) migrate_runlog_succeeded(&info, migrate_currents_array(run->graph),
 									run->dir, steps, run->nsteps);
-	migrate_record_fingerprint(run->graph);
 }
 
 static Datum
@@ -495,11 +496,12 @@ migrate_stamp(PG_FUNCTION_ARGS)
 		del_ids[k] = graph->revs[del[k]].id;
 
 	migrate_run_info(&run, &info);
+	/* a stamp says the schema is now what the target leaves: the baseline */
+	info.fingerprint = migrate_fingerprint_compute();
 	run_id = migrate_runlog_succeeded(&info, migrate_currents_array(graph),
 									  MIGRATE_ANY, NULL, 0);
 	migrate_runlog_stamp(run_id, run.caller_name, add_ids, add_sums, nadd,
 						 del_ids, ndel);
-	migrate_record_fingerprint(graph);
 
 	for (int k = 0; k < nadd + ndel; k++)
 	{

@@ -77,6 +77,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(migrate_ddl_trigger);
 
@@ -184,6 +185,7 @@ skipped_object(const char *schema, const char *object_type,
 	if (identity == NULL)
 		return false;
 	if (strncmp(identity, MIGRATE_SCHEMA ".", strlen(MIGRATE_SCHEMA) + 1) == 0 ||
+		strstr(identity, " on " MIGRATE_SCHEMA ".") != NULL ||	/* its triggers, rules */
 		strncmp(identity, "pg_temp.", 8) == 0 ||
 		strncmp(identity, "pg_toast.", 9) == 0)
 		return true;
@@ -418,14 +420,26 @@ read_dropped(LedgerCall *call, ExprContext *econtext)
 
 		if (bool_col(slot, 6))
 			continue;			/* temporary */
-		if (!bool_col(slot, 4) && !bool_col(slot, 5) && object_type &&
-			strcmp(object_type, "index") != 0 && strcmp(object_type, "sequence") != 0)
+		if (!bool_col(slot, 4) && object_type &&
+			((!bool_col(slot, 5) && strcmp(object_type, "index") != 0 &&
+			  strcmp(object_type, "sequence") != 0) ||
+			 strcmp(object_type, "default value") == 0 ||
+			 strcmp(object_type, "table constraint") == 0 ||
+			 strcmp(object_type, "trigger") == 0 ||
+			 strcmp(object_type, "rule") == 0))
 			continue;			/* an internal part of what was dropped */
 		add_row(&rows, call, "drop", object_type, text_col(slot, 10),
 				text_col(slot, 8));
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	return rows;
+}
+
+/* A new migrate.ddl_log_retention: applied at the next write. */
+void
+migrate_ddl_log_retention_changed(int newval, void *extra)
+{
+	inserts_since_prune = PRUNE_EVERY;
 }
 
 /* Rows older than migrate.ddl_log_retention, now and then. */
@@ -516,10 +530,26 @@ static void
 write_or_warn(List *rows, const char *what)
 {
 	ErrorData  *edata;
+	bool		pushed = false;
+	bool		ok;
 
 	if (rows == NIL)
 		return;
-	if (!migrate_subxact_try(write_rows, rows, &edata))
+
+	/*
+	 * A top-level command such as CREATE INDEX CONCURRENTLY leaves no
+	 * active snapshot behind; SPI would then make one the portal's, which
+	 * the procedure engine (run.c) does not expect to find.  Bring our own.
+	 */
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
+	}
+	ok = migrate_subxact_try(write_rows, rows, &edata);
+	if (pushed)
+		PopActiveSnapshot();
+	if (!ok)
 	{
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)

@@ -84,51 +84,47 @@ last_run_start(const char *project)
 }
 
 /*
- * The fingerprint recorded after the run that left the project's current
- * revisions: revision, fingerprint and when, or false when none is (no
- * run since 0.2, a catalog not yet updated, nothing applied).
+ * The fingerprint recorded by the last run that changed the project's
+ * applied state (one that succeeded, or a CALL migrate.run that applied
+ * some of its revisions before it failed): what it left as text
+ * ("revision X", "revisions X, Y", or "run N (nothing applied)"), the
+ * fingerprint and when.  False when there is none to compare with: no run
+ * yet, a catalog not yet updated to 0.2, or a run that recorded none (it
+ * failed half way through a non-transactional revision, whose first
+ * statements stay).
  */
 static bool
-baseline_fingerprint(const char *project, char **revision, char **fingerprint,
+baseline_fingerprint(const char *project, char **left, char **fingerprint,
 					 TimestampTz *at)
 {
-	MigrateGraph *graph;
-	int			n;
-	int		   *cur;
-	char	  **ids;
+	HeapTuple	tup;
+	TupleDesc	desc;
 	bool		isnull;
-	bool		found = false;
 
-	if (get_attnum(migrate_relid("applied"), "fingerprint") == InvalidAttrNumber)
+	if (get_attnum(migrate_relid("run"), "fingerprint") == InvalidAttrNumber)
 		return false;
-	graph = migrate_load_graph_ext(CurrentMemoryContext, 0);
-	cur = migrate_graph_currents(graph, &n);
-	if (n == 0)
-		return false;
-	ids = palloc(sizeof(char *) * n);
-	for (int i = 0; i < n; i++)
-		ids[i] = pstrdup(graph->revs[cur[i]].id);
-	migrate_graph_free(graph, "drift");
-
-	if (SPI_execute_with_args("SELECT a.revision, a.fingerprint, a.fingerprinted_at"
-							  "  FROM migrate.applied a"
-							  " WHERE a.revision = ANY ($1) AND a.fingerprint IS NOT NULL"
-							  " ORDER BY a.fingerprinted_at DESC, a.revision LIMIT 1",
-							  1, (Oid[]) {TEXTARRAYOID},
-							  (Datum[]) {PointerGetDatum(migrate_cstring_array(ids, n))},
-							  NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT CASE pg_catalog.cardinality(r.to_heads)"
+					"         WHEN 0 THEN pg_catalog.format('run %s (nothing applied)', r.id)"
+					"         WHEN 1 THEN 'revision ' || r.to_heads[1]"
+					"         ELSE 'revisions ' || pg_catalog.array_to_string(r.to_heads, ', ') END,"
+					"       r.fingerprint, r.finished_at"
+					"  FROM migrate.run r"
+					" WHERE r.status = 'succeeded'"
+					"    OR EXISTS (SELECT 1 FROM migrate.run_step s"
+					"                WHERE s.run_id = r.id AND s.status = 'succeeded')"
+					" ORDER BY r.id DESC LIMIT 1",
+					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the recorded fingerprint");
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-
-		*revision = SPI_getvalue(tup, desc, 1);
-		*fingerprint = SPI_getvalue(tup, desc, 2);
-		*at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
-		found = true;
-	}
-	return found;
+	if (SPI_processed != 1)
+		return false;
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	*left = SPI_getvalue(tup, desc, 1);
+	*fingerprint = SPI_getvalue(tup, desc, 2);
+	*at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
+	if (isnull)
+		*at = 0;
+	return *fingerprint != NULL && *left != NULL;
 }
 
 static const char *
@@ -202,8 +198,9 @@ migrate_drift(PG_FUNCTION_ARGS)
 		bool		nulls[6] = {false, true, true, false, true, false};
 
 		values[0] = TimestampTzGetDatum(recorded_at);
+		nulls[0] = recorded_at == 0;
 		values[3] = CStringGetTextDatum("schema");
-		values[5] = CStringGetTextDatum(psprintf("schema differs from what revision %s left: fingerprint %.12s, recorded %.12s",
+		values[5] = CStringGetTextDatum(psprintf("schema differs from what %s left: fingerprint %.12s, recorded %.12s",
 												 revision, now_fp, recorded));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -232,9 +229,11 @@ migrate_schema_drift_message(const char *project, char **revision_out)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 
-		msg = psprintf("schema differs from what revision %s left (fingerprint recorded %s): migrate.drift() lists what changed outside migrations",
+		msg = psprintf("schema differs from what %s left (fingerprint recorded %s): migrate.drift() lists what changed outside migrations",
 					   revision, timestamptz_to_str(at));
-		*revision_out = pstrdup(revision);
+		/* the object: the revision(s), without the word */
+		*revision_out = pstrdup(strncmp(revision, "revisions ", 10) == 0 ? revision + 10 :
+								strncmp(revision, "revision ", 9) == 0 ? revision + 9 : revision);
 		MemoryContextSwitchTo(old);
 	}
 	migrate_bookkeeping_end(&bk);
@@ -473,9 +472,16 @@ migrate_blame(PG_FUNCTION_ARGS)
 	if (strchr(input, '(') != NULL)
 	{
 		/* a function signature: f(int, text) */
-		Datum		d = DirectFunctionCall1(to_regprocedure,
-											CStringGetTextDatum(input));
-		Oid			fn = DatumGetObjectId(d);
+		LOCAL_FCINFO(fc, 1);
+		Datum		d;
+		Oid			fn;
+
+		/* to_regprocedure: NULL, not an error, for a function that is gone */
+		InitFunctionCallInfoData(*fc, NULL, 1, InvalidOid, NULL, NULL);
+		fc->args[0].value = CStringGetTextDatum(input);
+		fc->args[0].isnull = false;
+		d = to_regprocedure(fc);
+		fn = fc->isnull ? InvalidOid : DatumGetObjectId(d);
 
 		if (OidIsValid(fn))
 		{

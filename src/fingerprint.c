@@ -2,7 +2,10 @@
  *
  * fingerprint.c
  *	  migrate.fingerprint(): a hash of a canonical description of the
- *	  database's own schema, and recording it after a run.
+ *	  database's own schema.  The engines record it in migrate.run after
+ *	  each run (runlog.c), once per run: on a schema of a few thousand
+ *	  tables it costs milliseconds, which a 1,000-revision run would pay a
+ *	  thousand times per revision.
  *
  * The description is a set of lines, one per object, each starting with
  * the kind of object and its schema-qualified name:
@@ -312,28 +315,6 @@ migrate_fingerprint_compute(void)
 	hex_encode((char *) digest, PG_SHA256_DIGEST_LENGTH, hex);
 	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
 	return hex;
-}
-
-/*
- * After a run: the fingerprint of the schema it left, recorded (runlog.c)
- * on the applied rows of the revisions current now.  Computed once per
- * run, after its last revision, not per revision: on a schema of a few
- * thousand tables each computation costs milliseconds, which a
- * 1,000-revision run would pay a thousand times.
- */
-void
-migrate_record_fingerprint(MigrateGraph *graph)
-{
-	int			n;
-	int		   *cur = migrate_graph_currents(graph, &n);
-	char	  **ids;
-
-	if (n == 0)
-		return;
-	ids = palloc(sizeof(char *) * n);
-	for (int i = 0; i < n; i++)
-		ids[i] = graph->revs[cur[i]].id;
-	migrate_runlog_fingerprint(ids, n, migrate_fingerprint_compute());
 }
 
 Datum

@@ -123,7 +123,7 @@ _PG_init(void)
 							0, 0, INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_MIN,
-							NULL, NULL, NULL);
+							NULL, migrate_ddl_log_retention_changed, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("migrate");

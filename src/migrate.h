@@ -62,6 +62,7 @@ extern bool migrate_report_memory;
 extern char *migrate_default_project;
 extern bool migrate_track_ddl;
 extern int	migrate_ddl_log_retention_min;
+extern void migrate_ddl_log_retention_changed(int newval, void *extra);
 
 /* ---------------------------------------------------------------------
  * Revision graph (graph.c)
@@ -362,6 +363,7 @@ typedef struct MigrateRunInfo
 	Datum		from_heads;		/* text[] */
 	const char *db_user;
 	int64		run_id;			/* taken by migrate_runlog_next_run_id, or 0 */
+	const char *fingerprint;	/* the schema fingerprint the run left, or NULL */
 } MigrateRunInfo;
 
 /* What the run log records of one revision run. */
@@ -386,10 +388,9 @@ extern void migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
 								const char *db_user, bool succeeded);
 extern void migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 								  const char *error_revision,
-								  const ErrorData *edata);
+								  const ErrorData *edata,
+								  const char *fingerprint);
 extern int64 migrate_runlog_next_run_id(void);
-extern void migrate_runlog_fingerprint(char **revisions, int n,
-									   const char *fingerprint);
 
 /* A failed run, recorded by a background worker (survives a rollback). */
 typedef struct MigrateFailure
@@ -415,7 +416,6 @@ extern int64 migrate_record_failure(const MigrateFailure *f);
 
 /* the schema fingerprint (fingerprint.c) */
 extern char *migrate_fingerprint_compute(void);
-extern void migrate_record_fingerprint(MigrateGraph *graph);
 /* drift.c, for verify() */
 extern char *migrate_schema_drift_message(const char *project,
 										  char **revision_out);

@@ -151,9 +151,9 @@ proc_finish_run(ProcRun *pr, Run *run, bool succeeded, ErrorData *edata)
 {
 	migrate_runlog_finish(pr->run_id, succeeded,
 						  run->graph ? migrate_currents_array(run->graph) : (Datum) 0,
-						  edata ? run->steps[0].id : NULL, edata);
-	if (run->graph && (succeeded || run->steps[0].transactional))
-		migrate_record_fingerprint(run->graph);
+						  edata ? run->steps[0].id : NULL, edata,
+						  succeeded || run->steps[0].transactional ?
+						  migrate_fingerprint_compute() : NULL);
 }
 
 /*

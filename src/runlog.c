@@ -116,6 +116,16 @@ migrate_runlog_mark_interrupted(int64 own_run_id)
 }
 
 /*
+ * Whether migrate.run has the fingerprint column (0.2): a catalog not yet
+ * updated from 0.1 records no fingerprint.
+ */
+static bool
+run_has_fingerprint(void)
+{
+	return get_attnum(migrate_relid("run"), "fingerprint") != InvalidAttrNumber;
+}
+
+/*
  * Insert a run row.  "finished": a run recorded whole after it succeeded
  * (status 'succeeded', finished_at and to_heads set); otherwise the row of
  * a procedure run that is starting (status 'running').  Returns its id.
@@ -125,10 +135,10 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 {
 	MigrateBookkeeping bk;
 	const char *appname = session_application_name();
-	Oid			argtypes[8] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
-	TEXTARRAYOID, NAMEOID, TEXTOID, INT8OID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[9] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
+	TEXTARRAYOID, NAMEOID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int64		run_id;
 
@@ -148,9 +158,24 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 	values[7] = Int64GetDatum(run->run_id);
 	if (run->run_id == 0)
 		nulls[7] = 'n';
+	/* the schema fingerprint the run left (a catalog before 0.2 has no column) */
+	values[8] = run->fingerprint ? CStringGetTextDatum(run->fingerprint) : (Datum) 0;
+	if (run->fingerprint == NULL)
+		nulls[8] = 'n';
 
 	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute_with_args(finished ?
+	if (finished && run->fingerprint && run_has_fingerprint())
+	{
+		if (SPI_execute_with_args("INSERT INTO migrate.run"
+								  " (id, kind, target, status, started_at, finished_at,"
+								  "  from_heads, to_heads, db_user, application_name, fingerprint)"
+								  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
+								  "  $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
+								  "  $4, $5, $6, $7, $9) RETURNING id",
+								  9, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not record the run");
+	}
+	else if (SPI_execute_with_args(finished ?
 							  "INSERT INTO migrate.run"
 							  " (id, kind, target, status, started_at, finished_at,"
 							  "  from_heads, to_heads, db_user, application_name)"
@@ -341,7 +366,8 @@ migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
  */
 void
 migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
-					  const char *error_revision, const ErrorData *edata)
+					  const char *error_revision, const ErrorData *edata,
+					  const char *fingerprint)
 {
 	MigrateBookkeeping bk;
 	Datum		values[8];
@@ -380,6 +406,12 @@ migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 							  8, (Oid[]) {INT8OID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
 							  values, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not finish the run");
+	if (fingerprint && run_has_fingerprint() &&
+		SPI_execute_with_args("UPDATE migrate.run SET fingerprint = $2 WHERE id = $1",
+							  2, (Oid[]) {INT8OID, TEXTOID},
+							  (Datum[]) {Int64GetDatum(run_id), CStringGetTextDatum(fingerprint)},
+							  NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not record the run's fingerprint");
 	migrate_bookkeeping_end(&bk);
 }
 
@@ -405,33 +437,6 @@ migrate_runlog_next_run_id(void)
 									 SPI_tuptable->tupdesc, 1, &isnull));
 	migrate_bookkeeping_end(&bk);
 	return id;
-}
-
-/*
- * The schema fingerprint a run left (fingerprint.c computes it), on the
- * applied rows of the revisions current after the run.  A catalog that
- * has no fingerprint column yet (0.1, before ALTER EXTENSION migrate
- * UPDATE) records nothing.
- */
-void
-migrate_runlog_fingerprint(char **revisions, int n, const char *fingerprint)
-{
-	MigrateBookkeeping bk;
-
-	if (n == 0 || fingerprint == NULL ||
-		get_attnum(migrate_relid("applied"), "fingerprint") == InvalidAttrNumber)
-		return;
-	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute_with_args("UPDATE migrate.applied"
-							  "   SET fingerprint = $2,"
-							  "       fingerprinted_at = pg_catalog.clock_timestamp()"
-							  " WHERE revision = ANY ($1)",
-							  2, (Oid[]) {TEXTARRAYOID, TEXTOID},
-							  (Datum[]) {PointerGetDatum(migrate_cstring_array(revisions, n)),
-						CStringGetTextDatum(fingerprint)},
-							  NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not record the schema fingerprint");
-	migrate_bookkeeping_end(&bk);
 }
 
 #define RUNLOG_NFIELDS 15

@@ -305,6 +305,7 @@ migrate_run_info(Run *run, MigrateRunInfo *info)
 	info->from_heads = run->from_heads;
 	info->db_user = run->caller_name;
 	info->run_id = run->run_id;
+	info->fingerprint = NULL;
 }
 
 /* The values the run log records of a step. */

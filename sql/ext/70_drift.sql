@@ -55,13 +55,11 @@ CREATE VIEW migrate.ddl_statement WITH (security_barrier) AS
 COMMENT ON VIEW migrate.ddl_statement IS
     'Statement text of migrate.ddl_log rows, visible to the role that ran the command, pg_read_all_stats members and superusers';
 
--- The fingerprint of the schema a run left, on the applied rows of the
--- revisions current after it (src/fingerprint.c).
-ALTER TABLE migrate.applied
-    ADD COLUMN fingerprint      text,
-    ADD COLUMN fingerprinted_at timestamptz;
-COMMENT ON COLUMN migrate.applied.fingerprint IS
-    'migrate.fingerprint() after the run that left this revision current (NULL: none recorded)';
+-- The fingerprint of the schema each run left (src/fingerprint.c): drift()
+-- and verify() compare the schema with the last one.
+ALTER TABLE migrate.run ADD COLUMN fingerprint text;
+COMMENT ON COLUMN migrate.run.fingerprint IS
+    'migrate.fingerprint() after the run (NULL: none recorded, e.g. a run that failed half way through a non-transactional revision)';
 
 CREATE FUNCTION migrate.ddl_trigger()
 RETURNS event_trigger
