@@ -63,6 +63,7 @@ static const struct option long_options[] = {
 	{"lock-wait", required_argument, NULL, 1000 + O_LOCK_WAIT},
 	{"lock-retries", required_argument, NULL, 1000 + O_LOCK_RETRIES},
 	{"allow-missing", no_argument, NULL, 1000 + O_ALLOW_MISSING},
+	{"drift", no_argument, NULL, 1000 + O_DRIFT},
 	{NULL, 0, NULL, 0}
 };
 
@@ -76,7 +77,7 @@ static const char *const option_names[O_COUNT] = {
 	"--format", "--dot", "--mermaid", "--offline", "--strict", "--at-head",
 	"--prune", "--skip-validation", "--force", "--table", "--each-db",
 	"--db-file", "-j/--jobs", "--lock-timeout", "--lock-wait", "--lock-retries",
-	"--allow-missing"
+	"--allow-missing", "--drift"
 };
 
 static const Command *current_command = NULL;
@@ -292,6 +293,9 @@ main(int argc, char **argv)
 						break;
 					case O_AT_HEAD:
 						opt.at_head = true;
+						break;
+					case O_DRIFT:
+						opt.drift = true;
 						break;
 					case O_PRUNE:
 						opt.prune = true;
