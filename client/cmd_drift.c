@@ -25,13 +25,19 @@ val(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
-/* "2025-03-02 09:14:03.123+00" -> "2025-03-02 09:14:03" */
+/* "2025-03-02T09:14:03.123+00:00" -> "2025-03-02 09:14:03" */
 static char *
 short_ts(const char *ts)
 {
+	char	   *s;
+	char	   *t;
+
 	if (ts == NULL)
 		return pgm_strdup("");
-	return pgm_strndup(ts, strcspn(ts, ".+"));
+	s = pgm_strndup(ts, strcspn(ts, ".+"));
+	if ((t = strchr(s, 'T')) != NULL)
+		*t = ' ';
+	return s;
 }
 
 static bool
