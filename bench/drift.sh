@@ -48,7 +48,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 rows=$(q on_${tag}_1 "SELECT count(*) FROM migrate.ddl_log")
 rows_off=$(q off_${tag}_1 "SELECT count(*) FROM migrate.ddl_log")
-fp_rec=$(q on_${tag}_1 "SELECT count(fingerprint) FROM migrate.run")
+fp_rec=$(q on_${tag}_1 "SELECT count(fingerprint) FROM migrate.run_log")
 for r in $(seq 1 "$ROUNDS"); do dropdb on_${tag}_$r; dropdb off_${tag}_$r; done
 on_m=$(printf '%s\n' "${on_t[@]}" | median); off_m=$(printf '%s\n' "${off_t[@]}" | median)
 echo "drift: the DDL ledger's cost, median of $ROUNDS rounds, wall clock"

@@ -50,7 +50,11 @@
 #include "checksum.h"
 #include "revfile.h"
 
-#define PG_MIGRATE_VERSION "0.1"
+/* from migrate.control, through client/Makefile: the one place it is written */
+#ifndef MIGRATE_VERSION
+#error "MIGRATE_VERSION is defined by client/Makefile from ../migrate.control"
+#endif
+#define PG_MIGRATE_VERSION MIGRATE_VERSION
 
 /* Exit statuses (documented in --help and docs/pg_migrate.md) */
 #define PGM_EXIT_OK		0		/* success */
@@ -294,6 +298,8 @@ extern int	revdir_load_quiet(const char *dir, RevDir *rd);
 extern bool revdir_report_errors(const RevDir *rd);
 extern RevEntry *revdir_find(const RevDir *rd, const char *id);
 extern const char *revdir_file_of(const RevDir *rd, const char *id);
+extern size_t revdir_body_line(const RevDir *rd, const char *id, const char *message,
+							   char **message_out);
 extern void revdir_link(RevDir *rd);
 extern void revdir_heads(const RevDir *rd, StrList *out);
 extern bool is_revision_file_name(const char *name);

@@ -73,7 +73,7 @@ last_run_start(const char *project)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute("SELECT r.started_at FROM migrate.run r"
+	if (SPI_execute("SELECT r.started_at FROM migrate.run_log r"
 					" WHERE r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1",
 					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the last run");
@@ -101,14 +101,14 @@ baseline_fingerprint(const char *project, char **left, char **fingerprint,
 	TupleDesc	desc;
 	bool		isnull;
 
-	if (get_attnum(migrate_relid("run"), "fingerprint") == InvalidAttrNumber)
+	if (get_attnum(migrate_relid("run_log"), "fingerprint") == InvalidAttrNumber)
 		return false;
 	if (SPI_execute("SELECT CASE pg_catalog.cardinality(r.to_heads)"
 					"         WHEN 0 THEN pg_catalog.format('run %s (nothing applied)', r.id)"
 					"         WHEN 1 THEN 'revision ' || r.to_heads[1]"
 					"         ELSE 'revisions ' || pg_catalog.array_to_string(r.to_heads, ', ') END,"
 					"       r.fingerprint, r.finished_at"
-					"  FROM migrate.run r"
+					"  FROM migrate.run_log r"
 					" WHERE r.status = 'succeeded'"
 					"    OR EXISTS (SELECT 1 FROM migrate.run_step s"
 					"                WHERE s.run_id = r.id AND s.status = 'succeeded')"

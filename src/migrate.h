@@ -22,11 +22,15 @@
  *	  status.c      current / heads / bases / history / status / resolve /
  *	                plan
  *	  validate.c    validate / check
+ *	  commit_boundary.c  where a plan needs a commit between two bodies
+ *	                (an enum value added, then used)
  *	  engine.h      the apply family, sharing steps.c:
  *	    steps.c     a run's plan, bodies and progress
  *	    apply.c     upgrade / downgrade / stamp in the caller's transaction
  *	    run.c       CALL migrate.run: one transaction per revision
  *	    script.c    migrate.sql: the offline script
+ *	    stmtguard.c around each statement of a body (statement_timeout,
+ *	                standard_conforming_strings)
  *	  schema.c      the *_exists helpers: names resolved as SQL does
  *	  ensure.c      ensure(): create, or compare by definition (ensure.h);
  *	                each kind's comparison in ensure_index.c, ensure_table.c
@@ -36,6 +40,11 @@
  *	  ddl_log.c     the DDL ledger's event triggers (migrate.ddl_log)
  *	  fingerprint.c fingerprint(): a hash of the database's own schema
  *	  drift.c       drift() and blame(): reading the ledger
+ *	  version.c     the library's version against the catalog's
+ *	  rights.c      the role boundary (whose rights a body runs with) and
+ *	                who may read private run text (errors, checksums)
+ *	  settings.c    every setting of the session, saved and put back
+ *	                around a non-transactional revision
  *
  * Shared with the client (pg_migrate), in ../common/: the id, label and
  * source-name rules (idrule.c), the checksum (checksum.c, bodylex.h), the
@@ -116,6 +125,8 @@ typedef struct MigrateRevision
 	bool		applied;
 	bool		content_edited; /* MIGRATE_LOAD_VERIFY: stored content no
 								 * longer matches its content_hash */
+	bool		may_add_enum_value; /* MIGRATE_LOAD_VERIFY: the upgrade body
+									 * has the words ADD VALUE */
 } MigrateRevision;
 
 struct revhash_hash;
@@ -202,6 +213,9 @@ extern void migrate_lock_acquire(void);
 extern void migrate_session_lock_acquire(void);
 extern void migrate_session_lock_release(void);
 extern bool migrate_lock_held(void);
+extern void migrate_session_lock_check(const char *revision);
+extern void migrate_extension_lock_acquire(void);
+extern void migrate_extension_lock_release(void);
 
 extern Oid	migrate_catalog_owner(void);
 extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
@@ -300,7 +314,8 @@ extern void migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 
 /* A plan's bodies (catalog.c), reported per position k in the ids given. */
 typedef void (*MigrateBodyFound) (void *arg, int k, char *body,
-								  char *message, char *checksum);
+								  char *message, char *checksum,
+								  char *registered_by);
 extern void migrate_read_bodies(char **ids, int n, MigrateDirection dir,
 								MigrateBodyFound found, void *arg);
 
@@ -325,6 +340,7 @@ extern char *migrate_required_text_arg(FunctionCallInfo fcinfo, int argno,
 extern char *migrate_optional_text_arg(FunctionCallInfo fcinfo, int argno);
 extern ArrayType *migrate_optional_array_arg(FunctionCallInfo fcinfo, int argno);
 extern const char *migrate_project_arg(FunctionCallInfo fcinfo, int argno);
+extern char *migrate_clip(const char *s, int maxchars);
 
 /* ---------------------------------------------------------------------
  * Subtransactions (subxact.c)
@@ -342,6 +358,39 @@ extern ErrorData *migrate_subxact_with_lock_retries_described(MigrateSubxactFn f
 															  void *arg,
 															  MigrateDescribeFn describe,
 															  int *tries);
+extern bool migrate_is_lock_timeout(const ErrorData *edata);
+
+/* ---------------------------------------------------------------------
+ * Commit boundaries (commit_boundary.c)
+ *
+ * A value added by ALTER TYPE ... ADD VALUE cannot be used before the
+ * transaction that added it commits.  migrate_commit_boundaries() finds,
+ * in bodies given in the order they run, each pair (adder, user): body
+ * "adder" adds a value that a later body "user" (with same_body, also a
+ * later statement of the adder itself) names in a string constant.  The
+ * rule is conservative: see commit_boundary.c.  bodies[k] is the text of
+ * body k (NULL to skip it), stmts[k] its RawStmt list (NIL when not
+ * parsed: it then adds nothing and *_stmt of its uses is -1).  Used by
+ * upgrade() (refuses such a plan), the offline script (commits between),
+ * validate() (enum_value_used_too_early) and lint.
+ * ---------------------------------------------------------------------
+ */
+typedef struct MigrateCommitBoundary
+{
+	int			adder;			/* index of the body that adds the value */
+	int			adder_stmt;		/* its statement (0-based) */
+	int			user;			/* index of the body that uses it */
+	int			user_stmt;		/* its statement (0-based), -1 if unknown */
+	char	   *type_name;		/* the enum type, as written in ALTER TYPE */
+	char	   *label;			/* the value */
+} MigrateCommitBoundary;
+
+extern MigrateCommitBoundary *migrate_commit_boundaries(const char *const *bodies,
+														List *const *stmts,
+														int n, bool same_body,
+														int *count);
+extern char *migrate_enum_value_added(Node *stmt, char **type_name);
+extern bool migrate_text_may_add_enum_value(const char *text, size_t len);
 
 /* ---------------------------------------------------------------------
  * Validation (validate.c; MigrateFinding and the chain rules: chain.h)
@@ -419,6 +468,32 @@ extern char *migrate_fingerprint_compute(void);
 /* drift.c, for verify() */
 extern char *migrate_schema_drift_message(const char *project,
 										  char **revision_out);
+/* ---------------------------------------------------------------------
+ * Versions (version.c)
+ * ---------------------------------------------------------------------
+ */
+extern const char *migrate_library_version(void);
+extern int	migrate_compare_versions(const char *a, const char *b);
+extern char *migrate_catalog_version(void);
+extern void migrate_check_catalog_version(void);
+
+/* ---------------------------------------------------------------------
+ * Private run text (rights.c): run errors and checksums are visible to
+ * the role that ran (or registered) it, roles with its privileges,
+ * members of pg_read_all_stats and superusers.
+ * ---------------------------------------------------------------------
+ */
+extern bool migrate_may_read_private_of(Oid viewer, const char *role);
+extern bool migrate_may_read_all_private(Oid viewer);
+
+/* ---------------------------------------------------------------------
+ * Settings (settings.c): every setting a body could change, saved and
+ * put back
+ * ---------------------------------------------------------------------
+ */
+typedef struct MigrateSettings MigrateSettings;
+extern MigrateSettings *migrate_settings_save(void);
+extern void migrate_settings_restore(MigrateSettings *saved);
 
 /* schema helpers (schema.c) */
 struct TypeName;

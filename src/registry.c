@@ -6,7 +6,18 @@
  *	  migrate.add_file in revfile_sql.c).
  *
  * Both take the migration lock first, so registration never interleaves
- * with an upgrade that is computing or running its plan.  Re-registering an
+ * with an upgrade that is computing or running its plan, and then read the
+ * revision as it is now, under a snapshot taken after the lock (not under
+ * the transaction's: in REPEATABLE READ or SERIALIZABLE that one may
+ * predate another session's upgrade, and add() would replace, or remove()
+ * remove, a revision that is applied by now).  What they refuse from the
+ * current state they refuse as the contract says (55000); when they are
+ * going to write and the transaction's snapshot is older than the last
+ * change to the catalog, the transaction fails as a serialization failure
+ * (40001, migrate_check_serializable in catalog.c), as upgrade() does.
+ * Neither may be called from a revision body (migrate_forbid_in_body): a
+ * body that registered or removed revisions would change the history it
+ * is part of.  Re-registering an
  * identical revision (same checksum) writes nothing unless message or source
  * changed, so a deploy that registers all of its files every time costs one
  * index lookup per file.  Bodies are parsed only when a revision is new or
@@ -14,12 +25,13 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "migrate.h"
+#include "engine.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(migrate_add);
 PG_FUNCTION_INFO_V1(migrate_remove);
@@ -39,6 +51,7 @@ typedef struct Existing
 	char	   *checksum;
 	char	   *message;
 	char	   *source;
+	char	   *registered_by;
 } Existing;
 
 static void
@@ -53,7 +66,8 @@ lookup_existing(const char *id, Existing *ex)
 	{
 		plan = SPI_prepare("SELECT r.checksum, r.message, r.source,"
 						   "       EXISTS (SELECT 1 FROM migrate.applied a"
-						   "               WHERE a.revision = r.id)"
+						   "               WHERE a.revision = r.id),"
+						   "       r.registered_by"
 						   "  FROM migrate.revision r WHERE r.id = $1",
 						   1, argtypes);
 		if (plan == NULL || SPI_keepplan(plan) != 0)
@@ -61,8 +75,9 @@ lookup_existing(const char *id, Existing *ex)
 				 SPI_result_code_string(SPI_result));
 	}
 	values[0] = CStringGetTextDatum(id);
-	/* not read-only: a fresh snapshot, taken after the migration lock */
-	rc = SPI_execute_plan(plan, values, NULL, false, 1);
+	/* the state now, after the migration lock: not the transaction's snapshot */
+	rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, false, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "revision lookup failed: %s", SPI_result_code_string(rc));
 
@@ -78,6 +93,7 @@ lookup_existing(const char *id, Existing *ex)
 		ex->message = SPI_getvalue(tup, desc, 2);
 		ex->source = SPI_getvalue(tup, desc, 3);
 		ex->applied = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		ex->registered_by = SPI_getvalue(tup, desc, 5);
 	}
 }
 
@@ -125,6 +141,8 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 	Existing	ex;
 	MigrateBookkeeping bk;
 	char	   *caller;
+	Oid			caller_id = GetUserId();
+	bool		may_read_old;
 
 	if (id == NULL)
 		ereport(ERROR,
@@ -158,6 +176,8 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 	migrate_lock_acquire();
 	migrate_bookkeeping_begin(&bk);
 	lookup_existing(id, &ex);
+	/* the registered checksum is private to whoever registered it (rights.c) */
+	may_read_old = ex.found && migrate_may_read_private_of(caller_id, ex.registered_by);
 
 	if (ex.found && strcmp(ex.checksum, checksum) == 0)
 	{
@@ -171,6 +191,8 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 			Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 			Datum		values[3];
 			char		nulls[3] = {' ', ' ', ' '};
+
+			migrate_check_serializable();
 
 			values[0] = CStringGetTextDatum(id);
 			values[1] = text_or_null_datum(message, nulls, 1);
@@ -189,8 +211,11 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("revision \"%s\" is applied and cannot be changed", id),
+				 may_read_old ?
 				 errdetail("The registered content has checksum %s; the new content has checksum %s.",
-						   ex.checksum, checksum),
+						   ex.checksum, checksum) :
+				 errdetail("The registered content differs from the new content (checksum %s).",
+						   checksum),
 				 errhint("Write a new revision that makes the change, or downgrade below \"%s\" first.",
 						 id)));
 	}
@@ -201,10 +226,13 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 		TEXTOID, TEXTOID, TEXTOID, NAMEOID, INT8OID};
 		Datum		values[14];
 		char		nulls[14];
-		char	   *up_problem = migrate_body_problem(upgrade, transactional);
-		char	   *down_problem = migrate_body_problem(downgrade, transactional);
+		char	   *up_problem;
+		char	   *down_problem;
 		int			rc;
 
+		migrate_check_serializable();
+		up_problem = migrate_body_problem(upgrade, transactional);
+		down_problem = migrate_body_problem(downgrade, transactional);
 		memset(nulls, ' ', sizeof(nulls));
 		values[0] = CStringGetTextDatum(id);
 		values[1] = PointerGetDatum(migrate_cstring_array(parents, nparents));
@@ -254,10 +282,18 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 				 id, SPI_result_code_string(rc));
 
 		if (ex.found)
+		{
+			char	   *was = may_read_old ? psprintf(", was %.12s", ex.checksum) : "";
+			char	   *who = "";
+
+			if (ex.registered_by && strcmp(ex.registered_by, caller) != 0)
+				who = psprintf(" It was registered by role \"%s\"; it now runs with the rights of role \"%s\".",
+							   ex.registered_by, caller);
 			ereport(NOTICE,
 					(errmsg("revision \"%s\" replaced", id),
-					 errdetail("It was not applied, and its content changed (checksum %.12s, was %.12s).",
-							   checksum, ex.checksum)));
+					 errdetail("It was not applied, and its content changed (checksum %.12s%s).%s",
+							   checksum, was, who)));
+		}
 		result = ex.found ? MIGRATE_REGISTER_REPLACED : MIGRATE_REGISTER_ADDED;
 	}
 
@@ -280,6 +316,7 @@ migrate_add(PG_FUNCTION_ARGS)
 				ndepends,
 				nlabels;
 
+	migrate_forbid_in_body("add");
 	migrate_check_id(id, "revision id");
 	parents = migrate_text_array(migrate_optional_array_arg(fcinfo, 3),
 								 "parent revision id", "down_revision", &nparents);
@@ -307,6 +344,7 @@ migrate_remove(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 
+	migrate_forbid_in_body("remove");
 	migrate_check_id(id, "revision id");
 	migrate_lock_acquire();
 	migrate_bookkeeping_begin(&bk);
@@ -321,6 +359,7 @@ migrate_remove(PG_FUNCTION_ARGS)
 				 errmsg("revision \"%s\" is applied and cannot be removed", id),
 				 errhint("Downgrade below it first, or use migrate.stamp to record a state without it.")));
 
+	migrate_check_serializable();
 	values[0] = CStringGetTextDatum(id);
 	if (SPI_execute_with_args("DELETE FROM migrate.revision WHERE id = $1",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * runlog.c
- *	  The run log: every write to migrate.run, migrate.run_step and
- *	  migrate.applied, and nothing else writes them.
+ *	  The run log: every write to migrate.run_log (the table behind the
+ *	  view migrate.run, which masks run errors for other roles: rights.c),
+ *	  migrate.run_step and migrate.applied, and nothing else writes them.
  *
  * The engines (apply.c, run.c) hand over values: a run's kind, target,
  * start and starting heads, and per revision its id, checksum, start and
@@ -25,9 +26,12 @@
  *	    error.  The record travels in a dynamic shared memory segment as a
  *	    sequence of length-prefixed strings.  The worker has a short
  *	    lock_timeout and statement_timeout so that it can never hang the
- *	    caller; if no worker slot is free (max_worker_processes) or the
- *	    worker fails, the caller gets a WARNING and its original error,
- *	    never a different one.
+ *	    caller.  When no worker slot is free (max_worker_processes, taken by
+ *	    parallel queries for instance), the caller waits for one, at most
+ *	    migrate.lock_wait, trying again every 100 ms; a cancel or a timeout
+ *	    ends the wait at once.  If it still gets no slot, or the worker
+ *	    fails, the caller gets a WARNING and its original error, never a
+ *	    different one.
  *
  * Under the migration lock, a run still marked 'running' that is not the
  * caller's own was interrupted: migrate_runlog_mark_interrupted marks it.
@@ -51,6 +55,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -95,7 +100,7 @@ migrate_runlog_mark_interrupted(int64 own_run_id)
 	Oid			argtypes[1] = {INT8OID};
 
 	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute_with_args("UPDATE migrate.run SET status = 'failed',"
+	if (SPI_execute_with_args("UPDATE migrate.run_log SET status = 'failed',"
 							  " finished_at = coalesce(finished_at, pg_catalog.clock_timestamp()),"
 							  " error_message = coalesce(error_message,"
 							  "   'interrupted: the run did not finish (its session ended, the server restarted, or a top-level statement failed)'),"
@@ -116,13 +121,13 @@ migrate_runlog_mark_interrupted(int64 own_run_id)
 }
 
 /*
- * Whether migrate.run has the fingerprint column (0.2): a catalog not yet
+ * Whether migrate.run_log has the fingerprint column (0.2): a catalog not yet
  * updated from 0.1 records no fingerprint.
  */
 static bool
 run_has_fingerprint(void)
 {
-	return get_attnum(migrate_relid("run"), "fingerprint") != InvalidAttrNumber;
+	return get_attnum(migrate_relid("run_log"), "fingerprint") != InvalidAttrNumber;
 }
 
 /*
@@ -166,7 +171,7 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 	migrate_bookkeeping_begin(&bk);
 	if (finished && run->fingerprint && run_has_fingerprint())
 	{
-		if (SPI_execute_with_args("INSERT INTO migrate.run"
+		if (SPI_execute_with_args("INSERT INTO migrate.run_log"
 								  " (id, kind, target, status, started_at, finished_at,"
 								  "  from_heads, to_heads, db_user, application_name, fingerprint)"
 								  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
@@ -176,13 +181,13 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 			elog(ERROR, "could not record the run");
 	}
 	else if (SPI_execute_with_args(finished ?
-							  "INSERT INTO migrate.run"
+							  "INSERT INTO migrate.run_log"
 							  " (id, kind, target, status, started_at, finished_at,"
 							  "  from_heads, to_heads, db_user, application_name)"
 							  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
 							  "  $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
 							  "  $4, $5, $6, $7) RETURNING id" :
-							  "INSERT INTO migrate.run"
+							  "INSERT INTO migrate.run_log"
 							  " (id, kind, target, status, started_at, from_heads, db_user,"
 							  "  application_name)"
 							  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
@@ -233,6 +238,7 @@ migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
 	{
 		Interval   *iv = palloc0(sizeof(Interval));
 
+		CHECK_FOR_INTERRUPTS();
 		ids[k] = (char *) steps[k].revision;
 		sums[k] = steps[k].checksum ? (char *) steps[k].checksum : "";
 		starts[k] = TimestampTzGetDatum(steps[k].started_at);
@@ -397,7 +403,7 @@ migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 		nulls[3] = nulls[4] = nulls[5] = nulls[6] = nulls[7] = 'n';
 
 	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute_with_args("UPDATE migrate.run SET status = $2,"
+	if (SPI_execute_with_args("UPDATE migrate.run_log SET status = $2,"
 							  " finished_at = pg_catalog.clock_timestamp(),"
 							  " to_heads = coalesce($3, to_heads),"
 							  " error_revision = $4, error_sqlstate = $5, error_message = $6,"
@@ -407,7 +413,7 @@ migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 							  values, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not finish the run");
 	if (fingerprint && run_has_fingerprint() &&
-		SPI_execute_with_args("UPDATE migrate.run SET fingerprint = $2 WHERE id = $1",
+		SPI_execute_with_args("UPDATE migrate.run_log SET fingerprint = $2 WHERE id = $1",
 							  2, (Oid[]) {INT8OID, TEXTOID},
 							  (Datum[]) {Int64GetDatum(run_id), CStringGetTextDatum(fingerprint)},
 							  NULL, false, 0) != SPI_OK_UPDATE)
@@ -498,8 +504,9 @@ get_field(const char **p)
 }
 
 /*
- * The error context as migrate.run may show it.  migrate.run is readable by
- * every role, revision bodies are not, and the context of a body's error
+ * The error context as migrate.run may show it.  migrate.run shows it only
+ * to the role that ran it (and pg_read_all_stats, superusers), who may
+ * still not read revision bodies, and the context of a body's error
  * quotes the body: SPI adds 'SQL statement "<the statement>"', PL/pgSQL
  * 'SQL expression "..."', a DO block its code.  Keep only the lines the
  * apply engine adds itself ("upgrade body of revision "x" (step 2 of 5),
@@ -514,6 +521,7 @@ public_context(const char *context)
 		"upgrade body of revision \"",
 		"downgrade body of revision \"",
 		"non-transactional upgrade body of revision \"",
+		"non-transactional downgrade body of revision \"",
 	};
 	char	   *out;
 	char	   *o;
@@ -544,6 +552,30 @@ public_context(const char *context)
 	}
 	*o = '\0';
 	return o > out ? out : NULL;
+}
+
+/*
+ * Register the recorder, waiting for a free worker slot at most
+ * migrate.lock_wait.  The wait notices interrupts without processing them:
+ * a cancel ends it, and the caller then raises its own error (error
+ * recovery clears the cancel), never the cancel's.
+ */
+static bool
+register_worker_waiting(BackgroundWorker *worker, BackgroundWorkerHandle **handle)
+{
+	TimestampTz give_up = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													  migrate_lock_wait_ms);
+
+	while (!RegisterDynamicBackgroundWorker(worker, handle))
+	{
+		if (migrate_lock_wait_ms == 0 || GetCurrentTimestamp() >= give_up ||
+			QueryCancelPending || ProcDiePending)
+			return false;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	return true;
 }
 
 /*
@@ -617,11 +649,12 @@ migrate_record_failure(const MigrateFailure *f)
 	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
 	worker.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!register_worker_waiting(&worker, &handle))
 	{
 		ereport(WARNING,
 				(errmsg("could not record the failed run in migrate.run"),
-				 errdetail("No background worker slot is free."),
+				 errdetail("No background worker slot became free within migrate.lock_wait (%d ms).",
+						   migrate_lock_wait_ms),
 				 errhint("Raise max_worker_processes.")));
 		dsm_detach(seg);
 		return 0;
@@ -700,7 +733,7 @@ migrate_failure_worker_main(Datum main_arg)
 			values[i] = CStringGetTextDatum(v[i]);
 	}
 
-	if (SPI_execute_with_args("INSERT INTO migrate.run"
+	if (SPI_execute_with_args("INSERT INTO migrate.run_log"
 							  " (kind, target, status, started_at, finished_at,"
 							  "  from_heads, to_heads, db_user, application_name,"
 							  "  pid, error_revision, error_sqlstate,"

@@ -46,6 +46,7 @@ id_list(FunctionCallInfo fcinfo, int *(*collect) (MigrateGraph *, int *))
 		Datum		value = CStringGetTextDatum(graph->revs[idx[i]].id);
 		bool		isnull = false;
 
+		CHECK_FOR_INTERRUPTS();
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
 	migrate_graph_free(graph, "migrate.current/heads/bases");
@@ -76,7 +77,10 @@ ids_array_datum(MigrateGraph *graph, const int *idx, int n)
 	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
 
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		ids[i] = graph->revs[idx[i]].id;
+	}
 	return PointerGetDatum(migrate_cstring_array(ids, n));
 }
 
@@ -136,6 +140,7 @@ migrate_history(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(rowcxt);
 	for (int k = 0; k < graph->ntopo; k++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		history_row(rsinfo, graph, graph->topo[k]);
 		MemoryContextReset(rowcxt);
 	}
@@ -146,12 +151,16 @@ migrate_history(PG_FUNCTION_ARGS)
 		int			nrest = 0;
 
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (!graph->revs[i].registered)
 				rest[nrest++] = i;
+		}
 		migrate_sort_by_id(graph, rest, nrest);
 		old = MemoryContextSwitchTo(rowcxt);
 		for (int k = 0; k < nrest; k++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			history_row(rsinfo, graph, rest[k]);
 			MemoryContextReset(rowcxt);
 		}
@@ -195,6 +204,7 @@ migrate_status(PG_FUNCTION_ARGS)
 	{
 		MigrateRevision *r = &graph->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (r->registered)
 			registered++;
 		if (r->applied)
@@ -204,12 +214,16 @@ migrate_status(PG_FUNCTION_ARGS)
 	}
 	at_head = nheads > 0;
 	for (int i = 0; i < nheads; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (!graph->revs[heads[i]].applied)
 			at_head = false;
+	}
 
 	items = migrate_validate_graph(graph, &nitems);
 	for (int i = 0; i < nitems; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (items[i].severity == MIGRATE_ERROR)
 			errors++;
 		else if (items[i].severity == MIGRATE_WARNING)
@@ -233,17 +247,19 @@ migrate_status(PG_FUNCTION_ARGS)
 	 * that row first) whose session no longer holds the migration lock was
 	 * interrupted: its session ended or the server restarted.  The next
 	 * migration marks it failed; until then, say so here rather than
-	 * 'running'.
+	 * 'running'.  Read as the caller, through the view migrate.run, which
+	 * shows a failed run's message only to the role that ran it,
+	 * pg_read_all_stats and superusers (rights.c); others get the
+	 * revision and the SQLSTATE.
 	 */
-	migrate_bookkeeping_begin(&bk);
+	migrate_caller_query_begin(&bk);
 	if (SPI_execute("SELECT r.id, r.kind, CASE WHEN r.interrupted THEN 'interrupted' ELSE r.status END,"
 					"       COALESCE(r.finished_at, r.started_at),"
 					"       CASE WHEN r.interrupted THEN"
 					"         'interrupted: the run did not finish (its session ended or the server restarted); the next migration marks it failed'"
 					"       WHEN r.status = 'failed' THEN"
-					"         COALESCE(r.error_revision || ': ', '') ||"
-					"         COALESCE(r.error_sqlstate || ' ', '') ||"
-					"         COALESCE(r.error_message, '') END"
+					"         concat_ws(' ', r.error_revision || ':', r.error_sqlstate,"
+					"                   r.error_message) END"
 					"  FROM (SELECT run.*, run.status = 'running' AND NOT EXISTS ("
 					"          SELECT 1 FROM pg_catalog.pg_locks l"
 					"           WHERE l.locktype = 'advisory' AND l.granted"
@@ -293,6 +309,7 @@ migrate_resolve(PG_FUNCTION_ARGS)
 		Datum		value = CStringGetTextDatum(graph->revs[t->revs[i]].id);
 		bool		isnull = false;
 
+		CHECK_FOR_INTERRUPTS();
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
 	migrate_graph_free(graph, "migrate.resolve");
@@ -321,6 +338,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 		Datum		v[5];
 		bool		nulls[5] = {false, false, false, false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		v[0] = Int32GetDatum(k + 1);
 		v[1] = CStringGetTextDatum(r->id);
 		v[2] = CStringGetTextDatum(dir == MIGRATE_UP ? "up" : "down");

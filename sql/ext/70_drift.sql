@@ -57,8 +57,8 @@ COMMENT ON VIEW migrate.ddl_statement IS
 
 -- The fingerprint of the schema each run left (src/fingerprint.c): drift()
 -- and verify() compare the schema with the last one.
-ALTER TABLE migrate.run ADD COLUMN fingerprint text;
-COMMENT ON COLUMN migrate.run.fingerprint IS
+ALTER TABLE migrate.run_log ADD COLUMN fingerprint text;
+COMMENT ON COLUMN migrate.run_log.fingerprint IS
     'migrate.fingerprint() after the run (NULL: none recorded, e.g. a run that failed half way through a non-transactional revision)';
 
 CREATE FUNCTION migrate.ddl_trigger()

@@ -107,9 +107,9 @@ SELECT is((SELECT string_agg(format('%s %s %s %s', revision, project, object_ide
           'each command of a run names its revision, project and the run''s id');
 SELECT is((SELECT statement FROM migrate.ddl_statement WHERE object_identity = 'public.orders_total'),
           'CREATE INDEX orders_total ON public.orders (total)', 'the body''s own statement is the text kept');
-SELECT is((SELECT fingerprint FROM migrate.run ORDER BY id DESC LIMIT 1), migrate.fingerprint(),
+SELECT is((SELECT fingerprint FROM migrate.run_log ORDER BY id DESC LIMIT 1), migrate.fingerprint(),
           'the run recorded the fingerprint it left');
-SELECT is((SELECT count(fingerprint)::int FROM migrate.run), 1, 'once per run, not per revision');
+SELECT is((SELECT count(fingerprint)::int FROM migrate.run_log), 1, 'once per run, not per revision');
 SELECT is_empty($$SELECT * FROM migrate.drift()$$, 'after a run, the outside changes before it are no longer drift');
 SELECT is_empty($$SELECT * FROM migrate.verify() WHERE code = 'schema_drift'$$, 'verify: no schema_drift');
 
@@ -152,7 +152,7 @@ SELECT is((SELECT string_agg(command_tag || ' ' || object_identity, ',') FROM mi
           'DROP TABLE public.unseen', 'but the drop it saw is listed');
 -- downgrade records what it left
 SELECT lives_ok($$SELECT migrate.downgrade('0001_orders')$$, 'downgrade to 0001_orders');
-SELECT is((SELECT fingerprint FROM migrate.run ORDER BY id DESC LIMIT 1), migrate.fingerprint(),
+SELECT is((SELECT fingerprint FROM migrate.run_log ORDER BY id DESC LIMIT 1), migrate.fingerprint(),
           'downgrade recorded the fingerprint it left');
 SELECT is((SELECT object FROM migrate.verify() WHERE code = 'schema_drift'), NULL, 'verify: clean again');
 

@@ -35,7 +35,7 @@ is "$(q "$db" "SELECT count(*) FROM migrate.ddl_log WHERE object_identity = 'pub
 is "$(q "$db" "SELECT count(*) FROM migrate.drift()")" "1" "drift() lists it (no fingerprint recorded yet: no fingerprint row)"
 q "$db" "SELECT migrate.add('0002', 'CREATE TABLE public.c (id int)', 'DROP TABLE public.c', '{0001}')" >/dev/null
 q "$db" "SET client_min_messages = warning; SELECT count(*) FROM migrate.upgrade('head')" >/dev/null
-is "$(q "$db" "SELECT fingerprint = migrate.fingerprint() FROM migrate.run ORDER BY id DESC LIMIT 1")" "t" \
+is "$(q "$db" "SELECT fingerprint = migrate.fingerprint() FROM migrate.run_log ORDER BY id DESC LIMIT 1")" "t" \
    "the next run records its fingerprint"
 is "$(q "$db" "SELECT count(*) FROM migrate.drift()")" "0" "and drift() is clean"
 is "$(q "$db" "SELECT has_column_privilege('public', 'migrate.ddl_log', 'statement', 'SELECT')::text || has_column_privilege('public', 'migrate.ddl_log', 'object_identity', 'SELECT')::text")" \
