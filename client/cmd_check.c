@@ -353,6 +353,9 @@ cmd_check(Ctx *ctx)
 		if (opt.at_head)
 			report_finding(&fs, "warning", "not_checked", NULL, NULL, 0,
 						   "--at-head needs a database: not checked with --offline");
+		if (opt.drift)
+			report_finding(&fs, "warning", "not_checked", NULL, NULL, 0,
+						   "--drift needs a database: not checked with --offline");
 		return finish(ctx, &fs, false, (int) ctx->rd.n_by_id);
 	}
 	if (fs.errors > 0)
@@ -416,6 +419,17 @@ cmd_check(Ctx *ctx)
 			free(msg);
 		}
 		PQclear(res);
+	}
+	if (opt.drift)
+	{
+		/* changes outside migrations (cmd_drift.c): each one an error */
+		StrList		drift = {0};
+
+		if (!drift_findings(ctx->conn, &drift))
+			return PGM_EXIT_FAIL;
+		for (size_t i = 0; i < drift.n; i++)
+			report_finding(&fs, "error", "drift", NULL, NULL, 0, drift.items[i]);
+		sl_free(&drift);
 	}
 	res = db_query(ctx->conn, "SELECT count(*) FROM migrate.revision WHERE project = $1",
 				   1, (const char *[]) {opt.project});

@@ -500,6 +500,7 @@ cmd_status(Ctx *ctx)
 			json_kv_string(&w, "error", getv(res, 0, S_RUN_ERROR));
 			json_end_object(&w);
 		}
+		drift_status(ctx->conn, &w);
 		result_end(&w);
 	}
 	else
@@ -534,6 +535,7 @@ cmd_status(Ctx *ctx)
 		}
 		else
 			printf("last run:    none\n");
+		drift_status(ctx->conn, NULL);
 	}
 	if (getb(res, 0, S_AT_HEAD))
 		set_summary("at head %s", cur);

@@ -143,8 +143,8 @@ const Command commands[] = {
 		"the latest runs with their failures.  --json lists base first.\n"
 		"\nExample:\n  pg_migrate history --verbose\n"},
 	{"check", cmd_check,
-		OPT(O_OFFLINE) | OPT(O_STRICT) | OPT(O_AT_HEAD) | FLEET_OPTIONS, 0, 0, true,
-		"check [--offline] [--strict] [--at-head]",
+		OPT(O_OFFLINE) | OPT(O_STRICT) | OPT(O_AT_HEAD) | OPT(O_DRIFT) | FLEET_OPTIONS, 0, 0, true,
+		"check [--offline] [--strict] [--at-head] [--drift]",
 		"validate the files and the chain; exit status 1 on errors",
 		"Parses every file (problems are printed as file:line: message), syncs,\n"
 		"and prints the findings of migrate.validate() with their files:\n"
@@ -157,7 +157,11 @@ const Command commands[] = {
 		"               dependencies, cycles, several heads\n"
 		"  --strict     warnings (several heads, several bases) fail too\n"
 		"  --at-head    fail (exit 1) unless every head is applied: a health check\n"
-		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"},
+		"  --drift      fail (exit 1) if the schema changed outside migrations since\n"
+		"               the last run: DDL recorded outside any migration, or a\n"
+		"               schema whose fingerprint differs from what the run left\n"
+		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"
+		"  pg_migrate check --at-head --drift\n"},
 	{"sql", cmd_sql, OPT(O_DOWN) | OPT(O_OUTPUT), 0, 1, false,
 		"sql [TARGET] [--down] [-o FILE]",
 		"print the offline script of an upgrade (or downgrade)",
@@ -171,8 +175,21 @@ const Command commands[] = {
 		"current and head revisions, pending ones, validation, last run",
 		"Syncs, then prints one summary: current and head revisions, whether\n"
 		"the database is at head, the pending revisions, counts, the number of\n"
-		"validation errors and warnings, and the last run.\n"
+		"validation errors and warnings, the last run, and drift: the DDL run\n"
+		"outside migrations since then (who, when) and whether the schema still\n"
+		"has the fingerprint the last run left.\n"
 		"\nExample:\n  pg_migrate status\n  pg_migrate status --each-db 'app_*'\n"},
+	{"blame", cmd_blame, 0, 1, 1, false,
+		"blame OBJECT",
+		"who created, altered and dropped an object, in which revision",
+		"Prints every recorded change of OBJECT, oldest first: when, create,\n"
+		"alter or drop, the revision and run that made it or \"outside\n"
+		"migrations\", who, and the command.  OBJECT is a table, view, sequence,\n"
+		"index, type, function (name or signature) or column (table.column),\n"
+		"written as in SQL; a dropped object is found by its name.  Reads\n"
+		"migrate.blame() (no sync).\n"
+		"\nExamples:\n  pg_migrate blame users\n  pg_migrate blame users.email\n"
+		"  pg_migrate --json blame 'public.touch(integer)'\n"},
 	{"graph", cmd_graph, OPT(O_FORMAT) | OPT(O_DOT) | OPT(O_MERMAID) | OPT(O_OUTPUT), 0, 0, false,
 		"graph [--format dot|mermaid] [-o FILE]",
 		"the revision graph as Graphviz DOT or Mermaid (offline)",

@@ -64,6 +64,7 @@ static const struct option long_options[] = {
 	{"lock-retries", required_argument, NULL, 1000 + O_LOCK_RETRIES},
 	{"allow-missing", no_argument, NULL, 1000 + O_ALLOW_MISSING},
 	{"project", required_argument, NULL, 1000 + O_PROJECT},
+	{"drift", no_argument, NULL, 1000 + O_DRIFT},
 	{NULL, 0, NULL, 0}
 };
 
@@ -77,7 +78,7 @@ static const char *const option_names[O_COUNT] = {
 	"--format", "--dot", "--mermaid", "--offline", "--strict", "--at-head",
 	"--prune", "--skip-validation", "--force", "--table", "--each-db",
 	"--db-file", "-j/--jobs", "--lock-timeout", "--lock-wait", "--lock-retries",
-	"--allow-missing", "--project"
+	"--allow-missing", "--project", "--drift"
 };
 
 static const Command *current_command = NULL;
@@ -293,6 +294,9 @@ main(int argc, char **argv)
 						break;
 					case O_AT_HEAD:
 						opt.at_head = true;
+						break;
+					case O_DRIFT:
+						opt.drift = true;
 						break;
 					case O_PRUNE:
 						opt.prune = true;

@@ -213,6 +213,7 @@ typedef struct Options
 	bool		offline;
 	bool		strict;
 	bool		at_head;
+	bool		drift;
 	bool		prune;
 	bool		skip_validation;
 	bool		allow_missing;
@@ -378,6 +379,12 @@ extern int	cmd_check(Ctx *ctx);
 extern int	cmd_status(Ctx *ctx);
 extern int	cmd_sync(Ctx *ctx);
 
+/* cmd_drift.c: blame, and drift for status and check --drift */
+extern int	cmd_blame(Ctx *ctx);
+extern PGresult *drift_rows(PGconn *conn, bool required);
+extern void drift_status(PGconn *conn, JsonWriter *w);
+extern bool drift_findings(PGconn *conn, StrList *messages);
+
 /* fleet.c */
 extern int	fleet_run(CommandFn fn);
 
@@ -402,7 +409,7 @@ typedef enum OptionId
 	O_SQL, O_DRY_RUN, O_DOWN, O_OUTPUT, O_FORMAT, O_DOT, O_MERMAID,
 	O_OFFLINE, O_STRICT, O_AT_HEAD, O_PRUNE, O_SKIP_VALIDATION, O_FORCE,
 	O_TABLE, O_EACH_DB, O_DB_FILE, O_JOBS, O_LOCK_TIMEOUT, O_LOCK_WAIT,
-	O_LOCK_RETRIES, O_ALLOW_MISSING,
+	O_LOCK_RETRIES, O_ALLOW_MISSING, O_DRIFT,
 	/* global, added with projects */
 	O_PROJECT,
 	O_COUNT

@@ -262,7 +262,7 @@ execute_body(void *arg)
 	error_context_stack = &errcb;
 
 	run->cur_stmt = 0;
-	migrate_body_enter();
+	migrate_body_enter(run, st);
 	/* as the registrant where the role boundary says so (rights.c) */
 	migrate_boundary_enter(st, &boundary);
 	foreach(lc, st->stmts)
@@ -514,6 +514,9 @@ record_success(Run *run)
 		run->graph->revs[run->steps[k].idx].applied = (run->dir == MIGRATE_UP);
 	}
 	migrate_run_info(run, &info);
+	migrate_ddl_log_flush();
+	/* what the run left, once per run (not per revision: it costs ms) */
+	info.fingerprint = migrate_fingerprint_compute();
 	(void) migrate_runlog_succeeded(&info, migrate_currents_array(run->graph),
 									run->dir, steps, run->nsteps);
 }
@@ -566,6 +569,13 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	refuse_commit_boundaries(&run);
 	/* whose rights each body runs with; a refusal comes before step 1 */
 	migrate_run_resolve_roles(&run);
+
+	/*
+	 * The run id now, not when the run is recorded at the end: the DDL
+	 * ledger names it in the rows of every command the bodies run.
+	 */
+	run.run_id = migrate_runlog_next_run_id();
+	run.ledger_deferred = true;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -662,6 +672,8 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	}
 
 	migrate_run_info(&run, &info);
+	/* a stamp says the schema is now what the target leaves: the baseline */
+	info.fingerprint = migrate_fingerprint_compute();
 	run_id = migrate_runlog_succeeded(&info, migrate_currents_array(graph),
 									  MIGRATE_ANY, NULL, 0);
 	migrate_runlog_stamp(run_id, project, run.caller_name, add_ids, add_sums, nadd,

@@ -55,6 +55,10 @@ typedef struct Run
 	Datum		from_heads;		/* text[] */
 	Oid			caller;
 	char	   *caller_name;
+	int64		run_id;			/* migrate.run id, when known before the
+								 * bodies run (0: assigned when recorded) */
+	bool		ledger_deferred;	/* the DDL ledger's rows wait for
+									 * migrate_ddl_log_flush() */
 
 	/* where execution is, for error reports */
 	int			cur_step;
@@ -93,9 +97,26 @@ extern void migrate_boundary_leave(MigrateBoundary *b);
 
 /* steps.c: a run's plan, bodies and progress */
 extern void migrate_forbid_in_body(const char *function);
-extern void migrate_body_enter(void);
+extern void migrate_body_enter(Run *run, Step *st);
 extern void migrate_body_leave(void);
 extern void migrate_body_reset(void);
+extern const char *migrate_run_project(Run *run);
+
+/* steps.c: the body running now, as the DDL ledger (ddl_log.c) sees it */
+typedef struct MigrateRunningStep
+{
+	const char *project;
+	const char *revision;
+	int64		run_id;
+	char	   *statement;		/* the statement being run, or NULL */
+	bool		deferred;		/* the ledger's rows wait for
+								 * migrate_ddl_log_flush() */
+} MigrateRunningStep;
+
+extern bool migrate_running_step(MigrateRunningStep *out);
+
+/* ddl_log.c: the rows a transactional run's bodies recorded, written */
+extern void migrate_ddl_log_flush(void);
 extern void migrate_run_init(Run *run, const char *project,
 							 MigrateDirection dir, const char *kind,
 							 const char *target);

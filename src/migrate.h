@@ -39,6 +39,9 @@
  *	                (tables, added columns), ensure_enum.c, ensure_schema.c
  *	                (schemas, extensions)
  *	  verify.c      verify(): the health report
+ *	  ddl_log.c     the DDL ledger's event triggers (migrate.ddl_log)
+ *	  fingerprint.c fingerprint(): a hash of the database's own schema
+ *	  drift.c       drift() and blame(): reading the ledger
  *	  version.c     the library's version against the catalog's
  *	  rights.c      the role boundary (whose rights a body runs with) and
  *	                who may read private run text (errors, checksums)
@@ -74,6 +77,9 @@ extern int	migrate_lock_timeout_ms;
 extern int	migrate_lock_retries;
 extern bool migrate_report_memory;
 extern char *migrate_default_project;
+extern bool migrate_track_ddl;
+extern int	migrate_ddl_log_retention_min;
+extern void migrate_ddl_log_retention_changed(int newval, void *extra);
 
 /* ---------------------------------------------------------------------
  * Revision graph (graph.c)
@@ -437,6 +443,8 @@ typedef struct MigrateRunInfo
 	TimestampTz started_at;
 	Datum		from_heads;		/* text[] */
 	const char *db_user;
+	int64		run_id;			/* taken by migrate_runlog_next_run_id, or 0 */
+	const char *fingerprint;	/* the schema fingerprint the run left, or NULL */
 } MigrateRunInfo;
 
 /* What the run log records of one revision run. */
@@ -464,7 +472,9 @@ extern void migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
 								const char *db_user, bool succeeded);
 extern void migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 								  const char *error_revision,
-								  const ErrorData *edata);
+								  const ErrorData *edata,
+								  const char *fingerprint);
+extern int64 migrate_runlog_next_run_id(void);
 
 /* A failed run, recorded by a background worker (survives a rollback). */
 typedef struct MigrateFailure
@@ -489,6 +499,11 @@ typedef struct MigrateFailure
 
 extern int64 migrate_record_failure(const MigrateFailure *f);
 
+/* the schema fingerprint (fingerprint.c) */
+extern char *migrate_fingerprint_compute(void);
+/* drift.c, for verify() */
+extern char *migrate_schema_drift_message(const char *project,
+										  char **revision_out);
 /* ---------------------------------------------------------------------
  * Projects (projects.c)
  * ---------------------------------------------------------------------

@@ -165,12 +165,19 @@ proc_record_step(ProcRun *pr, Run *run, Step *st, bool succeeded)
 						run->caller_name, succeeded);
 }
 
+/*
+ * The run's outcome, and the schema fingerprint it left when that is what
+ * its current revisions left: not after a non-transactional revision that
+ * failed half way (its first statements stay).
+ */
 static void
 proc_finish_run(ProcRun *pr, Run *run, bool succeeded, ErrorData *edata)
 {
 	migrate_runlog_finish(pr->run_id, succeeded,
 						  run->graph ? migrate_currents_array(run->graph) : (Datum) 0,
-						  edata ? run->steps[0].id : NULL, edata);
+						  edata ? run->steps[0].id : NULL, edata,
+						  succeeded || run->steps[0].transactional ?
+						  migrate_fingerprint_compute() : NULL);
 }
 
 /*
@@ -376,7 +383,7 @@ execute_statement(void *arg)
 	errcb.arg = &ctx;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	migrate_body_enter();
+	migrate_body_enter(call->run, call->step);
 	migrate_boundary_enter(call->step, &boundary);
 	migrate_run_statement(call->run, call->step, call->raw, &ctx);
 	migrate_boundary_leave(&boundary);
@@ -428,7 +435,7 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		memset(&boundary, 0, sizeof(boundary));
 		PG_TRY();
 		{
-			migrate_body_enter();
+			migrate_body_enter(run, st);
 			run_top_level_statement(&call, &boundary);
 			migrate_body_leave();
 		}
@@ -519,6 +526,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
 		migrate_run_init(&run, pr->project, dir, kind, target);
+		run.run_id = pr->run_id;
 		run.graph = migrate_locked_graph(loopcxt, pr->project, 0);
 		migrate_runlog_mark_interrupted(pr->project, pr->run_id);
 		run.from_heads = migrate_currents_array(run.graph);

@@ -62,6 +62,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
 PGDLLEXPORT void migrate_failure_worker_main(Datum main_arg);
@@ -124,6 +125,16 @@ migrate_runlog_mark_interrupted(const char *project, int64 own_run_id)
 }
 
 /*
+ * Whether migrate.run_log has the fingerprint column (0.2): a catalog not yet
+ * updated from 0.1 records no fingerprint.
+ */
+static bool
+run_has_fingerprint(void)
+{
+	return get_attnum(migrate_relid("run_log"), "fingerprint") != InvalidAttrNumber;
+}
+
+/*
  * Insert a run row.  "finished": a run recorded whole after it succeeded
  * (status 'succeeded', finished_at and to_heads set); otherwise the row of
  * a procedure run that is starting (status 'running').  Returns its id.
@@ -133,10 +144,10 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 {
 	MigrateBookkeeping bk;
 	const char *appname = session_application_name();
-	Oid			argtypes[8] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
-	TEXTARRAYOID, NAMEOID, TEXTOID, TEXTOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[10] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
+	TEXTARRAYOID, NAMEOID, TEXTOID, INT8OID, TEXTOID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int64		run_id;
 
@@ -152,20 +163,41 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 		values[6] = CStringGetTextDatum(appname);
 	else
 		nulls[6] = 'n';
-	values[7] = CStringGetTextDatum(run->project);
+	/* an id taken earlier (migrate_runlog_next_run_id), else the next one */
+	values[7] = Int64GetDatum(run->run_id);
+	if (run->run_id == 0)
+		nulls[7] = 'n';
+	/* the schema fingerprint the run left (a catalog before 0.2 has no column) */
+	values[8] = run->fingerprint ? CStringGetTextDatum(run->fingerprint) : (Datum) 0;
+	if (run->fingerprint == NULL)
+		nulls[8] = 'n';
+	values[9] = CStringGetTextDatum(run->project);
 
 	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute_with_args(finished ?
-							  "INSERT INTO migrate.run_log"
-							  " (project, kind, target, status, started_at, finished_at,"
-							  "  from_heads, to_heads, db_user, application_name)"
-							  " VALUES ($8, $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
-							  "  $4, $5, $6, $7) RETURNING id" :
-							  "INSERT INTO migrate.run_log"
-							  " (project, kind, target, status, started_at, from_heads, db_user,"
-							  "  application_name)"
-							  " VALUES ($8, $1, $2, 'running', $3, $4, $6, $7) RETURNING id",
-							  8, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+	if (finished && run->fingerprint && run_has_fingerprint())
+	{
+		if (SPI_execute_with_args("INSERT INTO migrate.run_log"
+								  " (id, project, kind, target, status, started_at, finished_at,"
+								  "  from_heads, to_heads, db_user, application_name, fingerprint)"
+								  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
+								  "  $10, $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
+								  "  $4, $5, $6, $7, $9) RETURNING id",
+								  10, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not record the run");
+	}
+	else if (SPI_execute_with_args(finished ?
+								   "INSERT INTO migrate.run_log"
+								   " (id, project, kind, target, status, started_at, finished_at,"
+								   "  from_heads, to_heads, db_user, application_name)"
+								   " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
+								   "  $10, $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
+								   "  $4, $5, $6, $7) RETURNING id" :
+								   "INSERT INTO migrate.run_log"
+								   " (id, project, kind, target, status, started_at, from_heads, db_user,"
+								   "  application_name)"
+								   " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
+								   "  $10, $1, $2, 'running', $3, $4, $6, $7) RETURNING id",
+								   10, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not record the run");
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 										 SPI_tuptable->tupdesc, 1, &isnull));
@@ -351,7 +383,8 @@ migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
  */
 void
 migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
-					  const char *error_revision, const ErrorData *edata)
+					  const char *error_revision, const ErrorData *edata,
+					  const char *fingerprint)
 {
 	MigrateBookkeeping bk;
 	Datum		values[8];
@@ -390,7 +423,37 @@ migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 							  8, (Oid[]) {INT8OID, TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID},
 							  values, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not finish the run");
+	if (fingerprint && run_has_fingerprint() &&
+		SPI_execute_with_args("UPDATE migrate.run_log SET fingerprint = $2 WHERE id = $1",
+							  2, (Oid[]) {INT8OID, TEXTOID},
+							  (Datum[]) {Int64GetDatum(run_id), CStringGetTextDatum(fingerprint)},
+							  NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not record the run's fingerprint");
 	migrate_bookkeeping_end(&bk);
+}
+
+/*
+ * The id the next run will be recorded with, taken now: the transactional
+ * engine records its run at the end, but the DDL ledger names the run in
+ * the rows of the commands its bodies run.  A run that fails leaves a gap
+ * in the ids (its ledger rows roll back with it; the failed-run record
+ * gets an id of its own).
+ */
+int64
+migrate_runlog_next_run_id(void)
+{
+	MigrateBookkeeping bk;
+	bool		isnull;
+	int64		id;
+
+	migrate_bookkeeping_begin(&bk);
+	if (SPI_execute("SELECT pg_catalog.nextval('migrate.run_id_seq')", false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not take a run id");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	migrate_bookkeeping_end(&bk);
+	return id;
 }
 
 #define RUNLOG_NFIELDS 16

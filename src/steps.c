@@ -51,6 +51,15 @@
  */
 static int	body_depth = 0;
 
+/*
+ * The run and step whose body is running, for the DDL ledger (ddl_log.c):
+ * its event triggers ask migrate_running_step() which revision a command
+ * belongs to.  Set by migrate_body_enter, cleared when the body ends or
+ * fails.
+ */
+static Run *running_run = NULL;
+static Step *running_step = NULL;
+
 void
 migrate_forbid_in_body(const char *function)
 {
@@ -62,15 +71,19 @@ migrate_forbid_in_body(const char *function)
 }
 
 void
-migrate_body_enter(void)
+migrate_body_enter(Run *run, Step *st)
 {
 	body_depth++;
+	running_run = run;
+	running_step = st;
 }
 
 void
 migrate_body_leave(void)
 {
 	body_depth--;
+	if (body_depth == 0)
+		running_run = NULL, running_step = NULL;
 }
 
 /* After a body failed: whatever it had entered is over. */
@@ -78,6 +91,44 @@ void
 migrate_body_reset(void)
 {
 	body_depth = 0;
+	running_run = NULL;
+	running_step = NULL;
+}
+
+/*
+ * The project a run belongs to.  Until runs carry a project of their own,
+ * the one migrate.project names.
+ */
+const char *
+migrate_run_project(Run *run)
+{
+	return run->project;
+}
+
+/*
+ * Which revision body is running in this backend, if any: its project,
+ * revision, run id and the text of the statement being run.  For the DDL
+ * ledger; false (and *out untouched) when no body runs.
+ */
+bool
+migrate_running_step(MigrateRunningStep *out)
+{
+	Run		   *run = running_run;
+	Step	   *st = running_step;
+
+	if (body_depth == 0 || run == NULL || st == NULL)
+		return false;
+	out->project = migrate_run_project(run);
+	out->revision = st->id;
+	out->run_id = run->run_id;
+	out->deferred = run->ledger_deferred;
+	out->statement = NULL;
+	if (st->stmts != NIL && run->cur_stmt >= 0 &&
+		run->cur_stmt < list_length(st->stmts))
+		out->statement = migrate_step_statement_text(st,
+													 list_nth_node(RawStmt, st->stmts,
+																   run->cur_stmt));
+	return true;
 }
 
 const char *
@@ -314,6 +365,8 @@ migrate_run_info(Run *run, MigrateRunInfo *info)
 	info->started_at = run->started_at;
 	info->from_heads = run->from_heads;
 	info->db_user = run->caller_name;
+	info->run_id = run->run_id;
+	info->fingerprint = NULL;
 }
 
 /* The values the run log records of a step of the run. */

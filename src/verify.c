@@ -19,6 +19,9 @@
  *	  error    invalid_index      an INVALID index anywhere in the database
  *	                              (a failed CREATE INDEX CONCURRENTLY, or one
  *	                              being built right now)
+ *	  warning  schema_drift       the schema's fingerprint differs from the one
+ *	                              recorded after the run that left the current
+ *	                              revisions (drift.c)
  *
  * The revision findings are those of one project (the fourth argument;
  * NULL: the setting migrate.project): each service checks its own history.
@@ -267,6 +270,21 @@ check_invalid_indexes(VerifyRows *out)
 	}
 }
 
+/*
+ * The schema no longer has the fingerprint recorded after the run that
+ * left the current revisions (drift.c): a warning, since a hand-made index
+ * is not a broken deploy, but a deploy script should see it.
+ */
+static void
+check_schema_drift(VerifyRows *out)
+{
+	char	   *revision = NULL;
+	char	   *msg = migrate_schema_drift_message(NULL, &revision);
+
+	if (msg)
+		add_row(out, MIGRATE_WARNING, "schema_drift", revision, msg);
+}
+
 Datum
 migrate_verify(PG_FUNCTION_ARGS)
 {
@@ -292,6 +310,7 @@ migrate_verify(PG_FUNCTION_ARGS)
 					RELKIND_INDEX, RELKIND_PARTITIONED_INDEX);
 	check_revisions(&out, migrate_project_arg(fcinfo, 3));
 	check_invalid_indexes(&out);
+	check_schema_drift(&out);
 
 	for (int sev = MIGRATE_ERROR; sev <= MIGRATE_INFO; sev++)
 	{
