@@ -91,7 +91,7 @@ cmd_adopt(Ctx *ctx)
 	StrList		after = {0};
 	int			rc;
 	char	   *arr;
-	const char *params[1];
+	const char *params[2];
 	char	   *list;
 	bool		already = false;
 
@@ -154,6 +154,7 @@ cmd_adopt(Ctx *ctx)
 	/* every recorded id must be a registered revision (or, dry, a file) */
 	arr = db_array_literal(&ids);
 	params[0] = arr;
+	params[1] = opt.project;
 	if (opt.dry_run)
 	{
 		for (size_t i = 0; i < ids.n; i++)
@@ -164,8 +165,9 @@ cmd_adopt(Ctx *ctx)
 	{
 		res = db_query(ctx->conn,
 					   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
-					   " WHERE NOT EXISTS (SELECT 1 FROM migrate.revision r WHERE r.id = u.id)",
-					   1, params);
+					   " WHERE NOT EXISTS (SELECT 1 FROM migrate.revision r"
+					   "                    WHERE r.project = $2 AND r.id = u.id)",
+					   2, params);
 		if (res == NULL)
 			return PGM_EXIT_FAIL;
 		for (int i = 0; i < PQntuples(res); i++)
@@ -188,8 +190,9 @@ cmd_adopt(Ctx *ctx)
 	{
 		/* adopted already, or something else applied */
 		res = db_query(ctx->conn,
-					   "SELECT bool_and(EXISTS (SELECT 1 FROM migrate.applied a WHERE a.revision = u.id))"
-					   "  FROM pg_catalog.unnest($1::text[]) AS u(id)", 1, params);
+					   "SELECT bool_and(EXISTS (SELECT 1 FROM migrate.applied a"
+					   "                         WHERE a.project = $2 AND a.revision = u.id))"
+					   "  FROM pg_catalog.unnest($1::text[]) AS u(id)", 2, params);
 		if (res == NULL)
 			return PGM_EXIT_FAIL;
 		already = PQgetvalue(res, 0, 0)[0] == 't';
@@ -235,9 +238,9 @@ cmd_adopt(Ctx *ctx)
 			return PGM_EXIT_FAIL;
 		for (size_t i = 0; i < ids.n; i++)
 		{
-			const char *p[1] = {ids.items[i]};
+			const char *p[2] = {ids.items[i], opt.project};
 
-			res = db_query(ctx->conn, "SELECT count(*) FROM migrate.stamp($1)", 1, p);
+			res = db_query(ctx->conn, "SELECT count(*) FROM migrate.stamp($1, $2)", 2, p);
 			if (res == NULL)
 			{
 				PQclear(PQexec(ctx->conn, "ROLLBACK"));
@@ -248,8 +251,9 @@ cmd_adopt(Ctx *ctx)
 		/* a later stamp must not have undone an earlier one */
 		res = db_query(ctx->conn,
 					   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
-					   " WHERE NOT EXISTS (SELECT 1 FROM migrate.applied a WHERE a.revision = u.id)",
-					   1, params);
+					   " WHERE NOT EXISTS (SELECT 1 FROM migrate.applied a"
+					   "                    WHERE a.project = $2 AND a.revision = u.id)",
+					   2, params);
 		if (res == NULL || PQntuples(res) > 0)
 		{
 			if (res != NULL)

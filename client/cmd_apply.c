@@ -91,7 +91,8 @@ json_steps(JsonWriter *w, const char *key, const Steps *st)
 bool
 fetch_current(PGconn *conn, StrList *out)
 {
-	PGresult   *res = db_query(conn, "SELECT c FROM migrate.current() AS c ORDER BY 1", 0, NULL);
+	const char *params[1] = {opt.project};
+	PGresult   *res = db_query(conn, "SELECT c FROM migrate.current($1) AS c ORDER BY 1", 1, params);
 
 	if (res == NULL)
 		return false;
@@ -117,12 +118,13 @@ preflight(Ctx *ctx)
 {
 	PGresult   *res;
 	int			n;
+	const char *params[1] = {opt.project};
 
 	if (opt.skip_validation)
 		return PGM_EXIT_OK;
 	res = db_query(ctx->conn,
-				   "SELECT severity, code, revision, message FROM migrate.validate()"
-				   " WHERE severity = 'error'", 0, NULL);
+				   "SELECT severity, code, revision, message FROM migrate.validate($1)"
+				   " WHERE severity = 'error'", 1, params);
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	n = PQntuples(res);
@@ -201,7 +203,7 @@ static int
 run_sql(Ctx *ctx, const char *target, const char *direction)
 {
 	int			rc;
-	const char *params[2] = {target, direction};
+	const char *params[3] = {target, direction, opt.project};
 	PGresult   *res;
 	FILE	   *f = stdout;
 	const char *script;
@@ -212,7 +214,7 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 	if (model_files_differ(&ctx->model))
 		pgm_warning("the script is built from the registered revisions, which differ from the files: "
 					"\"pg_migrate sync\" registers them first, and \"sql --offline\" builds a script from the files alone");
-	res = db_query(ctx->conn, "SELECT migrate.sql($1, $2)", 2, params);
+	res = db_query(ctx->conn, "SELECT migrate.sql($1, $2, $3)", 3, params);
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	script = PQgetvalue(res, 0, 0);
@@ -421,7 +423,9 @@ static int
 apply(Ctx *ctx, bool up, const char *target)
 {
 	const char *verb = up ? "upgrade" : "downgrade";
-	const char *params[2] = {target, up ? "up" : "down"};
+	/* target, direction, project; upgrade() and downgrade() take $1 and $3 */
+	const char *params[3] = {target, up ? "up" : "down", opt.project};
+	const char *tp_params[2] = {target, opt.project};
 	PGresult   *res;
 	Steps		plan = {0};
 	Steps		done = {0};
@@ -470,8 +474,8 @@ apply(Ctx *ctx, bool up, const char *target)
 		return PGM_EXIT_FAIL;
 
 	res = db_query(ctx->conn,
-				   "SELECT step, revision, message, transactional FROM migrate.plan($1, $2)",
-				   2, params);
+				   "SELECT step, revision, message, transactional FROM migrate.plan($1, $2, $3)",
+				   3, params);
 	if (res == NULL)
 	{
 		set_summary("%s to %s: %s", verb, target, n_diags ? diag_text(&diags[n_diags - 1]) : "failed");
@@ -516,7 +520,7 @@ apply(Ctx *ctx, bool up, const char *target)
 		return PGM_EXIT_OK;
 	}
 
-	res = db_query(ctx->conn, "SELECT coalesce(max(id), 0) FROM migrate.run", 0, NULL);
+	res = db_query(ctx->conn, "SELECT coalesce(max(id), 0) FROM migrate.run", 0, NULL);	/* ids of every project */
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	before_run = pgm_strdup(PQgetvalue(res, 0, 0));
@@ -528,14 +532,14 @@ apply(Ctx *ctx, bool up, const char *target)
 	{
 		res = PQexecParams(ctx->conn,
 						   up ? "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
-						   "  FROM migrate.upgrade($1)"
+						   "  FROM migrate.upgrade($1, $2)"
 						   : "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
-						   "  FROM migrate.downgrade($1)",
-						   1, NULL, params, NULL, NULL, 0);
+						   "  FROM migrate.downgrade($1, $2)",
+						   2, NULL, tp_params, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			steps_from_result(res, &done, -1, 3, -1);
 		else if ((strcmp(db_sqlstate(res), "25001") == 0 || needs_commit_between(res)) &&
-				 (up || db_has_procedure(ctx->conn, "migrate.run(text,text)")))
+				 (up || db_has_procedure(ctx->conn, "migrate.run(text,text,text)")))
 			nontx = true;		/* non-transactional, or commits needed: per revision */
 		else
 		{
@@ -544,10 +548,10 @@ apply(Ctx *ctx, bool up, const char *target)
 		}
 		PQclear(res);
 	}
-	if (nontx && !up && !db_has_procedure(ctx->conn, "migrate.run(text,text)"))
+	if (nontx && !up && !db_has_procedure(ctx->conn, "migrate.run(text,text,text)"))
 	{
 		/* let migrate.downgrade() say why it cannot, and what to do */
-		res = PQexecParams(ctx->conn, "SELECT * FROM migrate.downgrade($1)", 1, NULL, params,
+		res = PQexecParams(ctx->conn, "SELECT * FROM migrate.downgrade($1, $2)", 2, NULL, tp_params,
 						   NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -559,12 +563,12 @@ apply(Ctx *ctx, bool up, const char *target)
 	}
 	if (nontx && !failed)
 	{
-		const char *rparams[1];
+		const char *rparams[2];
 
 		per_revision = true;
 
-		res = PQexecParams(ctx->conn, up ? "CALL migrate.run($1)" : "CALL migrate.run($1, $2)",
-						   up ? 1 : 2, NULL, params, NULL, NULL, 0);
+		res = PQexecParams(ctx->conn, "CALL migrate.run($1, $2, $3)",
+						   3, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			db_report_result_error(res, NULL);
@@ -575,15 +579,17 @@ apply(Ctx *ctx, bool up, const char *target)
 
 		/* what the procedure committed, failed or not */
 		rparams[0] = before_run;
+		rparams[1] = opt.project;
 		res = db_query(ctx->conn,
 					   "SELECT s.step, s.revision, r.message, s.status,"
 					   "       pg_catalog.date_part('epoch', s.duration)"
 					   "  FROM migrate.run_step s"
-					   "  LEFT JOIN migrate.revision r ON r.id = s.revision"
+					   "  LEFT JOIN migrate.revision r ON r.project = s.project AND r.id = s.revision"
 					   " WHERE s.run_id = (SELECT max(id) FROM migrate.run"
-					   "                    WHERE id > $1::bigint AND pid = pg_catalog.pg_backend_pid())"
+					   "                    WHERE id > $1::bigint AND project = $2"
+					   "                      AND pid = pg_catalog.pg_backend_pid())"
 					   "   AND s.status <> 'failed'"
-					   " ORDER BY s.step", 1, rparams);
+					   " ORDER BY s.step", 2, rparams);
 		if (res != NULL)
 		{
 			steps_from_result(res, &done, -1, 4, 3);
@@ -594,13 +600,13 @@ apply(Ctx *ctx, bool up, const char *target)
 	if (failed)
 	{
 		/* which revision failed: the run record, else the last progress line */
-		const char *rparams[1] = {before_run};
+		const char *rparams[2] = {before_run, opt.project};
 
 		res = db_try(ctx->conn,
 					 "SELECT error_revision FROM migrate.run"
-					 " WHERE id > $1::bigint AND pid = pg_catalog.pg_backend_pid()"
+					 " WHERE id > $1::bigint AND project = $2 AND pid = pg_catalog.pg_backend_pid()"
 					 "   AND status = 'failed' AND error_revision IS NOT NULL"
-					 " ORDER BY id DESC LIMIT 1", 1, rparams);
+					 " ORDER BY id DESC LIMIT 1", 2, rparams);
 		if (res != NULL && PQntuples(res) == 1)
 			failed_revision = pgm_strdup(PQgetvalue(res, 0, 0));
 		else if (progress_last_revision()[0] != '\0')
@@ -705,7 +711,7 @@ cmd_downgrade(Ctx *ctx)
 int
 cmd_stamp(Ctx *ctx)
 {
-	const char *params[1] = {opt.args[0]};
+	const char *params[2] = {opt.args[0], opt.project};
 	PGresult   *res;
 	int			rc;
 	StrList		after = {0};
@@ -717,7 +723,7 @@ cmd_stamp(Ctx *ctx)
 	rc = preflight(ctx);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	res = db_query(ctx->conn, "SELECT revision, change FROM migrate.stamp($1)", 1, params);
+	res = db_query(ctx->conn, "SELECT revision, change FROM migrate.stamp($1, $2)", 2, params);
 	if (res == NULL)
 	{
 		set_summary("stamp failed: %s", n_diags ? diag_text(&diags[n_diags - 1]) : "");

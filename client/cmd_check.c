@@ -173,6 +173,24 @@ entry_index(const RevDir *rd, const char *id)
 	return e ? (int) (e - rd->e) : -1;
 }
 
+/*
+ * A dependency's index: "project:id" of the directory's own project is its
+ * id; of another project, -2 (its revision is in the database, not in these
+ * files: the chain rules leave it to the server's validate()).
+ */
+static int
+dependency_index(const RevDir *rd, const char *dep)
+{
+	const char *colon = strchr(dep, ':');
+
+	if (colon == NULL)
+		return entry_index(rd, dep);
+	if (strlen(opt.project) == (size_t) (colon - dep) &&
+		strncmp(opt.project, dep, colon - dep) == 0)
+		return entry_index(rd, colon + 1);
+	return -2;
+}
+
 typedef struct ChainFound
 {
 	MigrateFinding *items;
@@ -226,7 +244,7 @@ offline_findings(const RevDir *rd, Findings *fs)
 		for (size_t k = 0; k < rf->n_down_revision; k++)
 			*edge++ = entry_index(rd, rf->down_revision[k]);
 		for (size_t k = 0; k < rf->n_depends_on; k++)
-			*edge++ = entry_index(rd, rf->depends_on[k]);
+			*edge++ = dependency_index(rd, rf->depends_on[k]);
 	}
 
 	view.nrevs = (int) rd->n;
@@ -459,8 +477,8 @@ static bool
 database_findings(Ctx *ctx, Findings *fs, bool only_database)
 {
 	PGresult   *res = db_query(ctx->conn,
-							   "SELECT severity, code, revision, message FROM migrate.validate()",
-							   0, NULL);
+							   "SELECT severity, code, revision, message FROM migrate.validate($1)",
+							   1, (const char *[]) {opt.project});
 
 	if (res == NULL)
 		return false;
@@ -544,7 +562,7 @@ server_findings(Ctx *ctx, Findings *fs, char **why)
 	for (int i = 0; i < m->n; i++)
 	{
 		const Rev  *r = &m->revs[i];
-		const char *params[2];
+		const char *params[3];
 		PGresult   *res;
 
 		if (r->file == NULL ||
@@ -553,7 +571,8 @@ server_findings(Ctx *ctx, Findings *fs, char **why)
 			continue;
 		params[0] = r->file->content;
 		params[1] = r->file->file;
-		res = PQexecParams(ctx->conn, "SELECT migrate.add_file($1, $2)", 2, NULL, params,
+		params[2] = opt.project;
+		res = PQexecParams(ctx->conn, "SELECT migrate.add_file($1, $2, $3)", 3, NULL, params,
 						   NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -599,6 +618,9 @@ cmd_check(Ctx *ctx)
 		if (opt.at_head)
 			report_finding(&fs, "warning", "not_checked", NULL, NULL, 0,
 						   "--at-head needs a database: not checked with --offline");
+		if (opt.drift)
+			report_finding(&fs, "warning", "not_checked", NULL, NULL, 0,
+						   "--drift needs a database: not checked with --offline");
 		return finish(ctx, &fs, false, (int) ctx->rd.n_by_id);
 	}
 	if (fs.errors > 0)
@@ -659,6 +681,17 @@ cmd_check(Ctx *ctx)
 			free(msg);
 		}
 		il_free(&heads);
+	}
+	if (opt.drift)
+	{
+		/* changes outside migrations (cmd_drift.c): each one an error */
+		StrList		drift = {0};
+
+		if (!drift_findings(ctx->conn, &drift))
+			return PGM_EXIT_FAIL;
+		for (size_t i = 0; i < drift.n; i++)
+			report_finding(&fs, "error", "drift", NULL, NULL, 0, drift.items[i]);
+		sl_free(&drift);
 	}
 	nrevisions = ctx->model.n;
 	return finish(ctx, &fs, true, nrevisions);

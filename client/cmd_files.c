@@ -46,7 +46,7 @@ static const char readme_text[] =
 "| `-- migrate:down_revision <id>[, <id>]` | the parent(s); absent or empty for a base, several for a merge |\n"
 "| `-- migrate:message <text>` | what the revision does |\n"
 "| `-- migrate:branch_labels <label>[, ...]` | names for `<label>@head` targets |\n"
-"| `-- migrate:depends_on <id>[, ...]` | revisions of other branches applied first |\n"
+"| `-- migrate:depends_on <id>[, ...]` | revisions of other branches applied first (`project:id`: another project's, which must be applied already) |\n"
 "| `-- migrate:transactional false` | for `CREATE INDEX CONCURRENTLY` and the like (default true) |\n"
 "\n"
 "Then `-- migrate:upgrade` and its SQL, and optionally `-- migrate:downgrade`\n"
@@ -97,7 +97,11 @@ cmd_init(Ctx *ctx)
 	struct stat st;
 	bool		created = false;
 	bool		wrote_readme = false;
+	bool		wrote_settings = false;
+	bool		set_project = opt.project_source != NULL &&
+		strcmp(opt.project_source, "--project") == 0;
 	char	   *readme = pgm_psprintf("%s/README.md", dir);
+	int			rc;
 
 	(void) ctx;
 	if (stat(dir, &st) == 0)
@@ -128,6 +132,13 @@ cmd_init(Ctx *ctx)
 		}
 		wrote_readme = true;
 	}
+	/* init --project: the directory's project, for every later command */
+	if (set_project)
+	{
+		rc = project_write_settings(dir, opt.project, &wrote_settings);
+		if (rc != PGM_EXIT_OK)
+			return rc;
+	}
 
 	if (opt.json)
 	{
@@ -138,6 +149,11 @@ cmd_init(Ctx *ctx)
 		json_kv_bool(&w, "created", created);
 		json_kv_string(&w, "readme", readme);
 		json_kv_bool(&w, "readme_written", wrote_readme);
+		if (set_project)
+		{
+			json_kv_string(&w, "settings", pgm_psprintf("%s/" PGM_SETTINGS_FILE, dir));
+			json_kv_bool(&w, "settings_written", wrote_settings);
+		}
 		result_end(&w);
 	}
 	else
@@ -150,6 +166,9 @@ cmd_init(Ctx *ctx)
 			printf("wrote %s\n", readme);
 		else
 			printf("kept %s\n", readme);
+		if (set_project)
+			printf("%s %s/" PGM_SETTINGS_FILE " (project %s)\n",
+				   wrote_settings ? "wrote" : "kept", dir, opt.project);
 		if (!opt.quiet)
 			fprintf(stderr, "next: pg_migrate -D %s revision -m \"first revision\"\n", dir);
 	}
@@ -250,8 +269,10 @@ check_ids(const StrList *ids, const char *what)
 	for (size_t i = 0; i < ids->n; i++)
 	{
 		const char *reason;
+		bool		dependency = strcmp(what, "dependency") == 0;
 
-		if (!revfile_id_is_valid(ids->items[i], &reason))
+		if (dependency ? !revfile_dependency_is_valid(ids->items[i], &reason)
+			: !revfile_id_is_valid(ids->items[i], &reason))
 		{
 			pgm_error("invalid %s \"%s\": %s", what, ids->items[i], reason);
 			return false;
@@ -350,7 +371,8 @@ cmd_revision(Ctx *ctx)
 	if (!check_ids(&opt.labels, "branch label") || !check_ids(&opt.depends_on, "dependency"))
 		return PGM_EXIT_USAGE;
 	for (size_t i = 0; i < opt.depends_on.n; i++)
-		if (revdir_find(&ctx->rd, opt.depends_on.items[i]) == NULL)
+		if (strchr(opt.depends_on.items[i], ':') == NULL &&
+			revdir_find(&ctx->rd, opt.depends_on.items[i]) == NULL)
 			pgm_warning("no revision file declares \"%s\" (--depends-on)", opt.depends_on.items[i]);
 
 	if (opt.rev_id != NULL)

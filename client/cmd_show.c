@@ -116,10 +116,11 @@ print_rev_block(Ctx *ctx, const Rev *r, bool show_body)
 	else if (ctx->conn != NULL)
 	{
 		/* the registered bodies, if this role may read them */
-		const char *params[1] = {r->id};
+		const char *params[2] = {r->id, opt.project};
 		PGresult   *res = db_try(ctx->conn,
-								 "SELECT upgrade, downgrade FROM migrate.revision WHERE id = $1",
-								 1, params);
+								 "SELECT upgrade, downgrade FROM migrate.revision"
+								 " WHERE id = $1 AND project = $2",
+								 2, params);
 
 		if (res == NULL || PQntuples(res) != 1)
 			printf("-- (the registered bodies are not readable by this role)\n");

@@ -88,9 +88,9 @@ cmd_current(Ctx *ctx)
 	res = db_query(ctx->conn,
 				   "SELECT h.revision, h.message, h.is_head,"
 				   "       pg_catalog.to_json(h.applied_at) #>> '{}', a.applied_by, h.source"
-				   "  FROM migrate.history() AS h"
-				   "  LEFT JOIN migrate.applied a ON a.revision = h.revision"
-				   " WHERE h.is_current", 0, NULL);
+				   "  FROM migrate.history($1) AS h"
+				   "  LEFT JOIN migrate.applied a ON a.project = $1 AND a.revision = h.revision"
+				   " WHERE h.is_current", 1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	n = PQntuples(res);
@@ -276,7 +276,8 @@ cmd_history(Ctx *ctx)
 					"       pg_catalog.date_part('epoch', r.finished_at - r.started_at),"
 					"       r.db_user, r.error_revision, r.error_sqlstate, r.error_message,"
 					"       (SELECT count(*) FROM migrate.run_step s WHERE s.run_id = r.id)"
-					"  FROM migrate.run r ORDER BY r.id DESC LIMIT 10", 0, NULL);
+					"  FROM migrate.run r WHERE r.project = $1 ORDER BY r.id DESC LIMIT 10",
+					1, (const char *[]) {opt.project});
 	if (runs == NULL)
 		return PGM_EXIT_FAIL;
 
@@ -374,7 +375,7 @@ cmd_status(Ctx *ctx)
 				   "       s.errors, s.warnings, s.last_run_id, s.last_run_kind,"
 				   "       s.last_run_status, pg_catalog.to_json(s.last_run_at) #>> '{}',"
 				   "       s.last_run_error"
-				   "  FROM migrate.status() AS s", 0, NULL);
+				   "  FROM migrate.status($1) AS s", 1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	/* pending: what upgrade heads would apply, the files included */
@@ -439,6 +440,7 @@ cmd_status(Ctx *ctx)
 			json_kv_string(&w, "error", getv(res, 0, S_RUN_ERROR));
 			json_end_object(&w);
 		}
+		drift_status(ctx->conn, &w);
 		result_end(&w);
 	}
 	else
@@ -446,6 +448,7 @@ cmd_status(Ctx *ctx)
 		int			shown = opt.verbose ? pending.n : STATUS_PENDING_SHOWN;
 
 		printf("database:    %s\n", label);
+		printf("project:     %s\n", opt.project);
 		printf("current:     %s\n", cur[0] ? cur : "base (nothing applied)");
 		printf("heads:       %s\n", heads_text[0] ? heads_text : "(no revisions)");
 		printf("at head:     %s\n", at_head ? "yes" : "no");
@@ -496,6 +499,7 @@ cmd_status(Ctx *ctx)
 		}
 		else
 			printf("last run:    none\n");
+		drift_status(ctx->conn, NULL);
 	}
 	if (differ)
 		set_summary("files differ from the database: %d not registered, %d changed",

@@ -37,12 +37,17 @@ static const char fleet_help[] =
 
 const Command commands[] = {
 	{"init", cmd_init, 0, 0, 1, false,
-		"init [DIRECTORY]",
+		"init [DIRECTORY] [--project NAME]",
 		"create the migration directory with a README",
 		"Creates DIRECTORY (default: -D, ./migrations) and a README.md that\n"
 		"describes the file format.  An existing directory is kept; an\n"
 		"existing README.md is not overwritten.  No database is needed.\n"
-		"\nExample:\n  pg_migrate init\n  pg_migrate -D db/migrations init\n"},
+		"With --project, writes the directory's settings file pg_migrate.conf\n"
+		"(\"project = NAME\"): every later command run on the directory acts\n"
+		"on that project (history) alone, in a database other services'\n"
+		"projects share.  An existing settings file that names another\n"
+		"project is an error.\n"
+		"\nExample:\n  pg_migrate init\n  pg_migrate -D db/migrations init --project billing\n"},
 	{"revision", cmd_revision,
 		OPT(O_MESSAGE) | OPT(O_MERGE) | OPT(O_LABEL) | OPT(O_HEAD) | OPT(O_DEPENDS_ON) |
 		OPT(O_REV_ID) | OPT(O_NON_TX), 0, 0, false,
@@ -172,26 +177,30 @@ const Command commands[] = {
 		"nothing.  --offline reads the files alone.\n"
 		"\nExample:\n  pg_migrate branches\n"},
 	{"check", cmd_check,
-		OPT(O_OFFLINE) | OPT(O_STRICT) | OPT(O_AT_HEAD) | FLEET_OPTIONS, 0, 0, true,
-		"check [--offline] [--strict] [--at-head]",
+		OPT(O_OFFLINE) | OPT(O_STRICT) | OPT(O_AT_HEAD) | OPT(O_DRIFT) | FLEET_OPTIONS, 0, 0, true,
+		"check [--offline] [--strict] [--at-head] [--drift]",
 		"validate the files and the chain; exit status 1 on errors",
 		"Parses every file (problems are printed as file:line: message) and\n"
-		"prints, with their files, what is wrong with the files laid over the\n"
-		"registered revisions: the chain rules of migrate.validate() (missing\n"
-		"parents, cycles, a file named for one id that declares another...),\n"
-		"what only the database tells (applied revisions unknown or out of\n"
-		"order), and what files and database disagree on (an applied revision's\n"
-		"file edited: an error; a registered revision with no file: a warning;\n"
-		"files not registered yet are listed on stderr).  An empty upgrade\n"
-		"section is a warning.  Registers nothing.  Exit status 1 if there is\n"
-		"an error.\n"
+		"prints, with their files, the findings of migrate.validate() on the\n"
+		"chain as the database would hold it after a sync (the files it does\n"
+		"not hold yet registered in a transaction that is rolled back, their\n"
+		"bodies parsed by the server): missing parents, cycles, a file named\n"
+		"for one id that declares another, bodies that do not parse...  Then\n"
+		"what files and database disagree on (an applied revision's file\n"
+		"edited: an error; a registered revision with no file: a warning; files\n"
+		"not registered yet are listed on stderr).  An empty upgrade section is\n"
+		"a warning.  Registers nothing.  Exit status 1 if there is an error.\n"
 		"\nOptions:\n"
 		"  --offline    check the files only, without a database: parse errors,\n"
 		"               duplicate ids, file names, missing parents and\n"
 		"               dependencies, cycles, several heads, empty bodies\n"
 		"  --strict     warnings (several heads, several bases) fail too\n"
 		"  --at-head    fail (exit 1) unless every head is applied: a health check\n"
-		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"},
+		"  --drift      fail (exit 1) if the schema changed outside migrations since\n"
+		"               the last run: DDL recorded outside any migration, or a\n"
+		"               schema whose fingerprint differs from what the run left\n"
+		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"
+		"  pg_migrate check --at-head --drift\n"},
 	{"sql", cmd_sql, OPT(O_DOWN) | OPT(O_OUTPUT) | OPT(O_OFFLINE), 0, 1, false,
 		"sql [TARGET | A:B] [--offline] [--down] [-o FILE]",
 		"print the offline script of an upgrade (or downgrade)",
@@ -216,9 +225,22 @@ const Command commands[] = {
 		"Prints one summary: current and head revisions, whether the database\n"
 		"is at head, the pending revisions (the first five; -v: all), how the\n"
 		"files compare with the database, the number of validation errors and\n"
-		"warnings, and the last run.  Registers nothing.  Exit status 1 when the\n"
-		"files differ from the database (not registered or changed).\n"
+		"warnings, the last run, and drift: the DDL run outside migrations since\n"
+		"then (who, when) and whether the schema still has the fingerprint the\n"
+		"last run left.  Registers nothing.  Exit status 1 when the files differ\n"
+		"from the database (not registered or changed).\n"
 		"\nExample:\n  pg_migrate status\n  pg_migrate status --each-db 'app_*'\n"},
+	{"blame", cmd_blame, 0, 1, 1, false,
+		"blame OBJECT",
+		"who created, altered and dropped an object, in which revision",
+		"Prints every recorded change of OBJECT, oldest first: when, create,\n"
+		"alter or drop, the revision and run that made it or \"outside\n"
+		"migrations\", who, and the command.  OBJECT is a table, view, sequence,\n"
+		"index, type, function (name or signature) or column (table.column),\n"
+		"written as in SQL; a dropped object is found by its name.  Reads\n"
+		"migrate.blame() (no sync).\n"
+		"\nExamples:\n  pg_migrate blame users\n  pg_migrate blame users.email\n"
+		"  pg_migrate --json blame 'public.touch(integer)'\n"},
 	{"graph", cmd_graph, OPT(O_FORMAT) | OPT(O_DOT) | OPT(O_MERMAID) | OPT(O_OUTPUT) | OPT(O_FULL), 0, 0, false,
 		"graph [--format dot|mermaid] [--full] [-o FILE]",
 		"the revision graph as Graphviz DOT or Mermaid",
@@ -264,6 +286,15 @@ const Command commands[] = {
 		"  --dry-run               show what would be stamped\n"
 		"  --force                 stamp although revisions are applied already\n"
 		"\nExample:\n  pg_migrate adopt alembic --dry-run\n  pg_migrate adopt alembic\n"},
+	{"projects", cmd_projects, 0, 0, 0, false,
+		"projects",
+		"list every project (history) of the database",
+		"One line per project of the database: its current and head\n"
+		"revisions, pending and applied counts, errors of its chain, and its\n"
+		"last run (succeeded, failed, running or interrupted).  The directory's\n"
+		"own project is marked with *.  Reads migrate.projects(); loads no\n"
+		"files.\n"
+		"\nExample:\n  pg_migrate projects\n  pg_migrate projects --json\n"},
 	{"help", cmd_help, 0, 0, 1, false,
 		"help [COMMAND]",
 		"show help for pg_migrate or for a command",
@@ -288,6 +319,10 @@ print_global_help(FILE *out)
 			"\nGlobal options:\n"
 			"  -D, --directory DIR   the revision files (default ./migrations, or\n"
 			"                        $PG_MIGRATE_DIR)\n"
+			"  --project NAME        the project (history) to act on; default\n"
+			"                        $PG_MIGRATE_PROJECT, else the directory's\n"
+			"                        pg_migrate.conf (pg_migrate init --project),\n"
+			"                        else \"default\"\n"
 			"  -d, --dbname DBNAME   database name, conninfo string or URI\n"
 			"  -h, --host HOST       database server host or socket directory\n"
 			"  -p, --port PORT       database server port\n"

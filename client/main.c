@@ -65,6 +65,8 @@ static const struct option long_options[] = {
 	{"allow-missing", no_argument, NULL, 1000 + O_ALLOW_MISSING},
 	{"rev-range", required_argument, NULL, 'r'},
 	{"full", no_argument, NULL, 1000 + O_FULL},
+	{"project", required_argument, NULL, 1000 + O_PROJECT},
+	{"drift", no_argument, NULL, 1000 + O_DRIFT},
 	{NULL, 0, NULL, 0}
 };
 
@@ -78,7 +80,7 @@ static const char *const option_names[O_COUNT] = {
 	"--format", "--dot", "--mermaid", "--offline", "--strict", "--at-head",
 	"--prune", "--skip-validation", "--force", "--table", "--each-db",
 	"--db-file", "-j/--jobs", "--lock-timeout", "--lock-wait", "--lock-retries",
-	"--allow-missing", "-r/--rev-range", "--full"
+	"--allow-missing", "--drift", "-r/--rev-range", "--full", "--project"
 };
 
 static const Command *current_command = NULL;
@@ -299,6 +301,9 @@ main(int argc, char **argv)
 					case O_AT_HEAD:
 						opt.at_head = true;
 						break;
+					case O_DRIFT:
+						opt.drift = true;
+						break;
 					case O_PRUNE:
 						opt.prune = true;
 						break;
@@ -331,6 +336,10 @@ main(int argc, char **argv)
 						break;
 					case O_LOCK_RETRIES:
 						opt.lock_retries = optarg;
+						break;
+					case O_PROJECT:
+						opt.project = optarg;
+						opt.project_source = "--project";
 						break;
 					default:
 						return PGM_EXIT_USAGE;
@@ -394,6 +403,14 @@ main(int argc, char **argv)
 		return usage_error("%s", "-o/--output goes with --sql");
 	if ((seen & OPT(O_OUTPUT)) && strcmp(command_name, "downgrade") == 0 && !opt.sql)
 		return usage_error("%s", "-o/--output goes with --sql");
+
+	/* the directory's project: every command acts on it alone */
+	if (current_command->fn != cmd_help)
+	{
+		rc = project_resolve();
+		if (rc != PGM_EXIT_OK)
+			return rc;
+	}
 
 	memset(&ctx, 0, sizeof(ctx));
 	if (opt.each_db != NULL || opt.db_file != NULL)

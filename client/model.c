@@ -8,8 +8,8 @@
  *
  * Run from the wrong directory, a "status" that registered its files once
  * loaded another service's revisions, and the next deploy found two heads.
- * So a read-only command reads the database's revisions once
- * (migrate.history() joined with the applied rows and with
+ * So a read-only command reads the project's revisions once
+ * (migrate.history(project) joined with the applied rows and with
  * migrate.revision_checksum, which shows a checksum to the role that
  * registered the revision, pg_read_all_stats and superusers: where it is
  * hidden, the content is taken as unchanged) and lays the files over them:
@@ -66,12 +66,12 @@ static const char model_query[] =
 "       h.branch_labels, h.depends_on, h.transactional, h.reversible, h.source,"
 "       pg_catalog.to_json(h.registered_at) #>> '{}', c.checksum,"
 "       a.applied_by, a.run_id, pg_catalog.date_part('epoch', s.duration)"
-"  FROM migrate.history() WITH ORDINALITY AS h"
-"  LEFT JOIN migrate.revision_checksum c ON c.revision = h.revision"
-"  LEFT JOIN migrate.applied a ON a.revision = h.revision"
+"  FROM migrate.history($1) WITH ORDINALITY AS h"
+"  LEFT JOIN migrate.revision_checksum c ON c.project = $1 AND c.revision = h.revision"
+"  LEFT JOIN migrate.applied a ON a.project = $1 AND a.revision = h.revision"
 "  LEFT JOIN (SELECT DISTINCT ON (st.run_id, st.revision) st.run_id, st.revision, st.duration"
 "               FROM migrate.run_step st"
-"              WHERE st.run_id IN (SELECT ap.run_id FROM migrate.applied ap)"
+"              WHERE st.run_id IN (SELECT ap.run_id FROM migrate.applied ap WHERE ap.project = $1)"
 "              ORDER BY st.run_id, st.revision, st.step DESC) s"
 "         ON s.run_id = a.run_id AND s.revision = h.revision"
 " ORDER BY h.ordinality";
@@ -204,6 +204,24 @@ compare(Model *m, Rev *r)
 		r->state = RS_SAME;
 }
 
+/*
+ * A dependency's index: "project:id" of this project is its id; of another
+ * project, -2 (its revision is in the database, another history: the chain
+ * rules leave it to the server, chain.h).
+ */
+static int
+dependency_index(const Model *m, const char *dep)
+{
+	const char *colon = strchr(dep, ':');
+
+	if (colon == NULL)
+		return model_find(m, dep);
+	if (strlen(opt.project) == (size_t) (colon - dep) &&
+		strncmp(opt.project, dep, (size_t) (colon - dep)) == 0)
+		return model_find(m, colon + 1);
+	return -2;
+}
+
 /* Resolve names, children and dependents, the order. */
 static void
 link_model(Model *m)
@@ -245,7 +263,7 @@ link_model(Model *m)
 		pool += r->ndepends;
 		for (int k = 0; k < r->ndepends; k++)
 		{
-			r->depend_idx[k] = model_find(m, r->depends[k]);
+			r->depend_idx[k] = dependency_index(m, r->depends[k]);
 			if (r->depend_idx[k] >= 0)
 				m->revs[r->depend_idx[k]].ndependents++;
 		}
@@ -352,7 +370,7 @@ model_load(Model *m, PGconn *conn, RevDir *rd)
 	m->rd = rd;
 	if (conn != NULL)
 	{
-		PGresult   *res = db_query(conn, model_query, 0, NULL);
+		PGresult   *res = db_query(conn, model_query, 1, (const char *[]) {opt.project});
 
 		if (res == NULL)
 			return false;

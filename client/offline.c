@@ -69,7 +69,11 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 	const char **ids;
 	const char **sums;
 	StringInfoData buf;
+	StringInfoData lock;
 	MigrateScriptSettings ss = {"UTF8", "on"};
+	const char *project = opt.project;
+	StrList		ext_projects = {0};
+	StrList		ext_ids = {0};
 	bool		in_xact;
 	char		when[64];
 	time_t		now = time(NULL);
@@ -117,8 +121,16 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 	model_state_heads(m, to, &to_heads);
 
 	initStringInfo(&buf);
+	initStringInfo(&lock);
+	appendStringInfoString(&lock, migrate_script_lock(project));
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime(&now));
 	appendStringInfo(&buf, "-- migrate: %s ", up ? "upgrade" : "downgrade");
+	if (strcmp(project, "default") != 0)
+	{
+		appendStringInfoString(&buf, "of project ");
+		migrate_script_comment(&buf, project);
+		appendStringInfoChar(&buf, ' ');
+	}
 	migrate_script_comment(&buf, range);
 	appendStringInfo(&buf, ", %d revision%s, offline from the files in ", plan.n, plan.n == 1 ? "" : "s");
 	migrate_script_comment(&buf, m->rd->dir);
@@ -129,9 +141,10 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 		return buf.data;
 	}
 	migrate_script_preamble(&buf, &ss);
-	migrate_script_begin(&buf);
+	migrate_script_begin(&buf, lock.data);
 	in_xact = true;
-	migrate_script_expect_current(&buf, (const char *const *) from_heads.items, (int) from_heads.n);
+	migrate_script_expect_current(&buf, project, (const char *const *) from_heads.items,
+								  (int) from_heads.n);
 
 	/* what it records must be registered as it records it */
 	appendStringInfoString(&buf, "-- the revisions this script records, registered as pg_migrate sync would\n");
@@ -141,11 +154,28 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 	{
 		const Rev  *r = &m->revs[plan.v[i]];
 
-		migrate_script_register_file(&buf, r->file->content, r->file->file);
+		migrate_script_register_file(&buf, r->file->content, r->file->file, project);
 		ids[i] = r->id;
 		sums[i] = r->file->checksum;
+		/* other projects' revisions it depends on: applied already */
+		for (int k = 0; up && k < r->ndepends; k++)
+		{
+			const char *colon = strchr(r->depends[k], ':');
+
+			if (r->depend_idx[k] != -2 || colon == NULL)
+				continue;
+			{
+				char	   *p = pgm_strndup(r->depends[k], (size_t) (colon - r->depends[k]));
+
+				sl_add(&ext_projects, p);
+				sl_add(&ext_ids, colon + 1);
+				free(p);
+			}
+		}
 	}
-	migrate_script_expect_registered(&buf, ids, sums, plan.n);
+	migrate_script_expect_registered(&buf, project, ids, sums, plan.n);
+	migrate_script_need_applied(&buf, &lock, (const char *const *) ext_projects.items,
+								(const char *const *) ext_ids.items, (int) ext_projects.n);
 
 	for (int k = 0; k < plan.n; k++)
 	{
@@ -176,19 +206,19 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 		free(where);
 		if (!in_xact)
 		{
-			migrate_script_begin(&buf);
+			migrate_script_begin(&buf, lock.data);
 			in_xact = true;
 		}
-		migrate_script_record(&buf, up, r->id, r->file->checksum);
+		migrate_script_record(&buf, project, up, r->id, r->file->checksum);
 		if (up && r->transactional && k + 1 < plan.n && body_adds_enum_value(body))
 		{
 			appendStringInfoString(&buf, "-- it adds an enum value a later revision may use: commit it first\n"
 								   "COMMIT;\n");
-			migrate_script_begin(&buf);
+			migrate_script_begin(&buf, lock.data);
 		}
 		sl_free(&stmts);
 	}
-	migrate_script_finish(&buf, up, up ? "upgrade" : "downgrade", range,
+	migrate_script_finish(&buf, project, up, up ? "upgrade" : "downgrade", range,
 						  (const char *const *) from_heads.items, (int) from_heads.n,
 						  (const char *const *) to_heads.items, (int) to_heads.n,
 						  ids, plan.n, "pg_migrate sql --offline");

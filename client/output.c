@@ -73,6 +73,8 @@ result_begin(JsonWriter *w, Ctx *ctx, bool ok)
 	json_begin_object(w);
 	json_kv_string(w, "command", command_name);
 	json_kv_bool(w, "ok", ok);
+	if (opt.project != NULL)
+		json_kv_string(w, "project", opt.project);
 	if (ctx != NULL && ctx->conn != NULL)
 		json_kv_string(w, "database", PQdb(ctx->conn));
 	if (sync_report.done)

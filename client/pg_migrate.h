@@ -21,6 +21,9 @@
  *	              what the read-only commands show, registering nothing
  *	  resolve.c   targets, ranges and states on the model
  *	  output.c    the --json document's envelope, the one-line summary
+ *	  project.c   the directory's project (--project, PG_MIGRATE_PROJECT,
+ *	              the directory's settings file pg_migrate.conf) and the
+ *	              projects command
  *	  ctx.c       the context of a command: directory, connection, sync
  *	  offline.c   sql --offline: the script from the files alone
  *	              (../common/psqlscript.c, the extension's rules)
@@ -32,6 +35,7 @@
  *	  cmd_status.c current, heads, history, status, sync
  *	  cmd_check.c check (the files, the model and migrate.validate(); or
  *	              --offline, with the server's chain rules, ../common/chain.c)
+ *	  cmd_drift.c blame, and drift for status and check --drift
  *	  fleetfile.c the parser of a file of connection strings (plain C,
  *	              fuzzed by test/fuzz/fuzz_fleetfile.c)
  *	  fleet.c     one command against many databases, in parallel
@@ -193,6 +197,8 @@ typedef struct Options
 {
 	/* global */
 	const char *directory;
+	const char *project;		/* the history every command acts on */
+	const char *project_source; /* where it came from, for messages */
 	const char *dbname;
 	const char *host;
 	const char *port;
@@ -219,6 +225,7 @@ typedef struct Options
 	bool		offline;
 	bool		strict;
 	bool		at_head;
+	bool		drift;
 	bool		prune;
 	bool		skip_validation;
 	bool		allow_missing;
@@ -541,8 +548,21 @@ extern int	cmd_branches(Ctx *ctx);
 extern void print_rev_block(Ctx *ctx, const Rev *r, bool show_body);
 extern void json_rev(JsonWriter *w, const Model *m, const Rev *r);
 
+/* cmd_drift.c: blame, and drift for status and check --drift */
+extern int	cmd_blame(Ctx *ctx);
+extern PGresult *drift_rows(PGconn *conn, bool required);
+extern void drift_status(PGconn *conn, JsonWriter *w);
+extern bool drift_findings(PGconn *conn, StrList *messages);
+
 /* fleet.c */
 extern int	fleet_run(CommandFn fn);
+
+/* project.c */
+#define PGM_SETTINGS_FILE "pg_migrate.conf"
+extern int	project_resolve(void);
+extern int	project_write_settings(const char *dir, const char *project,
+								   bool *written);
+extern int	cmd_projects(Ctx *ctx);
 
 /* ---------------------------------------------------------------------
  * The command table (help.c) and its options (main.c)
@@ -558,7 +578,9 @@ typedef enum OptionId
 	O_SQL, O_DRY_RUN, O_DOWN, O_OUTPUT, O_FORMAT, O_DOT, O_MERMAID,
 	O_OFFLINE, O_STRICT, O_AT_HEAD, O_PRUNE, O_SKIP_VALIDATION, O_FORCE,
 	O_TABLE, O_EACH_DB, O_DB_FILE, O_JOBS, O_LOCK_TIMEOUT, O_LOCK_WAIT,
-	O_LOCK_RETRIES, O_ALLOW_MISSING, O_REV_RANGE, O_FULL,
+	O_LOCK_RETRIES, O_ALLOW_MISSING, O_DRIFT, O_REV_RANGE, O_FULL,
+	/* global, added with projects */
+	O_PROJECT,
 	O_COUNT
 } OptionId;
 
@@ -566,7 +588,8 @@ typedef enum OptionId
 #define OPT(o) (UINT64_C(1) << (o))
 #define GLOBAL_OPTIONS (OPT(O_DIRECTORY) | OPT(O_DBNAME) | OPT(O_HOST) | \
 	OPT(O_PORT) | OPT(O_USERNAME) | OPT(O_NO_PASSWORD) | OPT(O_PASSWORD) | \
-	OPT(O_QUIET) | OPT(O_VERBOSE) | OPT(O_JSON) | OPT(O_NO_SYNC) | OPT(O_HELP))
+	OPT(O_QUIET) | OPT(O_VERBOSE) | OPT(O_JSON) | OPT(O_NO_SYNC) | OPT(O_HELP) | \
+	OPT(O_PROJECT))
 #define FLEET_OPTIONS (OPT(O_EACH_DB) | OPT(O_DB_FILE) | OPT(O_JOBS))
 #define LOCK_OPTIONS (OPT(O_LOCK_TIMEOUT) | OPT(O_LOCK_WAIT) | OPT(O_LOCK_RETRIES))
 

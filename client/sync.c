@@ -78,8 +78,12 @@ read_registry(PGconn *conn, Registered **out, size_t *n)
 								"SELECT r.id, coalesce(c.checksum, ''), r.message, r.source,"
 								"       a.revision IS NOT NULL"
 								"  FROM migrate.revision r"
-								"  JOIN migrate.revision_checksum c ON c.revision = r.id"
-								"  LEFT JOIN migrate.applied a ON a.revision = r.id", 0, NULL);
+								"  JOIN migrate.revision_checksum c"
+								"    ON c.project = r.project AND c.revision = r.id"
+								"  LEFT JOIN migrate.applied a"
+								"    ON a.project = r.project AND a.revision = r.id"
+								" WHERE r.project = $1",
+								1, (const char *[]) {opt.project});
 	Registered *regs;
 
 	if (res == NULL)
@@ -139,10 +143,11 @@ count_prunable(const Registered *regs, size_t nregs, const RevDir *rd)
 }
 
 /*
- * The extension's migration lock (the advisory lock of ../common/lockkey.h,
- * which every changing function of the extension takes), held to the end
- * of the sync's transaction, the wait bounded by migrate.lock_wait (or
- * --lock-wait) as the extension bounds its own.
+ * The extension's migration lock of the project (the advisory lock of
+ * ../common/lockkey.h, which every changing function of the extension
+ * takes), held to the end of the sync's transaction, the wait bounded by
+ * migrate.lock_wait (or --lock-wait) as the extension bounds its own.
+ * Another project's sync or upgrade does not wait for it.
  */
 static bool
 take_migration_lock(PGconn *conn)
@@ -150,8 +155,11 @@ take_migration_lock(PGconn *conn)
 	const char *wait = opt.lock_wait;
 	PGresult   *res;
 	const char *params[1];
+	char		key[16];
 	char	   *saved;
 	bool		got;
+
+	snprintf(key, sizeof(key), "%d", (int) migrate_lock_key2(opt.project));
 
 	if (wait == NULL)
 	{
@@ -170,7 +178,9 @@ take_migration_lock(PGconn *conn)
 
 	if (strtol(wait, NULL, 10) == 0)
 		/* no wait at all (lock_timeout 0 would mean forever) */
-		res = PQexec(conn, "SELECT pg_catalog.pg_try_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ")");
+		res = PQexecParams(conn, "SELECT pg_catalog.pg_try_advisory_xact_lock("
+						   MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) ", $1::pg_catalog.int4)",
+						   1, NULL, (const char *[]) {key}, NULL, NULL, 0);
 	else
 	{
 		params[0] = wait;
@@ -181,15 +191,17 @@ take_migration_lock(PGconn *conn)
 			return false;
 		}
 		PQclear(res);
-		res = PQexec(conn, "SELECT true FROM pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ")");
+		res = PQexecParams(conn, "SELECT true FROM pg_catalog.pg_advisory_xact_lock("
+						   MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) ", $1::pg_catalog.int4)",
+						   1, NULL, (const char *[]) {key}, NULL, NULL, 0);
 	}
 	got = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
 	if (!got)
 	{
 		if (PQresultStatus(res) == PGRES_TUPLES_OK || strcmp(db_sqlstate(res), "55P03") == 0)
 		{
-			pgm_error("could not obtain the migration lock within migrate.lock_wait (%s): another session is changing the migrations of this database",
-					  wait);
+			pgm_error("could not obtain the migration lock within migrate.lock_wait (%s): another session is changing the migrations of project \"%s\" in this database",
+					  wait, opt.project);
 			pgm_error_hint("Retry when it has finished, or wait longer with --lock-wait.");
 		}
 		else
@@ -336,7 +348,7 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 	{
 		RevEntry   *e = &rd->e[i];
 		Registered *reg = find_registered(regs, nregs, e->rf.revision);
-		const char *params[2];
+		const char *params[3];
 		PGresult   *ares;
 
 		if (reg != NULL)
@@ -362,7 +374,8 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 
 		params[0] = e->content;
 		params[1] = e->file;
-		ares = PQexecParams(conn, "SELECT migrate.add_file($1, $2)", 2, NULL,
+		params[2] = opt.project;
+		ares = PQexecParams(conn, "SELECT migrate.add_file($1, $2, $3)", 3, NULL,
 							params, NULL, NULL, 0);
 		if (PQresultStatus(ares) != PGRES_TUPLES_OK)
 		{
@@ -395,11 +408,11 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 	if (resend_ids.n > 0)
 	{
 		char	   *arr = db_array_literal(&resend_ids);
-		const char *params[1] = {arr};
+		const char *params[2] = {arr, opt.project};
 		PGresult   *cres = db_query(conn,
 									"SELECT revision, coalesce(checksum, '') FROM migrate.revision_checksum"
-									" WHERE revision = ANY ($1::text[])",
-									1, params);
+									" WHERE project = $2 AND revision = ANY ($1::text[])",
+									2, params);
 
 		free(arr);
 		if (cres == NULL)
@@ -434,8 +447,8 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 			continue;
 		if (prune && !regs[i].applied)
 		{
-			const char *params[1] = {regs[i].id};
-			PGresult   *pres = db_query(conn, "SELECT migrate.remove($1)", 1, params);
+			const char *params[2] = {regs[i].id, opt.project};
+			PGresult   *pres = db_query(conn, "SELECT migrate.remove($1, $2)", 2, params);
 
 			if (pres == NULL)
 			{

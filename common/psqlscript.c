@@ -92,10 +92,18 @@ migrate_script_preamble(StringInfo buf, const MigrateScriptSettings *ss)
 					 ss->client_encoding, ss->std_strings);
 }
 
-void
-migrate_script_begin(StringInfo buf)
+char *
+migrate_script_lock(const char *project)
 {
-	appendStringInfoString(buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ");\n");
+	return psprintf("SELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) ", %d);\n",
+					(int) migrate_lock_key2(project));
+}
+
+void
+migrate_script_begin(StringInfo buf, const char *lock)
+{
+	appendStringInfoString(buf, "BEGIN;\n");
+	appendStringInfoString(buf, lock);
 }
 
 /*
@@ -202,7 +210,8 @@ append_text_array(StringInfo buf, const char *const *items, int n)
 }
 
 void
-migrate_script_expect_current(StringInfo buf, const char *const *ids, int n)
+migrate_script_expect_current(StringInfo buf, const char *project,
+							  const char *const *ids, int n)
 {
 	StringInfoData list;
 
@@ -218,7 +227,9 @@ migrate_script_expect_current(StringInfo buf, const char *const *ids, int n)
 	appendStringInfoString(buf,
 						   "DO $migrate$ BEGIN\n"
 						   "  IF NOT (SELECT coalesce(pg_catalog.array_agg(c ORDER BY c COLLATE pg_catalog.\"C\"), '{}'::pg_catalog.text[])\n"
-						   "            FROM migrate.current() AS c) OPERATOR(pg_catalog.=) ");
+						   "            FROM migrate.current(");
+	migrate_script_literal(buf, project);
+	appendStringInfoString(buf, ") AS c) OPERATOR(pg_catalog.=) ");
 	append_text_array(buf, ids, n);
 	appendStringInfo(buf, " THEN\n"
 					 "    RAISE EXCEPTION 'migrate: this script expects the current revisions to be %%', '%s';\n"
@@ -227,7 +238,8 @@ migrate_script_expect_current(StringInfo buf, const char *const *ids, int n)
 }
 
 void
-migrate_script_expect_registered(StringInfo buf, const char *const *ids,
+migrate_script_expect_registered(StringInfo buf, const char *project,
+								 const char *const *ids,
 								 const char *const *checksums, int n)
 {
 	if (n == 0)
@@ -242,7 +254,10 @@ migrate_script_expect_registered(StringInfo buf, const char *const *ids,
 	appendStringInfoString(buf,
 						   ")) WITH ORDINALITY AS u(id, checksum, ord)\n"
 						   "   WHERE NOT EXISTS (SELECT FROM migrate.revision_checksum r\n"
-						   "                      WHERE r.revision OPERATOR(pg_catalog.=) u.id\n"
+						   "                      WHERE r.project OPERATOR(pg_catalog.=) ");
+	migrate_script_literal(buf, project);
+	appendStringInfoString(buf,
+						   "\n                        AND r.revision OPERATOR(pg_catalog.=) u.id\n"
 						   "                        AND (u.checksum IS NULL OR r.checksum IS NULL\n"
 						   "                             OR r.checksum OPERATOR(pg_catalog.=) u.checksum));\n"
 						   "  IF missing IS NOT NULL THEN\n"
@@ -252,22 +267,75 @@ migrate_script_expect_registered(StringInfo buf, const char *const *ids,
 }
 
 void
-migrate_script_register_file(StringInfo buf, const char *content, const char *source)
+migrate_script_need_applied(StringInfo buf, StringInfo lock,
+							const char *const *projects, const char *const *ids, int n)
+{
+	StringInfoData checks;
+
+	if (n == 0)
+		return;
+	initStringInfo(&checks);
+	for (int i = 0; i < n; i++)
+	{
+		bool		project_seen = false;
+		bool		pair_seen = false;
+
+		for (int j = 0; j < i; j++)
+			if (strcmp(projects[j], projects[i]) == 0)
+			{
+				project_seen = true;
+				if (strcmp(ids[j], ids[i]) == 0)
+					pair_seen = true;
+			}
+		if (pair_seen)
+			continue;
+		if (!project_seen)
+		{
+			char	   *shared = psprintf("SELECT pg_catalog.pg_advisory_xact_lock_shared(" MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) ", %d);\n",
+										  (int) migrate_lock_key2(projects[i]));
+
+			/* the first transaction has its lock already: this one now */
+			appendStringInfoString(buf, shared);
+			appendStringInfoString(lock, shared);
+			pfree(shared);
+		}
+		appendStringInfoString(&checks, "  IF NOT EXISTS (SELECT 1 FROM migrate.applied a WHERE a.project OPERATOR(pg_catalog.=) ");
+		migrate_script_literal(&checks, projects[i]);
+		appendStringInfoString(&checks, "\n                   AND a.revision OPERATOR(pg_catalog.=) ");
+		migrate_script_literal(&checks, ids[i]);
+		appendStringInfoString(&checks, ") THEN\n    RAISE EXCEPTION 'migrate: this script needs revision % of project % applied', ");
+		migrate_script_literal(&checks, ids[i]);
+		appendStringInfoString(&checks, ", ");
+		migrate_script_literal(&checks, projects[i]);
+		appendStringInfoString(&checks, ";\n  END IF;\n");
+	}
+	appendStringInfo(buf, "DO $migrate$ BEGIN\n%sEND $migrate$;\n", checks.data);
+	pfree(checks.data);
+}
+
+void
+migrate_script_register_file(StringInfo buf, const char *content, const char *source,
+							 const char *project)
 {
 	char	   *tag = migrate_script_dollar_tag(content);
 
 	appendStringInfo(buf, "SELECT migrate.add_file(%s\n%s\n  %s, ", tag, content, tag);
 	migrate_script_literal(buf, source);
+	appendStringInfoString(buf, ", ");
+	migrate_script_literal(buf, project);
 	appendStringInfoString(buf, ") AS registered;\n");
 	pfree(tag);
 }
 
 void
-migrate_script_record(StringInfo buf, bool up, const char *id, const char *checksum)
+migrate_script_record(StringInfo buf, const char *project, bool up, const char *id,
+					  const char *checksum)
 {
 	if (up)
 	{
-		appendStringInfoString(buf, "INSERT INTO migrate.applied (revision, checksum) VALUES (");
+		appendStringInfoString(buf, "INSERT INTO migrate.applied (project, revision, checksum) VALUES (");
+		migrate_script_literal(buf, project);
+		appendStringInfoString(buf, ", ");
 		migrate_script_literal(buf, id);
 		appendStringInfoString(buf, ", ");
 		if (checksum)
@@ -278,14 +346,17 @@ migrate_script_record(StringInfo buf, bool up, const char *id, const char *check
 	}
 	else
 	{
-		appendStringInfoString(buf, "DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) ");
+		appendStringInfoString(buf, "DELETE FROM migrate.applied WHERE project OPERATOR(pg_catalog.=) ");
+		migrate_script_literal(buf, project);
+		appendStringInfoString(buf, " AND revision OPERATOR(pg_catalog.=) ");
 		migrate_script_literal(buf, id);
 		appendStringInfoString(buf, ";\n");
 	}
 }
 
 void
-migrate_script_finish(StringInfo buf, bool up, const char *kind, const char *target,
+migrate_script_finish(StringInfo buf, const char *project, bool up, const char *kind,
+					  const char *target,
 					  const char *const *from, int nfrom,
 					  const char *const *to, int nto,
 					  const char *const *steps, int nsteps,
@@ -293,8 +364,10 @@ migrate_script_finish(StringInfo buf, bool up, const char *kind, const char *tar
 {
 	appendStringInfoString(buf,
 						   "\nWITH r AS (\n"
-						   "  INSERT INTO migrate.run_log (kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
+						   "  INSERT INTO migrate.run_log (project, kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
 						   "  VALUES (");
+	migrate_script_literal(buf, project);
+	appendStringInfoString(buf, ", ");
 	migrate_script_literal(buf, kind);
 	appendStringInfoString(buf, ", ");
 	migrate_script_literal(buf, target);
@@ -304,10 +377,10 @@ migrate_script_finish(StringInfo buf, bool up, const char *kind, const char *tar
 	append_text_array(buf, to, nto);
 	appendStringInfoString(buf, ", ");
 	migrate_script_literal(buf, application_name);
-	appendStringInfoString(buf, "::pg_catalog.text)\n  RETURNING id),\n"
+	appendStringInfoString(buf, "::pg_catalog.text)\n  RETURNING id, project),\n"
 						   "s AS (\n"
-						   "  INSERT INTO migrate.run_step (run_id, step, revision, direction, started_at, status)\n"
-						   "  SELECT r.id, v.step, v.revision, ");
+						   "  INSERT INTO migrate.run_step (project, run_id, step, revision, direction, started_at, status)\n"
+						   "  SELECT r.project, r.id, v.step, v.revision, ");
 	appendStringInfo(buf, "'%s', pg_catalog.now(), 'succeeded'\n"
 					 "    FROM r, (VALUES ", up ? "up" : "down");
 	for (int k = 0; k < nsteps; k++)
@@ -321,7 +394,8 @@ migrate_script_finish(StringInfo buf, bool up, const char *kind, const char *tar
 	{
 		appendStringInfoString(buf,
 							   "UPDATE migrate.applied AS a SET run_id = r.id FROM r\n"
-							   " WHERE a.revision OPERATOR(pg_catalog.=) ANY (");
+							   " WHERE a.project OPERATOR(pg_catalog.=) r.project\n"
+							   "   AND a.revision OPERATOR(pg_catalog.=) ANY (");
 		append_text_array(buf, steps, nsteps);
 		appendStringInfoString(buf, ");\n");
 	}

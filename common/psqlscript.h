@@ -39,11 +39,13 @@
  *
  * The bookkeeping (what the script records, in the extension's catalog)
  * is written here too, schema-qualified and with pg_catalog operators, so
- * that objects a user creates in the search_path cannot change it.  A
- * script checks at its start that the database is in the state it was
- * written for, and that every revision it will record is registered with
- * the checksum it records (so that a script run into another database
- * never leaves applied_unknown rows behind).
+ * that objects a user creates in the search_path cannot change it, in the
+ * project the script is for (its migration lock, its current revisions,
+ * its applied rows and runs).  A script checks at its start that the
+ * project is in the state it was written for, that every revision it will
+ * record is registered with the checksum it records (so that a script run
+ * into another database never leaves applied_unknown rows behind), and
+ * that other projects' revisions it depends on are applied.
  *
  * Plain C on libpgcommon's StringInfo and psprintf, built as src/common is
  * (postgres.h in the extension, postgres_fe.h in the client).
@@ -79,8 +81,15 @@ extern char *migrate_script_dollar_tag(const char *text);
 /* \set ON_ERROR_STOP, SET client_encoding and standard_conforming_strings */
 extern void migrate_script_preamble(StringInfo buf, const MigrateScriptSettings *ss);
 
-/* BEGIN and the migration lock (common/lockkey.h) */
-extern void migrate_script_begin(StringInfo buf);
+/*
+ * The statement that takes a project's migration lock (common/lockkey.h),
+ * palloc'd; every transaction of a script takes it (with the shared locks
+ * of the projects its revisions depend on, migrate_script_need_applied).
+ */
+extern char *migrate_script_lock(const char *project);
+
+/* BEGIN and the lock statements ("lock") */
+extern void migrate_script_begin(StringInfo buf, const char *lock);
 
 /*
  * Run "text" (a body, or one statement of one) through \gexec, after a
@@ -103,8 +112,12 @@ extern void migrate_script_body(StringInfo buf, const MigrateScriptSettings *ss,
 								const char *body, const char *const *stmts,
 								int nstmts);
 
-/* The start-up check: migrate.current() is exactly these ids (C order). */
-extern void migrate_script_expect_current(StringInfo buf, const char *const *ids, int n);
+/*
+ * The start-up check: migrate.current(project) is exactly these ids (C
+ * order).
+ */
+extern void migrate_script_expect_current(StringInfo buf, const char *project,
+										  const char *const *ids, int n);
 
 /*
  * The start-up check of what the script will record: each id is
@@ -112,23 +125,35 @@ extern void migrate_script_expect_current(StringInfo buf, const char *const *ids
  * migrate.revision_checksum, which every role may read: where the running
  * role may not see a checksum, the id alone is checked.
  */
-extern void migrate_script_expect_registered(StringInfo buf, const char *const *ids,
+extern void migrate_script_expect_registered(StringInfo buf, const char *project,
+											 const char *const *ids,
 											 const char *const *checksums, int n);
 
-/* Register a revision file, as migrate.add_file(content, source). */
-extern void migrate_script_register_file(StringInfo buf, const char *content,
-										 const char *source);
+/*
+ * An upgrade whose revisions depend on other projects' revisions
+ * (depends_on "project:id"), as upgrade() does: those projects' locks in
+ * share mode (appended to *lock, which later transactions take too, and
+ * taken now) and a check that the revisions are applied.  n: how many
+ * (project, id) pairs; repeats are fine.
+ */
+extern void migrate_script_need_applied(StringInfo buf, StringInfo lock,
+										const char *const *projects,
+										const char *const *ids, int n);
 
-/* Record one revision applied (up) or reverted. */
-extern void migrate_script_record(StringInfo buf, bool up, const char *id,
-								  const char *checksum);
+/* Register a revision file, as migrate.add_file(content, source, project). */
+extern void migrate_script_register_file(StringInfo buf, const char *content,
+										 const char *source, const char *project);
+
+/* Record one revision of the project applied (up) or reverted. */
+extern void migrate_script_record(StringInfo buf, const char *project, bool up,
+								  const char *id, const char *checksum);
 
 /*
  * The run and its steps (and, up, the run id of what it applied); ends the
  * script's transaction.  from/to: the current revisions before and after.
  */
-extern void migrate_script_finish(StringInfo buf, bool up, const char *kind,
-								  const char *target,
+extern void migrate_script_finish(StringInfo buf, const char *project, bool up,
+								  const char *kind, const char *target,
 								  const char *const *from, int nfrom,
 								  const char *const *to, int nto,
 								  const char *const *steps, int nsteps,

@@ -21,8 +21,11 @@
  * The statement runner and the per-revision subtransaction are also the
  * procedure engine's (run.c) for transactional revisions.
  *
- * Locking: the migration lock is held from planning to the end of the
- * caller's transaction.
+ * Every call acts on one project (its trailing argument; NULL: the setting
+ * migrate.project).
+ *
+ * Locking: the project's migration lock is held from planning to the end
+ * of the caller's transaction.
  * Settings: whatever a body changes with SET (search_path, role, timeouts)
  * is discarded after the revision with AtEOXact_GUC(false, level).
  *
@@ -64,8 +67,8 @@ refuse_non_transactional(Run *run)
 							run->steps[k].id, run->kind),
 					 errdetail("Step %d of %d runs statements such as CREATE INDEX CONCURRENTLY that refuse a transaction block; nothing was run.",
 							   k + 1, run->nsteps),
-					 errhint("Run CALL migrate.run('%s') outside a transaction block: it commits after each revision and runs such statements at top level.",
-							 run->target)));
+					 errhint("Run %s outside a transaction block: it commits after each revision and runs such statements at top level.",
+							 migrate_run_call_text(run))));
 	}
 }
 
@@ -111,11 +114,8 @@ refuse_commit_boundaries(Run *run)
 					b->type_name),
 			 errdetail("Steps %d and %d of %d. A value added by ALTER TYPE ... ADD VALUE cannot be used before its transaction commits, and migrate.%s() runs the whole plan in one transaction; nothing was run.",
 					   b->adder + 1, b->user + 1, run->nsteps, run->kind),
-			 run->dir == MIGRATE_UP ?
-			 errhint("Run CALL migrate.run('%s') outside a transaction block: it commits after each revision.",
-					 run->target) :
-			 errhint("Run CALL migrate.run('%s', 'down') outside a transaction block: it commits after each revision.",
-					 run->target)));
+			 errhint("Run %s outside a transaction block: it commits after each revision.",
+					 migrate_run_call_text(run))));
 }
 
 /*
@@ -144,8 +144,8 @@ refuse_top_level_downgrades(Run *run)
 								st->id),
 						 errdetail("Step %d of %d runs a statement that refuses a transaction block; nothing was run.",
 								   k + 1, run->nsteps),
-						 errhint("Run CALL migrate.run('%s', 'down') outside a transaction block.",
-								 run->target)));
+						 errhint("Run %s outside a transaction block.",
+								 migrate_run_call_text(run))));
 	}
 }
 
@@ -262,7 +262,7 @@ execute_body(void *arg)
 	error_context_stack = &errcb;
 
 	run->cur_stmt = 0;
-	migrate_body_enter();
+	migrate_body_enter(run, st);
 	/* as the registrant where the role boundary says so (rights.c) */
 	migrate_boundary_enter(st, &boundary);
 	foreach(lc, st->stmts)
@@ -401,6 +401,7 @@ record_failure(Run *run, Step *st, ErrorData *edata)
 
 	memset(&f, 0, sizeof(f));
 	f.owner = migrate_catalog_owner();
+	f.project = run->project;
 	f.kind = run->kind;
 	f.target = run->target;
 	f.started_at = pstrdup(timestamptz_to_str(run->started_at));
@@ -520,10 +521,13 @@ record_success(Run *run)
 	for (int k = 0; k < run->nsteps; k++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		migrate_step_info(&run->steps[k], &steps[k]);
+		migrate_step_info(run, &run->steps[k], &steps[k]);
 		run->graph->revs[run->steps[k].idx].applied = (run->dir == MIGRATE_UP);
 	}
 	migrate_run_info(run, &info);
+	migrate_ddl_log_flush();
+	/* what the run left, once per run (not per revision: it costs ms) */
+	info.fingerprint = migrate_fingerprint_compute();
 	(void) migrate_runlog_succeeded(&info, migrate_currents_array(run->graph),
 									run->dir, steps, run->nsteps);
 }
@@ -552,12 +556,12 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	/* the deploy's everyday call: nothing pending, known without the graph */
 	if (to_heads)
 	{
-		migrate_lock_acquire();
+		migrate_lock_acquire(project);
 		if (migrate_noop_known(project, single_head))
 			return (Datum) 0;
 	}
 
-	migrate_run_init(&run, dir, kind, target);
+	migrate_run_init(&run, project, dir, kind, target);
 	migrate_run_plan(&run, CurrentMemoryContext);
 	if (run.nsteps == 0)
 	{
@@ -566,7 +570,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 		migrate_graph_free(run.graph, run.kind);
 		return (Datum) 0;		/* nothing to do: no run recorded */
 	}
-	migrate_runlog_mark_interrupted(0);
+	migrate_runlog_mark_interrupted(project, 0);
 
 	if (dir == MIGRATE_UP)
 		refuse_non_transactional(&run);
@@ -576,6 +580,13 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	refuse_commit_boundaries(&run);
 	/* whose rights each body runs with; a refusal comes before step 1 */
 	migrate_run_resolve_roles(&run);
+
+	/*
+	 * The run id now, not when the run is recorded at the end: the DDL
+	 * ledger names it in the rows of every command the bodies run.
+	 */
+	run.run_id = migrate_runlog_next_run_id();
+	run.ledger_deferred = true;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -632,6 +643,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *target = migrate_target_arg(fcinfo, 0);
+	const char *project = migrate_project_arg(fcinfo, 1);
 	Run			run;
 	MigrateRunInfo info;
 	MigrateGraph *graph;
@@ -647,9 +659,10 @@ migrate_stamp(PG_FUNCTION_ARGS)
 
 	migrate_forbid_in_body("stamp");
 	migrate_srf_init(fcinfo);
-	migrate_run_init(&run, MIGRATE_ANY, "stamp", target);
-	graph = run.graph = migrate_locked_graph(CurrentMemoryContext, MIGRATE_LOAD_TEXT);
-	migrate_runlog_mark_interrupted(0);
+	migrate_run_init(&run, project, MIGRATE_ANY, "stamp", target);
+	graph = run.graph = migrate_locked_graph(CurrentMemoryContext, project,
+											 MIGRATE_LOAD_TEXT);
+	migrate_runlog_mark_interrupted(project, 0);
 	run.from_heads = migrate_currents_array(graph);
 	t = migrate_resolve_target(graph, target, MIGRATE_ANY);
 	migrate_plan_stamp(graph, t, &add, &nadd, &del, &ndel);
@@ -670,9 +683,11 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	}
 
 	migrate_run_info(&run, &info);
+	/* a stamp says the schema is now what the target leaves: the baseline */
+	info.fingerprint = migrate_fingerprint_compute();
 	run_id = migrate_runlog_succeeded(&info, migrate_currents_array(graph),
 									  MIGRATE_ANY, NULL, 0);
-	migrate_runlog_stamp(run_id, run.caller_name, add_ids, add_sums, nadd,
+	migrate_runlog_stamp(run_id, project, run.caller_name, add_ids, add_sums, nadd,
 						 del_ids, ndel);
 
 	for (int k = 0; k < nadd + ndel; k++)

@@ -5,7 +5,8 @@
  *	  procedure engine (run.c) and the offline script (script.c) share
  *	  through steps.c.
  *
- * A Run is one call of upgrade, downgrade, stamp, sql or run: its target,
+ * A Run is one call of upgrade, downgrade, stamp, sql or run: its project,
+ * its target,
  * the graph it planned from (loaded under the migration lock), and its
  * Steps, one per revision of the plan with the body to run, parsed before
  * the first one runs.  Everything a Run points to lives in the memory
@@ -43,6 +44,7 @@ typedef struct Step
 /* One call of upgrade / downgrade / stamp / sql / run. */
 typedef struct Run
 {
+	const char *project;		/* the history it changes */
 	MigrateDirection dir;
 	const char *kind;			/* "upgrade" / "downgrade" / "stamp" */
 	const char *target;
@@ -53,6 +55,10 @@ typedef struct Run
 	Datum		from_heads;		/* text[] */
 	Oid			caller;
 	char	   *caller_name;
+	int64		run_id;			/* migrate.run id, when known before the
+								 * bodies run (0: assigned when recorded) */
+	bool		ledger_deferred;	/* the DDL ledger's rows wait for
+									 * migrate_ddl_log_flush() */
 
 	/* where execution is, for error reports */
 	int			cur_step;
@@ -91,19 +97,40 @@ extern void migrate_boundary_leave(MigrateBoundary *b);
 
 /* steps.c: a run's plan, bodies and progress */
 extern void migrate_forbid_in_body(const char *function);
-extern void migrate_body_enter(void);
+extern void migrate_body_enter(Run *run, Step *st);
 extern void migrate_body_leave(void);
 extern void migrate_body_reset(void);
-extern void migrate_run_init(Run *run, MigrateDirection dir, const char *kind,
+extern const char *migrate_run_project(Run *run);
+
+/* steps.c: the body running now, as the DDL ledger (ddl_log.c) sees it */
+typedef struct MigrateRunningStep
+{
+	const char *project;
+	const char *revision;
+	int64		run_id;
+	char	   *statement;		/* the statement being run, or NULL */
+	bool		deferred;		/* the ledger's rows wait for
+								 * migrate_ddl_log_flush() */
+} MigrateRunningStep;
+
+extern bool migrate_running_step(MigrateRunningStep *out);
+
+/* ddl_log.c: the rows a transactional run's bodies recorded, written */
+extern void migrate_ddl_log_flush(void);
+extern void migrate_run_init(Run *run, const char *project,
+							 MigrateDirection dir, const char *kind,
 							 const char *target);
-extern MigrateGraph *migrate_locked_graph(MemoryContext cxt, int flags);
+extern MigrateGraph *migrate_locked_graph(MemoryContext cxt,
+										  const char *project, int flags);
+extern void migrate_run_check_other_projects(Run *run, const int *plan, int n);
 extern void migrate_run_plan(Run *run, MemoryContext cxt);
 extern void migrate_run_prepare_steps(Run *run, const int *plan, int n);
 extern List *migrate_step_parse(Run *run, int k);
 extern void migrate_run_parse_bodies(Run *run, bool allow_non_transactional);
 extern Datum migrate_currents_array(MigrateGraph *graph);
+extern char *migrate_run_call_text(Run *run);
 extern void migrate_run_info(Run *run, MigrateRunInfo *info);
-extern void migrate_step_info(Step *st, MigrateStepInfo *info);
+extern void migrate_step_info(Run *run, Step *st, MigrateStepInfo *info);
 extern void migrate_report_progress(Run *run, Step *st, int k);
 extern const char *migrate_body_kind(MigrateDirection dir);
 

@@ -33,6 +33,12 @@ bool		migrate_report_memory = false;
 /* The project a NULL project argument means. */
 char	   *migrate_default_project = NULL;
 
+/* Record every DDL command in migrate.ddl_log (ddl_log.c). */
+bool		migrate_track_ddl = true;
+
+/* Minutes a migrate.ddl_log row is kept (0: for ever). */
+int			migrate_ddl_log_retention_min = 0;
+
 /* migrate.project follows the id rules: refuse anything else when set. */
 static bool
 check_project_name(char **newval, void **extra, GucSource source)
@@ -95,6 +101,29 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   check_project_name, NULL, NULL);
+
+	/*
+	 * Superuser-only (or granted with GRANT SET ON PARAMETER): the ledger is
+	 * a record of what every role did, and the role it records must not be
+	 * able to switch it off or shorten it.
+	 */
+	DefineCustomBoolVariable("migrate.track_ddl",
+							 "Record every DDL command in migrate.ddl_log.",
+							 "Off: nothing is recorded (drift() still compares the schema's fingerprint).",
+							 &migrate_track_ddl,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.ddl_log_retention",
+							"How long rows of migrate.ddl_log are kept (0 keeps them for ever).",
+							"Older rows are deleted now and then as new commands are recorded.",
+							&migrate_ddl_log_retention_min,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MIN,
+							NULL, migrate_ddl_log_retention_changed, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("migrate");

@@ -22,6 +22,8 @@
  *	  status.c      current / heads / bases / history / status / resolve /
  *	                plan
  *	  validate.c    validate / check
+ *	  projects.c    projects: dependency names across projects, their
+ *	                state, migrate.projects()
  *	  commit_boundary.c  where a plan needs a commit between two bodies
  *	                (an enum value added, then used)
  *	  engine.h      the apply family, sharing steps.c:
@@ -37,6 +39,9 @@
  *	                (tables, added columns), ensure_enum.c, ensure_schema.c
  *	                (schemas, extensions)
  *	  verify.c      verify(): the health report
+ *	  ddl_log.c     the DDL ledger's event triggers (migrate.ddl_log)
+ *	  fingerprint.c fingerprint(): a hash of the database's own schema
+ *	  drift.c       drift() and blame(): reading the ledger
  *	  version.c     the library's version against the catalog's
  *	  rights.c      the role boundary (whose rights a body runs with) and
  *	                who may read private run text (errors, checksums)
@@ -72,6 +77,9 @@ extern int	migrate_lock_timeout_ms;
 extern int	migrate_lock_retries;
 extern bool migrate_report_memory;
 extern char *migrate_default_project;
+extern bool migrate_track_ddl;
+extern int	migrate_ddl_log_retention_min;
+extern void migrate_ddl_log_retention_changed(int newval, void *extra);
 
 /* ---------------------------------------------------------------------
  * Revision graph (graph.c)
@@ -125,9 +133,29 @@ typedef struct MigrateRevision
 
 struct revhash_hash;
 
+/*
+ * A dependency on another project's revision ("project:id" in depends_on).
+ * It is never part of the graph (targets and plans see one project); only
+ * its state is known.  A revision's depend_idx[j] for it is
+ * MIGRATE_DEP_EXTERNAL(k), k its index in graph->externals.
+ */
+typedef struct MigrateExternal
+{
+	char	   *name;			/* "project:id", as declared */
+	char	   *project;
+	char	   *id;
+	bool		registered;		/* registered in its project */
+	bool		applied;		/* applied in its project */
+} MigrateExternal;
+
+#define MIGRATE_DEP_EXTERNAL(k)			(-2 - (k))
+#define MIGRATE_DEP_IS_EXTERNAL(d)		((d) <= -2)
+#define MIGRATE_DEP_EXTERNAL_INDEX(d)	(-2 - (d))
+
 typedef struct MigrateGraph
 {
 	MemoryContext cxt;
+	const char *project;		/* the one project loaded */
 	MigrateRevision *revs;
 	int			nrevs;
 	int			capacity;
@@ -140,6 +168,10 @@ typedef struct MigrateGraph
 	List	   *cycles;			/* List of int-List (graph indexes) */
 	bool		bodies_loaded;
 	bool		content_verified;	/* content_edited is meaningful */
+
+	/* dependencies on other projects' revisions (projects.c) */
+	MigrateExternal *externals;
+	int			nexternals;
 
 	/* bump allocator for the many small strings and arrays of a load */
 	char	   *arena_next;
@@ -186,9 +218,11 @@ extern Oid	migrate_relid(const char *relname);
 #define MIGRATE_LOAD_TEXT	0x01	/* message, source, checksum, verdicts */
 #define MIGRATE_LOAD_BODIES	0x02	/* upgrade and downgrade bodies */
 #define MIGRATE_LOAD_VERIFY	0x04	/* check bodies against content_hash */
-extern MigrateGraph *migrate_load_graph(MemoryContext parent, bool with_bodies);
-extern MigrateGraph *migrate_load_graph_ext(MemoryContext parent, int flags);
-extern void migrate_check_serializable(void);
+extern MigrateGraph *migrate_load_graph(MemoryContext parent,
+										const char *project, bool with_bodies);
+extern MigrateGraph *migrate_load_graph_ext(MemoryContext parent,
+											const char *project, int flags);
+extern void migrate_check_serializable(const char *project);
 
 /*
  * Bookkeeping writes run as the extension's owner with search_path pinned to
@@ -202,12 +236,13 @@ typedef struct MigrateBookkeeping
 	bool		spi_connected;
 } MigrateBookkeeping;
 
-/* the migration lock (lock.c) */
-extern void migrate_lock_acquire(void);
-extern void migrate_session_lock_acquire(void);
-extern void migrate_session_lock_release(void);
-extern bool migrate_lock_held(void);
-extern void migrate_session_lock_check(const char *revision);
+/* the migration lock of a project (lock.c; its key: common/lockkey.h) */
+extern void migrate_lock_acquire(const char *project);
+extern void migrate_lock_acquire_shared(const char *project);
+extern void migrate_session_lock_acquire(const char *project);
+extern void migrate_session_lock_release(const char *project);
+extern bool migrate_lock_held(const char *project);
+extern void migrate_session_lock_check(const char *project, const char *revision);
 extern void migrate_extension_lock_acquire(void);
 extern void migrate_extension_lock_release(void);
 
@@ -251,7 +286,8 @@ typedef enum MigrateRegisterResult
 	MIGRATE_REGISTER_REPLACED	/* unapplied revision with changed content */
 } MigrateRegisterResult;
 
-extern MigrateRegisterResult migrate_register(const char *id,
+extern MigrateRegisterResult migrate_register(const char *project,
+											  const char *id,
 											  const char *upgrade,
 											  const char *downgrade,
 											  char **parents, int nparents,
@@ -310,7 +346,8 @@ extern void migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 typedef void (*MigrateBodyFound) (void *arg, int k, char *body,
 								  char *message, char *checksum,
 								  char *registered_by);
-extern void migrate_read_bodies(char **ids, int n, MigrateDirection dir,
+extern void migrate_read_bodies(const char *project, char **ids, int n,
+								MigrateDirection dir,
 								MigrateBodyFound found, void *arg);
 
 /* ---------------------------------------------------------------------
@@ -400,28 +437,34 @@ extern MigrateFinding *migrate_validate_graph(MigrateGraph *graph, int *count);
 /* What the run log records of a run. */
 typedef struct MigrateRunInfo
 {
+	const char *project;
 	const char *kind;			/* upgrade / downgrade / stamp */
 	const char *target;
 	TimestampTz started_at;
 	Datum		from_heads;		/* text[] */
 	const char *db_user;
+	int64		run_id;			/* taken by migrate_runlog_next_run_id, or 0 */
+	const char *fingerprint;	/* the schema fingerprint the run left, or NULL */
 } MigrateRunInfo;
 
 /* What the run log records of one revision run. */
 typedef struct MigrateStepInfo
 {
+	const char *project;
 	const char *revision;
 	const char *checksum;
 	TimestampTz started_at;
 	int64		duration_us;
 } MigrateStepInfo;
 
-extern void migrate_runlog_mark_interrupted(int64 own_run_id);
+extern void migrate_runlog_mark_interrupted(const char *project,
+											int64 own_run_id);
 extern int64 migrate_runlog_begin(const MigrateRunInfo *run);
 extern int64 migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
 									  MigrateDirection dir,
 									  const MigrateStepInfo *steps, int nsteps);
-extern void migrate_runlog_stamp(int64 run_id, const char *db_user,
+extern void migrate_runlog_stamp(int64 run_id, const char *project,
+								 const char *db_user,
 								 char **add_ids, char **add_sums, int nadd,
 								 char **del_ids, int ndel);
 extern void migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
@@ -429,12 +472,15 @@ extern void migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
 								const char *db_user, bool succeeded);
 extern void migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 								  const char *error_revision,
-								  const ErrorData *edata);
+								  const ErrorData *edata,
+								  const char *fingerprint);
+extern int64 migrate_runlog_next_run_id(void);
 
 /* A failed run, recorded by a background worker (survives a rollback). */
 typedef struct MigrateFailure
 {
 	Oid			owner;			/* role the recorder connects as */
+	const char *project;
 	const char *kind;			/* upgrade / downgrade */
 	const char *target;
 	const char *started_at;		/* timestamptz text */
@@ -452,6 +498,31 @@ typedef struct MigrateFailure
 } MigrateFailure;
 
 extern int64 migrate_record_failure(const MigrateFailure *f);
+
+/* the schema fingerprint (fingerprint.c) */
+extern char *migrate_fingerprint_compute(void);
+/* drift.c, for verify() */
+extern char *migrate_schema_drift_message(const char *project,
+										  char **revision_out);
+/* ---------------------------------------------------------------------
+ * Projects (projects.c)
+ * ---------------------------------------------------------------------
+ */
+extern bool migrate_dependency_split(const char *dep, char **project,
+									 const char **id);
+extern void migrate_check_dependency(const char *dep, const char *project,
+									 const char *id);
+extern void migrate_graph_load_externals(MigrateGraph *graph);
+extern void migrate_refuse_unapplied_externals(MigrateGraph *graph,
+											   const int *plan, int n);
+extern void migrate_lock_external_dependencies(MigrateGraph *graph,
+											   const int *plan, int n);
+extern void migrate_refuse_foreign_dependents(const char *project,
+											  char **ids, int n);
+extern bool migrate_project_has_dependents(const char *project);
+
+/* the last run of a project: id, kind, status, at, error (status.c) */
+extern void migrate_last_run(const char *project, Datum *v, bool *nulls);
 
 /* ---------------------------------------------------------------------
  * Versions (version.c)

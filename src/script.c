@@ -5,21 +5,23 @@
  *	  that does what upgrade() or downgrade() would, for review or for a
  *	  DBA to run (like `alembic upgrade head --sql`).
  *
- * The plan is computed as upgrade() would compute it, under the migration
- * lock, and every body is parsed first, so that a script is never written
- * for a plan that upgrade() would refuse.  The script takes the same
- * advisory lock, checks that the database is at the state the script was
- * planned from and (an upgrade) that every revision it will record is
- * registered there with the same checksum (run into another database, a
- * fresh one, it stops there instead of leaving applied_unknown rows), runs
- * the bodies (a non-transactional revision outside any
- * transaction block, statement by statement as psql sends them), and
- * records the applied state, the run and its steps.  After a revision that
- * adds an enum value a later revision of the plan uses (commit_boundary.c)
- * it commits, as CALL migrate.run does, so that the plan goes through.
+ * The plan is computed as upgrade() would compute it, under the project's
+ * migration lock, and every body is parsed first, so that a script is never
+ * written for a plan that upgrade() would refuse.  The script takes the
+ * same advisory lock (the project's key, common/lockkey.h), checks that
+ * the project is at the state the script was planned from
+ * (migrate.current(project)), runs the bodies (a non-transactional revision
+ * outside any transaction block, statement by statement as psql sends
+ * them), and records the applied state, the run and its steps in the
+ * project.  At its start it also checks that every revision it will record
+ * is registered with the checksum it records (run into another database, a
+ * fresh one, it stops there instead of leaving applied_unknown rows).
+ * After a revision that adds an enum value a later revision of the plan
+ * uses (commit_boundary.c) it commits, as CALL migrate.run does, so that
+ * the plan goes through.
  *
  * The text of the script is written by common/psqlscript.c, which
- * "pg_migrate sql --offline" uses too, so that both follow one set of rules:
+ * "pg_migrate sql --offline" uses too: one set of rules for both.
  *
  * What psql reads.  psql lexes a script itself, to find where statements
  * end and which lines are meta-commands (\! runs a shell command), and it
@@ -72,6 +74,7 @@
  *-------------------------------------------------------------------------
  */
 #include "engine.h"
+#include "lockkey.h"
 #include "psqlscript.h"
 
 #include "catalog/pg_type.h"
@@ -104,7 +107,7 @@ script_role(Step *st)
 	return st->registered_by;
 }
 
-/* A text[] datum as C strings (no NULLs: ids). */
+/* A text[] datum as C strings (ids: no NULLs). */
 static const char **
 text_array_items(Datum arr, int *n)
 {
@@ -142,11 +145,73 @@ append_step_body(StringInfo buf, const MigrateScriptSettings *ss, Step *st)
 	migrate_script_body(buf, ss, st->id, st->transactional, st->body, stmts, n);
 }
 
+/*
+ * What the script checks of other projects, as upgrade() and downgrade()
+ * do: an upgrade whose revisions depend on other projects' revisions takes
+ * those projects' locks in share mode (added to "lock", which every
+ * transaction of the script takes) and checks that they are applied; a
+ * downgrade checks that no other project's applied revision depends on what
+ * it reverts (only when some revision of another project names this one).
+ */
+static void
+append_other_projects(StringInfo buf, Run *run, StringInfo lock)
+{
+	MigrateGraph *graph = run->graph;
+
+	if (run->dir == MIGRATE_UP && graph->nexternals > 0)
+	{
+		const char **projects = palloc(sizeof(char *) * graph->nexternals);
+		const char **ids = palloc(sizeof(char *) * graph->nexternals);
+		bool	   *seen = palloc0(graph->nexternals);
+		int			n = 0;
+
+		for (int k = 0; k < run->nsteps; k++)
+		{
+			MigrateRevision *r = &graph->revs[run->steps[k].idx];
+
+			CHECK_FOR_INTERRUPTS();
+			for (int j = 0; j < r->ndepends; j++)
+			{
+				int			e;
+
+				if (!MIGRATE_DEP_IS_EXTERNAL(r->depend_idx[j]))
+					continue;
+				e = MIGRATE_DEP_EXTERNAL_INDEX(r->depend_idx[j]);
+				if (seen[e])
+					continue;
+				seen[e] = true;
+				projects[n] = graph->externals[e].project;
+				ids[n++] = graph->externals[e].id;
+			}
+		}
+		migrate_script_need_applied(buf, lock, projects, ids, n);
+	}
+	else if (run->dir == MIGRATE_DOWN && migrate_project_has_dependents(run->project))
+	{
+		appendStringInfo(buf,
+						 "DO $migrate$ BEGIN\n"
+						 "  IF EXISTS (SELECT 1 FROM migrate.revision r JOIN migrate.applied a\n"
+						 "               ON a.project OPERATOR(pg_catalog.=) r.project AND a.revision OPERATOR(pg_catalog.=) r.id\n"
+						 "              WHERE r.project OPERATOR(pg_catalog.<>) %s\n"
+						 "                AND r.depends_on OPERATOR(pg_catalog.&&) ARRAY[",
+						 quote_literal_cstr(run->project));
+		for (int k = 0; k < run->nsteps; k++)
+			appendStringInfo(buf, "%s%s", k > 0 ? ", " : "",
+							 quote_literal_cstr(psprintf("%s:%s", run->project, run->steps[k].id)));
+		appendStringInfoString(buf,
+							   "]::pg_catalog.text[]) THEN\n"
+							   "    RAISE EXCEPTION 'migrate: an applied revision of another project depends on a revision this script reverts';\n"
+							   "  END IF;\nEND $migrate$;\n");
+	}
+}
+
 Datum
 migrate_sql(PG_FUNCTION_ARGS)
 {
 	char	   *target = migrate_target_arg(fcinfo, 0);
 	MigrateDirection dir = migrate_direction_arg(fcinfo, 1);
+	const char *project = migrate_project_arg(fcinfo, 2);
+	StringInfoData lock;
 	Run			run;
 	StringInfoData buf;
 	bool		in_xact = false;
@@ -161,11 +226,19 @@ migrate_sql(PG_FUNCTION_ARGS)
 	const char **ids;
 	const char **sums;
 
-	migrate_run_init(&run, dir, migrate_body_kind(dir), target);
+	initStringInfo(&lock);
+	appendStringInfoString(&lock, migrate_script_lock(project));
+	migrate_run_init(&run, project, dir, migrate_body_kind(dir), target);
 	/* reads only, but plans as upgrade() would: under the lock */
 	migrate_run_plan(&run, CurrentMemoryContext);
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "-- migrate: %s to ", run.kind);
+	appendStringInfo(&buf, "-- migrate: %s", run.kind);
+	if (strcmp(project, "default") != 0)
+	{
+		appendStringInfoString(&buf, " of project ");
+		migrate_script_comment(&buf, quote_literal_cstr(project));
+	}
+	appendStringInfoString(&buf, " to ");
 	migrate_script_comment(&buf, quote_literal_cstr(target));
 	appendStringInfo(&buf, ", %d revision%s\n-- generated %s for database ",
 					 run.nsteps, run.nsteps == 1 ? "" : "s",
@@ -196,11 +269,12 @@ migrate_sql(PG_FUNCTION_ARGS)
 	}
 
 	migrate_script_preamble(&buf, &ss);
-	migrate_script_begin(&buf);
+	migrate_script_begin(&buf, lock.data);
 	in_xact = true;
-	migrate_script_expect_current(&buf, from, nfrom);
+	migrate_script_expect_current(&buf, project, from, nfrom);
 	if (dir == MIGRATE_UP)
-		migrate_script_expect_registered(&buf, ids, sums, run.nsteps);
+		migrate_script_expect_registered(&buf, project, ids, sums, run.nsteps);
+	append_other_projects(&buf, &run, &lock);
 
 	/*
 	 * The role boundary, as far as a script can have it: each body whose
@@ -263,21 +337,21 @@ migrate_sql(PG_FUNCTION_ARGS)
 		migrate_script_check(&buf, &ss, psprintf("after revision \"%s\", before recording it", st->id));
 		if (!in_xact)
 		{
-			migrate_script_begin(&buf);
+			migrate_script_begin(&buf, lock.data);
 			in_xact = true;
 		}
-		migrate_script_record(&buf, dir == MIGRATE_UP, st->id, st->checksum);
+		migrate_script_record(&buf, project, dir == MIGRATE_UP, st->id, st->checksum);
 		if (commit_after[k])
 		{
 			appendStringInfoString(&buf, "-- a later revision uses an enum value this one adds: commit it first\n"
 								   "COMMIT;\n");
-			migrate_script_begin(&buf);
+			migrate_script_begin(&buf, lock.data);
 		}
 		run.graph->revs[st->idx].applied = (dir == MIGRATE_UP);
 	}
 	/* the run, its steps, and (upgrade) the run id of what it applied */
 	to = text_array_items(migrate_currents_array(run.graph), &nto);
-	migrate_script_finish(&buf, dir == MIGRATE_UP, run.kind, target, from, nfrom, to, nto,
-						  ids, run.nsteps, "migrate.sql script");
+	migrate_script_finish(&buf, project, dir == MIGRATE_UP, run.kind, target, from, nfrom,
+						  to, nto, ids, run.nsteps, "migrate.sql script");
 	PG_RETURN_TEXT_P(cstring_to_text(buf.data));
 }

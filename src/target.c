@@ -999,7 +999,8 @@ cycle_members(MigrateGraph *graph)
 /*
  * Upgrade plan: every unapplied ancestor and dependency of the target,
  * ancestors first.  Refuses a plan that needs an unregistered revision or
- * runs through a cycle.
+ * runs through a cycle.  (Dependencies on other projects' revisions are
+ * checked by the callers: migrate_refuse_unapplied_externals.)
  */
 int *
 migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
@@ -1034,7 +1035,7 @@ migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 								   r->source ? quote_literal_cstr(r->source) : "not recorded"),
 						 errhint("Register the missing revision, or correct down_revision. migrate.validate() lists every problem.")));
 		for (int j = 0; j < r->ndepends; j++)
-			if (r->depend_idx[j] < 0)
+			if (r->depend_idx[j] == -1)	/* not another project's */
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_OBJECT),
 						 errmsg("cannot upgrade: revision \"%s\" depends on \"%s\", which is not registered",

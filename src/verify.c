@@ -19,11 +19,17 @@
  *	  error    invalid_index      an INVALID index anywhere in the database
  *	                              (a failed CREATE INDEX CONCURRENTLY, or one
  *	                              being built right now)
+ *	  warning  schema_drift       the schema's fingerprint differs from the one
+ *	                              recorded after the run that left the current
+ *	                              revisions (drift.c)
+ *
+ * The revision findings are those of one project (the fourth argument;
+ * NULL: the setting migrate.project): each service checks its own history.
  *
  * Info findings of validate() (irreversible revisions) are left out: they
  * are facts about the chain, not about the health of this database.
  *
- * Everything comes from one load of the revision graph (no SPI: it is read
+ * Everything comes from one load of the project's revision graph (read
  * the way status() reads it, so every role may call verify()) and one scan
  * of pg_index.
  *
@@ -174,9 +180,9 @@ check_relations(VerifyRows *out, ArrayType *arr, const char *what,
 }
 
 static void
-check_revisions(VerifyRows *out)
+check_revisions(VerifyRows *out, const char *project)
 {
-	MigrateGraph *graph = migrate_load_graph_ext(CurrentMemoryContext,
+	MigrateGraph *graph = migrate_load_graph_ext(CurrentMemoryContext, project,
 												 MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	MigrateFinding *items;
 	int			nitems;
@@ -213,8 +219,11 @@ check_revisions(VerifyRows *out)
 			applied++;
 	}
 	add_row(out, MIGRATE_INFO, "revisions", NULL,
+			strcmp(project, "default") == 0 ?
 			psprintf("%d registered, %d applied, %d pending",
-					 registered, applied, pending));
+					 registered, applied, pending) :
+			psprintf("project \"%s\": %d registered, %d applied, %d pending",
+					 project, registered, applied, pending));
 	MemoryContextDelete(graph->cxt);
 }
 
@@ -261,6 +270,21 @@ check_invalid_indexes(VerifyRows *out)
 	}
 }
 
+/*
+ * The schema no longer has the fingerprint recorded after the run that
+ * left the current revisions (drift.c): a warning, since a hand-made index
+ * is not a broken deploy, but a deploy script should see it.
+ */
+static void
+check_schema_drift(VerifyRows *out)
+{
+	char	   *revision = NULL;
+	char	   *msg = migrate_schema_drift_message(NULL, &revision);
+
+	if (msg)
+		add_row(out, MIGRATE_WARNING, "schema_drift", revision, msg);
+}
+
 Datum
 migrate_verify(PG_FUNCTION_ARGS)
 {
@@ -284,8 +308,9 @@ migrate_verify(PG_FUNCTION_ARGS)
 					RELKIND_RELATION, RELKIND_PARTITIONED_TABLE);
 	check_relations(&out, indexes, "index", "missing_index",
 					RELKIND_INDEX, RELKIND_PARTITIONED_INDEX);
-	check_revisions(&out);
+	check_revisions(&out, migrate_project_arg(fcinfo, 3));
 	check_invalid_indexes(&out);
+	check_schema_drift(&out);
 
 	for (int sev = MIGRATE_ERROR; sev <= MIGRATE_INFO; sev++)
 	{

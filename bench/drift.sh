@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Drift benchmark (issue 17): what the DDL ledger costs a DDL-heavy workload.
+#  1. 1,000 revisions of CREATE TABLE + CREATE INDEX applied by
+#     SELECT migrate.upgrade('head') with migrate.track_ddl on against off
+#     (the fingerprint recorded after the run is paid in both).
+#  2. 10,000 CREATE TABLE run by psql -f outside migrations (one
+#     transaction each), tracking on against off, and against a database
+#     without the extension.
+#  3. migrate.fingerprint() of a schema with 10,000 tables and their
+#     indexes, as the first call of a fresh connection (library load and
+#     cold catalog caches included), and warm.
+# Every timed round uses a fresh database made from a template before the
+# timing and dropped after it; the order of on/off alternates per round.
+# Prints medians, ratios and every round; asserts nothing.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+N=${DRIFT_REVISIONS:-1000}
+T=${DRIFT_TABLES:-10000}
+ROUNDS=${DRIFT_ROUNDS:-5}
+work=$(mktemp -d)
+tag=$$
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+spread() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {printf "%.1f-%.1f", a[1], a[NR]}'; }
+
+# ---------------------------------------------------------------- 1. apply
+createdb tmpl_drift_$tag
+q tmpl_drift_$tag "CREATE EXTENSION migrate"
+q tmpl_drift_$tag "SELECT count(migrate.add(
+    revision => 'v' || lpad(i::text, 5, '0'),
+    upgrade => format('CREATE TABLE t_%s (id bigint, v text, created timestamptz DEFAULT now()); CREATE INDEX t_%s_v ON t_%s (v);', i, i, i),
+    downgrade => format('DROP TABLE t_%s', i),
+    down_revision => CASE WHEN i > 1 THEN ARRAY['v' || lpad((i - 1)::text, 5, '0')] END))
+  FROM generate_series(1, $N) i" >/dev/null
+for r in $(seq 1 "$ROUNDS"); do
+    createdb -T tmpl_drift_$tag on_${tag}_$r
+    createdb -T tmpl_drift_$tag off_${tag}_$r
+done
+on_t=(); off_t=()
+for r in $(seq 1 "$ROUNDS"); do
+    for which in $( [ $((r % 2)) -eq 0 ] && echo "on off" || echo "off on"); do
+        t0=$(now_ms)
+        psql -X -q -v ON_ERROR_STOP=1 -d ${which}_${tag}_$r -c "SET client_min_messages = warning" \
+             -c "SET migrate.track_ddl = $which" -c "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null
+        t1=$(now_ms)
+        if [ "$which" = on ]; then on_t+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')")
+        else off_t+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')"); fi
+    done
+done
+rows=$(q on_${tag}_1 "SELECT count(*) FROM migrate.ddl_log")
+rows_off=$(q off_${tag}_1 "SELECT count(*) FROM migrate.ddl_log")
+fp_rec=$(q on_${tag}_1 "SELECT count(fingerprint) FROM migrate.run_log")
+for r in $(seq 1 "$ROUNDS"); do dropdb on_${tag}_$r; dropdb off_${tag}_$r; done
+on_m=$(printf '%s\n' "${on_t[@]}" | median); off_m=$(printf '%s\n' "${off_t[@]}" | median)
+echo "drift: the DDL ledger's cost, median of $ROUNDS rounds, wall clock"
+printf '  %-52s %9.1f ms   (baseline)   spread %s\n' "upgrade('head'), $N revisions, track_ddl off" "$off_m" "$(spread "${off_t[@]}")"
+printf '  %-52s %9.1f ms   %sx          spread %s   goal < 1.05x\n' "upgrade('head'), $N revisions, track_ddl on" "$on_m" "$(ratio "$on_m" "$off_m")" "$(spread "${on_t[@]}")"
+echo "    check: $rows ledger rows with tracking on, $rows_off off; $fp_rec fingerprint recorded"
+
+# ------------------------------------------------------ 2. psql CREATE TABLE
+q postgres "SELECT string_agg(format('CREATE TABLE c_%s (id bigint PRIMARY KEY, v text);', i), E'\n' ORDER BY i) FROM generate_series(1, $T) i" >"$work/create.sql"
+createdb tmpl_plain_$tag
+R2=${DRIFT_CREATE_ROUNDS:-3}
+for r in $(seq 1 "$R2"); do
+    createdb -T tmpl_drift_$tag con_${tag}_$r
+    createdb -T tmpl_drift_$tag coff_${tag}_$r
+    createdb -T tmpl_plain_$tag cnone_${tag}_$r
+done
+con=(); coff=(); cnone=()
+for r in $(seq 1 "$R2"); do
+    order="con coff cnone"; [ $((r % 2)) -eq 0 ] && order="cnone coff con"
+    for which in $order; do
+        opts=""; [ "$which" = coff ] && opts="-c migrate.track_ddl=off"
+        t0=$(now_ms)
+        PGOPTIONS="$opts" psql -X -q -v ON_ERROR_STOP=1 -d ${which}_${tag}_$r -f "$work/create.sql" >/dev/null
+        t1=$(now_ms)
+        d=$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')
+        case $which in con) con+=("$d");; coff) coff+=("$d");; cnone) cnone+=("$d");; esac
+    done
+done
+crows=$(q con_${tag}_1 "SELECT count(*) FROM migrate.ddl_log")
+for r in $(seq 1 "$R2"); do dropdb con_${tag}_$r; dropdb coff_${tag}_$r; dropdb cnone_${tag}_$r; done
+m_on=$(printf '%s\n' "${con[@]}" | median); m_off=$(printf '%s\n' "${coff[@]}" | median); m_none=$(printf '%s\n' "${cnone[@]}" | median)
+echo "  $T CREATE TABLE (id bigint PRIMARY KEY, v text) by psql -f, one transaction each, median of $R2 rounds"
+printf '  %-52s %9.1f ms   (baseline)   spread %s\n' "track_ddl off" "$m_off" "$(spread "${coff[@]}")"
+printf '  %-52s %9.1f ms   %sx          spread %s   goal < 1.05x\n' "track_ddl on" "$m_on" "$(ratio "$m_on" "$m_off")" "$(spread "${con[@]}")"
+printf '  %-52s %9.1f ms   %sx\n' "no extension in the database" "$m_none" "$(ratio "$m_none" "$m_off")"
+echo "    check: $crows ledger rows (a table and its primary key index each)"
+
+# ----------------------------------------------------------- 3. fingerprint
+createdb fp_$tag
+q fp_$tag "CREATE EXTENSION migrate"
+# one transaction per table: 10,000 tables in one would need more locks
+# than max_locks_per_transaction allows
+q postgres "SELECT string_agg(format('CREATE TABLE f_%s (id bigint PRIMARY KEY, v text NOT NULL DEFAULT ''x'', created timestamptz DEFAULT now()); CREATE INDEX f_%s_v ON f_%s (v);', i, i, i), E'\n' ORDER BY i) FROM generate_series(1, $T) i" >"$work/fp.sql"
+PGOPTIONS="-c migrate.track_ddl=off" psql -X -q -v ON_ERROR_STOP=1 -d fp_$tag -f "$work/fp.sql" >/dev/null
+q fp_$tag "VACUUM ANALYZE" >/dev/null
+first=()
+for r in $(seq 1 "$ROUNDS"); do
+    ms=$(psql -X -q -A -t -d fp_$tag -c "\\timing on" -c "SELECT length(migrate.fingerprint())" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+    first+=("$ms")
+done
+warm=$(server_ms fp_$tag 5 "SELECT migrate.fingerprint()")
+dropdb fp_$tag
+printf '  %-52s %9.1f ms   spread %s   goal < 200 ms\n' "fingerprint(), $T tables + $((2 * T)) indexes, first call" "$(printf '%s\n' "${first[@]}" | median)" "$(spread "${first[@]}")"
+printf '  %-52s %9.1f ms\n' "  same, warm (median of 5 in one session)" "$warm"
+
+dropdb tmpl_drift_$tag; dropdb tmpl_plain_$tag
+rm -rf "$work"
