@@ -55,6 +55,11 @@ typedef struct Run
 	int			cur_step;
 	int			cur_stmt;
 	int			tries;
+
+	/* called before and after each statement of a transactional body, when
+	 * set (explain.c measures locks, rewrites and durations) */
+	void		(*stmt_hook) (struct Run *run, Step *st, bool after);
+	void	   *hook_arg;
 } Run;
 
 /* For the error context callback of a running body. */

@@ -33,6 +33,9 @@ bool		migrate_report_memory = false;
 /* The project a NULL project argument means. */
 char	   *migrate_default_project = NULL;
 
+/* lint: a table above this size (kB) makes a blocking finding an error. */
+int			migrate_lint_large_table_kb = 100 * 1024;
+
 /* migrate.project follows the id rules: refuse anything else when set. */
 static bool
 check_project_name(char **newval, void **extra, GucSource source)
@@ -95,6 +98,15 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   check_project_name, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.lint_large_table",
+							"Table size above which migrate.lint() reports a blocking statement as an error.",
+							"Below it (and above empty) such a finding is a warning; on an empty table, or one created earlier in the plan, it is info.",
+							&migrate_lint_large_table_kb,
+							100 * 1024, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("migrate");

@@ -1,0 +1,808 @@
+/*-------------------------------------------------------------------------
+ *
+ * lint_rules.c
+ *	  The rules of migrate.lint, one analysis per statement kind over the raw
+ *	  parse tree (ALTER TABLE's subcommands: lint_alter.c).
+ *
+ * Each analysis resolves the relations the statement names (lint_rels.c),
+ * takes the lock from lint_locks.c, and emits findings: a rule code, a
+ * severity (most grow with the size of what is locked:
+ * migrate_lint_scaled), a message that says what happens and a hint that
+ * says the safe way.  A relation that the statement locks and no rule
+ * speaks of still gets a row, code "lock", severity info, so that every
+ * lock of the plan is listed.
+ *
+ * Rules that span statements read the facts earlier statements recorded
+ * (enum values added, constraints added NOT VALID) together with the
+ * transaction they ran in (lint.c models the transactions of the plan).
+ *
+ * IDENTIFICATION
+ *	  src/lint_rules.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "lint.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "tcop/utility.h"
+#include "utils/lsyscache.h"
+
+#define HINT_CONCURRENT_INDEX \
+	"Build it with CREATE INDEX CONCURRENTLY in a revision of its own registered with transactional => false (\"-- migrate:transactional false\"); CALL migrate.run and pg_migrate upgrade run such revisions."
+#define HINT_NON_TRANSACTIONAL \
+	"Register the revision with transactional => false (\"-- migrate:transactional false\" in its file): CALL migrate.run and pg_migrate upgrade run its statements one at a time, outside a transaction block."
+#define HINT_EXPAND_CONTRACT \
+	"Expand and contract: add the new name beside the old one (a new column kept in step by the application or a trigger, or a view under the old name), move every reader and writer to it, and drop the old name in a later release."
+
+static const char *
+command_name(Node *stmt)
+{
+	return CreateCommandName(stmt);
+}
+
+/* The relation an object name list ends in (COMMENT ON, DROP). */
+static RangeVar *
+rv_from_names(List *names, int drop_last)
+{
+	List	   *prefix = list_copy_head(names, list_length(names) - drop_last);
+
+	if (prefix == NIL)
+		return NULL;
+	return makeRangeVarFromNameList(prefix);
+}
+
+/* A relation named by a statement gets its lock row. */
+static void
+lock_rv(LintState *ls, RangeVar *rv, LOCKMODE lock, int rewrite,
+		const char *what)
+{
+	if (rv != NULL && lock != NoLock)
+		migrate_lint_lock_row(ls, migrate_lint_rel(ls, rv), lock, rewrite, what);
+}
+
+/*
+ * The referenced table of a foreign key: ShareRowExclusiveLock (tablecmds.c
+ * ATAddForeignKeyConstraint opens it so; the triggers it gets need it).
+ */
+void
+migrate_lint_referenced(LintState *ls, LintRel *rel, RangeVar *pktable,
+						LOCKMODE lock, MigrateSeverity severity,
+						const char *what)
+{
+	LintRel    *ref = migrate_lint_rel(ls, pktable);
+
+	if (rel != NULL && strcmp(ref->name, rel->name) == 0)
+		return;					/* self-reference: one lock */
+	if (severity == MIGRATE_INFO)
+		migrate_lint_lock_row(ls, ref, lock, 0, what);
+	else
+		migrate_lint_add(ls, severity, "scan_under_lock", ref, lock, 0,
+						 psprintf("%s takes %s on the referenced table %s (%s) while it checks every row of %s: writes to %s wait for the whole scan",
+								  what, migrate_lint_lock_name(lock), ref->name,
+								  migrate_lint_size_text(ref), rel->name, ref->name),
+						 pstrdup("Add the foreign key NOT VALID (no scan, a brief lock), then VALIDATE CONSTRAINT in a later transaction: validation takes ShareUpdateExclusiveLock on the table and RowShareLock on the referenced one, which block no reads or writes."));
+}
+
+/* The last name of a type, for the column rules ("int4", "varchar"). */
+static const char *
+type_base_name(TypeName *tn)
+{
+	if (tn == NULL || tn->names == NIL || tn->pct_type)
+		return NULL;
+	if (list_length(tn->names) == 2 &&
+		strcmp(strVal(linitial(tn->names)), "pg_catalog") != 0)
+		return NULL;
+	return strVal(llast(tn->names));
+}
+
+/*
+ * Column types that squawk's style rules speak of: prefer-bigint-over-int,
+ * prefer-bigint-over-smallint (here prefer_bigint), prefer-identity,
+ * prefer-text-field, ban-char-field, prefer-timestamptz.  Info: they cost
+ * nothing today and a rewrite later.
+ */
+void
+migrate_lint_column_types(LintState *ls, LintRel *rel, ColumnDef *col)
+{
+	const char *t = type_base_name(col->typeName);
+	char	   *typ;
+
+	if (t == NULL)
+		return;
+	typ = migrate_lint_type_name(col->typeName);
+	if (strcmp(t, "int4") == 0 || strcmp(t, "int2") == 0 ||
+		strcmp(t, "serial") == 0 || strcmp(t, "serial4") == 0 ||
+		strcmp(t, "smallserial") == 0 || strcmp(t, "serial2") == 0)
+		migrate_lint_add(ls, MIGRATE_INFO, "prefer_bigint", rel, NoLock, -1,
+						 psprintf("column %s of %s is %s: 32-bit and smaller keys run out, and widening one later rewrites the table",
+								  col->colname, rel->name, typ),
+						 pstrdup("Use bigint (or bigint GENERATED BY DEFAULT AS IDENTITY for a key)."));
+	if (strcmp(t, "serial") == 0 || strcmp(t, "serial4") == 0 ||
+		strcmp(t, "bigserial") == 0 || strcmp(t, "serial8") == 0 ||
+		strcmp(t, "smallserial") == 0 || strcmp(t, "serial2") == 0)
+		migrate_lint_add(ls, MIGRATE_INFO, "prefer_identity", rel, NoLock, -1,
+						 psprintf("column %s of %s is %s: its sequence has an owner, grants and a dependency of its own to manage",
+								  col->colname, rel->name, typ),
+						 pstrdup("Use bigint GENERATED BY DEFAULT AS IDENTITY."));
+	if (strcmp(t, "varchar") == 0 && col->typeName->typmods != NIL)
+		migrate_lint_add(ls, MIGRATE_INFO, "prefer_text", rel, NoLock, -1,
+						 psprintf("column %s of %s is %s: a length limit in the type is changed only by ALTER COLUMN TYPE, which rewrites the table when the limit shrinks",
+								  col->colname, rel->name, typ),
+						 pstrdup("Use text with a CHECK (length(col) <= n) constraint, which can be replaced NOT VALID."));
+	if (strcmp(t, "bpchar") == 0)
+		migrate_lint_add(ls, MIGRATE_INFO, "char_field", rel, NoLock, -1,
+						 psprintf("column %s of %s is %s: char(n) pads with blanks and compares in surprising ways",
+								  col->colname, rel->name, typ),
+						 pstrdup("Use text (or varchar)."));
+	if (strcmp(t, "timestamp") == 0)
+		migrate_lint_add(ls, MIGRATE_INFO, "prefer_timestamptz", rel, NoLock, -1,
+						 psprintf("column %s of %s is timestamp without time zone: the offset is lost, and converting later rewrites the table unless the session runs in UTC",
+								  col->colname, rel->name),
+						 pstrdup("Use timestamptz."));
+}
+
+/* CREATE TABLE: the new table is empty; its foreign keys and parents lock. */
+static void
+lint_create_table(LintState *ls, CreateStmt *stmt)
+{
+	LintRel    *rel = migrate_lint_rel(ls, stmt->relation);
+	ListCell   *lc;
+
+	if (stmt->if_not_exists && !rel->missing && !rel->created)
+		return;					/* exists: nothing happens */
+	migrate_lint_rel_created(ls, stmt->relation);
+	rel = migrate_lint_rel(ls, stmt->relation);
+
+	/* tablecmds.c DefineRelation: parentLockmode */
+	foreach(lc, stmt->inhRelations)
+		lock_rv(ls, lfirst_node(RangeVar, lc),
+				stmt->partbound ? AccessExclusiveLock : ShareUpdateExclusiveLock,
+				0, stmt->partbound ? "CREATE TABLE ... PARTITION OF" :
+				"CREATE TABLE ... INHERITS");
+
+	foreach(lc, stmt->tableElts)
+	{
+		Node	   *elt = lfirst(lc);
+
+		if (IsA(elt, ColumnDef))
+		{
+			ColumnDef  *col = (ColumnDef *) elt;
+			ListCell   *cc;
+
+			migrate_lint_column_types(ls, rel, col);
+			foreach(cc, col->constraints)
+			{
+				Constraint *c = lfirst_node(Constraint, cc);
+
+				if (c->contype == CONSTR_FOREIGN)
+					migrate_lint_referenced(ls, rel, c->pktable,
+											ShareRowExclusiveLock, MIGRATE_INFO,
+											"CREATE TABLE ... REFERENCES");
+			}
+		}
+		else if (IsA(elt, TableLikeClause))
+			/* parse_utilcmd.c transformTableLikeClause: read, not changed */
+			lock_rv(ls, ((TableLikeClause *) elt)->relation, AccessShareLock, 0,
+					"CREATE TABLE ... (LIKE ...)");
+		else if (IsA(elt, Constraint) &&
+				 ((Constraint *) elt)->contype == CONSTR_FOREIGN)
+			migrate_lint_referenced(ls, rel, ((Constraint *) elt)->pktable,
+									ShareRowExclusiveLock, MIGRATE_INFO,
+									"CREATE TABLE ... FOREIGN KEY");
+	}
+}
+
+/* CREATE INDEX: ShareLock blocks writes for the whole build. */
+static void
+lint_create_index(LintState *ls, IndexStmt *stmt)
+{
+	LintRel    *rel = migrate_lint_rel(ls, stmt->relation);
+	LOCKMODE	lock = stmt->concurrent ? ShareUpdateExclusiveLock : ShareLock;
+
+	if (stmt->idxname)
+	{
+		RangeVar   *idx = makeRangeVar(stmt->relation->schemaname,
+									   stmt->idxname, -1);
+
+		if (OidIsValid(rel->relid))
+			idx->schemaname = get_namespace_name(get_rel_namespace(rel->relid));
+		if (!(stmt->if_not_exists && !migrate_lint_rel(ls, idx)->missing))
+			migrate_lint_rel_created(ls, idx);
+	}
+	if (!stmt->concurrent)
+	{
+		MigrateSeverity sev = migrate_lint_scaled(ls, rel);
+
+		migrate_lint_add(ls, sev, "blocking_index", rel, lock, 0,
+						 psprintf("CREATE %sINDEX%s takes ShareLock on %s (%s): every write to it waits until the index is built%s",
+								  stmt->unique ? "UNIQUE " : "",
+								  stmt->idxname ? psprintf(" %s", stmt->idxname) : "",
+								  rel->name, migrate_lint_size_text(rel),
+								  rel->nchildren > 0 ? ", on every partition" : ""),
+						 sev == MIGRATE_INFO ? NULL : pstrdup(HINT_CONCURRENT_INDEX));
+		return;
+	}
+	if (!ls->transactional && !stmt->if_not_exists)
+		migrate_lint_add(ls, MIGRATE_INFO, "not_rerunnable", rel, lock, 0,
+						 psprintf("a CREATE INDEX CONCURRENTLY that fails leaves an INVALID index%s behind, and the next try of this revision fails on its name",
+								  stmt->idxname ? psprintf(" %s", stmt->idxname) : ""),
+						 pstrdup("Precede it with DROP INDEX CONCURRENTLY IF EXISTS of the same name, in the same non-transactional revision."));
+	migrate_lint_lock_row(ls, rel, lock, 0, "CREATE INDEX CONCURRENTLY");
+}
+
+/* DROP TABLE / INDEX / VIEW ... and DROP TRIGGER / RULE / POLICY. */
+static void
+lint_drop(LintState *ls, DropStmt *stmt)
+{
+	bool		known;
+	LOCKMODE	lock = migrate_lint_statement_lock((Node *) stmt, &known);
+	ListCell   *lc;
+
+	if (stmt->removeType == OBJECT_TYPE || stmt->removeType == OBJECT_DOMAIN)
+	{
+		/* a composite type's relation; with CASCADE, every table using it */
+		foreach(lc, stmt->objects)
+		{
+			Oid			typid = migrate_lint_type_oid(lfirst_node(TypeName, lc));
+			ListCell   *uc;
+
+			if (!OidIsValid(typid))
+				continue;
+			foreach(uc, migrate_lint_type_users(typid))
+			{
+				LintRel    *rel = migrate_lint_rel_oid(ls, lfirst_oid(uc));
+
+				if (rel->relkind == RELKIND_COMPOSITE_TYPE)
+					migrate_lint_lock_row(ls, rel, AccessExclusiveLock, 0,
+										  command_name((Node *) stmt));
+				else if (stmt->behavior == DROP_CASCADE)
+					migrate_lint_add(ls, rel->rows > 0 ? MIGRATE_WARNING : MIGRATE_INFO,
+									 "drop_column", rel, AccessExclusiveLock, 0,
+									 psprintf("%s ... CASCADE drops every column (or typed table) of that type: %s (%s) loses data",
+											  command_name((Node *) stmt), rel->name,
+											  migrate_lint_size_text(rel)),
+									 pstrdup("Drop the columns that use the type first, each in a revision of its own after the application stopped using it."));
+			}
+		}
+		return;
+	}
+	if (!known)
+		return;
+	foreach(lc, stmt->objects)
+	{
+		List	   *names = (List *) lfirst(lc);
+		RangeVar   *rv;
+		LintRel    *rel;
+
+		CHECK_FOR_INTERRUPTS();
+		if (stmt->removeType == OBJECT_TRIGGER ||
+			stmt->removeType == OBJECT_POLICY || stmt->removeType == OBJECT_RULE)
+		{
+			lock_rv(ls, rv_from_names(names, 1), lock, 0, command_name((Node *) stmt));
+			continue;
+		}
+		rv = makeRangeVarFromNameList(names);
+		rel = migrate_lint_rel(ls, rv);
+		if (rel->missing && stmt->missing_ok)
+			continue;			/* IF EXISTS of a relation that is not there */
+		if (stmt->removeType == OBJECT_INDEX)
+		{
+			Oid			table = OidIsValid(rel->relid) ?
+				migrate_lint_table_of_index(rel->relid) : InvalidOid;
+			LintRel    *trel = OidIsValid(table) ? migrate_lint_rel_oid(ls, table) : NULL;
+
+			if (!stmt->concurrent && trel != NULL)
+			{
+				MigrateSeverity sev = migrate_lint_scaled(ls, trel);
+
+				migrate_lint_add(ls, sev, "blocking_drop_index", trel, lock, 0,
+								 psprintf("DROP INDEX %s takes AccessExclusiveLock on its table %s (%s): every read and write of it waits, behind every query already running on it",
+										  rel->name, trel->name, migrate_lint_size_text(trel)),
+								 sev == MIGRATE_INFO ? NULL :
+								 pstrdup("Use DROP INDEX CONCURRENTLY in a revision registered with transactional => false."));
+			}
+			else if (trel != NULL)
+				migrate_lint_lock_row(ls, trel, lock, 0, "DROP INDEX");
+			migrate_lint_lock_row(ls, rel, lock, 0, "DROP INDEX");
+		}
+		else if (stmt->removeType == OBJECT_TABLE)
+		{
+			ListCell   *fc;
+
+			migrate_lint_add(ls, (rel->created || rel->missing || (rel->sized && rel->rows == 0)) ?
+							 MIGRATE_INFO : MIGRATE_WARNING,
+							 "drop_table", rel, lock, 0,
+							 psprintf("DROP TABLE %s (%s) removes its data for good, and every client that still reads or writes it fails",
+									  rel->name, migrate_lint_size_text(rel)),
+							 pstrdup("Stop using the table in a release of the application first; drop it in a later one, after a backup."));
+			/* its foreign keys' triggers on the referenced tables go too */
+			if (OidIsValid(rel->relid))
+			{
+				foreach(fc, migrate_lint_fk_referenced(rel->relid))
+					migrate_lint_lock_row(ls, migrate_lint_rel_oid(ls, lfirst_oid(fc)),
+										  AccessExclusiveLock, 0,
+										  "DROP TABLE (its foreign key's triggers on the referenced table)");
+				if (stmt->behavior == DROP_CASCADE)
+					foreach(fc, migrate_lint_fk_referencing(rel->relid))
+						migrate_lint_lock_row(ls, migrate_lint_rel_oid(ls, lfirst_oid(fc)),
+											  AccessExclusiveLock, 0,
+											  "DROP TABLE ... CASCADE (drops the foreign keys that reference it)");
+			}
+		}
+		else
+			migrate_lint_lock_row(ls, rel, lock, 0, command_name((Node *) stmt));
+		migrate_lint_rel_dropped(ls, rv);
+	}
+}
+
+/* ALTER ... RENAME: running clients that use the old name break. */
+static void
+lint_rename(LintState *ls, RenameStmt *stmt)
+{
+	bool		known;
+	LOCKMODE	lock = migrate_lint_statement_lock((Node *) stmt, &known);
+	LintRel    *rel;
+
+	if (!known || stmt->relation == NULL)
+		return;
+	rel = migrate_lint_rel(ls, stmt->relation);
+	switch (stmt->renameType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_COLUMN:
+			migrate_lint_add(ls, (rel->created || rel->missing) ? MIGRATE_INFO : MIGRATE_WARNING,
+							 "rename", rel, lock, 0,
+							 stmt->renameType == OBJECT_COLUMN ?
+							 psprintf("renaming column %s of %s to %s breaks every running client that still uses the old name",
+									  stmt->subname, rel->name, stmt->newname) :
+							 psprintf("renaming %s to %s breaks every running client that still uses the old name",
+									  rel->name, stmt->newname),
+							 pstrdup(HINT_EXPAND_CONTRACT));
+			break;
+		default:
+			migrate_lint_lock_row(ls, rel, lock, 0, command_name((Node *) stmt));
+			break;
+	}
+	if (stmt->renameType != OBJECT_COLUMN && stmt->renameType != OBJECT_TABCONSTRAINT &&
+		stmt->renameType != OBJECT_TRIGGER && stmt->renameType != OBJECT_RULE &&
+		stmt->renameType != OBJECT_POLICY)
+		migrate_lint_rel_renamed(ls, stmt->relation, stmt->newname);
+}
+
+/* TRUNCATE: every row gone, a new relfilenode, AccessExclusiveLock. */
+static void
+lint_truncate(LintState *ls, TruncateStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		LintRel    *rel = migrate_lint_rel(ls, lfirst_node(RangeVar, lc));
+		MigrateSeverity sev = migrate_lint_scaled(ls, rel);
+
+		if (sev == MIGRATE_INFO && !rel->created && !rel->missing && rel->rows > 0)
+			sev = MIGRATE_WARNING;
+		migrate_lint_add(ls, sev, "truncate", rel, AccessExclusiveLock,
+						 rel->created ? -1 : 1,
+						 psprintf("TRUNCATE %s (%s) removes every row%s, under AccessExclusiveLock",
+								  rel->name, migrate_lint_size_text(rel),
+								  stmt->behavior == DROP_CASCADE ?
+								  ", and CASCADE empties every table that references it too" : ""),
+						 pstrdup("If emptying the table is meant, make sure nothing writes it any more; to remove rows while the application runs, DELETE them in batches."));
+		if (OidIsValid(rel->relid) && stmt->behavior == DROP_CASCADE)
+		{
+			ListCell   *fc;
+
+			foreach(fc, migrate_lint_fk_referencing(rel->relid))
+				migrate_lint_lock_row(ls, migrate_lint_rel_oid(ls, lfirst_oid(fc)),
+									  AccessExclusiveLock, 1, "TRUNCATE ... CASCADE");
+		}
+	}
+}
+
+/* REINDEX TABLE / INDEX: ShareLock on the table, each index rebuilt. */
+static void
+lint_reindex(LintState *ls, ReindexStmt *stmt)
+{
+	LintRel    *rel;
+	LintRel    *table;
+	List	   *indexes = NIL;
+	ListCell   *lc;
+	MigrateSeverity sev;
+
+	if (stmt->relation == NULL)
+		return;
+	rel = migrate_lint_rel(ls, stmt->relation);
+	if (stmt->kind == REINDEX_OBJECT_INDEX)
+	{
+		Oid			t = OidIsValid(rel->relid) ?
+			migrate_lint_table_of_index(rel->relid) : InvalidOid;
+
+		if (!OidIsValid(t))
+			return;
+		table = migrate_lint_rel_oid(ls, t);
+		indexes = list_make1_oid(rel->relid);
+	}
+	else
+	{
+		table = rel;
+		if (OidIsValid(rel->relid))
+			indexes = migrate_lint_indexes_of(rel->relid);
+	}
+	sev = migrate_lint_scaled(ls, table);
+	migrate_lint_add(ls, sev, "blocking_index", table, ShareLock, 0,
+					 psprintf("REINDEX takes ShareLock on %s (%s) and AccessExclusiveLock on each index it rebuilds: writes wait, and so does every query whose planning opens those indexes",
+							  table->name, migrate_lint_size_text(table)),
+					 sev == MIGRATE_INFO ? NULL :
+					 pstrdup("Use REINDEX ... CONCURRENTLY in a revision registered with transactional => false."));
+	foreach(lc, indexes)
+		migrate_lint_lock_row(ls, migrate_lint_rel_oid(ls, lfirst_oid(lc)),
+							  AccessExclusiveLock, 1, "REINDEX");
+}
+
+/* ALTER TYPE ... ADD VALUE: record it for the rule on its later use. */
+static void
+lint_alter_enum(LintState *ls, AlterEnumStmt *stmt)
+{
+	char	   *type = NameListToString(stmt->typeName);
+	LintFact   *created;
+
+	if (stmt->newVal == NULL || stmt->oldVal != NULL)
+		return;					/* RENAME VALUE */
+	/* a type created in the same transaction may use its new values */
+	created = migrate_lint_find_fact(ls, LINT_FACT_ENUM_TYPE, type, NULL);
+	if (created && created->txn == ls->txn && ls->transactional)
+		return;
+	migrate_lint_fact(ls, LINT_FACT_ENUM_VALUE, type, stmt->newVal, NULL);
+	ls->nenum_values++;
+}
+
+/* Does the statement's text hold the literal 'label'? */
+static bool
+text_has_literal(const char *text, int len, const char *label)
+{
+	StringInfoData lit;
+	bool		found = false;
+
+	initStringInfo(&lit);
+	appendStringInfoChar(&lit, '\'');
+	for (const char *p = label; *p; p++)
+	{
+		if (*p == '\'')
+			appendStringInfoChar(&lit, '\'');
+		appendStringInfoChar(&lit, *p);
+	}
+	appendStringInfoChar(&lit, '\'');
+	for (int i = 0; i + lit.len <= len && !found; i++)
+		found = text[i] == '\'' && memcmp(text + i, lit.data, lit.len) == 0;
+	pfree(lit.data);
+	return found;
+}
+
+/*
+ * enum_value_used_too_early: a value added by ALTER TYPE ... ADD VALUE
+ * cannot be used before that transaction commits (SQLSTATE 55P04, "unsafe
+ * use of new value").  The use is found as the literal in the statement's
+ * text, where every use is.
+ */
+static void
+lint_enum_uses(LintState *ls, Node *stmt)
+{
+	ListCell   *lc;
+
+	if (IsA(stmt, AlterEnumStmt))
+		return;
+	foreach(lc, ls->facts)
+	{
+		LintFact   *f = (LintFact *) lfirst(lc);
+		bool		same_revision;
+
+		if (f->kind != LINT_FACT_ENUM_VALUE || f->txn != ls->txn ||
+			f->non_transactional || !ls->transactional ||
+			!text_has_literal(ls->stmt_text, ls->stmt_len, f->name))
+			continue;
+		same_revision = (f->revision == NULL && ls->revision == NULL) ||
+			(f->revision && ls->revision && strcmp(f->revision, ls->revision) == 0);
+		if (same_revision)
+			migrate_lint_add(ls, MIGRATE_ERROR, "enum_value_used_too_early", NULL,
+							 NoLock, -1,
+							 psprintf("statement %d uses the value '%s' of %s that statement %d added in the same transaction: it fails with \"unsafe use of new value\" (SQLSTATE 55P04)",
+									  ls->statement, f->name, f->object, f->statement),
+							 pstrdup("Add the value in a revision of its own: CALL migrate.run and pg_migrate upgrade commit after each revision, so a later one may use it."));
+		else
+			migrate_lint_add(ls, MIGRATE_WARNING, "enum_value_used_too_early", NULL,
+							 NoLock, -1,
+							 psprintf("revision %s uses the value '%s' of %s that revision %s adds: in one transaction it fails with \"unsafe use of new value\", so migrate.upgrade() refuses this plan",
+									  ls->revision, f->name, f->object, f->revision),
+							 psprintf("Run the plan with CALL migrate.run() or pg_migrate upgrade, which commit after revision %s.",
+									  f->revision));
+	}
+}
+
+/* Statements refused in a revision body, or outside a transaction only. */
+static bool
+lint_body_problem(LintState *ls, Node *stmt)
+{
+	RawStmt		raw;
+	int			sqlerrcode;
+	char	   *message;
+	int			location;
+	const char *code;
+
+	memset(&raw, 0, sizeof(raw));
+	raw.type = T_RawStmt;
+	raw.stmt = stmt;
+	if (!migrate_statements_problem(ls->stmt_text, list_make1(&raw),
+									ls->transactional, &sqlerrcode, &message,
+									&location))
+		return false;
+	if (IsA(stmt, TransactionStmt))
+		code = "transaction_nesting";
+	else if (sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION)
+		code = "concurrently_in_transaction";
+	else
+		code = "unsupported_statement";
+	migrate_lint_add(ls, MIGRATE_ERROR, code, NULL, NoLock, -1, message,
+					 strcmp(code, "concurrently_in_transaction") == 0 ?
+					 pstrdup(HINT_NON_TRANSACTIONAL) :
+					 strcmp(code, "transaction_nesting") == 0 ?
+					 pstrdup("Remove it: migrate runs each revision in a transaction (or subtransaction) of its own, and a non-transactional one statement by statement.") :
+					 NULL);
+	return IsA(stmt, TransactionStmt);
+}
+
+/* Statements that take one lock on one named relation and have no rule. */
+static void
+lint_simple(LintState *ls, Node *stmt)
+{
+	bool		known;
+	LOCKMODE	lock = migrate_lint_statement_lock(stmt, &known);
+	const char *what = command_name(stmt);
+	ListCell   *lc;
+
+	switch (nodeTag(stmt))
+	{
+		case T_CreateTrigStmt:
+			lock_rv(ls, ((CreateTrigStmt *) stmt)->relation, lock, 0, what);
+			break;
+		case T_RuleStmt:
+			lock_rv(ls, ((RuleStmt *) stmt)->relation, lock, 0, what);
+			break;
+		case T_CreatePolicyStmt:
+			lock_rv(ls, ((CreatePolicyStmt *) stmt)->table, lock, 0, what);
+			break;
+		case T_AlterPolicyStmt:
+			lock_rv(ls, ((AlterPolicyStmt *) stmt)->table, lock, 0, what);
+			break;
+		case T_CreateStatsStmt:
+			foreach(lc, ((CreateStatsStmt *) stmt)->relations)
+				if (IsA(lfirst(lc), RangeVar))
+					lock_rv(ls, lfirst_node(RangeVar, lc), lock, 0, what);
+			break;
+		case T_LockStmt:
+			foreach(lc, ((LockStmt *) stmt)->relations)
+				lock_rv(ls, lfirst_node(RangeVar, lc), lock, 0, what);
+			break;
+		case T_AlterSeqStmt:
+			{
+				AlterSeqStmt *s = (AlterSeqStmt *) stmt;
+				bool		rewrite = false;
+
+				/* sequence.c init_params: every option but OWNED BY writes a new relfilenode */
+				foreach(lc, s->options)
+					if (strcmp(lfirst_node(DefElem, lc)->defname, "owned_by") != 0)
+						rewrite = true;
+				lock_rv(ls, s->sequence, lock, rewrite ? 1 : 0, what);
+				break;
+			}
+		case T_CommentStmt:
+			{
+				CommentStmt *c = (CommentStmt *) stmt;
+
+				if (c->objtype == OBJECT_TABLE || c->objtype == OBJECT_VIEW ||
+					c->objtype == OBJECT_MATVIEW || c->objtype == OBJECT_INDEX ||
+					c->objtype == OBJECT_SEQUENCE ||
+					c->objtype == OBJECT_FOREIGN_TABLE)
+					lock_rv(ls, rv_from_names((List *) c->object, 0), lock, 0, what);
+				else if (c->objtype == OBJECT_COLUMN)
+					lock_rv(ls, rv_from_names((List *) c->object, 1), lock, 0, what);
+				else if (c->objtype == OBJECT_TABCONSTRAINT ||
+						 c->objtype == OBJECT_TRIGGER ||
+						 c->objtype == OBJECT_RULE || c->objtype == OBJECT_POLICY)
+					/* objectaddress.c get_object_address_relobject: the
+					 * table is only opened (AccessShareLock); the lock is on
+					 * the object itself */
+					lock_rv(ls, rv_from_names((List *) c->object, 1),
+							AccessShareLock, 0, what);
+				break;
+			}
+		case T_VacuumStmt:
+			foreach(lc, ((VacuumStmt *) stmt)->rels)
+			{
+				VacuumRelation *vr = lfirst_node(VacuumRelation, lc);
+
+				if (lock == AccessExclusiveLock && vr->relation)
+				{
+					LintRel    *rel = migrate_lint_rel(ls, vr->relation);
+
+					migrate_lint_add(ls, migrate_lint_scaled(ls, rel), "table_rewrite",
+									 rel, lock, 1,
+									 psprintf("VACUUM FULL rewrites %s (%s) under AccessExclusiveLock: every read and write waits for the whole rewrite",
+											  rel->name, migrate_lint_size_text(rel)),
+									 pstrdup("Let autovacuum reclaim the space, or rebuild the table online with a tool such as pg_repack."));
+				}
+				else
+					lock_rv(ls, vr->relation, lock, 0, what);
+			}
+			break;
+		case T_InsertStmt:
+			lock_rv(ls, ((InsertStmt *) stmt)->relation, lock, 0, what);
+			break;
+		case T_DeleteStmt:
+		case T_UpdateStmt:
+			{
+				RangeVar   *rv = IsA(stmt, UpdateStmt) ?
+					((UpdateStmt *) stmt)->relation : ((DeleteStmt *) stmt)->relation;
+				Node	   *where = IsA(stmt, UpdateStmt) ?
+					((UpdateStmt *) stmt)->whereClause : ((DeleteStmt *) stmt)->whereClause;
+				LintRel    *rel = migrate_lint_rel(ls, rv);
+				MigrateSeverity sev = migrate_lint_scaled(ls, rel);
+
+				if (where == NULL && sev != MIGRATE_INFO)
+					migrate_lint_add(ls, sev, "full_table_update", rel, lock, 0,
+									 psprintf("%s of every row of %s (%s) in the migration's transaction: each row stays locked, and concurrent writes of it wait, until the transaction commits",
+											  what, rel->name, migrate_lint_size_text(rel)),
+									 pstrdup("Backfill in batches: from the application, or in a revision registered with transactional => false, where each statement commits on its own."));
+				else
+					migrate_lint_lock_row(ls, rel, lock, 0, what);
+				break;
+			}
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+			lock_rv(ls, ((MergeStmt *) stmt)->relation, lock, 0, what);
+			break;
+#endif
+		case T_ClusterStmt:
+			{
+				ClusterStmt *c = (ClusterStmt *) stmt;
+				LintRel    *rel;
+
+				if (c->relation == NULL)
+					break;
+				rel = migrate_lint_rel(ls, c->relation);
+				migrate_lint_add(ls, migrate_lint_scaled(ls, rel), "table_rewrite",
+								 rel, lock, 1,
+								 psprintf("CLUSTER rewrites %s (%s) under AccessExclusiveLock: every read and write waits for the whole rewrite",
+										  rel->name, migrate_lint_size_text(rel)),
+								 pstrdup("Rebuild the table online with a tool such as pg_repack, outside the migration."));
+				break;
+			}
+		case T_RefreshMatViewStmt:
+			{
+				RefreshMatViewStmt *r = (RefreshMatViewStmt *) stmt;
+				LintRel    *rel = migrate_lint_rel(ls, r->relation);
+
+				if (r->concurrent)
+					migrate_lint_lock_row(ls, rel, lock, 0, what);
+				else
+					migrate_lint_add(ls, migrate_lint_scaled(ls, rel), "table_rewrite",
+									 rel, lock, 1,
+									 psprintf("REFRESH MATERIALIZED VIEW rebuilds %s (%s) under AccessExclusiveLock: every read of it waits",
+											  rel->name, migrate_lint_size_text(rel)),
+									 pstrdup("Use REFRESH MATERIALIZED VIEW CONCURRENTLY (it needs a unique index), which lets reads go on."));
+				break;
+			}
+		case T_ViewStmt:
+			{
+				ViewStmt   *v = (ViewStmt *) stmt;
+				LintRel    *rel = migrate_lint_rel(ls, v->view);
+
+				if (v->replace && !rel->missing)
+					migrate_lint_lock_row(ls, rel, lock, 0, "CREATE OR REPLACE VIEW");
+				else
+					migrate_lint_rel_created(ls, v->view);
+				break;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *a = (AlterObjectSchemaStmt *) stmt;
+				LintRel    *rel;
+
+				if (a->relation == NULL)
+					break;
+				rel = migrate_lint_rel(ls, a->relation);
+				migrate_lint_add(ls, (rel->created || rel->missing) ? MIGRATE_INFO : MIGRATE_WARNING,
+								 "rename", rel, lock, 0,
+								 psprintf("moving %s to schema %s breaks every running client that still names it in its old schema",
+										  rel->name, a->newschema),
+								 pstrdup(HINT_EXPAND_CONTRACT));
+				migrate_lint_rel_dropped(ls, a->relation);
+				migrate_lint_rel_created(ls, makeRangeVar(a->newschema, a->relation->relname, -1));
+				break;
+			}
+		default:
+			break;
+	}
+}
+
+/* The analysis of one statement; ls says where it is. */
+void
+migrate_lint_statement(LintState *ls, Node *stmt)
+{
+	ls->stmt_rels = NIL;
+	if (lint_body_problem(ls, stmt))
+		return;
+	if (ls->nenum_values > 0)
+		lint_enum_uses(ls, stmt);
+
+	switch (nodeTag(stmt))
+	{
+		case T_AlterTableStmt:
+			migrate_lint_alter_table(ls, (AlterTableStmt *) stmt);
+			break;
+		case T_IndexStmt:
+			lint_create_index(ls, (IndexStmt *) stmt);
+			break;
+		case T_CreateStmt:
+			lint_create_table(ls, (CreateStmt *) stmt);
+			break;
+		case T_CreateTableAsStmt:
+			migrate_lint_rel_created(ls, ((CreateTableAsStmt *) stmt)->into->rel);
+			break;
+		case T_CreateSeqStmt:
+			migrate_lint_rel_created(ls, ((CreateSeqStmt *) stmt)->sequence);
+			break;
+		case T_DropStmt:
+			lint_drop(ls, (DropStmt *) stmt);
+			break;
+		case T_RenameStmt:
+			lint_rename(ls, (RenameStmt *) stmt);
+			break;
+		case T_TruncateStmt:
+			lint_truncate(ls, (TruncateStmt *) stmt);
+			break;
+		case T_ReindexStmt:
+			lint_reindex(ls, (ReindexStmt *) stmt);
+			break;
+		case T_CreateEnumStmt:
+			migrate_lint_fact(ls, LINT_FACT_ENUM_TYPE,
+							  NameListToString(((CreateEnumStmt *) stmt)->typeName),
+							  NULL, NULL);
+			break;
+		case T_AlterEnumStmt:
+			lint_alter_enum(ls, (AlterEnumStmt *) stmt);
+			break;
+		case T_DropdbStmt:
+			migrate_lint_add(ls, MIGRATE_ERROR, "drop_database", NULL, NoLock, -1,
+							 psprintf("DROP DATABASE %s in a migration", ((DropdbStmt *) stmt)->dbname),
+							 pstrdup("Drop databases by hand, never from a revision."));
+			break;
+		case T_AlterDomainStmt:
+			{
+				AlterDomainStmt *d = (AlterDomainStmt *) stmt;
+
+				if (d->subtype == 'C' && d->def && IsA(d->def, Constraint) &&
+					!((Constraint *) d->def)->skip_validation)
+					migrate_lint_add(ls, MIGRATE_WARNING, "domain_constraint", NULL,
+									 NoLock, -1,
+									 psprintf("ALTER DOMAIN %s ADD CONSTRAINT checks every column of that domain in every table, each under ShareLock (writes wait)",
+											  NameListToString(d->typeName)),
+									 pstrdup("Add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction."));
+				break;
+			}
+		case T_DoStmt:
+			migrate_lint_add(ls, MIGRATE_INFO, "opaque_statement", NULL, NoLock, -1,
+							 pstrdup("lint cannot see what a DO block runs"),
+							 pstrdup("Measure it with migrate.explain() on a staging copy."));
+			break;
+		default:
+			lint_simple(ls, stmt);
+			break;
+	}
+}
