@@ -121,13 +121,16 @@ static void
 lint_unparsable(LintState *ls, const char *body, ErrorData *edata)
 {
 	int			line = 1;
+	/* an SQL function calling lint_sql turns the position into an internal
+	 * one (functions.c sql_exec_error_callback): either is in the body */
+	int			pos = edata->cursorpos > 0 ? edata->cursorpos : edata->internalpos;
 
-	if (edata->cursorpos > 0)
+	if (pos > 0)
 	{
-		/* cursorpos counts characters; lines are what the client needs */
+		/* positions count characters; lines are what the client needs */
 		const char *p = body;
 
-		for (int chars = 1; *p && chars < edata->cursorpos; chars++)
+		for (int chars = 1; *p && chars < pos; chars++)
 		{
 			if (*p == '\n')
 				line++;
