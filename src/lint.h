@@ -10,6 +10,8 @@
  *	  lint_rules.c  the rules: one analysis per statement kind over the raw
  *	                parse tree, findings with their codes and hints
  *	  lint_alter.c  the same for each subcommand of ALTER TABLE
+ *	  lint_stmts.c  the same for TRUNCATE, REINDEX, data changes,
+ *	                maintenance and the statements with one lock, no rule
  *	  lint_locks.c  the lock each statement kind takes on each relation:
  *	                AlterTableGetLockLevel() for ALTER TABLE, a table read
  *	                from PostgreSQL 15's source for the others
@@ -38,6 +40,10 @@
 
 #include "storage/lockdefs.h"
 #include "utils/hsearch.h"
+
+/* the safe recipe of every rule that renames (rename) */
+#define HINT_EXPAND_CONTRACT \
+	"Expand and contract: add the new name beside the old one (a new column kept in step by the application or a trigger, or a view under the old name), move every reader and writer to it, and drop the old name in a later release."
 
 /* the setting migrate.lint_large_table, in kB (migrate.c) */
 extern int	migrate_lint_large_table_kb;
@@ -136,6 +142,14 @@ extern void migrate_lint_referenced(LintState *ls, LintRel *rel,
 									RangeVar *pktable, LOCKMODE lock,
 									MigrateSeverity severity,
 									const char *what);
+
+extern const char *migrate_lint_command_name(Node *stmt);
+extern RangeVar *migrate_lint_rv_from_names(List *names, int drop_last);
+extern void migrate_lint_lock_rv(LintState *ls, RangeVar *rv, LOCKMODE lock,
+								 int rewrite, const char *what);
+
+/* lint_stmts.c */
+extern void migrate_lint_other(LintState *ls, Node *stmt);
 
 /* lint_alter.c */
 extern void migrate_lint_alter_table(LintState *ls, AlterTableStmt *stmt);
