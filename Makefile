@@ -5,7 +5,9 @@ EXTENSION  = migrate
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = migrate
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# src/ is the extension's own; common/ is shared with the client (built
+# there again with -DFRONTEND), as PostgreSQL's src/common is
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c) $(wildcard common/*.c)))
 # The install script is built from sql/ext/*.sql, one file per concern, in
 # name order; each update script migrate--A--B.sql from the parts in
 # sql/update/A--B/, the same way.
@@ -18,6 +20,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 REGRESS      = $(sort $(basename $(notdir $(wildcard test/regress/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test/regress --load-extension=$(EXTENSION)
 
+PG_CPPFLAGS = -Icommon
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
             -Wno-missing-field-initializers -Wno-cast-function-type
 
@@ -26,7 +29,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every file sees the graph and catalog structs: a changed header rebuilds all
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h) $(wildcard common/*.h)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/ext/*.sql))
 	cat $^ > $@
@@ -38,6 +41,7 @@ sql/$(EXTENSION)--%.sql: $$(sort $$(wildcard sql/update/%/*.sql))
 
 # --- pg_migrate, the command-line client (client/, its own PGXS Makefile):
 # --- built, installed, uninstalled and cleaned with the extension.
+BIN_LINK_DIR ?= /usr/local/bin
 all: client-all
 install: client-install
 uninstall: client-uninstall
@@ -47,8 +51,14 @@ client-all:
 	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)"
 client-install: client-all
 	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" install
+	@# pg_config --bindir is not on PATH on Debian: link the client into
+	@# BIN_LINK_DIR (default /usr/local/bin; empty: no link) when it exists
+	if [ -n "$(BIN_LINK_DIR)" ] && [ -d "$(DESTDIR)$(BIN_LINK_DIR)" ]; then \
+		ln -sf "$(bindir)/pg_migrate" "$(DESTDIR)$(BIN_LINK_DIR)/pg_migrate"; fi
 client-uninstall:
 	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" uninstall
+	if [ -n "$(BIN_LINK_DIR)" ] && [ "$$(readlink "$(DESTDIR)$(BIN_LINK_DIR)/pg_migrate")" = "$(bindir)/pg_migrate" ]; then \
+		rm -f "$(DESTDIR)$(BIN_LINK_DIR)/pg_migrate"; fi
 client-clean:
 	$(MAKE) -C client PG_CONFIG="$(PG_CONFIG)" clean
 # --- end of pg_migrate

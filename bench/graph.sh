@@ -41,6 +41,19 @@ printf '  %-34s %9.1f ms   %6.1fx baseline\n' "heads()" "$h" "$(awk -v a=$h -v b
 printf '  %-34s %9.1f ms   %6.1fx baseline\n' "history()" "$hi" "$(awk -v a=$hi -v b=$base 'BEGIN {print a / b}')"
 printf '  %-34s %9.1f ms   %6.1fx baseline\n' "status()" "$st" "$(awk -v a=$st -v b=$base 'BEGIN {print a / b}')"
 printf '  %-34s %9.1f ms   %6.1fx baseline\n' "plan() (graph load + resolve)" "$noop" "$(awk -v a=$noop -v b=$base 'BEGIN {print a / b}')"
+# a fresh connection's first call (library load, cold caches): 7 fresh
+# connections each, median and range
+cold() {  # cold SQL
+    local t=() i
+    for i in 1 2 3 4 5 6 7; do t+=("$(server_ms $db 1 "$1")"); done
+    printf '%s %s %s' "$(printf '%s\n' "${t[@]}" | median)" \
+        "$(printf '%s\n' "${t[@]}" | sort -n | head -1)" "$(printf '%s\n' "${t[@]}" | sort -n | tail -1)"
+}
+echo "  first call of a fresh connection (median of 7, range):"
+for f in "count(*) FROM migrate.validate()" "count(*) FROM migrate.heads()" "* FROM migrate.status()"; do
+    read -r m lo hi <<<"$(cold "SELECT $f")"
+    printf '    %-32s %9.1f ms   (%.1f-%.1f)   goal < 100 ms\n' "SELECT $f" "$m" "$lo" "$hi"
+done
 echo "  memory (migrate.report_memory):"
 for f in "migrate.validate()" "migrate.heads()" "migrate.history()"; do
     psql -X -q -A -t -d $db -c "SET migrate.report_memory = on" -c "SELECT count(*) FROM $f" 2>&1 \

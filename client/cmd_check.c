@@ -15,9 +15,15 @@
  * dependencies, cycles, duplicate labels, applied revisions that are
  * unknown, out of order or edited, files that declare another id than
  * their name, bodies that do not parse, several heads or bases.  With
- * --offline the chain checks are done on the files, without a database.
+ * --offline the chain rules of migrate.validate() (../common/chain.c, the
+ * same code) are applied to the files, without a database: the same
+ * findings, codes, severities and messages as online for what the files
+ * alone can tell.
  *
  * Exit status 1 if any finding is an error (or a warning, with --strict).
+ *
+ * IDENTIFICATION
+ *	  client/cmd_check.c
  *
  *-------------------------------------------------------------------------
  */
@@ -47,8 +53,9 @@ typedef struct Findings
 } Findings;
 
 static void
-add_finding(Findings *fs, const char *severity, const char *code, const char *revision,
-			const char *file, size_t line, const char *message)
+report_finding(Findings *fs, const char *severity, const char *code,
+			   const char *revision, const char *file, size_t line,
+			   const char *message)
 {
 	Finding    *f;
 
@@ -95,10 +102,10 @@ file_findings(const RevDir *rd, Findings *fs)
 		if (e->valid)
 			continue;
 		if (e->rf.n_errors == 0)
-			add_finding(fs, "error", "unreadable_file", NULL, e->path, 0, "could not read the file");
+			report_finding(fs, "error", "unreadable_file", NULL, e->path, 0, "could not read the file");
 		for (size_t k = 0; k < e->rf.n_errors; k++)
-			add_finding(fs, "error", "parse_error", NULL, e->path, e->rf.errors[k].line,
-						e->rf.errors[k].message);
+			report_finding(fs, "error", "parse_error", NULL, e->path, e->rf.errors[k].line,
+						   e->rf.errors[k].message);
 	}
 	for (size_t i = 0; i < rd->n_by_id; i++)
 	{
@@ -108,172 +115,132 @@ file_findings(const RevDir *rd, Findings *fs)
 		if (!e->duplicate)
 			continue;
 		msg = pgm_psprintf("revision \"%s\" is declared by more than one file", e->rf.revision);
-		add_finding(fs, "error", "duplicate_id", e->rf.revision, e->path, 1, msg);
+		report_finding(fs, "error", "duplicate_id", e->rf.revision, e->path, 1, msg);
 		free(msg);
 	}
 }
 
-/* --offline: the chain checks of migrate.validate(), on the files */
-static void
-offline_findings(RevDir *rd, Findings *fs)
+/*
+ * --offline: the chain rules of migrate.validate() (../common/chain.c, the
+ * extension's own code) on the files, seen through this view: the valid
+ * entries of the directory by index, their parents and dependencies as
+ * entry indexes, the file name as the source (as sync sends it).  Run only
+ * when no file has a problem, so no id is declared twice.
+ */
+typedef struct FileChain
 {
-	StrList		heads = {0};
-	StrList		bases = {0};
-	size_t		n = rd->n;
-	int		   *state;
-	bool		cycle_found = false;
+	const RevDir *rd;
+	size_t	   *start;			/* entry i's edges begin at pool[start[i]]: */
+	int		   *pool;			/* its parents, then its dependencies */
+} FileChain;
 
-	revdir_link(rd);
-	for (size_t i = 0; i < rd->n_by_id; i++)
+static bool
+file_chain_revision(const void *chain, int index, MigrateChainRevision *out)
+{
+	const FileChain *fc = chain;
+	const RevEntry *e = &fc->rd->e[index];
+
+	if (!e->valid)
+		return false;
+	out->id = e->rf.revision;
+	out->source = e->file;
+	out->parents = e->rf.down_revision;
+	out->parent_idx = &fc->pool[fc->start[index]];
+	out->depends = e->rf.depends_on;
+	out->depend_idx = &fc->pool[fc->start[index] + e->rf.n_down_revision];
+	out->labels = e->rf.branch_labels;
+	out->nparents = (int) e->rf.n_down_revision;
+	out->ndepends = (int) e->rf.n_depends_on;
+	out->nlabels = (int) e->rf.n_branch_labels;
+	out->has_downgrade = e->rf.downgrade != NULL;
+	return true;
+}
+
+static int
+entry_index(const RevDir *rd, const char *id)
+{
+	RevEntry   *e = revdir_find(rd, id);
+
+	return e ? (int) (e - rd->e) : -1;
+}
+
+typedef struct ChainFound
+{
+	MigrateFinding *items;
+	size_t		n;
+	size_t		cap;
+} ChainFound;
+
+static void
+collect_chain_finding(void *arg, MigrateSeverity severity, const char *code,
+					  const char *revision, char *message)
+{
+	ChainFound *found = arg;
+	MigrateFinding *f;
+
+	if (found->n == found->cap)
 	{
-		RevEntry   *e = &rd->e[rd->by_id[i]];
-		char	   *msg;
-
-		if (!source_matches(e->file, e->rf.revision))
-		{
-			msg = pgm_psprintf("file \"%s\" declares revision \"%s\": a revision file is named <id>_<slug>.sql after the revision it declares",
-							   e->file, e->rf.revision);
-			add_finding(fs, "error", "source_mismatch", e->rf.revision, e->path, 0, msg);
-			free(msg);
-		}
-		for (size_t k = 0; k < e->rf.n_down_revision; k++)
-			if (revdir_find(rd, e->rf.down_revision[k]) == NULL)
-			{
-				msg = pgm_psprintf("revision \"%s\" names parent \"%s\", which no file declares",
-								   e->rf.revision, e->rf.down_revision[k]);
-				add_finding(fs, "error", "missing_parent", e->rf.revision, e->path, 0, msg);
-				free(msg);
-			}
-		for (size_t k = 0; k < e->rf.n_depends_on; k++)
-			if (revdir_find(rd, e->rf.depends_on[k]) == NULL)
-			{
-				msg = pgm_psprintf("revision \"%s\" depends on \"%s\", which no file declares",
-								   e->rf.revision, e->rf.depends_on[k]);
-				add_finding(fs, "error", "missing_dependency", e->rf.revision, e->path, 0, msg);
-				free(msg);
-			}
-		for (size_t k = 0; k < e->rf.n_branch_labels; k++)
-			for (size_t j = 0; j < i; j++)
-			{
-				RevEntry   *o = &rd->e[rd->by_id[j]];
-
-				for (size_t m = 0; m < o->rf.n_branch_labels; m++)
-					if (strcmp(o->rf.branch_labels[m], e->rf.branch_labels[k]) == 0)
-					{
-						msg = pgm_psprintf("branch label \"%s\" is used by \"%s\" and \"%s\"",
-										   e->rf.branch_labels[k], o->rf.revision, e->rf.revision);
-						add_finding(fs, "error", "duplicate_label", e->rf.revision, e->path, 0, msg);
-						free(msg);
-					}
-			}
-		if (e->is_head)
-			sl_add(&heads, e->rf.revision);
-		if (e->rf.n_down_revision == 0)
-			sl_add(&bases, e->rf.revision);
-		if (e->rf.downgrade == NULL)
-		{
-			msg = pgm_psprintf("revision \"%s\" has no downgrade section: it is irreversible",
-							   e->rf.revision);
-			add_finding(fs, "info", "irreversible", e->rf.revision, e->path, 0, msg);
-			free(msg);
-		}
+		found->cap = found->cap ? found->cap * 2 : 16;
+		found->items = pgm_realloc(found->items, found->cap * sizeof(MigrateFinding));
 	}
+	f = &found->items[found->n++];
+	f->severity = severity;
+	f->code = code;
+	f->revision = revision ? pgm_strdup(revision) : NULL;
+	f->message = message;
+}
 
-	/* cycles through parents and dependencies: depth-first search */
-	state = calloc(n ? n : 1, sizeof(int));
-	if (state == NULL)
-		pgm_fatal_oom();
-	for (size_t start = 0; start < n && !cycle_found; start++)
+static void
+offline_findings(const RevDir *rd, Findings *fs)
+{
+	FileChain	fc;
+	MigrateChainView view;
+	ChainFound	found = {0};
+	size_t		nedges = 0;
+
+	fc.rd = rd;
+	fc.start = pgm_malloc(sizeof(size_t) * (rd->n ? rd->n : 1));
+	for (size_t i = 0; i < rd->n; i++)
 	{
-		size_t	   *stack;
-		size_t	   *edge;
-		size_t		sp = 0;
+		fc.start[i] = nedges;
+		if (rd->e[i].valid)
+			nedges += rd->e[i].rf.n_down_revision + rd->e[i].rf.n_depends_on;
+	}
+	fc.pool = pgm_malloc(sizeof(int) * (nedges ? nedges : 1));
+	for (size_t i = 0; i < rd->n; i++)
+	{
+		const RevFile *rf = &rd->e[i].rf;
+		int		   *edge = &fc.pool[fc.start[i]];
 
-		if (!rd->e[start].valid || rd->e[start].duplicate || state[start] != 0)
+		if (!rd->e[i].valid)
 			continue;
-		stack = pgm_malloc(sizeof(size_t) * n);
-		edge = pgm_malloc(sizeof(size_t) * n);
-		stack[sp] = start;
-		edge[sp++] = 0;
-		state[start] = 1;
-		while (sp > 0 && !cycle_found)
-		{
-			RevEntry   *e = &rd->e[stack[sp - 1]];
-			size_t		ne = e->rf.n_down_revision + e->rf.n_depends_on;
-			size_t		k = edge[sp - 1]++;
-			const char *to;
-			RevEntry   *t;
-			size_t		ti;
-
-			if (k >= ne)
-			{
-				state[stack[sp - 1]] = 2;
-				sp--;
-				continue;
-			}
-			to = k < e->rf.n_down_revision ? e->rf.down_revision[k]
-				: e->rf.depends_on[k - e->rf.n_down_revision];
-			t = revdir_find(rd, to);
-			if (t == NULL)
-				continue;
-			ti = (size_t) (t - rd->e);
-			if (state[ti] == 1)
-			{
-				StrBuf		path;
-				char	   *msg;
-				size_t		from = sp;
-
-				sb_init(&path);
-				while (from > 0 && stack[from - 1] != ti)
-					from--;
-				for (size_t s = from > 0 ? from - 1 : 0; s < sp; s++)
-				{
-					sb_append(&path, rd->e[stack[s]].rf.revision);
-					sb_append(&path, " -> ");
-				}
-				sb_append(&path, t->rf.revision);
-				msg = pgm_psprintf("cycle through parents and dependencies: %s", path.data);
-				add_finding(fs, "error", "cycle", t->rf.revision, t->path, 0, msg);
-				free(msg);
-				sb_free(&path);
-				cycle_found = true;
-			}
-			else if (state[ti] == 0)
-			{
-				state[ti] = 1;
-				stack[sp] = ti;
-				edge[sp++] = 0;
-			}
-		}
-		free(stack);
-		free(edge);
+		for (size_t k = 0; k < rf->n_down_revision; k++)
+			*edge++ = entry_index(rd, rf->down_revision[k]);
+		for (size_t k = 0; k < rf->n_depends_on; k++)
+			*edge++ = entry_index(rd, rf->depends_on[k]);
 	}
-	free(state);
 
-	if (heads.n > 1)
+	view.nrevs = (int) rd->n;
+	view.revision = file_chain_revision;
+	view.chain = &fc;
+	view.acyclic = false;		/* not known: the rules search */
+	migrate_chain_findings(&view, collect_chain_finding, &found);
+
+	/* in migrate.validate()'s order, each with its file */
+	if (found.n > 1)
+		qsort(found.items, found.n, sizeof(MigrateFinding), migrate_finding_cmp);
+	for (size_t i = 0; i < found.n; i++)
 	{
-		char	   *list = sl_join(&heads, ", ");
-		char	   *msg = pgm_psprintf("%zu heads: %s", heads.n, list);
+		MigrateFinding *f = &found.items[i];
 
-		add_finding(fs, "warning", "multiple_heads", NULL, NULL, 0, msg);
-		free(msg);
-		free(list);
+		report_finding(fs, migrate_severity_name(f->severity), f->code, f->revision,
+					   path_of(rd, f->revision), 0, f->message);
+		free(f->revision);
+		free(f->message);
 	}
-	if (bases.n > 1)
-	{
-		bool		all_labelled = true;
-		char	   *list = sl_join(&bases, ", ");
-		char	   *msg = pgm_psprintf("%zu bases: %s", bases.n, list);
-
-		for (size_t i = 0; i < bases.n; i++)
-			if (revdir_find(rd, bases.items[i])->rf.n_branch_labels == 0)
-				all_labelled = false;
-		add_finding(fs, all_labelled ? "info" : "warning", "multiple_bases", NULL, NULL, 0, msg);
-		free(msg);
-		free(list);
-	}
-	sl_free(&heads);
-	sl_free(&bases);
+	free(found.items);
+	free(fc.start);
+	free(fc.pool);
 }
 
 static void
@@ -366,14 +333,14 @@ cmd_check(Ctx *ctx)
 		if (fs.errors == 0)
 			offline_findings(&ctx->rd, &fs);
 		if (opt.at_head)
-			add_finding(&fs, "warning", "not_checked", NULL, NULL, 0,
-						"--at-head needs a database: not checked with --offline");
+			report_finding(&fs, "warning", "not_checked", NULL, NULL, 0,
+						   "--at-head needs a database: not checked with --offline");
 		return finish(ctx, &fs, false, (int) ctx->rd.n_by_id);
 	}
 	if (fs.errors > 0)
 	{
-		add_finding(&fs, "error", "not_synced", NULL, NULL, 0,
-					"the files were not loaded and the database was not checked: fix the files first");
+		report_finding(&fs, "error", "not_synced", NULL, NULL, 0,
+					   "the files were not loaded and the database was not checked: fix the files first");
 		return finish(ctx, &fs, false, (int) ctx->rd.n_by_id);
 	}
 
@@ -388,8 +355,8 @@ cmd_check(Ctx *ctx)
 	{
 		const char *rev = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
 
-		add_finding(&fs, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), rev,
-					path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), 0, PQgetvalue(res, i, 3));
+		report_finding(&fs, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), rev,
+					   path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), 0, PQgetvalue(res, i, 3));
 	}
 	PQclear(res);
 
@@ -405,7 +372,7 @@ cmd_check(Ctx *ctx)
 						   id, opt.directory)
 			: pgm_psprintf("pending revision \"%s\" is registered but no file in \"%s\" declares it: upgrade will not run it without --allow-missing (restore the file, or \"pg_migrate sync --prune\")",
 						   id, opt.directory);
-		add_finding(&fs, applied ? "info" : "warning", "missing_file", id, NULL, 0, msg);
+		report_finding(&fs, applied ? "info" : "warning", "missing_file", id, NULL, 0, msg);
 		free(msg);
 	}
 	if (opt.at_head)
@@ -419,7 +386,7 @@ cmd_check(Ctx *ctx)
 										   PQgetvalue(res, 0, 1),
 										   strcmp(PQgetvalue(res, 0, 1), "1") == 0 ? "" : "s");
 
-			add_finding(&fs, "error", "not_at_head", NULL, NULL, 0, msg);
+			report_finding(&fs, "error", "not_at_head", NULL, NULL, 0, msg);
 			free(msg);
 		}
 		PQclear(res);

@@ -4,24 +4,35 @@
  *	  Declarations shared by the files of pg_migrate, the command-line
  *	  client of the migrate extension.
  *
- * Layout of client/:
- *	  main.c      options, the command table, help texts, dispatch
+ * Layout of client/ (each file depends only on those listed above it,
+ * except main.c and help.c, which know every command):
+ *	  options.c   the settings of the run (opt), program and command names
  *	  util.c      memory, strings, lists, diagnostics, clocks
  *	  json.c      a small JSON writer (output of --json)
  *	  conn.c      connecting (libpq conventions), queries, server errors,
  *	              notices and progress, Ctrl-C
  *	  revdir.c    the directory of revision files: reading, parsing with
- *	              ../src/revfile.c, the offline graph
- *	  sha256.c    SHA-256 (FIPS 180-4)
- *	  checksum.c  the extension's content checksum, computed client-side
+ *	              ../common/revfile.c, checksums (../common/checksum.c),
+ *	              the offline graph
  *	  sync.c      loading the directory into the database (migrate.add_file)
+ *	  output.c    the --json document's envelope, the one-line summary
+ *	  ctx.c       the context of a command: directory, connection, sync
  *	  cmd_files.c init, revision, graph
  *	  cmd_apply.c upgrade, downgrade, stamp, sql, adopt
  *	  cmd_status.c current, heads, history, status, sync
- *	  cmd_check.c check (the files, then migrate.validate(); or --offline)
- *	  fleet.c     one command against many databases, in parallel
+ *	  cmd_check.c check (the files, then migrate.validate(); or --offline,
+ *	              with the server's chain rules, ../common/chain.c)
  *	  fleetfile.c the parser of a file of connection strings (plain C,
  *	              fuzzed by test/fuzz/fuzz_fleetfile.c)
+ *	  fleet.c     one command against many databases, in parallel
+ *	  help.c      the command table and help texts
+ *	  main.c      parsing the command line, dispatch
+ *
+ * Shared with the extension, in ../common/ (compiled here with -DFRONTEND,
+ * as PostgreSQL's src/common is): the revision-file parser, the id and
+ * source-name rules, the checksum, the chain rules and the lock key.
+ * SHA-256 is libpgcommon's pg_cryptohash.  The user's guide is
+ * docs/pg_migrate.md.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,11 +45,14 @@
 #include <stdio.h>
 
 #include "libpq-fe.h"
+
+#include "chain.h"
+#include "checksum.h"
 #include "revfile.h"
 
 #define PG_MIGRATE_VERSION "0.1"
 
-/* Exit statuses (documented in --help and doc/pg_migrate.md) */
+/* Exit statuses (documented in --help and docs/pg_migrate.md) */
 #define PGM_EXIT_OK		0		/* success */
 #define PGM_EXIT_FAIL	1		/* validation or migration failure */
 #define PGM_EXIT_USAGE	2		/* usage, connection or setup error */
@@ -157,7 +171,7 @@ extern void json_kv_strlist(JsonWriter *w, const char *key, const StrList *l);
 extern void json_escape(StrBuf *sb, const char *s, size_t n);
 
 /* ---------------------------------------------------------------------
- * Options (main.c)
+ * Options (options.c; filled by main.c)
  * ---------------------------------------------------------------------
  */
 typedef struct Options
@@ -216,10 +230,6 @@ extern Options opt;
 extern const char *progname;
 extern const char *command_name;
 
-/* the one-line outcome of a command, for fleet summaries */
-extern char *command_summary;
-extern void set_summary(const char *fmt,...) PGM_PRINTF(1, 2);
-
 /* ---------------------------------------------------------------------
  * conn.c
  * ---------------------------------------------------------------------
@@ -247,28 +257,6 @@ extern void progress_end(void);
 extern const char *progress_last_revision(void);
 
 /* ---------------------------------------------------------------------
- * sha256.c, checksum.c
- * ---------------------------------------------------------------------
- */
-#define SHA256_DIGEST_LEN 32
-
-typedef struct Sha256
-{
-	uint32_t	h[8];
-	uint64_t	total;
-	unsigned char buf[64];
-	size_t		buflen;
-} Sha256;
-
-extern void sha256_init(Sha256 *c);
-extern void sha256_update(Sha256 *c, const void *data, size_t len);
-extern void sha256_final(Sha256 *c, unsigned char out[SHA256_DIGEST_LEN]);
-extern void sha256_hex(const void *data, size_t len, char out[65]);
-
-extern void revision_checksum(const RevFile *rf, char out[65]);
-extern char *normalize_body(const char *body);
-
-/* ---------------------------------------------------------------------
  * revdir.c
  * ---------------------------------------------------------------------
  */
@@ -281,7 +269,7 @@ typedef struct RevEntry
 	RevFile		rf;
 	bool		valid;			/* parsed without errors */
 	bool		duplicate;		/* declares an id another file declares */
-	char		checksum[65];	/* valid only */
+	char		checksum[MIGRATE_CHECKSUM_LEN + 1];	/* valid only */
 
 	/* offline graph (revdir_link) */
 	int			nchildren;
@@ -307,7 +295,6 @@ extern RevEntry *revdir_find(const RevDir *rd, const char *id);
 extern const char *revdir_file_of(const RevDir *rd, const char *id);
 extern void revdir_link(RevDir *rd);
 extern void revdir_heads(const RevDir *rd, StrList *out);
-extern bool source_matches(const char *source, const char *id);
 extern bool is_revision_file_name(const char *name);
 
 /* ---------------------------------------------------------------------
@@ -339,7 +326,7 @@ extern void sync_json(JsonWriter *w, const SyncReport *r);
  * ---------------------------------------------------------------------
  */
 
-/* What a command gets from main: the directory (loaded if it needs it) */
+/* What a command gets: the directory (loaded if it needs it) (ctx.c) */
 typedef struct Ctx
 {
 	RevDir		rd;
@@ -347,15 +334,21 @@ typedef struct Ctx
 	PGconn	   *conn;
 } Ctx;
 
-/* prepares the connection and the sync for a command (main.c) */
+/* prepares the connection and the sync for a command */
 extern int	ctx_open(Ctx *ctx, bool sync);
 extern int	ctx_load_dir(Ctx *ctx, bool must_exist);
 
-/* JSON document of a command: begin with the common keys, end */
+/* JSON document of a command: begin with the common keys, end (output.c) */
 extern void result_begin(JsonWriter *w, Ctx *ctx, bool ok);
 extern void result_end(JsonWriter *w);
 extern void json_diags(JsonWriter *w);
 extern bool json_emitted;
+
+/* the one-line outcome of a command, for fleet summaries (output.c) */
+extern char *command_summary;
+extern void set_summary(const char *fmt,...) PGM_PRINTF(1, 2);
+
+typedef int (*CommandFn) (Ctx *ctx);
 
 extern int	cmd_init(Ctx *ctx);
 extern int	cmd_revision(Ctx *ctx);
@@ -375,7 +368,52 @@ extern int	cmd_status(Ctx *ctx);
 extern int	cmd_sync(Ctx *ctx);
 
 /* fleet.c */
-typedef int (*CommandFn) (Ctx *ctx);
 extern int	fleet_run(CommandFn fn);
+
+/* ---------------------------------------------------------------------
+ * The command table (help.c) and its options (main.c)
+ * ---------------------------------------------------------------------
+ */
+typedef enum OptionId
+{
+	/* global */
+	O_DIRECTORY, O_DBNAME, O_HOST, O_PORT, O_USERNAME, O_NO_PASSWORD,
+	O_PASSWORD, O_QUIET, O_VERBOSE, O_JSON, O_NO_SYNC, O_HELP, O_VERSION,
+	/* per command */
+	O_MESSAGE, O_MERGE, O_LABEL, O_HEAD, O_DEPENDS_ON, O_REV_ID, O_NON_TX,
+	O_SQL, O_DRY_RUN, O_DOWN, O_OUTPUT, O_FORMAT, O_DOT, O_MERMAID,
+	O_OFFLINE, O_STRICT, O_AT_HEAD, O_PRUNE, O_SKIP_VALIDATION, O_FORCE,
+	O_TABLE, O_EACH_DB, O_DB_FILE, O_JOBS, O_LOCK_TIMEOUT, O_LOCK_WAIT,
+	O_LOCK_RETRIES, O_ALLOW_MISSING,
+	O_COUNT
+} OptionId;
+
+/* a set of options, as a bit mask */
+#define OPT(o) (UINT64_C(1) << (o))
+#define GLOBAL_OPTIONS (OPT(O_DIRECTORY) | OPT(O_DBNAME) | OPT(O_HOST) | \
+	OPT(O_PORT) | OPT(O_USERNAME) | OPT(O_NO_PASSWORD) | OPT(O_PASSWORD) | \
+	OPT(O_QUIET) | OPT(O_VERBOSE) | OPT(O_JSON) | OPT(O_NO_SYNC) | OPT(O_HELP))
+#define FLEET_OPTIONS (OPT(O_EACH_DB) | OPT(O_DB_FILE) | OPT(O_JOBS))
+#define LOCK_OPTIONS (OPT(O_LOCK_TIMEOUT) | OPT(O_LOCK_WAIT) | OPT(O_LOCK_RETRIES))
+
+typedef struct Command
+{
+	const char *name;
+	CommandFn	fn;
+	uint64_t	options;		/* beyond the global ones */
+	int			min_args;
+	int			max_args;
+	bool		fleet;			/* runs with --each-db / --db-file */
+	const char *synopsis;
+	const char *summary;
+	const char *help;
+} Command;
+
+extern const Command commands[];
+extern const size_t n_commands;
+extern const Command *find_command(const char *name);
+extern void print_main_help(FILE *out);
+extern void print_command_help(const Command *c, FILE *out);
+extern int	cmd_help(Ctx *ctx);
 
 #endif							/* PG_MIGRATE_H */

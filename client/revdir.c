@@ -3,11 +3,14 @@
  * revdir.c
  *	  The directory of revision files: every "*.sql" file in it (not in
  *	  subdirectories, not hidden) is one revision, parsed by the same parser
- *	  as the extension's migrate.add_file (../src/revfile.c).
+ *	  as the extension's migrate.add_file (../common/revfile.c).
  *
  * Problems are found before any connection: a file that does not parse is
  * reported as "path:line: error: message" for each problem, and two files
  * that declare the same id are reported with both names.
+ *
+ * IDENTIFICATION
+ *	  client/revdir.c
  *
  *-------------------------------------------------------------------------
  */
@@ -30,22 +33,6 @@ is_revision_file_name(const char *name)
 	return len > 4 && name[0] != '.' && strcmp(name + len - 4, ".sql") == 0;
 }
 
-/* As migrate_source_matches in src/ids.c: <id>, or <id> then _ - or . */
-bool
-source_matches(const char *source, const char *id)
-{
-	const char *base = source;
-	size_t		idlen = strlen(id);
-
-	for (const char *p = source; *p; p++)
-		if (*p == '/' || *p == '\\')
-			base = p + 1;
-	if (strncmp(base, id, idlen) != 0)
-		return false;
-	return base[idlen] == '\0' || base[idlen] == '_' ||
-		base[idlen] == '-' || base[idlen] == '.';
-}
-
 static int
 cmp_name(const void *a, const void *b)
 {
@@ -64,6 +51,30 @@ cmp_by_id(const void *a, const void *b)
 	if (c != 0)
 		return c;
 	return strcmp(x->file, y->file);
+}
+
+/*
+ * The checksum the extension computes for the file's revision (the same
+ * code: ../common/checksum.c), so that sync can tell an unchanged file by
+ * comparing with migrate.revision.checksum, without sending it.  Sync
+ * never trusts it alone: a file whose checksum differs is sent to
+ * migrate.add_file, which decides with the server's own computation.
+ */
+static void
+entry_checksum(RevEntry *e)
+{
+	const RevFile *rf = &e->rf;
+	const char *error;
+
+	if (!migrate_checksum_hex(rf->upgrade, rf->downgrade,
+							  rf->down_revision, (int) rf->n_down_revision,
+							  rf->depends_on, (int) rf->n_depends_on,
+							  rf->branch_labels, (int) rf->n_branch_labels,
+							  rf->transactional, e->checksum, &error))
+	{
+		fprintf(stderr, "%s: error: could not compute SHA-256: %s\n", progname, error);
+		exit(PGM_EXIT_FAIL);
+	}
 }
 
 static bool
@@ -187,7 +198,7 @@ revdir_load_internal(const char *dir, RevDir *rd, bool report)
 		if (e->rf.out_of_memory)
 			pgm_fatal_oom();
 		if (e->valid)
-			revision_checksum(&e->rf, e->checksum);
+			entry_checksum(e);
 		else
 			rd->n_invalid++;
 	}

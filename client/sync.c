@@ -28,6 +28,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pg_migrate.h"
+#include "lockkey.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,8 +116,8 @@ count_to_send(const RevDir *rd, Registered *regs, size_t nregs)
 }
 
 /*
- * The extension's migration lock (src/lock.c: the advisory lock
- * (1835624306, 0), which every changing function takes), held to the end
+ * The extension's migration lock (the advisory lock of ../common/lockkey.h,
+ * which every changing function of the extension takes), held to the end
  * of the sync's transaction, the wait bounded by migrate.lock_wait (or
  * --lock-wait) as the extension bounds its own.
  */
@@ -146,7 +147,7 @@ take_migration_lock(PGconn *conn)
 
 	if (strtol(wait, NULL, 10) == 0)
 		/* no wait at all (lock_timeout 0 would mean forever) */
-		res = PQexec(conn, "SELECT pg_catalog.pg_try_advisory_xact_lock(1835624306, 0)");
+		res = PQexec(conn, "SELECT pg_catalog.pg_try_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ")");
 	else
 	{
 		params[0] = wait;
@@ -157,7 +158,7 @@ take_migration_lock(PGconn *conn)
 			return false;
 		}
 		PQclear(res);
-		res = PQexec(conn, "SELECT true FROM pg_catalog.pg_advisory_xact_lock(1835624306, 0)");
+		res = PQexec(conn, "SELECT true FROM pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ")");
 	}
 	got = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
 	if (!got)

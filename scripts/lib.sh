@@ -23,10 +23,12 @@ need_packages() {
     fi
 }
 
+# libssl-dev: pg_migrate links libpgcommon, whose SHA-256 is OpenSSL's
+# (-lcrypto) on Debian.
 base_packages() {
     need_packages make gcc libc6-dev \
         "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" \
-        "postgresql-client-$PG_MAJOR" postgresql-common libpq-dev
+        "postgresql-client-$PG_MAJOR" postgresql-common libpq-dev libssl-dev
 }
 
 test_packages() {
@@ -71,5 +73,9 @@ in_throwaway_cluster() {
     # pg_virtualenv takes PGPORT from the environment: never a port in use
     export PGPORT
     PGPORT=$(free_port)
+    # MIGRATE_PG_SETTINGS: more settings, "name=value" separated by blanks
+    # (bench/apply.sh at N = 5,000 needs max_locks_per_transaction)
+    local s
+    for s in ${MIGRATE_PG_SETTINGS:-}; do opts+=(-o "$s"); done
     pg_virtualenv "${opts[@]}" -o "max_connections=60" -o "fsync=off" "$@"
 }

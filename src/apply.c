@@ -6,11 +6,12 @@
  *
  * A run is planned by steps.c (lock, fresh snapshot, graph, target, plan,
  * every body fetched and parsed), then:
- *	 1. each revision runs in an internal subtransaction at a new GUC nest
- *	    level, one statement at a time through SPI, as the calling user,
- *	    with lock_timeout = migrate.lock_timeout; a lock timeout rolls the
- *	    revision back and tries again after a pause, up to
- *	    migrate.lock_retries times (subxact.c);
+ *	 1. the plan runs in one internal subtransaction (run_plan says why
+ *	    not one per revision), each revision at a new GUC nest level, one
+ *	    statement at a time through SPI, as the calling user, with
+ *	    lock_timeout = migrate.lock_timeout; a lock timeout rolls the plan
+ *	    back and tries it again after a pause, up to migrate.lock_retries
+ *	    times (subxact.c);
  *	 2. on success, the applied state, the run and its steps are recorded
  *	    in the caller's transaction (runlog.c); on failure, the failed run
  *	    is recorded through runlog.c's background worker, then the body's
@@ -31,6 +32,7 @@
  */
 #include "engine.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -331,6 +333,27 @@ record_failure(Run *run, Step *st, ErrorData *edata)
 	(void) migrate_record_failure(&f);
 }
 
+/* After a failed try: record the failure (if asked) and raise it. */
+static void
+step_failed(Run *run, Step *st, ErrorData *edata, bool record)
+{
+	migrate_body_reset();
+	if (record)
+		record_failure(run, st, edata);
+	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		raise_lock_failure(run, st, edata);
+	ReThrowError(edata);
+}
+
+/* The revision a failed try was running, for the retry NOTICE. */
+static char *
+describe_current_step(void *arg)
+{
+	BodyCall   *call = (BodyCall *) arg;
+
+	return psprintf("revision \"%s\"", call->run->steps[call->run->cur_step].id);
+}
+
 /*
  * Run step k in an internal subtransaction, retrying after lock timeouts.
  * On failure: record it (unless "record" is false: the procedure engine
@@ -340,23 +363,65 @@ void
 migrate_run_transactional_step(Run *run, Step *st, int k, bool record)
 {
 	BodyCall	call = {run, st};
-	char	   *what = psprintf("revision \"%s\"", st->id);
 	ErrorData  *edata;
 
 	run->cur_step = k;
 	st->started_at = GetCurrentTimestamp();
-	edata = migrate_subxact_with_lock_retries(execute_body, &call, what,
-											  &run->tries);
+	edata = migrate_subxact_with_lock_retries_described(execute_body, &call,
+														describe_current_step,
+														&run->tries);
 	if (edata != NULL)
-	{
-		migrate_body_reset();
-		if (record)
-			record_failure(run, st, edata);
-		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
-			raise_lock_failure(run, st, edata);
-		ReThrowError(edata);
-	}
+		step_failed(run, st, edata, record);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
+}
+
+/*
+ * Every step of the plan, one after the other, in the current
+ * (sub)transaction; each at its own GUC nest level (execute_body).
+ */
+static void
+execute_plan(void *arg)
+{
+	BodyCall   *call = (BodyCall *) arg;
+	Run		   *run = call->run;
+
+	for (int k = 0; k < run->nsteps; k++)
+	{
+		Step	   *st = &run->steps[k];
+
+		run->cur_step = k;
+		call->step = st;
+		migrate_report_progress(run, st, k);
+		st->started_at = GetCurrentTimestamp();
+		execute_body(call);
+		st->duration_us = GetCurrentTimestamp() - st->started_at;
+	}
+}
+
+/*
+ * upgrade() and downgrade() run the whole plan in ONE internal
+ * subtransaction, not one per revision: committing a subtransaction costs
+ * time that grows with everything the transaction has created so far
+ * (AtSubCommit_smgr, AtEOSubXact_RelationCache and LockReassignCurrentOwner
+ * scan what the transaction holds), so a subtransaction per revision made
+ * a long plan quadratic.  The call is all-or-nothing anyway; the
+ * subtransaction is there so that a failure leaves the caller's
+ * transaction valid for the failure record and the lock report, and so
+ * that a lock timeout can be retried: the whole plan runs again from its
+ * first revision after the pause (what it had done was rolled back with
+ * it).
+ */
+static void
+run_plan(Run *run)
+{
+	BodyCall	call = {run, NULL};
+	ErrorData  *edata;
+
+	edata = migrate_subxact_with_lock_retries_described(execute_plan, &call,
+														describe_current_step,
+														&run->tries);
+	if (edata != NULL)
+		step_failed(run, &run->steps[run->cur_step], edata, true);
 }
 
 /* Record a successful upgrade or downgrade in the caller's transaction. */
@@ -384,12 +449,33 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	Run			run;
 	const char *save_activity = debug_query_string;
 
+	/*
+	 * The shortcut is for READ COMMITTED callers: a REPEATABLE READ snapshot
+	 * older than another session's upgrade must fail as the long way fails
+	 * (migrate_check_serializable), not report the state it cannot see.
+	 */
+	bool		to_heads = dir == MIGRATE_UP && !IsolationUsesXactSnapshot() &&
+		(strcmp(target, "head") == 0 || strcmp(target, "heads") == 0);
+	bool		single_head = to_heads && strcmp(target, "head") == 0;
+	const char *project = migrate_project_arg(fcinfo, 1);
+
 	migrate_forbid_in_body(kind);
 	migrate_srf_init(fcinfo);
+
+	/* the deploy's everyday call: nothing pending, known without the graph */
+	if (to_heads)
+	{
+		migrate_lock_acquire();
+		if (migrate_noop_known(project, single_head))
+			return (Datum) 0;
+	}
+
 	migrate_run_init(&run, dir, kind, target);
 	migrate_run_plan(&run, CurrentMemoryContext);
 	if (run.nsteps == 0)
 	{
+		if (to_heads)
+			migrate_noop_remember(project, single_head, migrate_catalog_generation());
 		migrate_graph_free(run.graph, run.kind);
 		return (Datum) 0;		/* nothing to do: no run recorded */
 	}
@@ -403,15 +489,14 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	for (int k = 0; k < run.nsteps; k++)
-	{
-		migrate_report_progress(&run, &run.steps[k], k);
-		migrate_run_transactional_step(&run, &run.steps[k], k, true);
-	}
+	run_plan(&run);
 	SPI_finish();
 	pgstat_report_activity(STATE_RUNNING, save_activity);
 
 	record_success(&run);
+	/* what is left to do now is nothing, for the next call of the same target */
+	if (to_heads)
+		migrate_noop_remember(project, single_head, migrate_catalog_generation());
 
 	for (int k = 0; k < run.nsteps; k++)
 	{

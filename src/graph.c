@@ -508,8 +508,12 @@ migrate_is_current(MigrateGraph *graph, int idx)
 
 	if (!r->applied)
 		return false;
+	/* as Alembic's version table: a dependency of an applied revision is not a head */
 	for (int j = 0; j < r->nchildren; j++)
 		if (graph->revs[r->children[j]].applied)
+			return false;
+	for (int j = 0; j < r->ndependents; j++)
+		if (graph->revs[r->dependents[j]].applied)
 			return false;
 	return true;
 }

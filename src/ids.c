@@ -1,19 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * ids.c
- *	  Rules for revision ids and branch labels, conversion of text[]
- *	  arguments, body normalisation and revision checksums.
+ *	  The extension's side of ids and checksums: the id rule as an error,
+ *	  text[] arguments, the checksum as migrate.add stores it, and the
+ *	  fast content hash that validate() checks.
+ *
+ * The rules themselves are shared with the client, in common/: the id and
+ * label rule and the source-name rule (common/idrule.c), the checksum's
+ * canonical text and normalisation (common/checksum.c, common/bodylex.h).
+ * What is here needs the backend: ereport, arrays, palloc'd results.
  *
  * Everything here is pure computation on the caller's memory context: no
- * catalog access, no locks.  The id rules are the contract's: 1 to 128
- * characters of [A-Za-z0-9_.-], starting with a letter or digit, and not a
- * target word (head, heads, base, in any case).
- *
- * The checksum covers what makes two revisions "identical": the normalised
- * bodies, the parents, dependencies and labels (as sets), and the
- * transactional flag.  Normalisation makes line endings and trailing
- * whitespace irrelevant, so a file reformatted by an editor or checked out
- * with CRLF endings is not a changed revision.
+ * catalog access, no locks.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,71 +19,8 @@
 #include "bodylex.h"
 
 #include "catalog/pg_type.h"
-#include "common/cryptohash.h"
-#include "common/hashfn.h"
-#include "common/sha2.h"
-#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
-
-static const char *const target_words[] = {"head", "heads", "base"};
-
-bool
-migrate_is_target_word(const char *s)
-{
-	for (int i = 0; i < lengthof(target_words); i++)
-		if (pg_strcasecmp(s, target_words[i]) == 0)
-			return true;
-	return false;
-}
-
-static inline bool
-id_char_ok(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
-
-/*
- * Is "id" a valid revision id or branch label?  On failure *reason is set to
- * a full sentence suitable for errdetail.
- */
-bool
-migrate_id_is_valid(const char *id, const char **reason)
-{
-	size_t		len = strlen(id);
-
-	if (len == 0)
-	{
-		*reason = "An id must not be empty.";
-		return false;
-	}
-	if (len > MIGRATE_ID_MAXLEN)
-	{
-		*reason = "An id has at most 128 characters.";
-		return false;
-	}
-	if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
-		  (id[0] >= '0' && id[0] <= '9')))
-	{
-		*reason = "An id starts with a letter or a digit.";
-		return false;
-	}
-	for (size_t i = 0; i < len; i++)
-	{
-		if (!id_char_ok((unsigned char) id[i]))
-		{
-			*reason = "An id consists of ASCII letters, digits, \"_\", \".\" and \"-\".";
-			return false;
-		}
-	}
-	if (migrate_is_target_word(id))
-	{
-		*reason = "The words head, heads and base are targets and cannot be ids or labels.";
-		return false;
-	}
-	return true;
-}
 
 /* Raise a clear error unless "id" is valid; "what" names the argument. */
 void
@@ -161,72 +96,9 @@ migrate_cstring_array(char **items, int count)
 }
 
 /*
- * Normalise a body for checksumming: line endings become \n, trailing spaces
- * and tabs of every line go, and so do blank lines at the start and end;
- * except where a line ends inside a quoted literal (bodylex.h), whose bytes
- * are its value: such a line and its line break are kept as they are.
+ * Hex SHA-256 over the canonical form of a revision's content
+ * (common/checksum.c), palloc'd.
  */
-char *
-migrate_normalize_body(const char *body)
-{
-	StringInfoData out;
-	BodyLines	lines;
-	BodyLine	line;
-
-	initStringInfo(&out);
-	bodylines_init(&lines, body, strlen(body));
-	while (bodylines_next(&lines, &line))
-	{
-		appendBinaryStringInfo(&out, line.sep, line.seplen);
-		for (unsigned i = 0; i < line.blank; i++)
-			appendStringInfoChar(&out, '\n');
-		appendBinaryStringInfo(&out, line.text, line.len);
-	}
-	return out.data;
-}
-
-static int
-cstring_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static void
-append_sorted_list(StringInfo buf, const char *tag, char **items, int count)
-{
-	char	  **sorted = palloc(sizeof(char *) * Max(count, 1));
-
-	/* items is NULL for an empty list: memcpy(x, NULL, 0) is undefined */
-	if (count > 0)
-		memcpy(sorted, items, sizeof(char *) * count);
-	qsort(sorted, count, sizeof(char *), cstring_cmp);
-	appendStringInfo(buf, "%s:%d", tag, count);
-	for (int i = 0; i < count; i++)
-		appendStringInfo(buf, ":%s", sorted[i]);
-	appendStringInfoChar(buf, '\n');
-	pfree(sorted);
-}
-
-static void
-append_body(StringInfo buf, const char *tag, const char *body)
-{
-	if (body == NULL)
-	{
-		appendStringInfo(buf, "%s:null\n", tag);
-		return;
-	}
-	{
-		char	   *norm = migrate_normalize_body(body);
-
-		/* length-prefixed, so no body can imitate the framing */
-		appendStringInfo(buf, "%s:%zu:", tag, strlen(norm));
-		appendStringInfoString(buf, norm);
-		appendStringInfoChar(buf, '\n');
-		pfree(norm);
-	}
-}
-
-/* Hex SHA-256 over the canonical form of a revision's content. */
 char *
 migrate_checksum(const char *upgrade, const char *downgrade,
 				 char **parents, int nparents,
@@ -234,52 +106,14 @@ migrate_checksum(const char *upgrade, const char *downgrade,
 				 char **labels, int nlabels,
 				 bool transactional)
 {
-	StringInfoData buf;
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char	   *hex;
-	pg_cryptohash_ctx *ctx;
+	char	   *hex = palloc(MIGRATE_CHECKSUM_LEN + 1);
+	const char *error;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "migrate-checksum-v1\n");
-	appendStringInfo(&buf, "transactional:%s\n", transactional ? "t" : "f");
-	append_sorted_list(&buf, "parents", parents, nparents);
-	append_sorted_list(&buf, "depends", depends, ndepends);
-	append_sorted_list(&buf, "labels", labels, nlabels);
-	append_body(&buf, "upgrade", upgrade);
-	append_body(&buf, "downgrade", downgrade);
-
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
-	pfree(buf.data);
-
-	hex = palloc(MIGRATE_CHECKSUM_LEN + 1);
-	hex_encode((const char *) digest, sizeof(digest), hex);
-	hex[MIGRATE_CHECKSUM_LEN] = '\0';
+	if (!migrate_checksum_hex(upgrade, downgrade, parents, nparents,
+							  depends, ndepends, labels, nlabels,
+							  transactional, hex, &error))
+		elog(ERROR, "could not compute SHA-256: %s", error);
 	return hex;
-}
-
-/*
- * Does a file name given as "source" declare "id"?  The file-name part
- * (after the last / or \) must be the id, or the id followed by _, - or .
- */
-bool
-migrate_source_matches(const char *source, const char *id)
-{
-	const char *base = source;
-	size_t		idlen = strlen(id);
-
-	for (const char *p = source; *p; p++)
-		if (*p == '/' || *p == '\\')
-			base = p + 1;
-
-	if (strncmp(base, id, idlen) != 0)
-		return false;
-	return base[idlen] == '\0' || base[idlen] == '_' ||
-		base[idlen] == '-' || base[idlen] == '.';
 }
 
 /*
@@ -333,9 +167,9 @@ hash_chain(uint64 h, const char *data, size_t len)
 }
 
 /*
- * Hash a body the way migrate_normalize_body normalises it (line endings,
- * trailing blanks, blank lines at either end do not count), line by line,
- * without building the normalised copy.
+ * Hash a body the way migrate_normalize_body (common/checksum.c) normalises
+ * it (line endings, trailing blanks, blank lines at either end do not
+ * count), line by line, without building the normalised copy.
  */
 static uint64
 hash_normalized(uint64 h, const char *s, int len)

@@ -23,14 +23,12 @@
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "lockkey.h"			/* the key, shared with the client */
 
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
-
-#define MIGRATE_LOCK_KEY1	1835624306	/* 'migr' */
-#define MIGRATE_LOCK_KEY2	0
 
 static void
 lock_wait_failed(void)

@@ -6,7 +6,7 @@
  * Layout of src/ (one file per concern; families share a header):
  *	  migrate.c     module entry point, settings (GUCs)
  *	  fmgr_util.c   SRF setup and argument helpers every SQL function uses
- *	  ids.c         id and label rules, body normalisation and checksums
+ *	  ids.c         ids as errors, text[] arguments, checksums, content hash
  *	  body.c        parsing revision bodies with PostgreSQL's raw parser
  *	  subxact.c     the one subtransaction helper and lock-timeout retry loop
  *	  catalog.c     every read of the catalog (graph, serializable check,
@@ -17,9 +17,8 @@
  *	  target.c      Alembic's target grammar and the plans it yields
  *	                (upgrade, downgrade, stamp)
  *	  registry.c    migrate.add / migrate.remove, migrate_register()
- *	  revfile.c     revision-file parser in plain C (revfile.h; no
- *	                PostgreSQL headers: shared with the client and test/fuzz)
  *	  revfile_sql.c migrate.add_file
+ *	  noop.c        the no-op shortcut of upgrade('head')
  *	  status.c      current / heads / bases / history / status / resolve /
  *	                plan
  *	  validate.c    validate / check
@@ -35,6 +34,11 @@
  *	                (schemas, extensions)
  *	  verify.c      verify(): the health report
  *
+ * Shared with the client (pg_migrate), in ../common/: the id, label and
+ * source-name rules (idrule.c), the checksum (checksum.c, bodylex.h), the
+ * chain rules of validate() (chain.c), the revision-file parser
+ * (revfile.c) and the lock key (lockkey.h).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef MIGRATE_H
@@ -47,9 +51,11 @@
 #include "utils/array.h"
 #include "utils/timestamp.h"
 
+#include "chain.h"
+#include "checksum.h"
+#include "idrule.h"
+
 #define MIGRATE_SCHEMA			"migrate"
-#define MIGRATE_ID_MAXLEN		128
-#define MIGRATE_CHECKSUM_LEN	64	/* hex SHA-256 */
 
 /* settings (migrate.c) */
 extern int	migrate_lock_wait_ms;
@@ -203,10 +209,7 @@ extern char *migrate_query_text_value(bool as_owner, const char *sql, int nargs,
  * Ids and checksums (ids.c)
  * ---------------------------------------------------------------------
  */
-extern bool migrate_id_is_valid(const char *id, const char **reason);
 extern void migrate_check_id(const char *id, const char *what);
-extern bool migrate_is_target_word(const char *s);
-extern char *migrate_normalize_body(const char *body);
 extern char *migrate_checksum(const char *upgrade, const char *downgrade,
 							  char **parents, int nparents,
 							  char **depends, int ndepends,
@@ -221,7 +224,6 @@ extern uint64 migrate_content_hash(const char *upgrade, int uplen,
 extern char **migrate_text_array(ArrayType *arr, const char *what,
 								 const char *argname, int *count);
 extern ArrayType *migrate_cstring_array(char **items, int count);
-extern bool migrate_source_matches(const char *source, const char *id);
 
 /* ---------------------------------------------------------------------
  * Registration (registry.c): migrate.add's work, shared with add_file
@@ -297,6 +299,15 @@ extern void migrate_read_bodies(char **ids, int n, MigrateDirection dir,
 								MigrateBodyFound found, void *arg);
 
 /* ---------------------------------------------------------------------
+ * The no-op shortcut (noop.c)
+ * ---------------------------------------------------------------------
+ */
+extern int64 migrate_catalog_generation(void);
+extern bool migrate_noop_known(const char *project, bool single_head);
+extern void migrate_noop_remember(const char *project, bool single_head,
+								  int64 generation);
+
+/* ---------------------------------------------------------------------
  * fmgr glue (fmgr_util.c)
  * ---------------------------------------------------------------------
  */
@@ -314,34 +325,23 @@ extern const char *migrate_project_arg(FunctionCallInfo fcinfo, int argno);
  * ---------------------------------------------------------------------
  */
 typedef void (*MigrateSubxactFn) (void *arg);
+typedef char *(*MigrateDescribeFn) (void *arg);
 extern bool migrate_subxact_try(MigrateSubxactFn fn, void *arg,
 								ErrorData **error);
 extern ErrorData *migrate_subxact_with_lock_retries(MigrateSubxactFn fn,
 													void *arg,
 													const char *what,
 													int *tries);
+extern ErrorData *migrate_subxact_with_lock_retries_described(MigrateSubxactFn fn,
+															  void *arg,
+															  MigrateDescribeFn describe,
+															  int *tries);
 
 /* ---------------------------------------------------------------------
- * Validation (validate.c)
+ * Validation (validate.c; MigrateFinding and the chain rules: chain.h)
  * ---------------------------------------------------------------------
  */
-typedef enum MigrateSeverity
-{
-	MIGRATE_ERROR = 0,
-	MIGRATE_WARNING = 1,
-	MIGRATE_INFO = 2
-} MigrateSeverity;
-
-typedef struct MigrateFinding
-{
-	MigrateSeverity severity;
-	const char *code;
-	char	   *revision;
-	char	   *message;
-} MigrateFinding;
-
 extern MigrateFinding *migrate_validate_graph(MigrateGraph *graph, int *count);
-extern const char *migrate_severity_name(MigrateSeverity s);
 
 /* ---------------------------------------------------------------------
  * The run log (runlog.c): migrate.run, run_step and applied

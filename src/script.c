@@ -23,6 +23,7 @@
  *-------------------------------------------------------------------------
  */
 #include "engine.h"
+#include "lockkey.h"
 
 #include "commands/dbcommands.h"
 #include "lib/stringinfo.h"
@@ -94,7 +95,7 @@ migrate_sql(PG_FUNCTION_ARGS)
 
 	appendStringInfoString(&buf, "\\set ON_ERROR_STOP on\n\nBEGIN;\n");
 	in_xact = true;
-	appendStringInfoString(&buf, "SELECT pg_catalog.pg_advisory_xact_lock(1835624306, 0);\n");
+	appendStringInfoString(&buf, "SELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ");\n");
 	appendStringInfo(&buf,
 					 "DO $migrate$ BEGIN\n"
 					 "  IF NOT (SELECT coalesce(pg_catalog.array_agg(c ORDER BY c COLLATE pg_catalog.\"C\"), '{}'::pg_catalog.text[])\n"
@@ -120,7 +121,7 @@ migrate_sql(PG_FUNCTION_ARGS)
 		append_script_body(&buf, st->body);
 		if (!in_xact)
 		{
-			appendStringInfoString(&buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(1835624306, 0);\n");
+			appendStringInfoString(&buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ");\n");
 			in_xact = true;
 		}
 		if (dir == MIGRATE_UP)

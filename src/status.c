@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "lockkey.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -248,7 +249,7 @@ migrate_status(PG_FUNCTION_ARGS)
 					"           WHERE l.locktype = 'advisory' AND l.granted"
 					"             AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"
 					"                                WHERE d.datname = pg_catalog.current_database())"
-					"             AND l.classid = 1835624306 AND l.objid = 0 AND l.objsubid = 2"
+					"             AND l.classid = " MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) " AND l.objid = " MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY2) " AND l.objsubid = 2"
 					"             AND l.pid = run.pid) AS interrupted"
 					"          FROM migrate.run ORDER BY run.id DESC LIMIT 1) r",
 					true, 1) != SPI_OK_SELECT)

@@ -86,14 +86,16 @@ lock_retry_pause(int tries)
 
 /*
  * Run fn(arg) in a subtransaction, again after each lock timeout, up to
- * migrate.lock_retries more times.  "what" names the work in the NOTICE of
- * each retry ("revision "x"").  Returns NULL when it committed, else the
- * error that ended it: another error, or the last lock timeout.  *tries is
- * the number of retries made.
+ * migrate.lock_retries more times.  describe(arg) names the work that
+ * waited, in the NOTICE of each retry ("revision "x""); it is called after
+ * the failed try, so it may name the part of the work that failed.
+ * Returns NULL when it committed, else the error that ended it: another
+ * error, or the last lock timeout.  *tries is the number of retries made.
  */
 ErrorData *
-migrate_subxact_with_lock_retries(MigrateSubxactFn fn, void *arg,
-								  const char *what, int *tries)
+migrate_subxact_with_lock_retries_described(MigrateSubxactFn fn, void *arg,
+											MigrateDescribeFn describe,
+											int *tries)
 {
 	ErrorData  *edata;
 
@@ -105,10 +107,42 @@ migrate_subxact_with_lock_retries(MigrateSubxactFn fn, void *arg,
 			return edata;
 		ereport(NOTICE,
 				(errmsg("%s timed out waiting for a lock; retrying (%d of %d)",
-						what, *tries + 1, migrate_lock_retries)));
+						describe(arg), *tries + 1, migrate_lock_retries)));
 		(*tries)++;
 		FreeErrorData(edata);
 		lock_retry_pause(*tries);
 	}
 	return NULL;
+}
+
+typedef struct FixedDescription
+{
+	MigrateSubxactFn fn;
+	void	   *arg;
+	const char *what;
+} FixedDescription;
+
+static void
+call_fixed(void *arg)
+{
+	FixedDescription *d = (FixedDescription *) arg;
+
+	d->fn(d->arg);
+}
+
+static char *
+describe_fixed(void *arg)
+{
+	return (char *) ((FixedDescription *) arg)->what;
+}
+
+/* The same, for work whose description is known before it runs. */
+ErrorData *
+migrate_subxact_with_lock_retries(MigrateSubxactFn fn, void *arg,
+								  const char *what, int *tries)
+{
+	FixedDescription d = {fn, arg, what};
+
+	return migrate_subxact_with_lock_retries_described(call_fixed, &d,
+													   describe_fixed, tries);
 }

@@ -5,11 +5,16 @@
  *	  plans a resolved target yields: upgrade, downgrade, and the sets of
  *	  revisions a stamp records as applied and unapplied.
  *
- * Grammar (first match wins):
+ * Grammar (first match wins), Alembic's:
  *	  base | heads | head
- *	  <label>@head | <label>@base | <label>@+N | <label>@-N
+ *	  <anchor>@head | @heads | @base | @+N | @-N | @head-N | @<id> | @<id>+N
+ *	      | @<id>-N, where the anchor is a branch label or, failing that, a
+ *	      revision (<id>@head: the head of the branch that contains it)
  *	  +N | -N
  *	  <registered id>                 (exact; ids may contain "-")
+ *	  head-N | heads-N                (below the single head)
+ *	  base+N                          (base+1 is the single base)
+ *	  <branch label>                  (the revision that carries it)
  *	  <id or prefix>+N | <id or prefix>-N
  *	  <unique prefix of a registered id>
  *
@@ -57,7 +62,7 @@ target_malformed(const char *target, const char *detail)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("malformed target \"%s\"", target),
 			 errdetail_internal("%s", detail),
-			 errhint("A target is head, heads, base, a revision id or unique prefix, +N, -N, <id>+N, <id>-N, <label>@head, <label>@base or <label>@+N.")));
+			 errhint("A target is head, heads, base, a revision id or unique prefix, a branch label, +N, -N, <id>+N, <id>-N, head-N, base+N, or <label>@ followed by head, heads, base, +N, -N, head-N or a revision.")));
 }
 
 static MigrateTarget *
@@ -254,7 +259,8 @@ step_backward(MigrateGraph *graph, const char *target, int from, int done,
 
 /*
  * Currents inside "within" (NULL: all): applied revisions of the set with
- * no applied child in the set.  "applied" overrides the graph's state.
+ * no applied child and no applied dependent in the set (what Alembic's
+ * version table would hold).  "applied" overrides the graph's state.
  */
 static int *
 currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
@@ -270,9 +276,10 @@ currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
 
 		if (!applied[i] || (within && !within[i]))
 			continue;
-		for (int j = 0; j < r->nchildren && leaf; j++)
+		for (int j = 0; j < r->nchildren + r->ndependents && leaf; j++)
 		{
-			int			c = r->children[j];
+			int			c = j < r->nchildren ? r->children[j]
+				: r->dependents[j - r->nchildren];
 
 			if (applied[c] && (within == NULL || within[c]))
 				leaf = false;
@@ -286,21 +293,52 @@ currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
 }
 
 /*
+ * The one unapplied revision inside "within" whose parents are exactly
+ * the current revisions "cur" (all of them applied): the merge that joins
+ * them.  -1 if there is none or more than one.
+ */
+static int
+merge_of_currents(MigrateGraph *graph, const bool *within, const bool *applied,
+				  const int *cur, int ncur)
+{
+	int			found = -1;
+	MigrateRevision *first = &graph->revs[cur[0]];
+
+	for (int j = 0; j < first->nchildren; j++)
+	{
+		int			m = first->children[j];
+		MigrateRevision *r = &graph->revs[m];
+		int			matched = 0;
+
+		if (applied[m] || !within[m] || r->nparents != ncur)
+			continue;
+		for (int p = 0; p < r->nparents; p++)
+			for (int c = 0; c < ncur; c++)
+				if (r->parent_idx[p] == cur[c])
+					matched++;
+		if (matched != ncur)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = m;
+	}
+	return found;
+}
+
+/*
  * "+N" inside "within": from the single current revision, or from the
  * single base when nothing there is applied.
  */
 static int
-relative_forward(MigrateGraph *graph, const char *target, int steps,
-				 const bool *within, const char *scope)
+relative_forward_from(MigrateGraph *graph, const char *target, int steps,
+					  const bool *within, const char *scope,
+					  const bool *applied)
 {
-	bool	   *applied = palloc(Max(graph->nrevs, 1));
 	int			ncur;
 	int		   *cur;
 	int			pos;
 	int			done;
 
-	for (int i = 0; i < graph->nrevs; i++)
-		applied[i] = graph->revs[i].applied && graph->revs[i].registered;
 	cur = currents_within(graph, within, applied, &ncur);
 
 	if (ncur == 0)
@@ -328,6 +366,12 @@ relative_forward(MigrateGraph *graph, const char *target, int steps,
 		pos = bases[0];
 		done = 1;
 	}
+	else if (ncur > 1 && within != NULL &&
+			 (pos = merge_of_currents(graph, within, applied, cur, ncur)) >= 0)
+	{
+		/* Alembic's answer: the merge of the branch's current revisions */
+		done = 1;
+	}
 	else if (ncur > 1)
 	{
 		ereport(ERROR,
@@ -348,6 +392,18 @@ relative_forward(MigrateGraph *graph, const char *target, int steps,
 	for (; done < steps; done++)
 		pos = step_forward(graph, target, pos, within, done, steps);
 	return pos;
+}
+
+/* "+N" from what is applied. */
+static int
+relative_forward(MigrateGraph *graph, const char *target, int steps,
+				 const bool *within, const char *scope)
+{
+	bool	   *applied = palloc(Max(graph->nrevs, 1));
+
+	for (int i = 0; i < graph->nrevs; i++)
+		applied[i] = graph->revs[i].applied && graph->revs[i].registered;
+	return relative_forward_from(graph, target, steps, within, scope, applied);
 }
 
 /*
@@ -391,6 +447,21 @@ relative_backward(MigrateGraph *graph, const char *target, int steps,
 	}
 }
 
+/* The revision that carries "label", or -1 when none does. */
+static int
+label_owner(MigrateGraph *graph, const char *label)
+{
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+
+		for (int j = 0; j < r->nlabels; j++)
+			if (strcmp(r->labels[j], label) == 0)
+				return i;
+	}
+	return -1;
+}
+
 /* The revision that carries "label"; errors if none or several. */
 static int
 find_label(MigrateGraph *graph, const char *target, const char *label)
@@ -427,15 +498,69 @@ find_label(MigrateGraph *graph, const char *target, const char *label)
 	return found;
 }
 
+/* N steps back from "pos" through single parents. */
+static int
+walk_back(MigrateGraph *graph, const char *target, int pos, int steps)
+{
+	for (int s = 0; s < steps; s++)
+		pos = step_backward(graph, target, pos, s, steps);
+	return pos;
+}
+
+/* The heads among the revisions marked in "below", sorted by id. */
+static int *
+heads_within(MigrateGraph *graph, const bool *below, int *count)
+{
+	int		   *heads = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			n = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (below[i] && migrate_is_head(graph, i))
+			heads[n++] = i;
+	}
+	migrate_sort_by_id(graph, heads, n);
+	*count = n;
+	return heads;
+}
+
+/* "head-N" / "heads-N" / "<what>head-N": the N of it, or 0 if not that form. */
+static int
+head_minus(const char *target, const char *what)
+{
+	const char *rest;
+
+	if (strncmp(what, "heads-", 6) == 0)
+		rest = what + 6;
+	else if (strncmp(what, "head-", 5) == 0)
+		rest = what + 5;
+	else
+		return 0;
+	/* "head-1x" may be a prefix of an id such as "head-1xyz" */
+	if (*rest == '\0' || strspn(rest, "0123456789") != strlen(rest))
+		return 0;
+	return parse_step_count(target, rest);
+}
+
+/*
+ * <anchor>@<what>, where the anchor is a branch label or a revision (id or
+ * unique prefix: <id>@head is the head of the branch that contains it).
+ * The branch is the anchor with its ancestors (through parents) and its
+ * descendants; "below" is the anchor and its descendants.
+ *	  head, heads, base, +N, -N, head-N, <id>, <id>+N, <id>-N
+ */
 static MigrateTarget *
 resolve_label(MigrateGraph *graph, const char *target, const char *label,
 			  const char *what, MigrateDirection dir)
 {
 	const char *reason;
-	int			labelled;
+	int			anchor;
 	bool	   *branch;
 	bool	   *below;
 	char	   *scope;
+	char	   *branch_name;
+	int			back = 0;
 
 	if (*label == '\0')
 		target_malformed(target, "A branch label is needed before \"@\".");
@@ -443,35 +568,65 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 		target_malformed(target, reason);
 	if (strchr(what, '@') != NULL)
 		target_malformed(target, "A target has at most one \"@\".");
+	if (*what == '\0')
+		target_malformed(target, "After \"@\" comes head, heads, base, +N, -N, head-N or a revision.");
 
-	labelled = find_label(graph, target, label);
-	scope = psprintf(" on branch \"%s\"", label);
+	if (label_owner(graph, label) >= 0)
+	{
+		anchor = find_label(graph, target, label);
+		branch_name = psprintf("branch \"%s\"", label);
+		scope = psprintf(" on %s", branch_name);
+	}
+	else
+	{
+		int			idx = migrate_graph_find(graph, label);
 
-	/* branch = ancestors + labelled + descendants; below = labelled + descendants */
+		/* not a label: a revision, as in <id>@head */
+		if (idx < 0 || !graph->revs[idx].registered)
+		{
+			int			ncand = 0;
+
+			for (int i = 0; i < graph->nrevs && ncand == 0; i++)
+				if (graph->revs[i].registered &&
+					strncmp(graph->revs[i].id, label, strlen(label)) == 0)
+					ncand++;
+			if (ncand == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("branch label \"%s\" does not exist", label),
+						 errdetail("No revision has that label, and no registered revision id starts with it."),
+						 errhint("Labels are given with migrate.add(..., branch_labels => ...).")));
+			idx = lookup_revision(graph, target, label);
+		}
+		anchor = idx;
+		branch_name = psprintf("the branch of revision \"%s\"", graph->revs[idx].id);
+		scope = psprintf(" on %s", branch_name);
+	}
+
+	/* branch = ancestors + anchor + descendants; below = anchor + descendants */
 	branch = palloc0(Max(graph->nrevs, 1));
 	below = palloc0(Max(graph->nrevs, 1));
-	migrate_descendants(graph, &labelled, 1, true, false, below);
+	migrate_descendants(graph, &anchor, 1, true, false, below);
 	memcpy(branch, below, graph->nrevs);
-	migrate_parent_ancestors(graph, &labelled, 1, branch);
+	migrate_parent_ancestors(graph, &anchor, 1, branch);
 
-	if (strcmp(what, "head") == 0)
+	if (strcmp(what, "head") == 0 || strcmp(what, "heads") == 0 ||
+		(back = head_minus(target, what)) > 0)
 	{
-		int		   *heads = palloc(sizeof(int) * Max(graph->nrevs, 1));
-		int			nheads = 0;
+		int			nheads;
+		int		   *heads = heads_within(graph, below, &nheads);
 
-		for (int i = 0; i < graph->nrevs; i++)
-			if (below[i] && migrate_is_head(graph, i))
-				heads[nheads++] = i;
+		if (strcmp(what, "heads") == 0)
+			return target_of(nheads, heads);
 		if (nheads != 1)
-		{
-			migrate_sort_by_id(graph, heads, nheads);
 			ereport(ERROR,
 					(errcode(ERRCODE_CARDINALITY_VIOLATION),
-					 errmsg("branch \"%s\" has %d heads", label, nheads),
+					 errmsg("%s has %d heads", branch_name, nheads),
 					 errdetail("Its heads are %s.", migrate_join_ids(graph, heads, nheads, ", ")),
 					 errhint("Merge them with a revision that names both as down_revision, or target one by id.")));
-		}
-		return single_target(heads[0]);
+		if (strcmp(what, "head") == 0)
+			return single_target(heads[0]);
+		return single_target(walk_back(graph, target, heads[0], back));
 	}
 	if (strcmp(what, "base") == 0)
 	{
@@ -516,11 +671,22 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 		{
 			MigrateTarget *t;
 
+			bool		own_applied = false;
+
 			if (dir == MIGRATE_UP)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("target \"%s\" moves backward", target),
 						 errhint("Use migrate.downgrade('%s').", target)));
+			/* a step back must revert the branch's own revisions, never the trunk below */
+			for (int i = 0; i < graph->nrevs && !own_applied; i++)
+				own_applied = below[i] && graph->revs[i].applied;
+			if (!own_applied)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("target \"%s\": nothing of %s is applied", target, branch_name),
+						 errdetail("Revision \"%s\" and the revisions above it are not applied; stepping back would revert revisions of another branch.",
+								   graph->revs[anchor].id)));
 			t = target_of(0, NULL);
 			t->has_revert_set = true;
 			t->revert_set = palloc0(Max(graph->nrevs, 1));
@@ -528,8 +694,44 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 			return t;
 		}
 	}
-	target_malformed(target, "After \"<label>@\" comes head, base, +N or -N.");
-	return NULL;
+
+	/* <anchor>@<id>, <anchor>@<id>+N, <anchor>@<id>-N: a revision of the branch */
+	{
+		const char *sign = NULL;
+		size_t		len = strlen(what);
+		char	   *name = (char *) what;
+		int			steps = 0;
+		int			pos;
+
+		for (const char *p = what + len - 1; p > what; p--)
+		{
+			if (*p >= '0' && *p <= '9')
+				continue;
+			if ((*p == '+' || *p == '-') && p[1] != '\0')
+				sign = p;
+			break;
+		}
+		/* an exact id wins over the relative reading, as without "@" */
+		if (sign != NULL && migrate_graph_find(graph, what) >= 0 &&
+			graph->revs[migrate_graph_find(graph, what)].registered)
+			sign = NULL;
+		if (sign != NULL)
+		{
+			name = pnstrdup(what, sign - what);
+			steps = parse_step_count(target, sign + 1);
+		}
+		pos = lookup_revision(graph, target, name);
+		if (!branch[pos])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("revision \"%s\" is not on %s",
+							graph->revs[pos].id, branch_name),
+					 errhint("A branch is its labelled revision with its ancestors and descendants.")));
+		for (int s = 0; s < steps; s++)
+			pos = (*sign == '+') ? step_forward(graph, target, pos, branch, s, steps)
+				: step_backward(graph, target, pos, s, steps);
+		return single_target(pos);
+	}
 }
 
 MigrateTarget *
@@ -620,6 +822,51 @@ migrate_resolve_target(MigrateGraph *graph, const char *target,
 	idx = migrate_graph_find(graph, target);
 	if (idx >= 0 && graph->revs[idx].registered)
 		return single_target(idx);
+
+	/* head-N, heads-N: N steps below the single head */
+	{
+		int			back = head_minus(target, target);
+
+		if (back > 0)
+		{
+			int			nheads;
+			int		   *heads = migrate_graph_heads(graph, &nheads);
+
+			if (nheads == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("no revisions are registered"),
+						 errhint("Register revisions with migrate.add() first.")));
+			if (nheads > 1)
+			{
+				migrate_sort_by_id(graph, heads, nheads);
+				ereport(ERROR,
+						(errcode(ERRCODE_CARDINALITY_VIOLATION),
+						 errmsg("target \"%s\" is ambiguous: there are %d heads", target, nheads),
+						 errdetail("The heads are %s.", migrate_join_ids(graph, heads, nheads, ", ")),
+						 errhint("Use '<label>@head-N' for one branch, or name the revision.")));
+			}
+			return single_target(walk_back(graph, target, heads[0], back));
+		}
+	}
+
+	/* base+N: N steps up from the single base (base+1 is the base itself) */
+	if (strncmp(target, "base+", 5) == 0)
+	{
+		bool	   *applied = palloc0(Max(graph->nrevs, 1));
+		int			steps = parse_step_count(target, target + 5);
+
+		if (dir == MIGRATE_DOWN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("target \"%s\" moves forward", target),
+					 errhint("Use migrate.upgrade('%s').", target)));
+		return single_target(relative_forward_from(graph, target, steps, NULL, "", applied));
+	}
+
+	/* a bare branch label: the revision that carries it */
+	if (label_owner(graph, target) >= 0)
+		return single_target(find_label(graph, target, target));
 
 	/* <id>+N, <id>-N */
 	{

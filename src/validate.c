@@ -9,6 +9,12 @@
  * label.  The parser's verdict on each body was stored at registration, so
  * no body is parsed here.
  *
+ * The chain rules (how revisions link up: missing parents and
+ * dependencies, cycles, labels, heads, bases, file names, downgrades) are
+ * common/chain.c's, which "pg_migrate check --offline" runs on the files:
+ * this file shows it the graph through an index-based view and adds what
+ * needs the database (applied state, checksums, parsed bodies).
+ *
  * Codes and severities (the contract's, plus the rule for labels):
  *	  error:   missing_parent, missing_dependency, cycle, duplicate_label,
  *	           applied_unknown, applied_gap, checksum_mismatch,
@@ -24,7 +30,6 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(migrate_validate);
@@ -54,121 +59,46 @@ add_finding(Findings *f, MigrateSeverity sev, const char *code,
 	f->n++;
 }
 
-const char *
-migrate_severity_name(MigrateSeverity s)
-{
-	switch (s)
-	{
-		case MIGRATE_ERROR:
-			return "error";
-		case MIGRATE_WARNING:
-			return "warning";
-		case MIGRATE_INFO:
-			return "info";
-	}
-	return "unknown";
-}
-
-static int
-finding_cmp(const void *a, const void *b)
-{
-	const MigrateFinding *x = a;
-	const MigrateFinding *y = b;
-	int			c;
-
-	if (x->severity != y->severity)
-		return x->severity - y->severity;
-	if ((c = strcmp(x->code, y->code)) != 0)
-		return c;
-	if (x->revision == NULL || y->revision == NULL)
-	{
-		if (x->revision != y->revision)
-			return x->revision == NULL ? -1 : 1;
-	}
-	else if ((c = strcmp(x->revision, y->revision)) != 0)
-		return c;
-	return strcmp(x->message, y->message);
-}
-
-/* The file-name part of a source, for messages. */
-static const char *
-source_file(const char *source)
-{
-	const char *base = source;
-
-	for (const char *p = source; *p; p++)
-		if (*p == '/' || *p == '\\')
-			base = p + 1;
-	return base;
-}
-
-/*
- * For "several heads" and "several bases": does every one lie on a branch
- * whose label covers no other?  With heads, a label covers the heads below
- * its revision; with bases, the bases above it.
- */
+/* The chain rules' view of a graph: its registered revisions, by index. */
 static bool
-each_has_own_label(MigrateGraph *graph, const int *items, int nitems,
-				   bool below)
+graph_chain_revision(const void *chain, int index, MigrateChainRevision *out)
 {
-	bool	   *owned = palloc0(Max(graph->nrevs, 1));
-	bool	   *mark = palloc(Max(graph->nrevs, 1));
-	bool	   *is_item = palloc0(Max(graph->nrevs, 1));
-	int			labels_seen = 0;
-	bool		all = true;
+	const MigrateRevision *r = &((const MigrateGraph *) chain)->revs[index];
 
-	for (int k = 0; k < nitems; k++)
-		is_item[items[k]] = true;
-
-	for (int i = 0; i < graph->nrevs && labels_seen < 1000; i++)
-	{
-		MigrateRevision *r = &graph->revs[i];
-		int			covered = 0;
-		int			last = -1;
-
-		if (r->nlabels == 0 || !r->registered)
-			continue;
-		labels_seen++;
-		memset(mark, 0, graph->nrevs);
-		if (below)
-			migrate_descendants(graph, &i, 1, true, false, mark);
-		else
-			migrate_parent_ancestors(graph, &i, 1, mark);
-		for (int k = 0; k < nitems; k++)
-			if (mark[items[k]])
-			{
-				covered++;
-				last = items[k];
-			}
-		if (covered == 1)
-			owned[last] = true;
-	}
-	for (int k = 0; k < nitems; k++)
-		if (!owned[items[k]])
-			all = false;
-	pfree(owned);
-	pfree(mark);
-	pfree(is_item);
-	return all;
+	if (!r->registered)
+		return false;
+	out->id = r->id;
+	out->source = r->source;
+	out->parents = r->parents;
+	out->parent_idx = r->parent_idx;
+	out->depends = r->depends;
+	out->depend_idx = r->depend_idx;
+	out->labels = r->labels;
+	out->nparents = r->nparents;
+	out->ndepends = r->ndepends;
+	out->nlabels = r->nlabels;
+	out->has_downgrade = r->has_downgrade;
+	return true;
 }
 
-typedef struct LabelEntry
+static void
+chain_finding(void *arg, MigrateSeverity severity, const char *code,
+			  const char *revision, char *message)
 {
-	char		label[MIGRATE_ID_MAXLEN + 1];
-	int			count;
-	List	   *revs;			/* graph indexes of the revisions with it */
-} LabelEntry;
+	add_finding((Findings *) arg, severity, code, revision, message);
+}
 
 MigrateFinding *
 migrate_validate_graph(MigrateGraph *graph, int *count)
 {
 	Findings	f = {0};
-	HTAB	   *labels = NULL;
-	int			nheads,
-				nbases;
-	int		   *heads,
-			   *bases;
-	ListCell   *lc;
+	MigrateChainView chain = {
+		.nrevs = graph->nrevs,
+		.revision = graph_chain_revision,
+		.chain = graph,
+		/* graph.c looked for cycles as it ordered the revisions */
+		.acyclic = graph->cycles == NIL,
+	};
 
 	for (int k = 0; k < graph->nrevs; k++)
 	{
@@ -183,39 +113,17 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 		}
 
 		for (int j = 0; j < r->nparents; j++)
-		{
-			if (r->parent_idx[j] < 0)
-			{
-				StringInfoData msg;
-
-				initStringInfo(&msg);
-				appendStringInfo(&msg, "revision \"%s\" names parent \"%s\", which is not registered",
-								 r->id, r->parents[j]);
-				if (r->source)
-					appendStringInfo(&msg, " (source %s)", source_file(r->source));
-				add_finding(&f, MIGRATE_ERROR, "missing_parent", r->id, msg.data);
-			}
-			else if (r->applied && !graph->revs[r->parent_idx[j]].applied)
+			if (r->parent_idx[j] >= 0 && r->applied &&
+				!graph->revs[r->parent_idx[j]].applied)
 				add_finding(&f, MIGRATE_ERROR, "applied_gap", r->id,
 							psprintf("revision \"%s\" is applied but its parent \"%s\" is not",
 									 r->id, r->parents[j]));
-		}
 		for (int j = 0; j < r->ndepends; j++)
-		{
-			if (r->depend_idx[j] < 0)
-				add_finding(&f, MIGRATE_ERROR, "missing_dependency", r->id,
-							psprintf("revision \"%s\" depends on \"%s\", which is not registered",
-									 r->id, r->depends[j]));
-			else if (r->applied && !graph->revs[r->depend_idx[j]].applied)
+			if (r->depend_idx[j] >= 0 && r->applied &&
+				!graph->revs[r->depend_idx[j]].applied)
 				add_finding(&f, MIGRATE_ERROR, "applied_gap", r->id,
 							psprintf("revision \"%s\" is applied but its dependency \"%s\" is not",
 									 r->id, r->depends[j]));
-		}
-
-		if (r->source && !migrate_source_matches(r->source, r->id))
-			add_finding(&f, MIGRATE_ERROR, "source_mismatch", r->id,
-						psprintf("source %s is named for another revision than \"%s\"",
-								 quote_literal_cstr(source_file(r->source)), r->id));
 
 		if (r->upgrade_problem)
 			add_finding(&f, MIGRATE_ERROR, "unparsable_body", r->id,
@@ -250,104 +158,12 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 			add_finding(&f, MIGRATE_ERROR, "checksum_mismatch", r->id,
 						psprintf("revision \"%s\" was applied with checksum %.12s but its registered content has checksum %.12s",
 								 r->id, r->applied_checksum, r->checksum));
-
-		if (!r->has_downgrade)
-			add_finding(&f, MIGRATE_INFO, "irreversible", r->id,
-						psprintf("revision \"%s\" has no downgrade", r->id));
-
-		for (int j = 0; j < r->nlabels; j++)
-		{
-			LabelEntry *e;
-			bool		found;
-
-			if (labels == NULL)
-			{
-				HASHCTL		ctl;
-
-				ctl.keysize = MIGRATE_ID_MAXLEN + 1;
-				ctl.entrysize = sizeof(LabelEntry);
-				ctl.hcxt = CurrentMemoryContext;
-				labels = hash_create("migrate labels", 64, &ctl,
-									 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-			}
-			if (strlen(r->labels[j]) > MIGRATE_ID_MAXLEN)
-				continue;		/* cannot be registered through add() */
-			e = hash_search(labels, r->labels[j], HASH_ENTER, &found);
-			if (!found)
-			{
-				e->count = 0;
-				e->revs = NIL;
-			}
-			e->count++;
-			e->revs = lappend_int(e->revs, k);
-		}
 	}
 
-	if (labels)
-	{
-		HASH_SEQ_STATUS seq;
-		LabelEntry *e;
-
-		hash_seq_init(&seq, labels);
-		while ((e = hash_seq_search(&seq)) != NULL)
-		{
-			int		   *idx;
-			int			n = 0;
-			ListCell   *lc2;
-			StringInfoData revs;
-
-			if (e->count < 2)
-				continue;
-			/* by id, so the finding does not depend on the rows' order */
-			idx = palloc(sizeof(int) * e->count);
-			foreach(lc2, e->revs)
-				idx[n++] = lfirst_int(lc2);
-			migrate_sort_by_id(graph, idx, n);
-			initStringInfo(&revs);
-			for (int i = 0; i < n; i++)
-				appendStringInfo(&revs, "%s\"%s\"", i > 0 ? ", " : "",
-								 graph->revs[idx[i]].id);
-			add_finding(&f, MIGRATE_ERROR, "duplicate_label",
-						graph->revs[idx[0]].id,
-						psprintf("branch label \"%s\" is on %d revisions: %s",
-								 e->label, e->count, revs.data));
-		}
-	}
-
-	foreach(lc, graph->cycles)
-	{
-		List	   *cycle = (List *) lfirst(lc);
-		StringInfoData msg;
-		ListCell   *lc2;
-		int			first = linitial_int(cycle);
-
-		initStringInfo(&msg);
-		appendStringInfoString(&msg, "revisions form a cycle: ");
-		foreach(lc2, cycle)
-			appendStringInfo(&msg, "\"%s\" -> ", graph->revs[lfirst_int(lc2)].id);
-		appendStringInfo(&msg, "\"%s\"", graph->revs[first].id);
-		add_finding(&f, MIGRATE_ERROR, "cycle", graph->revs[first].id, msg.data);
-	}
-
-	heads = migrate_graph_heads(graph, &nheads);
-	if (nheads > 1)
-		add_finding(&f,
-					each_has_own_label(graph, heads, nheads, true) ?
-					MIGRATE_INFO : MIGRATE_WARNING,
-					"multiple_heads", NULL,
-					psprintf("%d heads: %s", nheads,
-							 migrate_join_ids(graph, heads, nheads, ", ")));
-	bases = migrate_graph_bases(graph, &nbases);
-	if (nbases > 1)
-		add_finding(&f,
-					each_has_own_label(graph, bases, nbases, false) ?
-					MIGRATE_INFO : MIGRATE_WARNING,
-					"multiple_bases", NULL,
-					psprintf("%d bases: %s", nbases,
-							 migrate_join_ids(graph, bases, nbases, ", ")));
+	migrate_chain_findings(&chain, chain_finding, &f);
 
 	if (f.n > 1)
-		qsort(f.items, f.n, sizeof(MigrateFinding), finding_cmp);
+		qsort(f.items, f.n, sizeof(MigrateFinding), migrate_finding_cmp);
 	*count = f.n;
 	return f.items;
 }

@@ -1,6 +1,6 @@
 
 --------------------------------------------------------------------------
--- Revision files (src/revfile.c, src/revfile_sql.c)
+-- Revision files (common/revfile.c, src/revfile_sql.c)
 --------------------------------------------------------------------------
 
 -- The text of a revision file, parsed in C by the same parser as the

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the revision-file parser (src/revfile.c).
+ * libFuzzer harness for the revision-file parser (common/revfile.c).
  *
  * Every input is parsed twice: with malloc/free, then with an allocator
  * that fails at the N-th allocation (N picked from the input), so the

@@ -9,9 +9,9 @@
  * those backend services (memory contexts over malloc, so ASan sees every
  * chunk; ereport that longjmps back to the harness with the SQLSTATE;
  * List cells) lets the extension's own files run unchanged in a process of
- * their own.  ids.c (the id rule, target words) and PostgreSQL's frontend
- * libpgcommon/libpgport (StringInfo, hash_bytes, qsort_arg, psprintf) are
- * linked as they are.
+ * their own.  ids.c and common/idrule.c (the id rule, target words),
+ * common/checksum.c and PostgreSQL's frontend libpgcommon/libpgport
+ * (StringInfo, hash_bytes, qsort_arg, psprintf) are linked as they are.
  *
  * Checks, beyond the sanitizers (ASan, UBSan):
  *   - an error always carries one of the SQLSTATEs target.c documents

@@ -18,7 +18,7 @@ build_pg_harness() {
     local pglib=/usr/lib/postgresql/$PG_MAJOR/lib
     clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
         -Wall -Wno-ignored-attributes -Wno-unused-parameter -D_GNU_SOURCE \
-        -I"$ROOT/src" -I"/usr/include/postgresql/$PG_MAJOR/server" \
+        -I"$ROOT/src" -I"$ROOT/common" -I"/usr/include/postgresql/$PG_MAJOR/server" \
         -I/usr/include/postgresql/internal -I/usr/include/postgresql \
         "$@" "$pglib/libpgcommon.a" "$pglib/libpgport.a" -lcrypto -lm -o "$out"
 }

@@ -1,10 +1,10 @@
 /*
- * Unit tests for the revision-file parser (src/revfile.c), in plain C:
+ * Unit tests for the revision-file parser (common/revfile.c), in plain C:
  * the cases SQL cannot reach (NUL bytes, allocation failures) and a table
  * of valid and invalid files.  Prints TAP.  Built and run by
  * test/fuzz/run.sh (with AddressSanitizer and UBSan) or by hand:
  *
- *   cc -Isrc test/fuzz/revfile_test.c src/revfile.c -o /tmp/t && /tmp/t
+ *   cc -Icommon test/fuzz/revfile_test.c common/revfile.c common/idrule.c -o /tmp/t && /tmp/t
  */
 #include "revfile.h"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz the revision-file parser (src/revfile.c) with libFuzzer.
+# Fuzz the revision-file parser (common/revfile.c) with libFuzzer.
 #
 #   test/fuzz/run.sh [SECONDS]      default 60
 #
@@ -23,25 +23,26 @@ if ! command -v clang >/dev/null 2>&1 ||
 fi
 
 fuzz_workdir migrate-fuzz
-CFLAGS=(-std=c99 -g -O1 -Wall -Wextra -Werror -I"$ROOT/src"
+CFLAGS=(-std=c99 -g -O1 -Wall -Wextra -Werror -I"$ROOT/common"
         -fsanitize=address,undefined -fno-sanitize-recover=all)
 
 echo "== unit tests (ASan, UBSan)"
-clang "${CFLAGS[@]}" "$HERE/revfile_test.c" "$ROOT/src/revfile.c" -o "$WORK/revfile_test"
+PARSER=("$ROOT/common/revfile.c" "$ROOT/common/idrule.c")
+clang "${CFLAGS[@]}" "$HERE/revfile_test.c" "${PARSER[@]}" -o "$WORK/revfile_test"
 "$WORK/revfile_test" | grep -v '^ok ' || true
 "$WORK/revfile_test" >/dev/null
 
 if command -v valgrind >/dev/null 2>&1; then
     echo "== unit tests (valgrind)"
-    cc -std=c99 -g -O0 -Wall -Wextra -Werror -I"$ROOT/src" "$HERE/revfile_test.c" \
-        "$ROOT/src/revfile.c" -o "$WORK/revfile_test_plain"
+    cc -std=c99 -g -O0 -Wall -Wextra -Werror -I"$ROOT/common" "$HERE/revfile_test.c" \
+        "${PARSER[@]}" -o "$WORK/revfile_test_plain"
     valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=3 \
         "$WORK/revfile_test_plain" >/dev/null
     echo "valgrind: clean"
 fi
 
 echo "== building the fuzzer"
-clang "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_revfile.c" "$ROOT/src/revfile.c" \
+clang "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_revfile.c" "${PARSER[@]}" \
     -o "$WORK/fuzz_revfile"
 
 cp "$HERE"/corpus/* "$WORK/corpus/" 2>/dev/null || true

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzz src/ids.c (id rule, normalisation, checksum, content hash, source
-# rule) differentially against src/revfile.c and client/checksum.c, with
-# libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer.
+# Fuzz src/ids.c and the common/ code it builds on (id rule, normalisation,
+# checksum, content hash, source rule) differentially against
+# common/revfile.c's wording of the id rule and the client's call of the
+# checksum, with libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 #   test/fuzz/run_ids.sh [SECONDS]      default 60
 #
@@ -20,8 +21,8 @@ fuzz_packages
 fuzz_workdir migrate-fuzz-ids
 
 echo "== building fuzz_ids (ASan, UBSan)"
-build_pg_harness "$WORK/fuzz_ids" "$HERE/fuzz_ids.c" "$ROOT/src/ids.c" "$ROOT/src/revfile.c" \
-    "$ROOT/client/checksum.c" "$ROOT/client/util.c" "$ROOT/client/sha256.c"
+build_pg_harness "$WORK/fuzz_ids" "$HERE/fuzz_ids.c" "$ROOT/src/ids.c" \
+    "$ROOT/common/idrule.c" "$ROOT/common/checksum.c" "$ROOT/common/revfile.c"
 
 # seeds: revision files and bodies of the repository
 cp "$HERE"/corpus/* "$WORK/corpus/" 2>/dev/null || true

@@ -161,7 +161,7 @@ SELECT rev('h3', '{h2}', NULL, '{m3}');
 SELECT results_eq($$SELECT revision FROM migrate.downgrade('meals@-2')$$, ARRAY['m3', 'm2'], 'downgrade(meals@-2)');
 SELECT results_eq($$SELECT revision FROM migrate.upgrade('habits@head')$$, ARRAY['m2', 'm3', 'h3'],
                   'upgrade(habits@head) applies the meals revisions h3 depends on first');
-SELECT is(cur(), 'h3,m3', 'both histories are at their heads');
+SELECT is(cur(), 'h3', 'both histories are at their heads: m3 is not current, h3 depends on it (as Alembic''s version table)');
 SELECT results_eq($$SELECT revision FROM migrate.downgrade('meals@base')$$, ARRAY['h3', 'm3', 'm2', 'm1'],
                   'downgrade(meals@base) reverts h3, which depends on m3, first');
 SELECT is(cur(), 'h2', 'habits is back at h2');

@@ -17,7 +17,7 @@
 -- inserted blank line: a checksum may call a cosmetic edit a change (the
 -- hint says to write a new revision), it must never call a real change
 -- cosmetic.  Inside a string constant or a quoted identifier, trailing
--- blanks and line endings are part of the value and count (src/bodylex.h
+-- blanks and line endings are part of the value and count (common/bodylex.h
 -- finds where lines end inside one).  Dollar quotes are lexed as code: a
 -- function body's formatting does not count, the string constants inside it
 -- do.  The one remaining exception, pinned below so that it is a decision:

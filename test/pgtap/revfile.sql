@@ -1,7 +1,7 @@
 \set ON_ERROR_STOP 1
 \pset format unaligned
 \pset tuples_only true
--- migrate.add_file: revision files parsed by src/revfile.c and registered
+-- migrate.add_file: revision files parsed by common/revfile.c and registered
 -- like migrate.add.  Valid files (base, linear, merge, labels, depends_on,
 -- transactional false, no downgrade, CRLF, comments), the same registration
 -- rules as migrate.add, and every parse error: SQLSTATE 22P02, message

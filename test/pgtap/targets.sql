@@ -7,7 +7,7 @@
 CREATE EXTENSION migrate;
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(147);
+SELECT plan(148);
 
 -- sqlstate, message, detail and hint of an error, one per line
 CREATE FUNCTION err(sql text) RETURNS text LANGUAGE plpgsql AS $f$
@@ -192,7 +192,8 @@ SELECT matches(err($$SELECT * FROM migrate.resolve('+4')$$), 'fa1, ma1', 'the fo
 SELECT throws_ok($$SELECT * FROM migrate.resolve('c-1-2+1')$$, '21000', NULL, '<id>+N through a fork');
 SELECT throws_ok($$SELECT * FROM migrate.resolve('nolabel@head')$$, '42704', NULL, 'unknown label');
 SELECT throws_ok($$SELECT * FROM migrate.resolve('feature@base')$$, '22023', NULL, '<label>@base is a downgrade target');
-SELECT throws_ok($$SELECT * FROM migrate.resolve('feature@sideways')$$, '22023', NULL, '<label>@ followed by nonsense');
+SELECT throws_ok($$SELECT * FROM migrate.resolve('feature@sideways')$$, '42704', NULL, '<label>@ followed by an unknown revision (<label>@<id>)');
+SELECT throws_ok($$SELECT * FROM migrate.resolve('feature@side ways')$$, '22023', NULL, '<label>@ followed by nonsense');
 SELECT throws_ok($$SELECT * FROM migrate.resolve('feature@+')$$, '22023', NULL, '<label>@+');
 SELECT throws_ok($$SELECT * FROM migrate.resolve('feature@-1')$$, '22023', NULL, '<label>@-N is a downgrade target');
 SELECT throws_ok($$SELECT * FROM migrate.plan('feature@+1', 'down')$$, '22023', NULL, '<label>@+N is an upgrade target');

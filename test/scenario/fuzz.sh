@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A short fuzz run for CI: each libFuzzer harness (test/fuzz/run.sh for the
-# revision-file parser, run_ids.sh for ids.c against revfile.c and the
-# client's checksum, run_fleetfile.sh for pg_migrate's --db-file parser,
+# revision-file parser, run_ids.sh for ids.c and common/ against
+# revfile.c's id rule and the client's checksum call, run_fleetfile.sh for pg_migrate's --db-file parser,
 # run_target.sh for the target grammar and the plans) for FUZZ_SECONDS
 # (default 15), and the in-server fuzzer (test/fuzz/sql_fuzz.sh) for
 # FUZZ_SQL_SECONDS (default 20).  The full runs are by hand: each script

@@ -4,15 +4,22 @@
  *	  A strict parser for revision files, in plain C99 (see revfile.h for
  *	  the format).
  *
- * No PostgreSQL header here: the client and the fuzz harness link this file
- * as it is.  The parser works on (pointer, length), never past "len", keeps
- * no global state, and allocates only through the caller's allocator; every
- * allocation hangs off the RevFile, so revfile_free releases all of it
- * whatever happened, allocation failures included.
+ * One parser for every reader of revision files: the extension's
+ * migrate.add_file (src/revfile_sql.c), the client (pg_migrate) and the fuzz
+ * harness link this file as it is, with idrule.c for the id rule.  No
+ * PostgreSQL header here.  The parser works on (pointer, length), never
+ * past "len", keeps no global state, and allocates only through the
+ * caller's allocator; every allocation hangs off the RevFile, so
+ * revfile_free releases all of it whatever happened, allocation failures
+ * included.
+ *
+ * IDENTIFICATION
+ *	  common/revfile.c
  *
  *-------------------------------------------------------------------------
  */
 #include "revfile.h"
+#include "idrule.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -145,7 +152,7 @@ free_list(RevFile *rf, char **items, size_t n)
 __attribute__((format(printf, 3, 4)))
 #endif
 static void
-add_error(Parser *p, size_t line, const char *fmt,...)
+rf_add_error(Parser *p, size_t line, const char *fmt,...)
 {
 	RevFile    *rf = p->rf;
 	char		buf[512];
@@ -183,7 +190,7 @@ add_error(Parser *p, size_t line, const char *fmt,...)
 
 /* stable insertion sort by line (at most REVFILE_MAX_ERRORS entries) */
 static void
-sort_errors(RevFile *rf)
+rf_sort_errors(RevFile *rf)
 {
 	for (size_t i = 1; i < rf->n_errors; i++)
 	{
@@ -200,16 +207,9 @@ sort_errors(RevFile *rf)
 }
 
 /* ---------------------------------------------------------------------
- * Ids
+ * Ids (the rule itself is idrule.c's)
  * ---------------------------------------------------------------------
  */
-static bool
-is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9');
-}
-
 static unsigned char
 to_lower(unsigned char c)
 {
@@ -233,32 +233,11 @@ equals_ci(const char *s, size_t n, const char *word)
 bool
 revfile_id_is_valid(const char *s, const char **reason)
 {
-	size_t		len = strlen(s);
-	const char *why = NULL;
+	MigrateIdProblem problem = migrate_id_problem(s);
 
-	if (len == 0)
-		why = "an id must not be empty";
-	else if (len > REVFILE_ID_MAXLEN)
-		why = "an id has at most 128 characters";
-	else if (!is_alnum((unsigned char) s[0]))
-		why = "an id starts with a letter or a digit";
-	else
-	{
-		for (size_t i = 0; i < len && why == NULL; i++)
-		{
-			unsigned char c = (unsigned char) s[i];
-
-			if (!is_alnum(c) && c != '_' && c != '.' && c != '-')
-				why = "an id consists of ASCII letters, digits, \"_\", \".\" and \"-\"";
-		}
-		if (why == NULL &&
-			(equals_ci(s, len, "head") || equals_ci(s, len, "heads") ||
-			 equals_ci(s, len, "base")))
-			why = "the words head, heads and base are targets and cannot be ids or labels";
-	}
 	if (reason != NULL)
-		*reason = why;
-	return why == NULL;
+		*reason = migrate_id_problem_clause(problem);
+	return problem == MIGRATE_ID_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -266,7 +245,7 @@ revfile_id_is_valid(const char *s, const char **reason)
  * ---------------------------------------------------------------------
  */
 static bool
-is_blank(char c)
+rf_is_blank(char c)
 {
 	return c == ' ' || c == '\t';
 }
@@ -274,9 +253,9 @@ is_blank(char c)
 static void
 trim(const char *data, size_t *start, size_t *end)
 {
-	while (*start < *end && is_blank(data[*start]))
+	while (*start < *end && rf_is_blank(data[*start]))
 		(*start)++;
-	while (*end > *start && is_blank(data[*end - 1]))
+	while (*end > *start && rf_is_blank(data[*end - 1]))
 		(*end)--;
 }
 
@@ -339,7 +318,7 @@ parse_list(Parser *p, size_t line, Key k, size_t vs, size_t ve,
 		trim(d, &s, &e);
 		if (s == e)
 		{
-			add_error(p, line, "empty item in the list of \"-- migrate:%s\" (item %zu of %zu)",
+			rf_add_error(p, line, "empty item in the list of \"-- migrate:%s\" (item %zu of %zu)",
 					  key_names[k], item + 1, count);
 			failed = true;
 			continue;
@@ -352,7 +331,7 @@ parse_list(Parser *p, size_t line, Key k, size_t vs, size_t ve,
 		}
 		if (!revfile_id_is_valid(id, &reason))
 		{
-			add_error(p, line, "invalid %s \"%.*s%s\" in \"-- migrate:%s\": %s",
+			rf_add_error(p, line, "invalid %s \"%.*s%s\" in \"-- migrate:%s\": %s",
 					  key_what(k), SHOW(e - s), id, ELLIPSIS(e - s),
 					  key_names[k], reason);
 			rf_release(rf, id);
@@ -363,7 +342,7 @@ parse_list(Parser *p, size_t line, Key k, size_t vs, size_t ve,
 		{
 			if (strcmp(out[j], id) == 0)
 			{
-				add_error(p, line, "\"-- migrate:%s\" lists \"%s\" twice",
+				rf_add_error(p, line, "\"-- migrate:%s\" lists \"%s\" twice",
 						  key_names[k], id);
 				rf_release(rf, id);
 				id = NULL;
@@ -394,7 +373,7 @@ header_directive(Parser *p, size_t line, Key k, size_t vs, size_t ve)
 
 	if (p->key_line[k] != 0)
 	{
-		add_error(p, line, "repeated \"-- migrate:%s\" (first on line %zu)",
+		rf_add_error(p, line, "repeated \"-- migrate:%s\" (first on line %zu)",
 				  key_names[k], p->key_line[k]);
 		return;
 	}
@@ -409,7 +388,7 @@ header_directive(Parser *p, size_t line, Key k, size_t vs, size_t ve)
 
 				if (vlen == 0)
 				{
-					add_error(p, line, "\"-- migrate:revision\" needs an id");
+					rf_add_error(p, line, "\"-- migrate:revision\" needs an id");
 					return;
 				}
 				id = rf_strndup(rf, d + vs, vlen);
@@ -417,7 +396,7 @@ header_directive(Parser *p, size_t line, Key k, size_t vs, size_t ve)
 					return;
 				if (!revfile_id_is_valid(id, &reason))
 				{
-					add_error(p, line, "invalid revision id \"%.*s%s\": %s",
+					rf_add_error(p, line, "invalid revision id \"%.*s%s\": %s",
 							  SHOW(vlen), id, ELLIPSIS(vlen), reason);
 					rf_release(rf, id);
 					return;
@@ -444,7 +423,7 @@ header_directive(Parser *p, size_t line, Key k, size_t vs, size_t ve)
 			else if (equals_ci(d + vs, vlen, "false"))
 				rf->transactional = false;
 			else
-				add_error(p, line, "\"-- migrate:transactional\" must be true or false, not \"%.*s%s\"",
+				rf_add_error(p, line, "\"-- migrate:transactional\" must be true or false, not \"%.*s%s\"",
 						  SHOW(vlen), d + vs, ELLIPSIS(vlen));
 			return;
 		default:
@@ -470,7 +449,7 @@ section_marker(Parser *p, size_t line, Key k, size_t vs, size_t ve,
 	const char *name = key_names[k];
 
 	if (ve > vs)
-		add_error(p, line, "\"-- migrate:%s\" takes no value (found \"%.*s%s\")",
+		rf_add_error(p, line, "\"-- migrate:%s\" takes no value (found \"%.*s%s\")",
 				  name, SHOW(ve - vs), p->data + vs, ELLIPSIS(ve - vs));
 	close_body(p, start);
 
@@ -478,7 +457,7 @@ section_marker(Parser *p, size_t line, Key k, size_t vs, size_t ve,
 	{
 		if (rf->upgrade_line != 0)
 		{
-			add_error(p, line, "second \"-- migrate:upgrade\" section (the first is on line %zu)",
+			rf_add_error(p, line, "second \"-- migrate:upgrade\" section (the first is on line %zu)",
 					  rf->upgrade_line);
 			p->state = ST_IGNORE;
 			return;
@@ -492,13 +471,13 @@ section_marker(Parser *p, size_t line, Key k, size_t vs, size_t ve,
 	{
 		if (rf->upgrade_line == 0)
 		{
-			add_error(p, line, "\"-- migrate:downgrade\" section before the \"-- migrate:upgrade\" section");
+			rf_add_error(p, line, "\"-- migrate:downgrade\" section before the \"-- migrate:upgrade\" section");
 			p->state = ST_IGNORE;
 			return;
 		}
 		if (rf->downgrade_line != 0)
 		{
-			add_error(p, line, "second \"-- migrate:downgrade\" section (the first is on line %zu)",
+			rf_add_error(p, line, "second \"-- migrate:downgrade\" section (the first is on line %zu)",
 					  rf->downgrade_line);
 			p->state = ST_IGNORE;
 			return;
@@ -528,13 +507,13 @@ process_line(Parser *p, size_t line, size_t start, size_t end, size_t next)
 	if (nul != NULL)
 	{
 		if (!p->nul_reported)
-			add_error(p, line, "NUL byte at column %zu", (size_t) (nul - (d + start)) + 1);
+			rf_add_error(p, line, "NUL byte at column %zu", (size_t) (nul - (d + start)) + 1);
 		p->nul_reported = true;
 		p->stray_reported = true;	/* do not report that line again */
 		return;
 	}
 
-	while (i < cend && is_blank(d[i]))
+	while (i < cend && rf_is_blank(d[i]))
 		i++;
 
 	/* blank line */
@@ -545,7 +524,7 @@ process_line(Parser *p, size_t line, size_t start, size_t end, size_t next)
 	{
 		size_t		j = i + 2;
 
-		while (j < cend && is_blank(d[j]))
+		while (j < cend && rf_is_blank(d[j]))
 			j++;
 		if (cend - j >= 8 && equals_ci(d + j, 8, "migrate:"))
 		{
@@ -555,7 +534,7 @@ process_line(Parser *p, size_t line, size_t start, size_t end, size_t next)
 						ve = cend;
 			Key			k = KEY_UNKNOWN;
 
-			while (ke < cend && !is_blank(d[ke]))
+			while (ke < cend && !rf_is_blank(d[ke]))
 				ke++;
 			vs = ke;
 			trim(d, &vs, &ve);
@@ -573,12 +552,12 @@ process_line(Parser *p, size_t line, size_t start, size_t end, size_t next)
 					if (equals_ci(d + ks, ke - ks, key_names[n]))
 						wrong_case = true;
 				if (ke == ks)
-					add_error(p, line, "directive \"-- migrate:\" without a key (known: " KNOWN_KEYS ")");
+					rf_add_error(p, line, "directive \"-- migrate:\" without a key (known: " KNOWN_KEYS ")");
 				else if (wrong_case)
-					add_error(p, line, "unknown directive \"-- migrate:%.*s\" (keys are lower case)",
+					rf_add_error(p, line, "unknown directive \"-- migrate:%.*s\" (keys are lower case)",
 							  SHOW(ke - ks), d + ks);
 				else
-					add_error(p, line, "unknown directive \"-- migrate:%.*s%s\" (known: " KNOWN_KEYS ")",
+					rf_add_error(p, line, "unknown directive \"-- migrate:%.*s%s\" (known: " KNOWN_KEYS ")",
 							  SHOW(ke - ks), d + ks, ELLIPSIS(ke - ks));
 				return;
 			}
@@ -589,7 +568,7 @@ process_line(Parser *p, size_t line, size_t start, size_t end, size_t next)
 			}
 			if (p->state != ST_HEADER)
 			{
-				add_error(p, line, "\"-- migrate:%s\" after a section marker: header lines come before \"-- migrate:upgrade\"",
+				rf_add_error(p, line, "\"-- migrate:%s\" after a section marker: header lines come before \"-- migrate:upgrade\"",
 						  key_names[k]);
 				return;
 			}
@@ -602,7 +581,7 @@ process_line(Parser *p, size_t line, size_t start, size_t end, size_t next)
 
 	if (p->state == ST_HEADER && !p->stray_reported)
 	{
-		add_error(p, line, "unexpected text before \"-- migrate:upgrade\": the header has only \"-- migrate:<key> <value>\" lines, \"--\" comments and blank lines");
+		rf_add_error(p, line, "unexpected text before \"-- migrate:upgrade\": the header has only \"-- migrate:<key> <value>\" lines, \"--\" comments and blank lines");
 		p->stray_reported = true;
 	}
 }
@@ -657,17 +636,17 @@ revfile_parse(RevFile *rf, const char *data, size_t len,
 	last_line = p.nlines > 0 ? p.nlines : 1;
 
 	if (p.key_line[KEY_REVISION] == 0)
-		add_error(&p, rf->upgrade_line ? rf->upgrade_line : last_line,
+		rf_add_error(&p, rf->upgrade_line ? rf->upgrade_line : last_line,
 				  "missing \"-- migrate:revision\" header");
 	if (rf->upgrade_line == 0)
-		add_error(&p, last_line, "missing \"-- migrate:upgrade\" section (end of file reached)");
+		rf_add_error(&p, last_line, "missing \"-- migrate:upgrade\" section (end of file reached)");
 
 	if (rf->upgrade_line != 0)
 		rf->upgrade = rf_strndup(rf, data + p.up_start, p.up_end - p.up_start);
 	if (rf->downgrade_line != 0)
 		rf->downgrade = rf_strndup(rf, data + p.down_start, p.down_end - p.down_start);
 
-	sort_errors(rf);
+	rf_sort_errors(rf);
 	return rf->n_errors == 0 && !rf->out_of_memory;
 }
 

@@ -3,10 +3,11 @@
  * bodylex.h
  *	  Where the line ends of an SQL body fall: inside a quoted literal or
  *	  not; and the lines of the normalised body built on that.  Plain C99,
- *	  header only, with no PostgreSQL header, because three places must
- *	  agree on it byte for byte: the checksum's normalisation and the fast
- *	  content hash (src/ids.c) and the client's copy of the checksum
- *	  (client/checksum.c).  All three walk the body with bodylines_next().
+ *	  header only, with no PostgreSQL header, because two computations must
+ *	  agree on it byte for byte: the checksum's normalisation
+ *	  (common/checksum.c, which the extension and the client both build)
+ *	  and the extension's fast content hash (src/ids.c).  Both walk the
+ *	  body with bodylines_next().
  *
  * Normalising a body (line endings to \n, trailing blanks and blank lines
  * at either end dropped) must not change what it means.  Inside a string
@@ -29,6 +30,9 @@
  * on, the default since 9.1), E'...' with backslash escapes, "..." with "",
  * -- to the end of the line, nested block comments.  The lexer never fails:
  * a body it misreads is one the parser rejects anyway.
+ *
+ * IDENTIFICATION
+ *	  common/bodylex.h
  *
  *-------------------------------------------------------------------------
  */

@@ -40,8 +40,9 @@
  *	 message         free text; absent or empty: none (NULL)
  *	 transactional   true or false (any case); absent: true
  *
- * Ids and labels: 1 to 128 characters of [A-Za-z0-9_.-], starting with a
- * letter or a digit, and not head, heads or base in any case.  Blanks around
+ * Ids and labels: idrule.h's rule (1 to 128 characters of [A-Za-z0-9_.-],
+ * starting with a letter or a digit, and not head, heads or base in any
+ * case).  Blanks around
  * commas are ignored; an empty item ("a,,b", "a,", ",a") and an item listed
  * twice are errors.
  *
@@ -57,6 +58,9 @@
  * REVFILE_MAX_ERRORS errors, each with a 1-based line number and a message
  * (lower case, no final period), and goes on after each where it can.
  *
+ * IDENTIFICATION
+ *	  common/revfile.h
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef REVFILE_H
@@ -65,7 +69,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define REVFILE_ID_MAXLEN		128
+#include "idrule.h"
+
 #define REVFILE_MAX_ERRORS		50
 
 /*
@@ -124,8 +129,8 @@ extern bool revfile_parse(RevFile *rf, const char *data, size_t len,
 extern void revfile_free(RevFile *rf);
 
 /*
- * Is "s" (NUL-terminated) a valid id or label?  On failure *reason (if not
- * NULL) points to a static sentence without final period.
+ * Is "s" (NUL-terminated) a valid id or label (idrule.h)?  On failure
+ * *reason (if not NULL) points to a static clause without final period.
  */
 extern bool revfile_id_is_valid(const char *s, const char **reason);
 

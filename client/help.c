@@ -1,0 +1,298 @@
+/*-------------------------------------------------------------------------
+ *
+ * help.c
+ *	  The command table of pg_migrate: for each command, the function that
+ *	  runs it, the options it takes beyond the global ones, how many
+ *	  arguments, its synopsis, summary and help text; and the help output
+ *	  ("pg_migrate --help", "pg_migrate help COMMAND", "COMMAND --help").
+ *
+ * main.c looks commands up here to dispatch them; nothing here calls back
+ * into main.c.  The user's guide is docs/pg_migrate.md.
+ *
+ * IDENTIFICATION
+ *	  client/help.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_migrate.h"
+
+#include <string.h>
+
+static const char target_help[] =
+"Targets (Alembic's grammar): head, heads, base, a full id or a unique\n"
+"prefix, +N and -N relative to what is applied, <id>+N, <label>@head,\n"
+"<label>@base, <label>@+N.\n";
+
+static const char fleet_help[] =
+"Several databases at once (in parallel, one summary line per database;\n"
+"the exit status is the highest of theirs: 1 if one failed, 2 if one\n"
+"could not be reached):\n"
+"  --each-db PATTERN     every database of the server whose name matches\n"
+"                        the shell pattern (*, ?, [...]), on the server that\n"
+"                        -d/-h/-p/PG* name\n"
+"  --db-file FILE        one connection string (conninfo or URI) per line;\n"
+"                        blank lines and lines starting with # are ignored\n"
+"  -j, --jobs N          at most N databases at a time (default 4)\n";
+
+const Command commands[] = {
+	{"init", cmd_init, 0, 0, 1, false,
+		"init [DIRECTORY]",
+		"create the migration directory with a README",
+		"Creates DIRECTORY (default: -D, ./migrations) and a README.md that\n"
+		"describes the file format.  An existing directory is kept; an\n"
+		"existing README.md is not overwritten.  No database is needed.\n"
+		"\nExample:\n  pg_migrate init\n  pg_migrate -D db/migrations init\n"},
+	{"revision", cmd_revision,
+		OPT(O_MESSAGE) | OPT(O_MERGE) | OPT(O_LABEL) | OPT(O_HEAD) | OPT(O_DEPENDS_ON) |
+		OPT(O_REV_ID) | OPT(O_NON_TX), 0, 0, false,
+		"revision [-m MESSAGE] [--merge] [--label LABEL] [--head ID] ...",
+		"write a new revision file",
+		"Writes <id>_<slug>.sql in the directory, with a fresh 12-digit\n"
+		"hexadecimal id and down_revision set to the current head of the files\n"
+		"(read offline; no database is needed).  With several heads, choose\n"
+		"the parent with --head or merge them with --merge.\n"
+		"\nOptions:\n"
+		"  -m, --message TEXT       the revision's message (and the file's slug)\n"
+		"  --merge                  a merge revision of every head\n"
+		"  --head ID                the parent (repeat for several); \"base\" for\n"
+		"                           a new base\n"
+		"  --label LABEL            a branch label (repeatable)\n"
+		"  --depends-on ID          a dependency (repeatable)\n"
+		"  --rev-id ID              use this id instead of a random one\n"
+		"  --non-transactional      for CREATE INDEX CONCURRENTLY and the like\n"
+		"\nExamples:\n"
+		"  pg_migrate revision -m \"add users\"\n"
+		"  pg_migrate revision --merge -m \"merge billing and auth\"\n"
+		"  pg_migrate revision -m \"index users by email\" --non-transactional\n"},
+	{"upgrade", cmd_upgrade,
+		OPT(O_SQL) | OPT(O_DRY_RUN) | OPT(O_OUTPUT) | OPT(O_SKIP_VALIDATION) |
+		OPT(O_ALLOW_MISSING) | LOCK_OPTIONS | FLEET_OPTIONS, 0, 1, true,
+		"upgrade [TARGET]",
+		"apply pending revisions (default target: head)",
+		"Syncs the directory, checks the chain (migrate.validate(): errors stop\n"
+		"the upgrade unless --skip-validation), then applies every pending\n"
+		"revision up to TARGET.  A plan of transactional revisions runs in one\n"
+		"transaction (migrate.upgrade(): all or nothing).  A plan with a\n"
+		"non-transactional revision (CREATE INDEX CONCURRENTLY ...) runs through\n"
+		"CALL migrate.run(), one transaction per revision, its statements at\n"
+		"top level; a failed concurrent build is reported with the INVALID index\n"
+		"it left and the statement that removes it.  Concurrent upgrades of one\n"
+		"database serialize: each revision is applied once.  A pending\n"
+		"revision that is registered but has no file in the directory (its file\n"
+		"was deleted, or it is another service's) is not run unless\n"
+		"--allow-missing.\n"
+		"\nOptions:\n"
+		"  --sql                    print the offline script instead (as \"sql\")\n"
+		"  -o, --output FILE        with --sql: write the script to FILE\n"
+		"  --dry-run                print the plan, run nothing\n"
+		"  --skip-validation        apply even if migrate.validate() finds errors\n"
+		"  --allow-missing          also run pending revisions that no file declares\n"
+		"  --lock-timeout MS        migrate.lock_timeout for each body statement\n"
+		"  --lock-retries N         migrate.lock_retries\n"
+		"  --lock-wait MS           migrate.lock_wait: longest wait for another\n"
+		"                           session's migration\n"
+		"\nExamples:\n"
+		"  pg_migrate upgrade\n"
+		"  pg_migrate upgrade +1\n"
+		"  pg_migrate upgrade billing@head --lock-timeout 2000\n"
+		"  pg_migrate upgrade --each-db 'tenant_*' -j 8\n"},
+	{"downgrade", cmd_downgrade,
+		OPT(O_SQL) | OPT(O_DRY_RUN) | OPT(O_OUTPUT) | OPT(O_SKIP_VALIDATION) |
+		LOCK_OPTIONS, 1, 1, false,
+		"downgrade TARGET",
+		"revert applied revisions down to TARGET",
+		"Runs downgrade bodies, newest first, in one transaction: every applied\n"
+		"descendant of an id (which stays applied), everything (base), the\n"
+		"current revision N times (-N), a branch (<label>@base).  Refuses before\n"
+		"running anything if a revision on the way is irreversible.\n"
+		"\nOptions: --sql, -o FILE, --dry-run, --skip-validation, --lock-timeout MS,\n"
+		"--lock-retries N, --lock-wait MS (as for upgrade).\n"
+		"\nExamples:\n  pg_migrate downgrade -1\n  pg_migrate downgrade base\n"
+		"  pg_migrate downgrade 002\n"},
+	{"stamp", cmd_stamp, OPT(O_SKIP_VALIDATION), 1, 1, false,
+		"stamp TARGET",
+		"record TARGET as applied without running anything",
+		"Records TARGET and its ancestors as applied and its descendants as not\n"
+		"applied, running no body: for a database whose tables already exist.\n"
+		"\"stamp base\" clears the applied state.\n"
+		"\nExamples:\n  pg_migrate stamp head\n  pg_migrate stamp base\n"},
+	{"current", cmd_current, FLEET_OPTIONS, 0, 0, true,
+		"current",
+		"show the applied revisions with no applied child",
+		"Prints one line per current revision: its id, (head) if it is a head,\n"
+		"and its message; nothing when nothing is applied.  Reads the database\n"
+		"only (no sync).  -v adds when and by whom it was applied.\n"
+		"\nExample:\n  pg_migrate current\n  pg_migrate current --json\n"},
+	{"heads", cmd_heads, 0, 0, 0, false,
+		"heads",
+		"show the revisions that no revision names as parent",
+		"Syncs, then prints each head with (current) if it is applied.\n"
+		"\nExample:\n  pg_migrate heads\n"},
+	{"history", cmd_history, 0, 0, 0, false,
+		"history [-v]",
+		"show the chain, newest first",
+		"Syncs, then prints every revision, newest first, as\n"
+		"\"<parents> -> <id> (head) (current), <message>\", marking the\n"
+		"applied ones.  With -v/--verbose: one block per revision with its file,\n"
+		"labels, dependencies, when, by whom and how long it was applied, and\n"
+		"the latest runs with their failures.  --json lists base first.\n"
+		"\nExample:\n  pg_migrate history --verbose\n"},
+	{"check", cmd_check,
+		OPT(O_OFFLINE) | OPT(O_STRICT) | OPT(O_AT_HEAD) | FLEET_OPTIONS, 0, 0, true,
+		"check [--offline] [--strict] [--at-head]",
+		"validate the files and the chain; exit status 1 on errors",
+		"Parses every file (problems are printed as file:line: message), syncs,\n"
+		"and prints the findings of migrate.validate() with their files:\n"
+		"missing parents, cycles, a file named for one id that declares another\n"
+		"(source_mismatch), edited applied revisions, several heads...  Exit\n"
+		"status 1 if there is an error.\n"
+		"\nOptions:\n"
+		"  --offline    check the files only, without a database: parse errors,\n"
+		"               duplicate ids, file names, missing parents and\n"
+		"               dependencies, cycles, several heads\n"
+		"  --strict     warnings (several heads, several bases) fail too\n"
+		"  --at-head    fail (exit 1) unless every head is applied: a health check\n"
+		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"},
+	{"sql", cmd_sql, OPT(O_DOWN) | OPT(O_OUTPUT), 0, 1, false,
+		"sql [TARGET] [--down] [-o FILE]",
+		"print the offline script of an upgrade (or downgrade)",
+		"Syncs, then prints the script that brings a database in the state of\n"
+		"this one to TARGET (default head): the bodies and the bookkeeping,\n"
+		"for review or for psql (like \"alembic upgrade head --sql\").\n"
+		"Runs nothing.  --down: the script of \"downgrade TARGET\".\n"
+		"\nExamples:\n  pg_migrate sql > upgrade.sql\n  pg_migrate sql -1 --down\n"},
+	{"status", cmd_status, FLEET_OPTIONS, 0, 0, true,
+		"status",
+		"current and head revisions, pending ones, validation, last run",
+		"Syncs, then prints one summary: current and head revisions, whether\n"
+		"the database is at head, the pending revisions, counts, the number of\n"
+		"validation errors and warnings, and the last run.\n"
+		"\nExample:\n  pg_migrate status\n  pg_migrate status --each-db 'app_*'\n"},
+	{"graph", cmd_graph, OPT(O_FORMAT) | OPT(O_DOT) | OPT(O_MERMAID) | OPT(O_OUTPUT), 0, 0, false,
+		"graph [--format dot|mermaid] [-o FILE]",
+		"the revision graph as Graphviz DOT or Mermaid (offline)",
+		"Reads the files (no database) and prints the graph: one node per\n"
+		"revision (id, message, labels; heads drawn double), an edge from each\n"
+		"parent to its child, a dashed edge for each dependency.\n"
+		"\nOptions:\n"
+		"  --format dot|mermaid   default dot; --dot and --mermaid for short\n"
+		"  -o, --output FILE      write to FILE\n"
+		"\nExamples:\n  pg_migrate graph | dot -Tsvg > graph.svg\n"
+		"  pg_migrate graph --mermaid\n"},
+	{"sync", cmd_sync, OPT(O_PRUNE), 0, 0, false,
+		"sync [--prune]",
+		"load the directory into the database and report changes",
+		"What every command that needs the revisions does first, on its own:\n"
+		"reports new, changed and missing (registered, no file) revisions.\n"
+		"--prune unregisters missing revisions that are not applied.\n"
+		"\nExample:\n  pg_migrate sync --prune\n"},
+	{"adopt", cmd_adopt, OPT(O_TABLE) | OPT(O_FORCE) | OPT(O_DRY_RUN), 1, 1, false,
+		"adopt alembic|flyway|golang-migrate|dbmate [--table NAME]",
+		"stamp what another tool recorded as applied",
+		"Reads the version table of another migration tool and stamps the\n"
+		"matching revisions (their ids must have been kept when the scripts\n"
+		"were converted to files), so nothing runs again.  Refuses if the\n"
+		"database already has applied revisions that differ (--force stamps\n"
+		"anyway), or if the other tool recorded a failed or dirty migration.\n"
+		"The other tool's table is left as it is.\n"
+		"\n  alembic          alembic_version (version_num): every row is a head\n"
+		"  flyway           flyway_schema_history (version, success): every\n"
+		"                   successful versioned migration\n"
+		"  golang-migrate   schema_migrations (version, dirty)\n"
+		"  dbmate           schema_migrations (version): every row\n"
+		"\nOptions:\n"
+		"  --table [SCHEMA.]NAME   the version table, if not the tool's default\n"
+		"  --dry-run               show what would be stamped\n"
+		"  --force                 stamp although revisions are applied already\n"
+		"\nExample:\n  pg_migrate adopt alembic --dry-run\n  pg_migrate adopt alembic\n"},
+	{"help", cmd_help, 0, 0, 1, false,
+		"help [COMMAND]",
+		"show help for pg_migrate or for a command",
+		"Example:\n  pg_migrate help upgrade\n"},
+};
+
+const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
+
+const Command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < n_commands; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void
+print_global_help(FILE *out)
+{
+	fprintf(out,
+			"\nGlobal options:\n"
+			"  -D, --directory DIR   the revision files (default ./migrations, or\n"
+			"                        $PG_MIGRATE_DIR)\n"
+			"  -d, --dbname DBNAME   database name, conninfo string or URI\n"
+			"  -h, --host HOST       database server host or socket directory\n"
+			"  -p, --port PORT       database server port\n"
+			"  -U, --username USER   database user name\n"
+			"  -w, --no-password     never prompt for a password\n"
+			"  -W, --password        prompt for a password\n"
+			"  -q, --quiet           no progress or information on stderr\n"
+			"  -v, --verbose         more detail\n"
+			"  --json                results as one JSON document on stdout\n"
+			"  --no-sync             use the revisions registered in the database as\n"
+			"                        they are, without loading the directory\n"
+			"  --help                this help\n"
+			"\nThe connection follows libpq: PGHOST, PGPORT, PGDATABASE, PGUSER,\n"
+			"PGPASSWORD, PGSERVICE, ~/.pgpass and service files apply.\n"
+			"\nExit status: 0 success; 1 validation or migration failure (check\n"
+			"found errors, a revision failed, a file does not parse); 2 usage,\n"
+			"connection or setup error (bad option, unknown command, no such\n"
+			"directory, cannot connect, extension not installed).\n");
+}
+
+void
+print_main_help(FILE *out)
+{
+	fprintf(out,
+			"pg_migrate: schema migrations from revision files, kept inside\n"
+			"PostgreSQL by the migrate extension.\n\n"
+			"Usage:\n  pg_migrate [OPTION]... COMMAND [ARG]...\n\nCommands:\n");
+	for (size_t i = 0; i < n_commands; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n%s", target_help);
+	print_global_help(out);
+	fprintf(out, "\n\"pg_migrate help COMMAND\" or \"pg_migrate COMMAND --help\" shows a\n"
+			"command's options and examples.\n");
+}
+
+void
+print_command_help(const Command *c, FILE *out)
+{
+	fprintf(out, "pg_migrate %s: %s\n\nUsage:\n  pg_migrate [OPTION]... %s\n\n%s",
+			c->name, c->summary, c->synopsis, c->help);
+	if (c->fleet)
+		fprintf(out, "\n%s", fleet_help);
+	if (strcmp(c->name, "upgrade") == 0 || strcmp(c->name, "downgrade") == 0 ||
+		strcmp(c->name, "stamp") == 0 || strcmp(c->name, "sql") == 0)
+		fprintf(out, "\n%s", target_help);
+	print_global_help(out);
+}
+
+int
+cmd_help(Ctx *ctx)
+{
+	(void) ctx;
+	if (opt.nargs == 1)
+	{
+		const Command *c = find_command(opt.args[0]);
+
+		if (c == NULL)
+		{
+			pgm_error("unknown command \"%s\"", opt.args[0]);
+			return PGM_EXIT_USAGE;
+		}
+		print_command_help(c, stdout);
+	}
+	else
+		print_main_help(stdout);
+	return PGM_EXIT_OK;
+}

@@ -1,0 +1,164 @@
+/*-------------------------------------------------------------------------
+ *
+ * checksum.c
+ *	  The content checksum of a revision (checksum.h), for the extension
+ *	  and the client alike.
+ *
+ * The checksum covers what makes two revisions "identical": the normalised
+ * bodies, the parents, dependencies and labels (as sets), and the
+ * transactional flag.  Its canonical text (version 1):
+ *
+ *	   migrate-checksum-v1\n
+ *	   transactional:t|f\n
+ *	   parents:<n>[:<id>]...\n        ids sorted bytewise
+ *	   depends:<n>[:<id>]...\n
+ *	   labels:<n>[:<label>]...\n
+ *	   upgrade:<len>:<normalised body>\n
+ *	   downgrade:null\n  or  downgrade:<len>:<normalised body>\n
+ *
+ * and the checksum is its SHA-256 in lower-case hex.  A body is normalised
+ * by ending lines with \n (CRLF and lone CR end lines too), dropping the
+ * spaces and tabs that end each line, and dropping blank lines at the start
+ * and the end; a line that ends inside a quoted literal keeps its blanks
+ * and its line break (bodylex.h).  So a file reformatted by an editor or
+ * checked out with CRLF endings is not a changed revision.
+ *
+ * Built as PostgreSQL builds src/common: with postgres.h into the
+ * extension, with postgres_fe.h (FRONTEND) into the client, on StringInfo,
+ * palloc and pg_cryptohash (libpgcommon in the client).  Every stored
+ * checksum depends on this text: change it only with a new version tag.
+ *
+ * IDENTIFICATION
+ *	  common/checksum.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FRONTEND
+#include "postgres.h"
+#else
+#include "postgres_fe.h"
+#endif
+
+#include "bodylex.h"
+#include "checksum.h"
+
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "lib/stringinfo.h"
+
+/*
+ * Normalise a body for checksumming: line endings become \n, trailing spaces
+ * and tabs of every line go, and so do blank lines at the start and end;
+ * except where a line ends inside a quoted literal (bodylex.h), whose bytes
+ * are its value: such a line and its line break are kept as they are.
+ */
+char *
+migrate_normalize_body(const char *body)
+{
+	StringInfoData out;
+	BodyLines	lines;
+	BodyLine	line;
+
+	initStringInfo(&out);
+	bodylines_init(&lines, body, strlen(body));
+	while (bodylines_next(&lines, &line))
+	{
+		appendBinaryStringInfo(&out, line.sep, line.seplen);
+		for (unsigned i = 0; i < line.blank; i++)
+			appendStringInfoChar(&out, '\n');
+		appendBinaryStringInfo(&out, line.text, line.len);
+	}
+	return out.data;
+}
+
+static int
+checksum_id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* "<tag>:<n>[:<item>]...\n", the items sorted: a list counts as a set */
+static void
+checksum_append_set(StringInfo buf, const char *tag, char *const *items,
+					int count)
+{
+	char	  **sorted = palloc(sizeof(char *) * Max(count, 1));
+
+	/* items is NULL for an empty list: memcpy(x, NULL, 0) is undefined */
+	if (count > 0)
+		memcpy(sorted, items, sizeof(char *) * count);
+	qsort(sorted, count, sizeof(char *), checksum_id_cmp);
+	appendStringInfo(buf, "%s:%d", tag, count);
+	for (int i = 0; i < count; i++)
+		appendStringInfo(buf, ":%s", sorted[i]);
+	appendStringInfoChar(buf, '\n');
+	pfree(sorted);
+}
+
+/* "<tag>:null\n", or "<tag>:<len>:<normalised body>\n" */
+static void
+checksum_append_body(StringInfo buf, const char *tag, const char *body)
+{
+	char	   *norm;
+
+	if (body == NULL)
+	{
+		appendStringInfo(buf, "%s:null\n", tag);
+		return;
+	}
+	norm = migrate_normalize_body(body);
+	/* length-prefixed, so no body can imitate the framing */
+	appendStringInfo(buf, "%s:%zu:", tag, strlen(norm));
+	appendStringInfoString(buf, norm);
+	appendStringInfoChar(buf, '\n');
+	pfree(norm);
+}
+
+bool
+migrate_checksum_hex(const char *upgrade, const char *downgrade,
+					 char *const *parents, int nparents,
+					 char *const *depends, int ndepends,
+					 char *const *labels, int nlabels,
+					 bool transactional,
+					 char hex[MIGRATE_CHECKSUM_LEN + 1],
+					 const char **error)
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	StringInfoData buf;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	pg_cryptohash_ctx *ctx;
+	bool		ok = true;
+
+	StaticAssertStmt(MIGRATE_CHECKSUM_LEN == 2 * PG_SHA256_DIGEST_LENGTH,
+					 "a checksum is a hex SHA-256");
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "migrate-checksum-v1\n");
+	appendStringInfo(&buf, "transactional:%s\n", transactional ? "t" : "f");
+	checksum_append_set(&buf, "parents", parents, nparents);
+	checksum_append_set(&buf, "depends", depends, ndepends);
+	checksum_append_set(&buf, "labels", labels, nlabels);
+	checksum_append_body(&buf, "upgrade", upgrade);
+	checksum_append_body(&buf, "downgrade", downgrade);
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	{
+		*error = pg_cryptohash_error(ctx);
+		ok = false;
+	}
+	pg_cryptohash_free(ctx);
+	pfree(buf.data);
+	if (!ok)
+		return false;
+
+	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+	{
+		hex[2 * i] = hexdigits[digest[i] >> 4];
+		hex[2 * i + 1] = hexdigits[digest[i] & 0xf];
+	}
+	hex[MIGRATE_CHECKSUM_LEN] = '\0';
+	return true;
+}
