@@ -157,6 +157,7 @@ extern void migrate_lint_alter_table(LintState *ls, AlterTableStmt *stmt);
 /* lint_locks.c */
 extern LOCKMODE migrate_lint_statement_lock(Node *stmt, bool *known);
 extern LOCKMODE migrate_lint_alter_table_lock(AlterTableStmt *stmt);
+extern bool migrate_lint_reindex_concurrently(ReindexStmt *stmt);
 extern const char *migrate_lint_lock_name(LOCKMODE mode);
 extern const char *migrate_lint_lock_blocks(LOCKMODE mode);
 extern List *migrate_lint_fk_referenced(Oid relid);

@@ -294,8 +294,17 @@ lint_add_column(LintState *ls, LintRel *rel, ColumnDef *col, LOCKMODE lock,
 			c->contype == CONSTR_CHECK)
 			lint_add_constraint(ls, rel, c, lock, rewrite);
 		else if (c->contype == CONSTR_FOREIGN)
+		{
+			/* tablecmds.c validateForeignKeyConstraint scans the table, even
+			 * when the new column holds only NULLs */
+			migrate_lint_add(ls, sev, "scan_under_lock", rel, lock, rewrite,
+							 psprintf("ADD COLUMN %s ... REFERENCES validates every row of %s (%s) under %s",
+									  col->colname, rel->name, migrate_lint_size_text(rel),
+									  migrate_lint_lock_name(lock)),
+							 sev == MIGRATE_INFO ? NULL : pstrdup(HINT_NOT_VALID));
 			migrate_lint_referenced(ls, rel, c->pktable, ShareRowExclusiveLock,
-									def ? sev : MIGRATE_INFO, "ADD COLUMN ... REFERENCES");
+									sev, "ADD COLUMN ... REFERENCES");
+		}
 	}
 }
 

@@ -70,6 +70,18 @@ migrate_lint_lock_blocks(LOCKMODE mode)
 	}
 }
 
+/* REINDEX (CONCURRENTLY) */
+bool
+migrate_lint_reindex_concurrently(ReindexStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->params)
+		if (strcmp(lfirst_node(DefElem, lc)->defname, "concurrently") == 0)
+			return true;
+	return false;
+}
+
 /* ALTER TABLE and the statements that share its node: PostgreSQL decides. */
 LOCKMODE
 migrate_lint_alter_table_lock(AlterTableStmt *stmt)
@@ -175,8 +187,10 @@ migrate_lint_statement_lock(Node *stmt, bool *known)
 
 		case T_ReindexStmt:
 			/* indexcmds.c ReindexTable / ReindexIndex: ShareLock on the table,
-			 * AccessExclusiveLock on each index rebuilt */
-			return ShareLock;
+			 * AccessExclusiveLock on each index rebuilt;
+			 * ReindexRelationConcurrently: ShareUpdateExclusiveLock on both */
+			return migrate_lint_reindex_concurrently((ReindexStmt *) stmt) ?
+				ShareUpdateExclusiveLock : ShareLock;
 
 		case T_RefreshMatViewStmt:	/* matview.c ExecRefreshMatView */
 			return ((RefreshMatViewStmt *) stmt)->concurrent ?

@@ -78,6 +78,16 @@ lint_reindex(LintState *ls, ReindexStmt *stmt)
 		if (OidIsValid(rel->relid))
 			indexes = migrate_lint_indexes_of(rel->relid);
 	}
+	if (migrate_lint_reindex_concurrently(stmt))
+	{
+		/* builds new indexes beside the old ones: no write waits */
+		migrate_lint_lock_row(ls, table, ShareUpdateExclusiveLock, 0,
+							  "REINDEX CONCURRENTLY");
+		foreach(lc, indexes)
+			migrate_lint_lock_row(ls, migrate_lint_rel_oid(ls, lfirst_oid(lc)),
+								  ShareUpdateExclusiveLock, 1, "REINDEX CONCURRENTLY");
+		return;
+	}
 	sev = migrate_lint_scaled(ls, table);
 	migrate_lint_add(ls, sev, "blocking_index", table, ShareLock, 0,
 					 psprintf("REINDEX takes ShareLock on %s (%s) and AccessExclusiveLock on each index it rebuilds: writes wait, and so does every query whose planning opens those indexes",
