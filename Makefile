@@ -23,6 +23,10 @@ REGRESS_OPTS = --inputdir=test/regress --load-extension=$(EXTENSION)
 PG_CPPFLAGS = -Icommon
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
             -Wno-missing-field-initializers -Wno-cast-function-type
+# The library's version, from migrate.control and nowhere else: the library
+# checks it against the catalog's (src/version.c), the client against the
+# extension it talks to.
+PG_CPPFLAGS += -DMIGRATE_VERSION='"$(EXTVERSION)"'
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -30,6 +34,7 @@ include $(PGXS)
 
 # every file sees the graph and catalog structs: a changed header rebuilds all
 $(OBJS): $(wildcard src/*.h) $(wildcard common/*.h)
+src/version.o: $(EXTENSION).control
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/ext/*.sql))
 	cat $^ > $@

@@ -327,6 +327,39 @@ db_label(PGconn *conn)
 						port && *port ? port : "5432");
 }
 
+/*
+ * Compare dotted versions part by part as numbers ("0.10" after "0.9"), as
+ * the extension does (src/version.c).
+ */
+static int
+compare_versions(const char *a, const char *b)
+{
+	while (*a || *b)
+	{
+		char	   *enda;
+		char	   *endb;
+		long		na = strtol(a, &enda, 10);
+		long		nb = strtol(b, &endb, 10);
+
+		if (enda == a || endb == b)
+			return strcmp(a, b);
+		if (na != nb)
+			return na < nb ? -1 : 1;
+		a = enda + (*enda == '.');
+		b = endb + (*endb == '.');
+		if (*a == '\0' && *b != '\0')
+			return -1;
+		if (*b == '\0' && *a != '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The extension is installed, at the version this client was built with
+ * or a newer one: an older catalog (a server whose ALTER EXTENSION has not
+ * run yet) lacks what the client reads, and the library says the same.
+ */
 bool
 db_require_extension(PGconn *conn)
 {
@@ -340,6 +373,14 @@ db_require_extension(PGconn *conn)
 	{
 		pgm_error("the migrate extension is not installed in database \"%s\"", PQdb(conn));
 		pgm_error_hint("Install it once per database, as a superuser: CREATE EXTENSION migrate;");
+		PQclear(res);
+		return false;
+	}
+	if (compare_versions(PQgetvalue(res, 0, 0), MIGRATE_VERSION) < 0)
+	{
+		pgm_error("the migrate extension in database \"%s\" is at version %s; this pg_migrate needs version %s",
+				  PQdb(conn), PQgetvalue(res, 0, 0), MIGRATE_VERSION);
+		pgm_error_hint("Run ALTER EXTENSION migrate UPDATE; in that database (as the extension's owner or a superuser).");
 		PQclear(res);
 		return false;
 	}

@@ -52,7 +52,11 @@
 #include "checksum.h"
 #include "revfile.h"
 
-#define PG_MIGRATE_VERSION "0.1"
+/* from migrate.control, through client/Makefile: the one place it is written */
+#ifndef MIGRATE_VERSION
+#error "MIGRATE_VERSION is defined by client/Makefile from ../migrate.control"
+#endif
+#define PG_MIGRATE_VERSION MIGRATE_VERSION
 
 /* Exit statuses (documented in --help and docs/pg_migrate.md) */
 #define PGM_EXIT_OK		0		/* success */

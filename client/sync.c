@@ -8,7 +8,10 @@
  *	 1. every file is parsed on the client (revdir.c); any problem, or two
  *		files declaring one id, stops the sync before anything is sent;
  *	 2. one query reads id, checksum, message and source of every registered
- *		revision (columns every role may read);
+ *		revision (the checksum through migrate.revision_checksum, which
+ *		shows it to the role that registered it, pg_read_all_stats and
+ *		superusers: a revision registered by another role is sent again,
+ *		and the server finds it identical);
  *	 3. a file is unchanged when its revision is registered with the same
  *		checksum (computed here as the extension computes it, checksum.c),
  *		the same source (the file name) and the same message (or the file
@@ -65,9 +68,10 @@ static PGresult *
 read_registry(PGconn *conn, Registered **out, size_t *n)
 {
 	PGresult   *res = db_query(conn,
-								"SELECT r.id, r.checksum, r.message, r.source,"
+								"SELECT r.id, coalesce(c.checksum, ''), r.message, r.source,"
 								"       a.revision IS NOT NULL"
 								"  FROM migrate.revision r"
+								"  JOIN migrate.revision_checksum c ON c.revision = r.id"
 								"  LEFT JOIN migrate.applied a ON a.revision = r.id", 0, NULL);
 	Registered *regs;
 
@@ -301,7 +305,8 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 		char	   *arr = db_array_literal(&resend_ids);
 		const char *params[1] = {arr};
 		PGresult   *cres = db_query(conn,
-									"SELECT id, checksum FROM migrate.revision WHERE id = ANY ($1::text[])",
+									"SELECT revision, coalesce(checksum, '') FROM migrate.revision_checksum"
+									" WHERE revision = ANY ($1::text[])",
 									1, params);
 
 		free(arr);

@@ -8,7 +8,8 @@
  * every body fetched and parsed), then:
  *	 1. the plan runs in one internal subtransaction (run_plan says why
  *	    not one per revision), each revision at a new GUC nest level, one
- *	    statement at a time through SPI, as the calling user, with
+ *	    statement at a time through SPI, as the calling user or, across
+ *	    the role boundary, as the role that registered it (rights.c), with
  *	    lock_timeout = migrate.lock_timeout; a lock timeout rolls the plan
  *	    back and tries it again after a pause, up to migrate.lock_retries
  *	    times (subxact.c);
@@ -165,6 +166,7 @@ execute_body(void *arg)
 	int			nest;
 	ErrorContextCallback errcb;
 	BodyErrorContext ctx;
+	MigrateBoundary boundary;
 	ListCell   *lc;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -188,6 +190,8 @@ execute_body(void *arg)
 
 	run->cur_stmt = 0;
 	migrate_body_enter();
+	/* as the registrant where the role boundary says so (rights.c) */
+	migrate_boundary_enter(st, &boundary);
 	foreach(lc, st->stmts)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -198,6 +202,7 @@ execute_body(void *arg)
 			run->stmt_hook(run, st, true);
 		run->cur_stmt++;
 	}
+	migrate_boundary_leave(&boundary);
 	migrate_body_leave();
 
 	error_context_stack = errcb.previous;
@@ -486,6 +491,8 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	else
 		refuse_top_level_downgrades(&run);
 	migrate_run_parse_bodies(&run, false);
+	/* whose rights each body runs with; a refusal comes before step 1 */
+	migrate_run_resolve_roles(&run);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -53,7 +53,11 @@
 Oid
 migrate_schema_oid(void)
 {
-	Oid			nsp = get_namespace_oid(MIGRATE_SCHEMA, true);
+	Oid			nsp;
+
+	/* every access to the catalog comes here first: is it our version? */
+	migrate_check_catalog_version();
+	nsp = get_namespace_oid(MIGRATE_SCHEMA, true);
 
 	if (!OidIsValid(nsp))
 		ereport(ERROR,
@@ -611,8 +615,8 @@ migrate_check_serializable(void)
 }
 
 /*
- * The upgrade (or downgrade) bodies, messages and checksums of the
- * revisions "ids" as registered now, under a snapshot taken now (after the
+ * The upgrade (or downgrade) bodies, messages, checksums and registrants
+ * of the revisions "ids" as registered now, under a snapshot taken now (after the
  * migration lock).  found(arg, k, ...) is called for the k-th id that is
  * registered, with strings in the caller's memory context; an id that is
  * not registered is not reported.
@@ -632,10 +636,10 @@ migrate_read_bodies(char **ids, int n, MigrateDirection dir,
 	migrate_bookkeeping_begin(&bk);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_execute_with_args(dir == MIGRATE_UP ?
-							  "SELECT u.k, r.upgrade, r.message, r.checksum"
+							  "SELECT u.k, r.upgrade, r.message, r.checksum, r.registered_by"
 							  "  FROM unnest($1::text[]) WITH ORDINALITY AS u(id, k)"
 							  "  JOIN migrate.revision r ON r.id = u.id" :
-							  "SELECT u.k, r.downgrade, r.message, r.checksum"
+							  "SELECT u.k, r.downgrade, r.message, r.checksum, r.registered_by"
 							  "  FROM unnest($1::text[]) WITH ORDINALITY AS u(id, k)"
 							  "  JOIN migrate.revision r ON r.id = u.id",
 							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
@@ -649,12 +653,14 @@ migrate_read_bodies(char **ids, int n, MigrateDirection dir,
 		char	   *body = SPI_getvalue(tup, desc, 2);
 		char	   *message = SPI_getvalue(tup, desc, 3);
 		char	   *checksum = SPI_getvalue(tup, desc, 4);
+		char	   *registered_by = SPI_getvalue(tup, desc, 5);
 		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
 
 		found(arg, (int) (k - 1),
 			  body ? pstrdup(body) : NULL,
 			  message ? pstrdup(message) : NULL,
-			  checksum ? pstrdup(checksum) : NULL);
+			  checksum ? pstrdup(checksum) : NULL,
+			  registered_by ? pstrdup(registered_by) : NULL);
 		MemoryContextSwitchTo(spicxt);
 	}
 	PopActiveSnapshot();

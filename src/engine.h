@@ -31,6 +31,9 @@ typedef struct Step
 	char	   *message;
 	char	   *checksum;
 	char	   *body;			/* the upgrade or downgrade body */
+	char	   *registered_by;	/* the role that registered it */
+	Oid			run_as;			/* run as this role (rights.c), or
+								 * InvalidOid: as the caller */
 	bool		transactional;
 	List	   *stmts;			/* RawStmt list of body */
 	TimestampTz started_at;
@@ -69,6 +72,20 @@ typedef struct BodyErrorContext
 	Step	   *step;
 	int			stmt_char_offset;
 } BodyErrorContext;
+
+/* The caller's user and security context around a body (rights.c). */
+typedef struct MigrateBoundary
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		active;
+} MigrateBoundary;
+
+/* rights.c: whose rights a body runs with */
+extern void migrate_step_resolve_role(Run *run, int k);
+extern void migrate_run_resolve_roles(Run *run);
+extern void migrate_boundary_enter(Step *st, MigrateBoundary *b);
+extern void migrate_boundary_leave(MigrateBoundary *b);
 
 /* steps.c: a run's plan, bodies and progress */
 extern void migrate_forbid_in_body(const char *function);

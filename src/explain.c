@@ -9,7 +9,8 @@
  * The plan is the one upgrade() would run, planned the same way (steps.c,
  * under the migration lock) and run by the same engine
  * (migrate_run_transactional_step in apply.c: each revision in its own
- * subtransaction, as the caller, with migrate.lock_timeout and
+ * subtransaction, as the caller or, across the role boundary, as the role
+ * that registered it (rights.c), with migrate.lock_timeout and
  * migrate.lock_retries, settings discarded afterwards), inside one more
  * subtransaction (migrate_subxact_try in subxact.c) whose function ends by
  * raising a private error, so that everything the bodies did is rolled
@@ -358,6 +359,9 @@ migrate_explain(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 	migrate_run_parse_bodies(&run, true);
+	/* whose rights each body runs with, as upgrade() (rights.c): a caller
+	 * who may not run a body is refused before anything runs */
+	migrate_run_resolve_roles(&run);
 
 	memset(&es, 0, sizeof(es));
 	es.cxt = CurrentMemoryContext;

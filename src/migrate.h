@@ -33,6 +33,11 @@
  *	                (tables, added columns), ensure_enum.c, ensure_schema.c
  *	                (schemas, extensions)
  *	  verify.c      verify(): the health report
+ *	  version.c     the library's version against the catalog's
+ *	  rights.c      the role boundary (whose rights a body runs with) and
+ *	                who may read private run text (errors, checksums)
+ *	  settings.c    every setting of the session, saved and put back
+ *	                around a non-transactional revision
  *
  * Shared with the client (pg_migrate), in ../common/: the id, label and
  * source-name rules (idrule.c), the checksum (checksum.c, bodylex.h), the
@@ -294,7 +299,8 @@ extern void migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 
 /* A plan's bodies (catalog.c), reported per position k in the ids given. */
 typedef void (*MigrateBodyFound) (void *arg, int k, char *body,
-								  char *message, char *checksum);
+								  char *message, char *checksum,
+								  char *registered_by);
 extern void migrate_read_bodies(char **ids, int n, MigrateDirection dir,
 								MigrateBodyFound found, void *arg);
 
@@ -403,6 +409,33 @@ typedef struct MigrateFailure
 } MigrateFailure;
 
 extern int64 migrate_record_failure(const MigrateFailure *f);
+
+/* ---------------------------------------------------------------------
+ * Versions (version.c)
+ * ---------------------------------------------------------------------
+ */
+extern const char *migrate_library_version(void);
+extern int	migrate_compare_versions(const char *a, const char *b);
+extern char *migrate_catalog_version(void);
+extern void migrate_check_catalog_version(void);
+
+/* ---------------------------------------------------------------------
+ * Private run text (rights.c): run errors and checksums are visible to
+ * the role that ran (or registered) it, roles with its privileges,
+ * members of pg_read_all_stats and superusers.
+ * ---------------------------------------------------------------------
+ */
+extern bool migrate_may_read_private_of(Oid viewer, const char *role);
+extern bool migrate_may_read_all_private(Oid viewer);
+
+/* ---------------------------------------------------------------------
+ * Settings (settings.c): every setting a body could change, saved and
+ * put back
+ * ---------------------------------------------------------------------
+ */
+typedef struct MigrateSettings MigrateSettings;
+extern MigrateSettings *migrate_settings_save(void);
+extern void migrate_settings_restore(MigrateSettings *saved);
 
 /* schema helpers (schema.c) */
 struct TypeName;

@@ -39,6 +39,7 @@ typedef struct Existing
 	char	   *checksum;
 	char	   *message;
 	char	   *source;
+	char	   *registered_by;
 } Existing;
 
 static void
@@ -53,7 +54,8 @@ lookup_existing(const char *id, Existing *ex)
 	{
 		plan = SPI_prepare("SELECT r.checksum, r.message, r.source,"
 						   "       EXISTS (SELECT 1 FROM migrate.applied a"
-						   "               WHERE a.revision = r.id)"
+						   "               WHERE a.revision = r.id),"
+						   "       r.registered_by"
 						   "  FROM migrate.revision r WHERE r.id = $1",
 						   1, argtypes);
 		if (plan == NULL || SPI_keepplan(plan) != 0)
@@ -78,6 +80,7 @@ lookup_existing(const char *id, Existing *ex)
 		ex->message = SPI_getvalue(tup, desc, 2);
 		ex->source = SPI_getvalue(tup, desc, 3);
 		ex->applied = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		ex->registered_by = SPI_getvalue(tup, desc, 5);
 	}
 }
 
@@ -125,6 +128,8 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 	Existing	ex;
 	MigrateBookkeeping bk;
 	char	   *caller;
+	Oid			caller_id = GetUserId();
+	bool		may_read_old;
 
 	if (id == NULL)
 		ereport(ERROR,
@@ -158,6 +163,8 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 	migrate_lock_acquire();
 	migrate_bookkeeping_begin(&bk);
 	lookup_existing(id, &ex);
+	/* the registered checksum is private to whoever registered it (rights.c) */
+	may_read_old = ex.found && migrate_may_read_private_of(caller_id, ex.registered_by);
 
 	if (ex.found && strcmp(ex.checksum, checksum) == 0)
 	{
@@ -189,8 +196,11 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("revision \"%s\" is applied and cannot be changed", id),
+				 may_read_old ?
 				 errdetail("The registered content has checksum %s; the new content has checksum %s.",
-						   ex.checksum, checksum),
+						   ex.checksum, checksum) :
+				 errdetail("The registered content differs from the new content (checksum %s).",
+						   checksum),
 				 errhint("Write a new revision that makes the change, or downgrade below \"%s\" first.",
 						 id)));
 	}
@@ -254,10 +264,18 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 				 id, SPI_result_code_string(rc));
 
 		if (ex.found)
+		{
+			char	   *was = may_read_old ? psprintf(", was %.12s", ex.checksum) : "";
+			char	   *who = "";
+
+			if (ex.registered_by && strcmp(ex.registered_by, caller) != 0)
+				who = psprintf(" It was registered by role \"%s\"; it now runs with the rights of role \"%s\".",
+							   ex.registered_by, caller);
 			ereport(NOTICE,
 					(errmsg("revision \"%s\" replaced", id),
-					 errdetail("It was not applied, and its content changed (checksum %.12s, was %.12s).",
-							   checksum, ex.checksum)));
+					 errdetail("It was not applied, and its content changed (checksum %.12s%s).%s",
+							   checksum, was, who)));
+		}
 		result = ex.found ? MIGRATE_REGISTER_REPLACED : MIGRATE_REGISTER_ADDED;
 	}
 

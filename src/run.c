@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(migrate_run);
 
 typedef struct ProcRun
 {
+	MemoryContext loopcxt;		/* the steps' context, reset per revision */
 	int64		run_id;
 	int			applied;
 	TimestampTz started_at;
@@ -78,9 +79,13 @@ top_level_error_callback(void *arg)
 			   st->id);
 }
 
-/* Run a statement as a top-level command: it may commit by itself. */
+/*
+ * Run a statement as a top-level command: it may commit by itself.  Across
+ * the role boundary it runs as the registrant ("boundary" is entered here
+ * and left on success; on error the caller puts its user back).
+ */
 static void
-run_top_level_statement(Step *st, RawStmt *raw)
+run_top_level_statement(Step *st, RawStmt *raw, MigrateBoundary *boundary)
 {
 	List	   *querytrees;
 	List	   *plantrees;
@@ -111,8 +116,10 @@ run_top_level_statement(Step *st, RawStmt *raw)
 	plantrees = pg_plan_queries(querytrees, st->body, CURSOR_OPT_PARALLEL_OK, NULL);
 	pstmt = linitial_node(PlannedStmt, plantrees);
 	InitializeQueryCompletion(&qc);
+	migrate_boundary_enter(st, boundary);
 	ProcessUtility(pstmt, st->body, false, PROCESS_UTILITY_TOPLEVEL,
 				   NULL, NULL, None_Receiver, &qc);
+	migrate_boundary_leave(boundary);
 	while (!had_snapshot && ActiveSnapshotSet())
 		PopActiveSnapshot();
 
@@ -165,6 +172,7 @@ typedef struct SavedSettings
 	int			n;
 	char	  **names;
 	char	  **values;
+	MigrateSettings *all;		/* every setting (settings.c) */
 } SavedSettings;
 
 static void
@@ -183,6 +191,7 @@ save_body_settings(Step *st, SavedSettings *ss)
 {
 	ListCell   *lc;
 
+	ss->all = migrate_settings_save();
 	ss->n = 0;
 	ss->names = palloc(sizeof(char *) * (list_length(st->stmts) + 1));
 	ss->values = palloc(sizeof(char *) * (list_length(st->stmts) + 1));
@@ -212,6 +221,8 @@ save_body_settings(Step *st, SavedSettings *ss)
 static void
 restore_body_settings(SavedSettings *ss)
 {
+	/* every setting the body changed, set_config() and RESET ALL included */
+	migrate_settings_restore(ss->all);
 	for (int i = 0; i < ss->n; i++)
 		if (ss->values[i] != NULL)
 			(void) set_config_option(ss->names[i], ss->values[i],
@@ -280,7 +291,8 @@ invalid_index_left(RawStmt *raw)
  */
 static void
 proc_top_level_failed(ProcRun *pr, Run *run, Step *st, RawStmt *raw,
-					  ErrorData *edata, SavedSettings *ss)
+					  ErrorData *edata, SavedSettings *ss,
+					  MigrateBoundary *boundary)
 {
 	char	   *invalid;
 
@@ -290,6 +302,18 @@ proc_top_level_failed(ProcRun *pr, Run *run, Step *st, RawStmt *raw,
 		ActivePortal->portalSnapshot = NULL;
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	SPI_rollback();
+
+	/*
+	 * A command that commits by itself (CREATE INDEX CONCURRENTLY) started
+	 * its later transactions as the registrant, and the rollback of such a
+	 * transaction restores the user it started with: put the caller back,
+	 * and commit once so that no open transaction remembers the registrant.
+	 */
+	if (boundary->active)
+	{
+		migrate_boundary_leave(boundary);
+		SPI_commit();
+	}
 
 	invalid = invalid_index_left(raw);
 	if (invalid)
@@ -317,6 +341,7 @@ execute_statement(void *arg)
 	StatementCall *call = (StatementCall *) arg;
 	BodyErrorContext ctx;
 	ErrorContextCallback errcb;
+	MigrateBoundary boundary;
 
 	ctx.run = call->run;
 	ctx.step = call->step;
@@ -326,7 +351,9 @@ execute_statement(void *arg)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	migrate_body_enter();
+	migrate_boundary_enter(call->step, &boundary);
 	migrate_run_statement(call->run, call->step, call->raw, &ctx);
+	migrate_boundary_leave(&boundary);
 	migrate_body_leave();
 	error_context_stack = errcb.previous;
 }
@@ -335,7 +362,11 @@ execute_statement(void *arg)
 static void
 proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	/*
+	 * The loop's context, not CurrentMemoryContext: after a top-level
+	 * statement that is SPI's, which SPI_finish deletes.
+	 */
+	MemoryContext cxt = pr->loopcxt;
 	RawStmt    *raw = list_nth_node(RawStmt, st->stmts, i);
 	StatementCall call = {run, st, raw};
 	ErrorData  *edata;
@@ -349,6 +380,13 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 	if (migrate_statement_needs_top_level(raw->stmt))
 	{
 		/*
+		 * Set inside PG_TRY and read in PG_CATCH: static rather than a
+		 * local that longjmp could leave stale (migrate.run is never
+		 * called from inside itself).
+		 */
+		static MigrateBoundary boundary;
+
+		/*
 		 * SPI_finish returns to the context SPI was connected from, and
 		 * top-level commands leave CurrentMemoryContext in a transaction
 		 * context of their own: come back to ours both times, so that
@@ -356,23 +394,32 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		 */
 		SPI_finish();
 		MemoryContextSwitchTo(cxt);
+		memset(&boundary, 0, sizeof(boundary));
 		PG_TRY();
 		{
 			migrate_body_enter();
-			run_top_level_statement(st, raw);
+			run_top_level_statement(st, raw, &boundary);
 			migrate_body_leave();
 		}
 		PG_CATCH();
 		{
+			/* the caller's user first: nothing below runs as the registrant */
+			migrate_boundary_leave(&boundary);
 			migrate_body_reset();
 			MemoryContextSwitchTo(cxt);
 			edata = CopyErrorData();
 			FlushErrorState();
-			proc_top_level_failed(pr, run, st, raw, edata, ss);
+			proc_top_level_failed(pr, run, st, raw, edata, ss, &boundary);
 		}
 		PG_END_TRY();
 		MemoryContextSwitchTo(cxt);
 		SPI_connect_ext(SPI_OPT_NONATOMIC);
+		/* as after a failure: no open transaction remembers the registrant */
+		if (boundary.active)
+		{
+			SPI_commit();
+			MemoryContextSwitchTo(cxt);
+		}
 		return;
 	}
 
@@ -418,6 +465,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 	int			total = 0;
 	const char *kind = migrate_body_kind(dir);
 
+	pr->loopcxt = loopcxt;
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	for (int k = -1; k < total; k++)
 	{
@@ -448,6 +496,8 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 			/* every body of the plan parses before anything runs */
 			migrate_run_prepare_steps(&run, plan, n);
 			migrate_run_parse_bodies(&run, true);
+			/* whose rights each body runs with; a refusal comes first */
+			migrate_run_resolve_roles(&run);
 			pr->started_at = run.started_at;
 			proc_start_run(pr, &run);
 			SPI_commit();
@@ -465,6 +515,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 
 		migrate_run_prepare_steps(&run, &idx, 1);
 		migrate_run_parse_bodies(&run, true);
+		migrate_step_resolve_role(&run, 0);
 		st = &run.steps[0];
 		run.nsteps = total;		/* progress: step k of the whole run */
 		run.cur_step = k;

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * runlog.c
- *	  The run log: every write to migrate.run, migrate.run_step and
- *	  migrate.applied, and nothing else writes them.
+ *	  The run log: every write to migrate.run_log (the table behind the
+ *	  view migrate.run, which masks run errors for other roles: rights.c),
+ *	  migrate.run_step and migrate.applied, and nothing else writes them.
  *
  * The engines (apply.c, run.c) hand over values: a run's kind, target,
  * start and starting heads, and per revision its id, checksum, start and
@@ -94,7 +95,7 @@ migrate_runlog_mark_interrupted(int64 own_run_id)
 	Oid			argtypes[1] = {INT8OID};
 
 	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute_with_args("UPDATE migrate.run SET status = 'failed',"
+	if (SPI_execute_with_args("UPDATE migrate.run_log SET status = 'failed',"
 							  " finished_at = coalesce(finished_at, pg_catalog.clock_timestamp()),"
 							  " error_message = coalesce(error_message,"
 							  "   'interrupted: the run did not finish (its session ended, the server restarted, or a top-level statement failed)'),"
@@ -146,12 +147,12 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 
 	migrate_bookkeeping_begin(&bk);
 	if (SPI_execute_with_args(finished ?
-							  "INSERT INTO migrate.run"
+							  "INSERT INTO migrate.run_log"
 							  " (kind, target, status, started_at, finished_at,"
 							  "  from_heads, to_heads, db_user, application_name)"
 							  " VALUES ($1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
 							  "  $4, $5, $6, $7) RETURNING id" :
-							  "INSERT INTO migrate.run"
+							  "INSERT INTO migrate.run_log"
 							  " (kind, target, status, started_at, from_heads, db_user,"
 							  "  application_name)"
 							  " VALUES ($1, $2, 'running', $3, $4, $6, $7) RETURNING id",
@@ -364,7 +365,7 @@ migrate_runlog_finish(int64 run_id, bool succeeded, Datum to_heads,
 		nulls[3] = nulls[4] = nulls[5] = nulls[6] = nulls[7] = 'n';
 
 	migrate_bookkeeping_begin(&bk);
-	if (SPI_execute_with_args("UPDATE migrate.run SET status = $2,"
+	if (SPI_execute_with_args("UPDATE migrate.run_log SET status = $2,"
 							  " finished_at = pg_catalog.clock_timestamp(),"
 							  " to_heads = coalesce($3, to_heads),"
 							  " error_revision = $4, error_sqlstate = $5, error_message = $6,"
@@ -435,8 +436,9 @@ get_field(const char **p)
 }
 
 /*
- * The error context as migrate.run may show it.  migrate.run is readable by
- * every role, revision bodies are not, and the context of a body's error
+ * The error context as migrate.run may show it.  migrate.run shows it only
+ * to the role that ran it (and pg_read_all_stats, superusers), who may
+ * still not read revision bodies, and the context of a body's error
  * quotes the body: SPI adds 'SQL statement "<the statement>"', PL/pgSQL
  * 'SQL expression "..."', a DO block its code.  Keep only the lines the
  * apply engine adds itself ("upgrade body of revision "x" (step 2 of 5),
@@ -637,7 +639,7 @@ migrate_failure_worker_main(Datum main_arg)
 			values[i] = CStringGetTextDatum(v[i]);
 	}
 
-	if (SPI_execute_with_args("INSERT INTO migrate.run"
+	if (SPI_execute_with_args("INSERT INTO migrate.run_log"
 							  " (kind, target, status, started_at, finished_at,"
 							  "  from_heads, to_heads, db_user, application_name,"
 							  "  pid, error_revision, error_sqlstate,"

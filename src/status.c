@@ -233,17 +233,19 @@ migrate_status(PG_FUNCTION_ARGS)
 	 * that row first) whose session no longer holds the migration lock was
 	 * interrupted: its session ended or the server restarted.  The next
 	 * migration marks it failed; until then, say so here rather than
-	 * 'running'.
+	 * 'running'.  Read as the caller, through the view migrate.run, which
+	 * shows a failed run's message only to the role that ran it,
+	 * pg_read_all_stats and superusers (rights.c); others get the
+	 * revision and the SQLSTATE.
 	 */
-	migrate_bookkeeping_begin(&bk);
+	migrate_caller_query_begin(&bk);
 	if (SPI_execute("SELECT r.id, r.kind, CASE WHEN r.interrupted THEN 'interrupted' ELSE r.status END,"
 					"       COALESCE(r.finished_at, r.started_at),"
 					"       CASE WHEN r.interrupted THEN"
 					"         'interrupted: the run did not finish (its session ended or the server restarted); the next migration marks it failed'"
 					"       WHEN r.status = 'failed' THEN"
-					"         COALESCE(r.error_revision || ': ', '') ||"
-					"         COALESCE(r.error_sqlstate || ' ', '') ||"
-					"         COALESCE(r.error_message, '') END"
+					"         concat_ws(' ', r.error_revision || ':', r.error_sqlstate,"
+					"                   r.error_message) END"
 					"  FROM (SELECT run.*, run.status = 'running' AND NOT EXISTS ("
 					"          SELECT 1 FROM pg_catalog.pg_locks l"
 					"           WHERE l.locktype = 'advisory' AND l.granted"

@@ -121,7 +121,8 @@ migrate_locked_graph(MemoryContext cxt, int flags)
 
 /* migrate_read_bodies' callback: fill the k-th step. */
 static void
-step_body_found(void *arg, int k, char *body, char *message, char *checksum)
+step_body_found(void *arg, int k, char *body, char *message, char *checksum,
+				char *registered_by)
 {
 	Run		   *run = (Run *) arg;
 	Step	   *st = &run->steps[k];
@@ -129,6 +130,7 @@ step_body_found(void *arg, int k, char *body, char *message, char *checksum)
 	st->body = body;
 	st->message = message;
 	st->checksum = checksum;
+	st->registered_by = registered_by;
 }
 
 /* Fill steps[] from a plan and fetch their bodies. */

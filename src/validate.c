@@ -28,6 +28,7 @@
 #include "migrate.h"
 
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -100,6 +101,12 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 		.acyclic = graph->cycles == NIL,
 	};
 
+	/*
+	 * Checksums are private (rights.c): a message quotes them only to
+	 * members of pg_read_all_stats and superusers.
+	 */
+	bool		may_read_checksums = migrate_may_read_all_private(GetUserId());
+
 	for (int k = 0; k < graph->nrevs; k++)
 	{
 		MigrateRevision *r = &graph->revs[k];
@@ -156,8 +163,11 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 		if (r->applied && r->applied_checksum && r->checksum &&
 			strcmp(r->applied_checksum, r->checksum) != 0)
 			add_finding(&f, MIGRATE_ERROR, "checksum_mismatch", r->id,
+						may_read_checksums ?
 						psprintf("revision \"%s\" was applied with checksum %.12s but its registered content has checksum %.12s",
-								 r->id, r->applied_checksum, r->checksum));
+								 r->id, r->applied_checksum, r->checksum) :
+						psprintf("revision \"%s\" was applied with other content than is registered now (the checksums differ)",
+								 r->id));
 	}
 
 	migrate_chain_findings(&chain, chain_finding, &f);

@@ -49,9 +49,12 @@ COMMENT ON TABLE migrate.revision IS
 -- per stamp, and per failed upgrade or downgrade (written in a transaction
 -- of its own).  'running' is seen only for CALL migrate.run, which commits
 -- its run row first; one left behind by a crash is marked failed by the next
--- migration.
-CREATE TABLE migrate.run (
-    id               bigserial   PRIMARY KEY,
+-- migration.  Everyone reads it through the view migrate.run, which shows
+-- the error texts only to those who may read them (below).  The sequence
+-- keeps the name it had when this table was migrate.run (0.1).
+CREATE SEQUENCE migrate.run_id_seq;
+CREATE TABLE migrate.run_log (
+    id               bigint      NOT NULL DEFAULT pg_catalog.nextval('migrate.run_id_seq') PRIMARY KEY,
     kind             text        NOT NULL
                      CHECK (kind IN ('upgrade', 'downgrade', 'stamp')),
     target           text,
@@ -71,8 +74,9 @@ CREATE TABLE migrate.run (
     error_hint       text,
     error_context    text
 );
-COMMENT ON TABLE migrate.run IS
-    'One row per upgrade, downgrade or stamp run, failed runs included';
+ALTER SEQUENCE migrate.run_id_seq OWNED BY migrate.run_log.id;
+COMMENT ON TABLE migrate.run_log IS
+    'One row per upgrade, downgrade or stamp run, failed runs included (read it through the view migrate.run)';
 
 -- Applied state: which revisions are applied.  Not a foreign key to
 -- migrate.revision on purpose: a row whose revision is no longer registered
@@ -82,13 +86,13 @@ CREATE TABLE migrate.applied (
     checksum   text,
     applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     applied_by name        NOT NULL DEFAULT SESSION_USER,
-    run_id     bigint      REFERENCES migrate.run (id) ON DELETE SET NULL
+    run_id     bigint      REFERENCES migrate.run_log (id) ON DELETE SET NULL
 );
 COMMENT ON TABLE migrate.applied IS
     'Revisions recorded as applied (by upgrade or stamp)';
 
 CREATE TABLE migrate.run_step (
-    run_id     bigint      NOT NULL REFERENCES migrate.run (id) ON DELETE CASCADE,
+    run_id     bigint      NOT NULL REFERENCES migrate.run_log (id) ON DELETE CASCADE,
     step       integer     NOT NULL,
     revision   text        NOT NULL,
     direction  text        NOT NULL CHECK (direction IN ('up', 'down')),
@@ -104,9 +108,56 @@ COMMENT ON TABLE migrate.run_step IS
 -- Keep everything across pg_dump / pg_restore.
 SELECT pg_catalog.pg_extension_config_dump('migrate.revision', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.applied', '');
-SELECT pg_catalog.pg_extension_config_dump('migrate.run', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.run_log', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.run_step', '');
 SELECT pg_catalog.pg_extension_config_dump('migrate.run_id_seq', '');
+
+--------------------------------------------------------------------------
+-- Private run text: run errors and checksums
+--------------------------------------------------------------------------
+
+-- The message, detail, hint and context of a failed run, and checksums,
+-- are visible to the role that ran (registered, applied) it and roles with
+-- its privileges, members of pg_read_all_stats and superusers, as
+-- pg_stat_activity shows query text; everyone else sees the revision, the
+-- SQLSTATE and the status.
+CREATE FUNCTION migrate.may_read_private(role name)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'migrate_may_read_private'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION migrate.may_read_private(name) IS
+'Whether the current role may read the private text (run errors, checksums) of what the given role did: it has that role''s privileges, is a member of pg_read_all_stats, or is a superuser. migrate.run and migrate.revision_checksum show private columns only where this is true.
+Example: SELECT id, migrate.may_read_private(db_user) FROM migrate.run;';
+
+-- migrate.run: the run log as everyone may read it.  A plain view over one
+-- table, so INSERT and DELETE through it still work for the catalog's
+-- owner; the masked columns are read-only.
+CREATE VIEW migrate.run AS
+SELECT r.id, r.kind, r.target, r.status, r.started_at, r.finished_at,
+       r.from_heads, r.to_heads, r.db_user, r.application_name, r.pid,
+       r.error_revision, r.error_sqlstate,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_message END AS error_message,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_detail END AS error_detail,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_hint END AS error_hint,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_context END AS error_context
+  FROM migrate.run_log r;
+COMMENT ON VIEW migrate.run IS
+    'One row per upgrade, downgrade or stamp run, failed runs included; the error message, detail, hint and context only for the role that ran it, members of pg_read_all_stats and superusers';
+
+-- Checksums of registered revisions (and of what was applied), for the
+-- roles that may read them: the registrant (applied: the role that applied
+-- it), pg_read_all_stats, superusers.  NULL for everyone else: a checksum
+-- confirms a guess of a secret in a body.
+CREATE VIEW migrate.revision_checksum AS
+SELECT r.id AS revision,
+       CASE WHEN migrate.may_read_private(r.registered_by) THEN r.checksum END AS checksum,
+       r.registered_by,
+       CASE WHEN migrate.may_read_private(a.applied_by) THEN a.checksum END AS applied_checksum,
+       a.applied_by
+  FROM migrate.revision r
+  LEFT JOIN migrate.applied a ON a.revision = r.id;
+COMMENT ON VIEW migrate.revision_checksum IS
+    'Checksums of registered revisions and of their applied content, visible to the role that registered (applied) them, members of pg_read_all_stats and superusers';
 
 --------------------------------------------------------------------------
 -- Registry

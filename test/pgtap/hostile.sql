@@ -39,7 +39,7 @@ CREATE FUNCTION catalog_fingerprint() RETURNS text LANGUAGE sql AS $$
     SELECT md5(coalesce(string_agg(v, ',' ORDER BY v), ''))
       FROM (SELECT 'r' || ctid::text || xmin::text AS v FROM migrate.revision
             UNION ALL SELECT 'a' || ctid::text || xmin::text FROM migrate.applied
-            UNION ALL SELECT 'u' || ctid::text || xmin::text FROM migrate.run
+            UNION ALL SELECT 'u' || ctid::text || xmin::text FROM migrate.run_log
             UNION ALL SELECT 's' || ctid::text || xmin::text FROM migrate.run_step) q
 $$;
 

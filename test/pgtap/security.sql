@@ -6,7 +6,7 @@
 CREATE EXTENSION migrate;
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(81);
+SELECT plan(89);
 
 CREATE ROLE migrate_sec_nobody NOLOGIN;
 CREATE ROLE migrate_sec_adder NOLOGIN;
@@ -56,8 +56,18 @@ SELECT throws_ok($$SELECT as_nobody('SELECT * FROM migrate.resolve(''s'')')$$, '
                  'resolve() errors are the same for everyone');
 SELECT results_eq($$SELECT * FROM rows_as_nobody('SELECT * FROM migrate.resolve(''s1+1'')')$$,
                   ARRAY['(s2)'], 'resolve()');
-SELECT results_eq($$SELECT * FROM rows_as_nobody('SELECT id, message, source, checksum IS NOT NULL FROM migrate.revision ORDER BY id')$$,
-                  ARRAY['(s1,first,s1.sql,t)', '(s2,second,,t)'], 'the revision columns but the bodies');
+SELECT results_eq($$SELECT * FROM rows_as_nobody('SELECT id, message, source, registered_by IS NOT NULL FROM migrate.revision ORDER BY id')$$,
+                  ARRAY['(s1,first,s1.sql,t)', '(s2,second,,t)'], 'the revision columns but the bodies and checksums');
+SELECT throws_ok($$SELECT as_nobody('SELECT checksum FROM migrate.revision')$$, '42501', NULL,
+                 'revision checksums are private (they confirm a guess of a body)');
+SELECT throws_ok($$SELECT as_nobody('SELECT content_hash FROM migrate.revision')$$, '42501', NULL,
+                 'and so is the fast content hash');
+SELECT throws_ok($$SELECT as_nobody('SELECT checksum FROM migrate.applied')$$, '42501', NULL,
+                 'applied checksums are private');
+SELECT results_eq($$SELECT * FROM rows_as_nobody('SELECT revision, checksum IS NULL, applied_checksum IS NULL FROM migrate.revision_checksum ORDER BY 1')$$,
+                  ARRAY['(s1,t,t)', '(s2,t,t)'], 'migrate.revision_checksum shows PUBLIC no checksum');
+SELECT results_eq($$SELECT revision, checksum IS NOT NULL, applied_checksum IS NOT NULL FROM migrate.revision_checksum ORDER BY 1$$,
+                  $$VALUES ('s1', true, true), ('s2', true, false)$$, 'and shows a superuser every one');
 SELECT results_eq($$SELECT * FROM rows_as_nobody('SELECT revision FROM migrate.applied')$$, ARRAY['(s1)'], 'migrate.applied');
 SELECT results_eq($$SELECT * FROM rows_as_nobody('SELECT kind FROM migrate.run')$$, ARRAY['(upgrade)'], 'migrate.run');
 SELECT results_eq($$SELECT * FROM rows_as_nobody('SELECT count(*) FROM migrate.run_step')$$, ARRAY['(0)'], 'migrate.run_step');
@@ -86,7 +96,11 @@ SELECT throws_ok($$SELECT as_nobody('TRUNCATE migrate.applied')$$, '42501', NULL
 SELECT throws_ok($$SELECT as_nobody('INSERT INTO migrate.run (kind, status) VALUES (''stamp'', ''succeeded'')')$$, '42501', NULL, 'INSERT INTO migrate.run');
 SELECT throws_ok($$SELECT as_nobody('UPDATE migrate.run SET status = ''failed''')$$, '42501', NULL, 'UPDATE migrate.run');
 SELECT throws_ok($$SELECT as_nobody('DELETE FROM migrate.run')$$, '42501', NULL, 'DELETE FROM migrate.run');
-SELECT throws_ok($$SELECT as_nobody('TRUNCATE migrate.run CASCADE')$$, '42501', NULL, 'TRUNCATE migrate.run');
+SELECT throws_ok($$SELECT as_nobody('TRUNCATE migrate.run_log CASCADE')$$, '42501', NULL, 'TRUNCATE migrate.run_log');
+SELECT throws_ok($$SELECT as_nobody('SELECT count(*) FROM migrate.run_log')$$, '42501', NULL,
+                 'the run log''s table is read through the view migrate.run only');
+SELECT throws_ok($$SELECT as_nobody('INSERT INTO migrate.run_log (kind, status) VALUES (''stamp'', ''succeeded'')')$$, '42501', NULL, 'INSERT INTO migrate.run_log');
+SELECT throws_ok($$SELECT as_nobody('UPDATE migrate.run_log SET status = ''failed''')$$, '42501', NULL, 'UPDATE migrate.run_log');
 SELECT throws_ok($$SELECT as_nobody('INSERT INTO migrate.run_step SELECT id, 1, ''s1'', ''up'', now(), NULL, ''succeeded'' FROM migrate.run')$$,
                  '42501', NULL, 'INSERT INTO migrate.run_step');
 SELECT throws_ok($$SELECT as_nobody('UPDATE migrate.run_step SET status = ''failed''')$$, '42501', NULL, 'UPDATE migrate.run_step');
@@ -94,9 +108,9 @@ SELECT throws_ok($$SELECT as_nobody('DELETE FROM migrate.run_step')$$, '42501', 
 SELECT throws_ok($$SELECT as_nobody('TRUNCATE migrate.run_step')$$, '42501', NULL, 'TRUNCATE migrate.run_step');
 SELECT throws_ok($$SELECT as_nobody('SELECT nextval(''migrate.run_id_seq'')')$$, '42501', NULL, 'the run id sequence');
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
-                   WHERE c.relnamespace = 'migrate'::regnamespace AND c.relkind IN ('r', 'p')
+                   WHERE c.relnamespace = 'migrate'::regnamespace AND c.relkind IN ('r', 'p', 'v')
                      AND has_table_privilege('migrate_sec_nobody', c.oid, 'INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')$$,
-                'no table of the schema is writable by PUBLIC');
+                'no table or view of the schema is writable by PUBLIC');
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_class c
                    WHERE c.relnamespace = 'migrate'::regnamespace AND c.relkind = 'S'
                      AND CASE WHEN c.relkind = 'S'

@@ -173,7 +173,7 @@ SELECT results_eq($$SELECT last_run_id, last_run_kind, last_run_status, last_run
                       FROM migrate.status()$$,
                   format($$VALUES (%s::bigint, 'upgrade', 'succeeded', '2025-01-01 10:01+00'::timestamptz, NULL::text)$$, :run1),
                   'a succeeded run');
-INSERT INTO migrate.run (kind, target, status, started_at, finished_at,
+INSERT INTO migrate.run_log (kind, target, status, started_at, finished_at,
                          error_revision, error_sqlstate, error_message)
     VALUES ('downgrade', '-1', 'failed', '2025-01-02 10:00+00', NULL, 'kb', '42P01', 'relation "x" does not exist')
     RETURNING id AS run2 \gset
@@ -182,7 +182,7 @@ SELECT results_eq($$SELECT last_run_id, last_run_kind, last_run_status, last_run
                   format($$VALUES (%s::bigint, 'downgrade', 'failed', '2025-01-02 10:00+00'::timestamptz,
                                    'kb: 42P01 relation "x" does not exist')$$, :run2),
                   'a failed run, its start time and its error');
-INSERT INTO migrate.run (kind, target, status, error_message) VALUES ('upgrade', 'head', 'failed', 'boom')
+INSERT INTO migrate.run_log (kind, target, status, error_message) VALUES ('upgrade', 'head', 'failed', 'boom')
     RETURNING id AS run3 \gset
 SELECT results_eq($$SELECT last_run_id, last_run_error FROM migrate.status()$$,
                   format($$VALUES (%s::bigint, 'boom')$$, :run3),

@@ -69,7 +69,7 @@ SELECT migrate.add('0003_idx', 'CREATE INDEX CONCURRENTLY t1_name ON t1 (name)',
 INSERT INTO migrate.run (kind, target, status, started_at, finished_at, from_heads, to_heads, db_user)
     VALUES ('upgrade', '0002_more', 'succeeded', '2025-03-01 10:00+00', '2025-03-01 10:00:05+00',
             '{}', '{0002_more}', 'deployer');
-INSERT INTO migrate.run (kind, target, status, started_at, finished_at, error_revision,
+INSERT INTO migrate.run_log (kind, target, status, started_at, finished_at, error_revision,
                          error_sqlstate, error_message)
     VALUES ('upgrade', 'head', 'failed', '2025-03-02 10:00+00', '2025-03-02 10:00:01+00',
             '0003_idx', '42P07', 'relation "t1_name" already exists');

@@ -17,7 +17,7 @@ fingerprint() {
     q $db "SELECT md5(string_agg(v, ',' ORDER BY v)) FROM (
              SELECT 'r' || ctid || xmin AS v FROM migrate.revision UNION ALL
              SELECT 'a' || ctid || xmin FROM migrate.applied UNION ALL
-             SELECT 'u' || ctid || xmin FROM migrate.run UNION ALL
+             SELECT 'u' || ctid || xmin FROM migrate.run_log UNION ALL
              SELECT 's' || ctid || xmin FROM migrate.run_step) q"
 }
 # target (SQL literal) | direction (SQL literal) | expected SQLSTATE

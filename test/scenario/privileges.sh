@@ -7,12 +7,13 @@
 #     read a body through a side channel: the failed-run record
 #     (migrate.run.error_context), the parser's verdict (upgrade_problem,
 #     validate());
-#   - a body runs with the caller's rights: a caller granted upgrade cannot
-#     create in a schema it has no rights on, write the catalog, take
-#     another role, or read bodies from inside a body (SET SESSION
-#     AUTHORIZATION is left out: PostgreSQL grants it by the authenticated
-#     user, and this test's sessions authenticate as a superuser); a SET ROLE inside a
-#     body does not reach the next revision or the caller;
+#   - a body the caller registered itself (the same role, logged in as
+#     itself: test/scenario/role_boundary.sh has the other cases) runs with
+#     the caller's rights: a caller granted upgrade cannot create in a
+#     schema it has no rights on, write the catalog, take another role, or
+#     read bodies from inside a body; a SET ROLE inside a body does not
+#     reach the next revision or the caller; a caller that is not a member
+#     of the role that registered a body is refused (42501);
 #   - lookalike objects ahead of pg_catalog in the caller's search_path
 #     (tables named like the catalog, now(), pg_advisory_xact_lock(),
 #     array_agg, the = operator on text[]) are never used by upgrade,
@@ -40,7 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-q $db "CREATE ROLE $nobody NOLOGIN; CREATE ROLE $deployer NOLOGIN; CREATE ROLE $helper NOLOGIN;
+q $db "CREATE ROLE $nobody NOLOGIN; CREATE ROLE $deployer LOGIN PASSWORD 'pw-$sfx'; CREATE ROLE $helper NOLOGIN;
        CREATE ROLE $mallory NOLOGIN;
        GRANT $helper TO $deployer;
        GRANT EXECUTE ON FUNCTION migrate.upgrade(text), migrate.downgrade(text), migrate.stamp(text),
@@ -58,6 +59,19 @@ as() {
     psql -X -q -A -t -v VERBOSITY=verbose -d $db -c "SET SESSION AUTHORIZATION $role" "$@" 2>&1
 }
 state() { grep -oE '^ERROR:  [0-9A-Z]{5}' <<<"$1" | head -1 | cut -c9-; }
+# login_as <role> <sql...>: a session that logs in as the role itself
+login_as() {
+    local role=$1; shift
+    PGUSER=$role PGPASSWORD=pw-$sfx psql -X -q -A -t -v VERBOSITY=verbose -d $db "$@" 2>&1
+}
+# registered_as <role> <id>...: the revisions count as registered by the role
+# (as if it had called add(); the deployer here may not, so that a body's
+# call of add() stays refused)
+registered_as() {
+    local role=$1; shift
+    local ids; ids=$(printf "'%s'," "$@")
+    q $db "UPDATE migrate.revision SET registered_by = '$role' WHERE id IN (${ids%,})" >/dev/null
+}
 
 # ---------------------------------------------------------------- no grants
 q $db "SELECT migrate.add('p1', 'CREATE TABLE public.p1 (id int)', 'DROP TABLE public.p1')" >/dev/null
@@ -76,13 +90,20 @@ is "$(q $db "SELECT count(*) FROM migrate.applied")|$(q $db "SELECT count(*) FRO
 q $db "SELECT migrate.add('p2', \$\$INSERT INTO public.who VALUES ('p2', current_user, session_user)\$\$, 'SELECT 1', '{p1}');
        SELECT migrate.add('p3', 'CREATE TABLE locked.t (id int)', 'DROP TABLE locked.t', '{p2}')" >/dev/null
 out=$(as $deployer -c "SELECT count(*) FROM migrate.upgrade('head')")
+is "$(state "$out")" "42501" "bodies a superuser registered: a caller that is not a member of it is refused (42501)"
+like "$out" "permission denied to run revision \"p1\", registered by role \"$(q $db "SELECT current_user")\"" \
+   "naming the first revision and the role"
+is "$(q $db "SELECT count(*) FROM migrate.applied")|$(q $db "SELECT to_regclass('public.p1') IS NULL")" "0|t" \
+   "before anything ran"
+registered_as $deployer p1 p2 p3
+out=$(login_as $deployer -c "SELECT count(*) FROM migrate.upgrade('head')")
 is "$(state "$out")" "42501" "a granted caller cannot create in a schema it has no rights on (42501)"
 like "$out" 'permission denied for schema locked' "the body's own error"
 like "$out" 'revision "p3"' "naming the revision"
 is "$(q $db "SELECT count(*) FROM migrate.applied")|$(q $db "SELECT to_regclass('public.p1') IS NULL")" "0|t" \
    "nothing of that upgrade stays applied"
 q $db "SELECT migrate.remove('p3')" >/dev/null
-is "$(as $deployer -c "SELECT string_agg(revision, ',') FROM migrate.upgrade('head')")" "p1,p2" \
+is "$(login_as $deployer -c "SELECT string_agg(revision, ',') FROM migrate.upgrade('head')")" "p1,p2" \
    "without the forbidden revision, the granted caller upgrades"
 is "$(q $db "SELECT cur || ' ' || sess FROM public.who WHERE step = 'p2'")" "$deployer $deployer" \
    "the body ran as the caller (current_user), never as the extension's owner"
@@ -96,7 +117,8 @@ for body in "INSERT INTO migrate.applied (revision) VALUES ('forged')" \
             "SELECT migrate.add('p9', 'SELECT 1')" "SET ROLE postgres" \
             "ALTER ROLE $deployer SUPERUSER" "SELECT pg_advisory_unlock_all()"; do
     q $db "SELECT migrate.add('p4', \$b\$$body\$b\$, 'SELECT 1', '{p2}')" >/dev/null
-    out=$(as $deployer -c "SELECT count(*) FROM migrate.upgrade('head')")
+    registered_as $deployer p4
+    out=$(login_as $deployer -c "SELECT count(*) FROM migrate.upgrade('head')")
     if [ "$body" = "SELECT pg_advisory_unlock_all()" ]; then
         # allowed (the caller may release its own locks), but the migration
         # lock is not an ordinary advisory lock of the session: check below
@@ -113,7 +135,8 @@ is "$(q $db "SELECT count(*) FROM migrate.applied WHERE revision = 'forged'")|$(
 # SET ROLE inside a body: discarded after the revision
 q $db "SELECT migrate.add('p5', 'SET ROLE $helper', 'SELECT 1', '{p2}');
        SELECT migrate.add('p6', \$\$INSERT INTO public.who VALUES ('p6', current_user, session_user)\$\$, 'SELECT 1', '{p5}')" >/dev/null
-out=$(as $deployer -c "SELECT count(*) FROM migrate.upgrade('head')" -c "SELECT current_user")
+registered_as $deployer p5 p6
+out=$(login_as $deployer -c "SELECT count(*) FROM migrate.upgrade('head')" -c "SELECT current_user")
 is "$(q $db "SELECT cur FROM public.who WHERE step = 'p6'")" "$deployer" "a SET ROLE in one body does not reach the next revision"
 like "$out" "$deployer\$" "nor the caller's session"
 is "$(q $db "SELECT applied_by FROM migrate.applied WHERE revision = 'p6'")" "$deployer" "and the bookkeeping names the caller"
@@ -124,8 +147,12 @@ out=$(q $db "SELECT count(*) FROM migrate.upgrade('head')" 2>&1)
 like "$out" "hunter2" "the caller sees its own failing statement in the error"
 is "$(as $nobody -c "SELECT count(*) FROM migrate.run WHERE concat_ws(' ', error_message, error_detail, error_hint, error_context) LIKE '%hunter2%'")" "0" \
    "a role without grants cannot read the failing statement from migrate.run"
-like "$(as $nobody -c "SELECT error_context FROM migrate.run WHERE error_revision = 's1'")" 'upgrade body of revision "s1" \(step 1 of 1\), statement 2' \
-   "the recorded context still says where it failed"
+like "$(q $db "SELECT error_context FROM migrate.run WHERE error_revision = 's1'")" 'upgrade body of revision "s1" \(step 1 of 1\), statement 2' \
+   "the recorded context still says where it failed (to the role that ran it)"
+is "$(q $db "SELECT count(*) FROM migrate.run_log WHERE concat_ws(' ', error_message, error_detail, error_hint, error_context) LIKE '%hunter2%'")" "0" \
+   "and the run log never quotes the body, even for them"
+is "$(as $nobody -c "SELECT error_revision || ' ' || error_sqlstate || ' ' || (error_context IS NULL) FROM migrate.run WHERE error_revision = 's1'")" "s1 42710 true" \
+   "a role without grants sees the revision and the SQLSTATE, not the context"
 q $db "SELECT migrate.remove('s1');
        SELECT migrate.add('s2', E'CREATE ROLE app2_$sfx LOGIN;\nALTER ROLE app2_$sfx PASSWORD ''hunter2-$sfx;\nSELECT 1;', NULL, '{p6}')" >/dev/null
 is "$(as $nobody -c "SELECT count(*) FROM migrate.revision WHERE concat_ws(' ', upgrade_problem, downgrade_problem) LIKE '%hunter2%'")" "0" \
@@ -159,9 +186,9 @@ q $db "CREATE SCHEMA evil; GRANT USAGE ON SCHEMA evil TO PUBLIC;
        CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.texteq);
        SELECT migrate.add('h1', 'CREATE TABLE public.h1 (id int)', 'DROP TABLE public.h1', '{p6}');
        SELECT migrate.add('h2', 'CREATE INDEX CONCURRENTLY h1_id ON public.h1 (id)', 'DROP INDEX public.h1_id', '{h1}', transactional => false)" >/dev/null
+registered_as $deployer h1 h2
 hj() {  # hj <sql>: as the deployer, with evil ahead of pg_catalog
-    psql -X -q -A -t -v VERBOSITY=verbose -d $db -c "SET SESSION AUTHORIZATION $deployer" \
-        -c "SET search_path = evil, pg_catalog, public" "$@" 2>&1
+    login_as $deployer -c "SET search_path = evil, pg_catalog, public" "$@"
 }
 for call in "SELECT count(*) FROM migrate.upgrade('h1')" "SELECT count(*) FROM migrate.downgrade('p6')" \
             "SELECT count(*) FROM migrate.stamp('h1')" "SELECT count(*) FROM migrate.stamp('p6')" \

@@ -1,8 +1,8 @@
 /*
  * migrate 0.1 -> 0.2: ALTER EXTENSION migrate UPDATE TO '0.2'.
  *
- * Built from sql/update/0.1--0.2/*.sql in name order, one part per change,
- * as the install script is built from sql/ext/*.sql.  Each part changes a
+ * Built from the parts in sql/update/0.1--0.2/ in name order, one per change,
+ * as the install script is built from those in sql/ext/.  Each part changes a
  * 0.1 catalog into what the matching part of sql/ext/ creates, keeping
  * every revision, applied row, run and step.
  */

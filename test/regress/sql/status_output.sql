@@ -35,7 +35,7 @@ SELECT * FROM migrate.heads();
 SELECT * FROM migrate.bases();
 SELECT * FROM migrate.plan();
 SELECT * FROM migrate.validate();
-INSERT INTO migrate.run (kind, target, status, error_revision, error_sqlstate, error_message)
+INSERT INTO migrate.run_log (kind, target, status, error_revision, error_sqlstate, error_message)
     VALUES ('upgrade', 'head', 'failed', '003_signals', '42P07', 'relation "signals" already exists');
 SELECT current, heads, at_head, pending, applied, registered, errors, warnings,
        last_run_kind, last_run_status, last_run_error
