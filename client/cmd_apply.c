@@ -357,7 +357,7 @@ apply(Ctx *ctx, bool up, const char *target)
 		else
 		{
 			print_plan(&plan, up ? "would apply" : "would revert");
-			lint_print(&lint, stdout);
+			lint_print(&lint, stdout, opt.verbose);
 			if (lint.errors + lint.warnings > 0)
 				printf("lint: %d error%s, %d warning%s (pg_migrate lint -v lists every lock)\n",
 					   lint.errors, lint.errors == 1 ? "" : "s",

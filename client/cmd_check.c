@@ -311,7 +311,8 @@ finish(Ctx *ctx, Findings *fs, bool db_checked, int nrevisions)
 	else
 	{
 		print_findings(fs);
-		lint_print(&fs->lint, stdout);
+		/* lint's warnings and errors; its info (every lock) is lint -v's */
+		lint_print(&fs->lint, stdout, false);
 		if (fs->lint.errors + fs->lint.warnings > 0)
 			printf("lint of the pending plan: %d error%s, %d warning%s%s\n",
 				   fs->lint.errors, fs->lint.errors == 1 ? "" : "s",

@@ -141,15 +141,15 @@ lint_plan(Ctx *ctx, const char *target, bool down, LintFindings *lf)
 	return true;
 }
 
-/* Text: one line per finding (info only with -v), its hint below. */
+/* Text: one line per finding (info only if asked), its hint below. */
 void
-lint_print(const LintFindings *lf, FILE *out)
+lint_print(const LintFindings *lf, FILE *out, bool with_info)
 {
 	for (size_t i = 0; i < lf->n; i++)
 	{
 		const LintFinding *f = &lf->f[i];
 
-		if (f->severity[0] == 'i' && !opt.verbose)
+		if (f->severity[0] == 'i' && !with_info)
 			continue;
 		if (f->file)
 			fprintf(out, "%s:%zu: ", f->file, f->line);
@@ -397,7 +397,7 @@ cmd_lint(Ctx *ctx)
 	}
 	else
 	{
-		lint_print(&lf, stdout);
+		lint_print(&lf, stdout, opt.verbose);
 		printf("lint: %d error%s, %d warning%s, %d info%s\n",
 			   lf.errors, lf.errors == 1 ? "" : "s", lf.warnings, lf.warnings == 1 ? "" : "s",
 			   lf.infos, opt.verbose || lf.infos == 0 ? "" : " (shown with -v)");

@@ -404,7 +404,7 @@ typedef struct LintFindings
 
 extern int	cmd_lint(Ctx *ctx);
 extern bool lint_plan(Ctx *ctx, const char *target, bool down, LintFindings *lf);
-extern void lint_print(const LintFindings *lf, FILE *out);
+extern void lint_print(const LintFindings *lf, FILE *out, bool with_info);
 extern void lint_json(JsonWriter *w, const char *key, const LintFindings *lf);
 extern void lint_free(LintFindings *lf);
 
