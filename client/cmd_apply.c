@@ -9,7 +9,9 @@
  *
  *	 - only transactional revisions: SELECT * FROM migrate.upgrade(target),
  *	   one statement, all or nothing;
- *	 - a non-transactional revision anywhere in the plan: CALL
+ *	 - a non-transactional revision anywhere in the plan, or a revision
+ *	   that uses an enum value an earlier one adds (upgrade() refuses such
+ *	   a plan with 55P04 before running anything): CALL
  *	   migrate.run(target) on this connection, outside any transaction
  *	   block: the procedure commits after each revision and runs the
  *	   statements of a non-transactional body one at a time at top level
@@ -131,9 +133,16 @@ preflight(Ctx *ctx)
 		{
 			const char *rev = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
 			const char *file = revdir_file_of(ctx->rd_loaded ? &ctx->rd : NULL, rev);
+			char	   *msg;
+			size_t		line = revdir_body_line(ctx->rd_loaded ? &ctx->rd : NULL, rev,
+												PQgetvalue(res, i, 3), &msg);
 
-			fprintf(stderr, "  %s%s%s [%s]\n", file ? file : "", file ? ": " : "",
-					PQgetvalue(res, i, 3), PQgetvalue(res, i, 1));
+			if (file && line > 0)
+				fprintf(stderr, "  %s:%zu: %s [%s]\n", file, line, msg, PQgetvalue(res, i, 1));
+			else
+				fprintf(stderr, "  %s%s%s [%s]\n", file ? file : "", file ? ": " : "",
+						PQgetvalue(res, i, 3), PQgetvalue(res, i, 1));
+			free(msg);
 		}
 		pgm_error_hint("\"pg_migrate check\" shows every finding; --skip-validation runs anyway.");
 		PQclear(res);
@@ -278,6 +287,21 @@ refuse_missing_files(const Steps *plan, const char *verb, const char *target)
 }
 
 /*
+ * upgrade() refused the plan, before running anything, because a revision
+ * uses an enum value that an earlier one adds (55P04 with no body in the
+ * error's context; a body's own 55P04 has one): the plan goes through
+ * CALL migrate.run, which commits after each revision.
+ */
+static bool
+needs_commit_between(const PGresult *res)
+{
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+
+	return strcmp(db_sqlstate(res), "55P04") == 0 &&
+		(context == NULL || strstr(context, " body of revision ") == NULL);
+}
+
+/*
  * upgrade and downgrade: sync, validate, plan, run, report.
  */
 static int
@@ -391,9 +415,9 @@ apply(Ctx *ctx, bool up, const char *target)
 						   1, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			steps_from_result(res, &done, -1, 3, -1);
-		else if (strcmp(db_sqlstate(res), "25001") == 0 &&
+		else if ((strcmp(db_sqlstate(res), "25001") == 0 || needs_commit_between(res)) &&
 				 (up || db_has_procedure(ctx->conn, "migrate.run(text,text)")))
-			nontx = true;		/* registered meanwhile: run it per revision */
+			nontx = true;		/* non-transactional, or commits needed: per revision */
 		else
 		{
 			db_report_result_error(res, NULL);

@@ -371,9 +371,15 @@ cmd_check(Ctx *ctx)
 	for (int i = 0; i < PQntuples(res); i++)
 	{
 		const char *rev = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
+		char	   *msg;
+		size_t		line = revdir_body_line(ctx->rd_loaded ? &ctx->rd : NULL, rev,
+											PQgetvalue(res, i, 3), &msg);
 
+		/* a body's problem at its line in the file */
 		report_finding(&fs, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), rev,
-					   path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), 0, PQgetvalue(res, i, 3));
+					   path_of(ctx->rd_loaded ? &ctx->rd : NULL, rev), line,
+					   msg ? msg : PQgetvalue(res, i, 3));
+		free(msg);
 	}
 	PQclear(res);
 

@@ -661,7 +661,24 @@ cmd_graph(Ctx *ctx)
 			}
 			if (e == NULL)
 				sb_append(&out, "<br/>(no file)");
+			else if (!e->rf.transactional)
+				sb_append(&out, "<br/>(non-transactional)");
 			sb_append(&out, e == NULL ? "\"/]\n" : e->is_head ? "\"]]\n" : "\"]\n");
+		}
+		/* as DOT draws them blue: a class of their own */
+		{
+			bool		any = false;
+
+			for (size_t i = 0; i < n; i++)
+			{
+				if (nodes[i].e == NULL || nodes[i].e->rf.transactional)
+					continue;
+				sb_append(&out, any ? "," : "  classDef nontransactional stroke:#1f4fd8,stroke-width:2px\n  class ");
+				sb_appendf(&out, "n%zu", i);
+				any = true;
+			}
+			if (any)
+				sb_append(&out, " nontransactional\n");
 		}
 		for (size_t i = 0; i < n; i++)
 		{

@@ -111,6 +111,35 @@ progress_last_revision(void)
 	return progress_last;
 }
 
+/*
+ * Has this notice been shown already during the command?  The server parses
+ * a body when it is registered and again before it runs, and each parse
+ * repeats its notices ("identifier ... will be truncated"): show each one
+ * once.  (Warnings are always shown; the first NOTICE_SEEN_MAX notices are
+ * remembered.)
+ */
+#define NOTICE_SEEN_MAX 256
+static char *notices_seen[NOTICE_SEEN_MAX];
+static int	n_notices_seen = 0;
+
+static bool
+notice_seen(const char *severity, const char *msg)
+{
+	char	   *key = pgm_psprintf("%s: %s", severity, msg);
+
+	for (int i = 0; i < n_notices_seen; i++)
+		if (strcmp(notices_seen[i], key) == 0)
+		{
+			free(key);
+			return true;
+		}
+	if (n_notices_seen < NOTICE_SEEN_MAX)
+		notices_seen[n_notices_seen++] = key;
+	else
+		free(key);
+	return false;
+}
+
 static void
 notice_receiver(void *arg, const PGresult *res)
 {
@@ -173,7 +202,7 @@ notice_receiver(void *arg, const PGresult *res)
 		}
 		return;
 	}
-	if (opt.quiet)
+	if (opt.quiet || notice_seen(sev, msg))
 		return;
 	fprintf(stderr, "%s: %s\n", sev_local ? sev_local : sev, msg);
 	if (detail && opt.verbose)

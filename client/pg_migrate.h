@@ -299,6 +299,8 @@ extern int	revdir_load_quiet(const char *dir, RevDir *rd);
 extern bool revdir_report_errors(const RevDir *rd);
 extern RevEntry *revdir_find(const RevDir *rd, const char *id);
 extern const char *revdir_file_of(const RevDir *rd, const char *id);
+extern size_t revdir_body_line(const RevDir *rd, const char *id, const char *message,
+							   char **message_out);
 extern void revdir_link(RevDir *rd);
 extern void revdir_heads(const RevDir *rd, StrList *out);
 extern bool is_revision_file_name(const char *name);

@@ -305,6 +305,40 @@ revdir_file_of(const RevDir *rd, const char *id)
 	return e ? e->file : NULL;
 }
 
+/*
+ * migrate.validate() reports a body's problem with a line counted from the
+ * body's start ('upgrade body of "x": line 3, column 5: syntax error').  In
+ * the file, the body starts on the line after its section marker: returns
+ * that line of the file (0 when the message names no body line, or the file
+ * is not known), with *message_out (malloc'd) the message without the
+ * body's line number.
+ */
+size_t
+revdir_body_line(const RevDir *rd, const char *id, const char *message,
+				 char **message_out)
+{
+	RevEntry   *e = (rd && id) ? revdir_find(rd, id) : NULL;
+	const char *at = message ? strstr(message, "\": line ") : NULL;
+	bool		up = message && strncmp(message, "upgrade body of \"", 17) == 0;
+	bool		down = message && strncmp(message, "downgrade body of \"", 19) == 0;
+	size_t		marker;
+	char	   *end;
+	unsigned long body_line;
+
+	*message_out = NULL;
+	if (e == NULL || at == NULL || (!up && !down))
+		return 0;
+	marker = up ? e->rf.upgrade_line : e->rf.downgrade_line;
+	body_line = strtoul(at + 8, &end, 10);
+	if (marker == 0 || body_line == 0 || end == at + 8)
+		return 0;
+	/* 'line 3, column 5: x' becomes 'column 5: x'; 'line 3: x' becomes 'x' */
+	*message_out = pgm_psprintf("%.*s\": %s", (int) (at - message), message,
+								strncmp(end, ", ", 2) == 0 ? end + 2 :
+								strncmp(end, ": ", 2) == 0 ? end + 2 : end);
+	return marker + body_line;
+}
+
 /* The offline graph: count children, so heads are known without a server. */
 void
 revdir_link(RevDir *rd)

@@ -42,6 +42,14 @@
 
 #include "lib/stringinfo.h"
 
+/* in the extension, a loop over revisions can be cancelled at every step */
+#ifndef FRONTEND
+#include "miscadmin.h"
+#define CHAIN_INTERRUPTS() CHECK_FOR_INTERRUPTS()
+#else
+#define CHAIN_INTERRUPTS() ((void) 0)
+#endif
+
 #define CHAIN_MAX_CYCLES	100		/* as graph.c records */
 #define CHAIN_MAX_LABEL_WALKS 1000	/* labelled revisions walked for heads/bases */
 #define CHAIN_MAX_LISTED	20		/* ids named in "N heads: ..." */
@@ -191,6 +199,7 @@ chain_scan(Chain *c, MigrateFindingFn emit, void *arg)
 	{
 		MigrateChainRevision r;
 
+		CHAIN_INTERRUPTS();
 		if (!view->revision(view->chain, i, &r))
 			continue;
 		c->flags[i] |= CHAIN_PRESENT;
@@ -262,6 +271,7 @@ chain_duplicate_labels(Chain *c, MigrateFindingFn emit, void *arg)
 		int			end = i + 1;
 		StringInfoData revs;
 
+		CHAIN_INTERRUPTS();
 		while (end < c->nlabels && strcmp(c->labels[end].label, c->labels[i].label) == 0)
 			end++;
 		if (end - i > 1)
@@ -294,6 +304,7 @@ chain_edges(Chain *c)
 	{
 		MigrateChainRevision r;
 
+		CHAIN_INTERRUPTS();
 		c->pred_start[i] = npreds;
 		if (!(c->flags[i] & CHAIN_PRESENT))
 			continue;
@@ -338,6 +349,7 @@ chain_visit(Chain *c, int root, char *color, int *stack_node,
 		int			v = stack_node[depth];
 		int			npred = c->pred_start[v + 1] - c->pred_start[v];
 
+		CHAIN_INTERRUPTS();
 		if (stack_edge[depth] < npred)
 		{
 			int			w = c->preds[c->pred_start[v] + stack_edge[depth]++];
@@ -392,18 +404,24 @@ chain_cycles(Chain *c, const ChainItem *heads, int nheads,
 
 	/* what no head reaches lies on or above a cycle: in id order too */
 	for (int i = 0; i < c->n; i++)
+	{
+		CHAIN_INTERRUPTS();
 		if ((c->flags[i] & CHAIN_PRESENT) && color[i] == 0)
 		{
 			rest = chain_grow(rest, nrest, &rest_cap, sizeof(ChainItem));
 			rest[nrest].id = chain_id(c, i);
 			rest[nrest++].index = i;
 		}
+	}
 	if (nrest > 1)
 		qsort(rest, nrest, sizeof(ChainItem), chain_item_cmp);
 	for (int k = 0; k < nrest; k++)
+	{
+		CHAIN_INTERRUPTS();
 		if (color[rest[k].index] == 0)
 			chain_visit(c, rest[k].index, color, stack_node, stack_edge,
 						stack_pos, &ncycles, emit, arg);
+	}
 	if (rest)
 		pfree(rest);
 	pfree(color);
@@ -460,6 +478,7 @@ chain_each_has_own_label(Chain *c, const ChainItem *items, int nitems,
 		int			covered = 0;
 		int			last = -1;
 
+		CHAIN_INTERRUPTS();
 		if ((c->flags[i] & (CHAIN_PRESENT | CHAIN_LABELLED)) !=
 			(CHAIN_PRESENT | CHAIN_LABELLED))
 			continue;
@@ -475,6 +494,7 @@ chain_each_has_own_label(Chain *c, const ChainItem *items, int nitems,
 			int			nnext = below ? child_start[v + 1] - child_start[v]
 				: c->npred_parents[v];
 
+			CHAIN_INTERRUPTS();
 			for (int k = 0; k < nnext; k++)
 				if (!mark[next[k]])
 				{
@@ -550,12 +570,15 @@ migrate_chain_findings(const MigrateChainView *view, MigrateFindingFn emit,
 	chain_duplicate_labels(&c, emit, arg);
 
 	for (int i = 0; i < c.n; i++)
+	{
+		CHAIN_INTERRUPTS();
 		if ((c.flags[i] & (CHAIN_PRESENT | CHAIN_HAS_CHILD)) == CHAIN_PRESENT)
 		{
 			heads = chain_grow(heads, nheads, &heads_cap, sizeof(ChainItem));
 			heads[nheads].id = chain_id(&c, i);
 			heads[nheads++].index = i;
 		}
+	}
 	if (nheads > 1)
 		qsort(heads, nheads, sizeof(ChainItem), chain_item_cmp);
 	if (c.nbases > 1)

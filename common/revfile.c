@@ -162,6 +162,7 @@ rf_add_error(Parser *p, size_t line, const char *fmt,...)
 
 	if (rf->out_of_memory)
 		return;
+	rf->n_errors_total++;
 	if (rf->n_errors >= REVFILE_MAX_ERRORS)
 	{
 		rf->errors_truncated = true;

@@ -112,6 +112,7 @@ typedef struct RevFile
 	RevFileError *errors;
 	size_t		n_errors;
 	bool		errors_truncated;	/* more than REVFILE_MAX_ERRORS */
+	size_t		n_errors_total; /* all problems found, kept or not */
 	bool		out_of_memory;	/* an allocation failed; result incomplete */
 
 	RevFileAllocator allocator; /* for revfile_free */

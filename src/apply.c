@@ -55,6 +55,8 @@ static void
 refuse_non_transactional(Run *run)
 {
 	for (int k = 0; k < run->nsteps; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (!run->steps[k].transactional)
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
@@ -64,6 +66,56 @@ refuse_non_transactional(Run *run)
 							   k + 1, run->nsteps),
 					 errhint("Run CALL migrate.run('%s') outside a transaction block: it commits after each revision and runs such statements at top level.",
 							 run->target)));
+	}
+}
+
+/*
+ * The commit boundaries of the run's steps, in plan order (every body
+ * parsed: run->steps[k].stmts set).
+ */
+MigrateCommitBoundary *
+migrate_run_commit_boundaries(Run *run, int *count)
+{
+	const char **bodies = palloc(sizeof(char *) * Max(run->nsteps, 1));
+	List	  **stmts = palloc(sizeof(List *) * Max(run->nsteps, 1));
+
+	for (int k = 0; k < run->nsteps; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		bodies[k] = run->steps[k].body;
+		stmts[k] = run->steps[k].stmts;
+	}
+	return migrate_commit_boundaries(bodies, stmts, run->nsteps, false, count);
+}
+
+/*
+ * A plan in which a revision uses an enum value that an earlier revision of
+ * the same plan adds (ALTER TYPE ... ADD VALUE): one transaction cannot run
+ * it, since the value cannot be used before its transaction commits.  Refused
+ * before anything runs, with the SQLSTATE the body would have failed with
+ * (55P04), naming both revisions and CALL migrate.run, which commits after
+ * each revision.
+ */
+static void
+refuse_commit_boundaries(Run *run)
+{
+	int			n;
+	MigrateCommitBoundary *b = migrate_run_commit_boundaries(run, &n);
+
+	if (n == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE),
+			 errmsg("revision \"%s\" uses the value \"%s\" that revision \"%s\" adds to enum type %s: they cannot run in one transaction",
+					run->steps[b->user].id, b->label, run->steps[b->adder].id,
+					b->type_name),
+			 errdetail("Steps %d and %d of %d. A value added by ALTER TYPE ... ADD VALUE cannot be used before its transaction commits, and migrate.%s() runs the whole plan in one transaction; nothing was run.",
+					   b->adder + 1, b->user + 1, run->nsteps, run->kind),
+			 run->dir == MIGRATE_UP ?
+			 errhint("Run CALL migrate.run('%s') outside a transaction block: it commits after each revision.",
+					 run->target) :
+			 errhint("Run CALL migrate.run('%s', 'down') outside a transaction block: it commits after each revision.",
+					 run->target)));
 }
 
 /*
@@ -80,6 +132,7 @@ refuse_top_level_downgrades(Run *run)
 		List	   *stmts;
 		ListCell   *lc;
 
+		CHECK_FOR_INTERRUPTS();
 		if (st->transactional)
 			continue;
 		stmts = migrate_step_parse(run, k);
@@ -96,15 +149,22 @@ refuse_top_level_downgrades(Run *run)
 	}
 }
 
+/*
+ * The error context of a running body.  An error position inside the
+ * statement becomes one inside the body: the characters before the
+ * statement are counted here, once, when an error needs them (counting
+ * them for every statement would make a body of n statements cost n^2).
+ */
 void
 migrate_body_error_callback(void *arg)
 {
 	BodyErrorContext *c = (BodyErrorContext *) arg;
 	int			ipos = getinternalerrposition();
 
-	if (ipos > 0 && c->stmt_char_offset >= 0)
+	if (ipos > 0 && c->stmt_byte_offset >= 0)
 	{
-		internalerrposition(ipos + c->stmt_char_offset);
+		internalerrposition(ipos + pg_mbstrlen_with_len(c->step->body,
+														c->stmt_byte_offset));
 		internalerrquery(c->step->body);
 	}
 	errcontext("%s body of revision \"%s\" (step %d of %d), statement %d",
@@ -124,16 +184,29 @@ migrate_step_statement_text(Step *st, RawStmt *raw)
 	return pnstrdup(st->body + loc, Max(end - loc, 0));
 }
 
-/* One statement of a body, through SPI (connected by the caller). */
+/*
+ * One statement of a body, through SPI (connected by the caller), with the
+ * statement guards around it (stmtguard.c).
+ */
 void
 migrate_run_statement(Run *run, Step *st, RawStmt *raw, BodyErrorContext *ctx)
 {
 	char	   *sql = migrate_step_statement_text(st, raw);
-	int			rc;
+	volatile int rc = 0;
 
-	ctx->stmt_char_offset =
-		pg_mbstrlen_with_len(st->body, migrate_statement_start(st->body, raw->stmt_location));
-	rc = SPI_execute(sql, false, 0);
+	ctx->stmt_byte_offset = migrate_statement_start(st->body, raw->stmt_location);
+	migrate_guard_statement_begin(run);
+	PG_TRY();
+	{
+		rc = SPI_execute(sql, false, 0);
+	}
+	PG_FINALLY();
+	{
+		migrate_guard_statement_end(run);
+	}
+	PG_END_TRY();
+	if (rc >= 0)
+		migrate_guard_statement_check(run, st);
 	if (rc < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -182,7 +255,7 @@ execute_body(void *arg)
 
 	ctx.run = run;
 	ctx.step = st;
-	ctx.stmt_char_offset = -1;
+	ctx.stmt_byte_offset = -1;
 	errcb.callback = migrate_body_error_callback;
 	errcb.arg = &ctx;
 	errcb.previous = error_context_stack;
@@ -345,7 +418,7 @@ step_failed(Run *run, Step *st, ErrorData *edata, bool record)
 	migrate_body_reset();
 	if (record)
 		record_failure(run, st, edata);
-	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+	if (migrate_is_lock_timeout(edata))
 		raise_lock_failure(run, st, edata);
 	ReThrowError(edata);
 }
@@ -394,6 +467,7 @@ execute_plan(void *arg)
 	{
 		Step	   *st = &run->steps[k];
 
+		CHECK_FOR_INTERRUPTS();
 		run->cur_step = k;
 		call->step = st;
 		migrate_report_progress(run, st, k);
@@ -438,6 +512,7 @@ record_success(Run *run)
 
 	for (int k = 0; k < run->nsteps; k++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		migrate_step_info(&run->steps[k], &steps[k]);
 		run->graph->revs[run->steps[k].idx].applied = (run->dir == MIGRATE_UP);
 	}
@@ -491,6 +566,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	else
 		refuse_top_level_downgrades(&run);
 	migrate_run_parse_bodies(&run, false);
+	refuse_commit_boundaries(&run);
 	/* whose rights each body runs with; a refusal comes before step 1 */
 	migrate_run_resolve_roles(&run);
 
@@ -512,6 +588,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 		bool		nulls[4] = {false, false, false, false};
 		Interval   *iv = palloc0(sizeof(Interval));
 
+		CHECK_FOR_INTERRUPTS();
 		iv->time = st->duration_us;
 		v[0] = Int32GetDatum(k + 1);
 		v[1] = CStringGetTextDatum(st->id);
@@ -575,11 +652,15 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	del_ids = palloc(sizeof(char *) * Max(ndel, 1));
 	for (int k = 0; k < nadd; k++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		add_ids[k] = graph->revs[add[k]].id;
 		add_sums[k] = graph->revs[add[k]].checksum;
 	}
 	for (int k = 0; k < ndel; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		del_ids[k] = graph->revs[del[k]].id;
+	}
 
 	migrate_run_info(&run, &info);
 	run_id = migrate_runlog_succeeded(&info, migrate_currents_array(graph),
@@ -592,6 +673,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 		Datum		v[2];
 		bool		nulls[2] = {false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		v[0] = CStringGetTextDatum(k < nadd ? add_ids[k] : del_ids[k - nadd]);
 		v[1] = CStringGetTextDatum(k < nadd ? "applied" : "unapplied");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);

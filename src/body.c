@@ -251,6 +251,25 @@ migrate_statements_problem(const char *body, List *stmts, bool transactional,
 								transaction_stmt_name((TransactionStmt *) stmt));
 			return true;
 		}
+		if (IsA(stmt, VariableSetStmt) && ((VariableSetStmt *) stmt)->name &&
+			(pg_strcasecmp(((VariableSetStmt *) stmt)->name, "standard_conforming_strings") == 0 ||
+			 pg_strcasecmp(((VariableSetStmt *) stmt)->name, "client_encoding") == 0))
+		{
+			/*
+			 * Every statement of a plan is parsed before the first runs, and
+			 * the offline script is read by psql, with these settings as they
+			 * are: a body that changes them would make its later statements
+			 * (and psql the rest of the script) read as something else than
+			 * what was checked.  (Changes no parser sees, through
+			 * set_config(), are caught as they happen: stmtguard.c, and the
+			 * script's guards in script.c.)
+			 */
+			*sqlerrcode = ERRCODE_FEATURE_NOT_SUPPORTED;
+			*message = psprintf("%s %s is not allowed in a revision body: it would change how the body's later statements and the offline script are read",
+								((VariableSetStmt *) stmt)->kind == VAR_RESET ? "RESET" : "SET",
+								((VariableSetStmt *) stmt)->name);
+			return true;
+		}
 		if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->filename == NULL &&
 			!((CopyStmt *) stmt)->is_program)
 		{

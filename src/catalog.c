@@ -81,15 +81,46 @@ migrate_relid(const char *relname)
 	return relid;
 }
 
+/*
+ * The attribute number of a catalog column, checked to have the type the
+ * heap scans below read it as.  A superuser may ALTER a catalog table; a
+ * column of another type read as text or text[] would be garbage, and
+ * garbage lengths are wild memory reads.  A clean error instead (55000).
+ */
 static AttrNumber
-attnum_of(Relation rel, const char *name)
+attnum_of(Relation rel, const char *name, Oid type)
 {
-	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
+	TupleDesc	desc = RelationGetDescr(rel);
 
-	if (att == InvalidAttrNumber)
-		elog(ERROR, "column \"%s\" of \"%s.%s\" is missing",
-			 name, MIGRATE_SCHEMA, RelationGetRelationName(rel));
-	return att;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (a->attisdropped || strcmp(NameStr(a->attname), name) != 0)
+			continue;
+		if (a->atttypid != type)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("column \"%s\" of catalog table \"%s.%s\" has type %s, not %s",
+							name, MIGRATE_SCHEMA, RelationGetRelationName(rel),
+							format_type_be(a->atttypid), format_type_be(type)),
+					 errhint("The migrate extension's catalog was altered: change the column back, or restore the table from a dump.")));
+		return a->attnum;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("column \"%s\" of catalog table \"%s.%s\" is missing",
+					name, MIGRATE_SCHEMA, RelationGetRelationName(rel)),
+			 errhint("The migrate extension's catalog was altered: restore the table from a dump, or reinstall the extension.")));
+	return InvalidAttrNumber;	/* keep compiler quiet */
+}
+
+static void
+malformed_array(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("malformed text[] in the migrate catalog")));
 }
 
 /* Copy a text[] datum into an array of C strings in the current context. */
@@ -102,6 +133,8 @@ datum_to_cstrings(Datum d, int *count)
 	int			n;
 	char	  **out;
 
+	if (ARR_ELEMTYPE(arr) != TEXTOID)
+		malformed_array();
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &n);
 	out = palloc(sizeof(char *) * Max(n, 1));
@@ -210,12 +243,20 @@ array_cstrings(MigrateGraph *graph, Datum d, int *count)
 		return NULL;
 	}
 	if (ndim < 0 || ndim > MAXDIM ||
-		bodylen < sizeof(int32) * 3 + sizeof(int32) * 2 * ndim)
-		elog(ERROR, "malformed text[] in the migrate catalog");
+		bodylen < sizeof(int32) * 3 + sizeof(int32) * 2 * ndim ||
+		(Oid) unaligned_int32(body + sizeof(int32) * 2) != TEXTOID)
+		malformed_array();
 	if (unaligned_int32(body + sizeof(int32)) != 0)
 		return array_cstrings_general(graph, d, count);
 	for (int i = 0; i < ndim; i++)
-		n *= unaligned_int32(body + sizeof(int32) * (3 + i));
+	{
+		int32		dim = unaligned_int32(body + sizeof(int32) * (3 + i));
+
+		/* every element takes at least one byte: more cannot fit */
+		if (dim < 0 || (Size) dim > bodylen || (Size) n * dim > bodylen)
+			malformed_array();
+		n *= dim;
+	}
 
 	out = migrate_graph_alloc(graph, sizeof(char *) * Max(n, 1), true);
 	off = ARR_OVERHEAD_NONULLS(ndim);	/* from the 4-byte header's start */
@@ -223,28 +264,30 @@ array_cstrings(MigrateGraph *graph, Datum d, int *count)
 	{
 		const char *elem = body + (off - VARHDRSZ);
 		Size		total;
-		Size		len;
+		Size		hdrsz;
 
 		if (off - VARHDRSZ >= bodylen)
-			elog(ERROR, "malformed text[] in the migrate catalog");
+			malformed_array();
 		/* VARATT_IS_1B reads one byte, so it is safe at any address */
 		if (VARATT_IS_1B(elem))
 		{
 			total = VARSIZE_1B(elem);
-			len = total - VARHDRSZ_SHORT;
-			out[i] = migrate_graph_strndup(graph, elem + VARHDRSZ_SHORT, len);
+			hdrsz = VARHDRSZ_SHORT;
 		}
 		else
 		{
 			varattrib_4b hdr;
 
+			if (off - VARHDRSZ + VARHDRSZ > bodylen)
+				malformed_array();
 			memcpy(&hdr, elem, sizeof(hdr.va_4byte.va_header));
 			total = VARSIZE_4B(&hdr);
-			len = total - VARHDRSZ;
-			out[i] = migrate_graph_strndup(graph, elem + VARHDRSZ, len);
+			hdrsz = VARHDRSZ;
 		}
-		if (total < VARHDRSZ_SHORT || off - VARHDRSZ + total > bodylen)
-			elog(ERROR, "malformed text[] in the migrate catalog");
+		/* checked before anything is copied */
+		if (total < hdrsz || off - VARHDRSZ + total > bodylen)
+			malformed_array();
+		out[i] = migrate_graph_strndup(graph, elem + hdrsz, total - hdrsz);
 		off = TYPEALIGN(ALIGNOF_INT, off + total);
 	}
 	*count = n;
@@ -288,20 +331,20 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 	rel = table_open(migrate_relid("revision"), AccessShareLock);
 	desc = RelationGetDescr(rel);
 	/* attribute numbers, as 0-based indexes into the deformed arrays */
-	c.id = attnum_of(rel, "id") - 1;
-	c.down = attnum_of(rel, "down_revision") - 1;
-	c.deps = attnum_of(rel, "depends_on") - 1;
-	c.labels = attnum_of(rel, "branch_labels") - 1;
-	c.msg = attnum_of(rel, "message") - 1;
-	c.up = attnum_of(rel, "upgrade") - 1;
-	c.dn = attnum_of(rel, "downgrade") - 1;
-	c.tx = attnum_of(rel, "transactional") - 1;
-	c.src = attnum_of(rel, "source") - 1;
-	c.sum = attnum_of(rel, "checksum") - 1;
-	c.upp = attnum_of(rel, "upgrade_problem") - 1;
-	c.dnp = attnum_of(rel, "downgrade_problem") - 1;
-	c.reg = attnum_of(rel, "registered_at") - 1;
-	c.hash = attnum_of(rel, "content_hash") - 1;
+	c.id = attnum_of(rel, "id", TEXTOID) - 1;
+	c.down = attnum_of(rel, "down_revision", TEXTARRAYOID) - 1;
+	c.deps = attnum_of(rel, "depends_on", TEXTARRAYOID) - 1;
+	c.labels = attnum_of(rel, "branch_labels", TEXTARRAYOID) - 1;
+	c.msg = attnum_of(rel, "message", TEXTOID) - 1;
+	c.up = attnum_of(rel, "upgrade", TEXTOID) - 1;
+	c.dn = attnum_of(rel, "downgrade", TEXTOID) - 1;
+	c.tx = attnum_of(rel, "transactional", BOOLOID) - 1;
+	c.src = attnum_of(rel, "source", TEXTOID) - 1;
+	c.sum = attnum_of(rel, "checksum", TEXTOID) - 1;
+	c.upp = attnum_of(rel, "upgrade_problem", TEXTOID) - 1;
+	c.dnp = attnum_of(rel, "downgrade_problem", TEXTOID) - 1;
+	c.reg = attnum_of(rel, "registered_at", TIMESTAMPTZOID) - 1;
+	c.hash = attnum_of(rel, "content_hash", INT8OID) - 1;
 
 	graph = migrate_graph_create(parent,
 								 rel->rd_rel->reltuples > 0 ?
@@ -335,6 +378,8 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 		slot_getsomeattrs(slot, natts_needed);
 		values = slot->tts_values;
 		isnull = slot->tts_isnull;
+		if (isnull[c.id])
+			continue;			/* NOT NULL in the catalog; skip if altered */
 		id = graph_cstring(graph, values[c.id]);
 		r = migrate_graph_append(graph, id);
 		r->registered = true;
@@ -376,6 +421,8 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 									 r->depends, r->ndepends,
 									 r->labels, r->nlabels,
 									 r->transactional);
+			r->may_add_enum_value = up != NULL &&
+				migrate_text_may_add_enum_value(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up));
 			r->content_edited = isnull[c.hash] ||
 				(uint64) DatumGetInt64(values[c.hash]) != h;
 
@@ -416,18 +463,22 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 
 	rel = table_open(migrate_relid("applied"), AccessShareLock);
 	desc = RelationGetDescr(rel);
-	p_rev = attnum_of(rel, "revision");
-	p_sum = attnum_of(rel, "checksum");
-	p_at = attnum_of(rel, "applied_at");
+	p_rev = attnum_of(rel, "revision", TEXTOID);
+	p_sum = attnum_of(rel, "checksum", TEXTOID);
+	p_at = attnum_of(rel, "applied_at", TIMESTAMPTZOID);
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		null;
 		bool		found;
 		char	   *id = text_or_null(tup, desc, p_rev);
-		MigrateRevision *r = migrate_graph_add(graph, id, &found);
+		MigrateRevision *r;
 		Datum		d;
 
+		CHECK_FOR_INTERRUPTS();
+		if (id == NULL)
+			continue;			/* NOT NULL in the catalog; skip if altered */
+		r = migrate_graph_add(graph, id, &found);
 		pfree(id);
 		r->applied = true;
 		d = heap_getattr(tup, p_sum, desc, &null);
@@ -563,6 +614,7 @@ column_fingerprint(Relation rel, AttrNumber att, Snapshot snap,
 		bool		isnull;
 		Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
 
+		CHECK_FOR_INTERRUPTS();
 		(*count)++;
 		if (!isnull)
 		{
@@ -599,7 +651,7 @@ migrate_check_serializable(void)
 	for (int t = 0; t < lengthof(tables); t++)
 	{
 		Relation	rel = table_open(migrate_relid(tables[t]), AccessShareLock);
-		AttrNumber	att = t == 0 ? 1 : attnum_of(rel, "checksum");
+		AttrNumber	att = attnum_of(rel, t == 0 ? "revision" : "checksum", TEXTOID);
 
 		column_fingerprint(rel, att, GetTransactionSnapshot(), &count[0], &hash[0]);
 		column_fingerprint(rel, att, GetLatestSnapshot(), &count[1], &hash[1]);

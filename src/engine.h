@@ -59,6 +59,13 @@ typedef struct Run
 	int			cur_stmt;
 	int			tries;
 
+	/* what each statement of a body is checked against (stmtguard.c) */
+	bool		std_strings;	/* standard_conforming_strings when planned */
+	int			start_statement_timeout;	/* statement_timeout then (ms) */
+	bool		caller_timeout_active;	/* the caller's statement timer */
+	TimestampTz caller_deadline;
+	bool		body_timeout_armed; /* a body's statement_timeout is armed */
+
 	/* called before and after each statement of a transactional body, when
 	 * set (explain.c measures locks, rewrites and durations) */
 	void		(*stmt_hook) (struct Run *run, Step *st, bool after);
@@ -70,7 +77,7 @@ typedef struct BodyErrorContext
 {
 	Run		   *run;
 	Step	   *step;
-	int			stmt_char_offset;
+	int			stmt_byte_offset;	/* where the statement starts, -1: unknown */
 } BodyErrorContext;
 
 /* The caller's user and security context around a body (rights.c). */
@@ -104,6 +111,20 @@ extern void migrate_run_info(Run *run, MigrateRunInfo *info);
 extern void migrate_step_info(Step *st, MigrateStepInfo *info);
 extern void migrate_report_progress(Run *run, Step *st, int k);
 extern const char *migrate_body_kind(MigrateDirection dir);
+
+/*
+ * stmtguard.c: around each statement of a running body.  A statement_timeout
+ * the body SET bounds each of its later statements (within the caller's own
+ * deadline); standard_conforming_strings must stay as the bodies were
+ * parsed with.
+ */
+extern void migrate_guard_init(Run *run);
+extern void migrate_guard_statement_begin(Run *run);
+extern void migrate_guard_statement_end(Run *run);
+extern void migrate_guard_statement_check(Run *run, Step *st);
+
+/* commit boundaries of a run's steps (commit_boundary.c over run->steps) */
+extern MigrateCommitBoundary *migrate_run_commit_boundaries(Run *run, int *count);
 
 /* apply.c: running a body inside the current transaction */
 extern void migrate_body_error_callback(void *arg);

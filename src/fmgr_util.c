@@ -19,6 +19,7 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -129,4 +130,21 @@ migrate_project_arg(FunctionCallInfo fcinfo, int argno)
 	project = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	migrate_check_id(project, "project");
 	return project;
+}
+
+/*
+ * "s" as an error message may quote it: at most "maxchars" characters,
+ * cut on a character boundary, with "..." when cut.  A megabyte of input
+ * need not come back in the message that refuses it.
+ */
+char *
+migrate_clip(const char *s, int maxchars)
+{
+	size_t		len = strlen(s);
+	int			cut;
+
+	if (len <= (size_t) maxchars)
+		return pstrdup(s);
+	cut = pg_mbcliplen(s, len, maxchars);
+	return psprintf("%s...", pnstrdup(s, cut));
 }

@@ -21,6 +21,7 @@
 
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 typedef struct RevHashEntry
@@ -166,6 +167,7 @@ migrate_graph_index_appended(MigrateGraph *graph)
 	{
 		const char *id = graph->revs[from + i].id;
 
+		CHECK_FOR_INTERRUPTS();
 		hashes[i] = hash_bytes((const unsigned char *) id, strlen(id));
 	}
 	for (int i = 0; i < count; i++)
@@ -174,6 +176,7 @@ migrate_graph_index_appended(MigrateGraph *graph)
 		RevHashEntry *entry;
 		bool		found;
 
+		CHECK_FOR_INTERRUPTS();
 #ifdef __GNUC__
 		if (i + INDEX_PREFETCH_DISTANCE < count)
 			__builtin_prefetch(&graph->byid->data[hashes[i + INDEX_PREFETCH_DISTANCE] &
@@ -295,6 +298,7 @@ topo_visit(MigrateGraph *graph, int root, char *color, int *stack_node,
 		int			v = stack_node[depth];
 		MigrateRevision *r = &graph->revs[v];
 
+		CHECK_FOR_INTERRUPTS();
 		if (stack_edge[depth] < pred_count(r))
 		{
 			int			w = pred_at(r, stack_edge[depth]++);
@@ -352,7 +356,10 @@ migrate_graph_link(MigrateGraph *graph)
 		Size		total_edges = 0;
 
 		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			total_edges += graph->revs[i].nparents + graph->revs[i].ndepends;
+		}
 		edge_pool = palloc_extended(sizeof(int) * Max(total_edges, 1),
 									MCXT_ALLOC_HUGE);
 	}
@@ -360,6 +367,7 @@ migrate_graph_link(MigrateGraph *graph)
 	{
 		MigrateRevision *r = &graph->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		r->parent_idx = edge_pool;
 		edge_pool += r->nparents;
 		for (int j = 0; j < r->nparents; j++)
@@ -405,6 +413,7 @@ migrate_graph_link(MigrateGraph *graph)
 
 		for (int i = 0; i < n; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			total_children += graph->revs[i].nchildren;
 			total_dependents += graph->revs[i].ndependents;
 		}
@@ -418,6 +427,7 @@ migrate_graph_link(MigrateGraph *graph)
 		{
 			MigrateRevision *r = &graph->revs[i];
 
+			CHECK_FOR_INTERRUPTS();
 			r->children = child_pool;
 			child_pool += r->nchildren;
 			r->dependents = dep_pool;
@@ -427,6 +437,7 @@ migrate_graph_link(MigrateGraph *graph)
 		{
 			MigrateRevision *r = &graph->revs[i];
 
+			CHECK_FOR_INTERRUPTS();
 			for (int j = 0; j < r->nparents; j++)
 			{
 				int			p = r->parent_idx[j];
@@ -454,8 +465,11 @@ migrate_graph_link(MigrateGraph *graph)
 
 	heads = migrate_graph_heads(graph, &nheads);
 	for (int i = 0; i < nheads; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (color[heads[i]] == 0)
 			topo_visit(graph, heads[i], color, stack_node, stack_edge, stack_pos);
+	}
 
 	/*
 	 * What no head reaches lies on or above a cycle: visit it in id order
@@ -467,12 +481,18 @@ migrate_graph_link(MigrateGraph *graph)
 		int			nrest = 0;
 
 		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (graph->revs[i].registered && color[i] == 0)
 				rest[nrest++] = i;
+		}
 		migrate_sort_by_id(graph, rest, nrest);
 		for (int k = 0; k < nrest; k++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (color[rest[k]] == 0)
 				topo_visit(graph, rest[k], color, stack_node, stack_edge, stack_pos);
+		}
 		pfree(rest);
 	}
 
@@ -526,8 +546,11 @@ collect(MigrateGraph *graph, bool (*pred) (MigrateGraph *, int), int *count)
 	int			n = 0;
 
 	for (int i = 0; i < graph->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (pred(graph, i))
 			out[n++] = i;
+	}
 	migrate_sort_by_id(graph, out, n);
 	*count = n;
 	return out;
@@ -593,6 +616,7 @@ migrate_ancestors(MigrateGraph *graph, const int *start, int nstart,
 	{
 		int			s = start[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (seen[s] || (stop_at_applied && graph->revs[s].applied))
 			continue;
 		seen[s] = true;
@@ -604,6 +628,7 @@ migrate_ancestors(MigrateGraph *graph, const int *start, int nstart,
 	{
 		MigrateRevision *r = &graph->revs[stack[--depth]];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < pred_count(r); j++)
 		{
 			int			w = pred_at(r, j);
@@ -636,6 +661,7 @@ migrate_descendants(MigrateGraph *graph, const int *start, int nstart,
 
 	for (int i = 0; i < nstart; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (seen[start[i]])
 			continue;
 		seen[start[i]] = true;
@@ -648,6 +674,7 @@ migrate_descendants(MigrateGraph *graph, const int *start, int nstart,
 		MigrateRevision *r = &graph->revs[stack[--depth]];
 		int			nsucc = r->nchildren + (with_dependents ? r->ndependents : 0);
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < nsucc; j++)
 		{
 			int			w = j < r->nchildren ? r->children[j]
@@ -679,6 +706,7 @@ migrate_parent_ancestors(MigrateGraph *graph, const int *start, int nstart,
 
 	for (int i = 0; i < nstart; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (seen[start[i]])
 			continue;
 		seen[start[i]] = true;
@@ -689,6 +717,7 @@ migrate_parent_ancestors(MigrateGraph *graph, const int *start, int nstart,
 	{
 		MigrateRevision *r = &graph->revs[stack[--depth]];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < r->nparents; j++)
 		{
 			int			p = r->parent_idx[j];

@@ -8,9 +8,11 @@
  * lint() plans exactly as upgrade() and downgrade() do (the graph, the
  * target, the plan, the bodies: target.c and steps.c), but without the
  * migration lock, as plan() in status.c: it runs nothing, and a caller
- * reading a plan never waits for a running migration.  Each body is parsed
- * with PostgreSQL's raw parser (a body that does not parse is a finding,
- * not an error of lint), then each statement is analysed in order by
+ * reading a plan never waits for a running migration.  Every body is parsed
+ * with PostgreSQL's raw parser first (a body that does not parse is a
+ * finding, not an error of lint), and the uses of enum values added earlier
+ * are found by commit_boundary.c (upgrade()'s own detector); then each
+ * statement is analysed in order by
  * lint_rules.c, with what the earlier statements of the plan did
  * (relations created, dropped, renamed; enum values added; constraints
  * added NOT VALID) and the transaction each runs in:
@@ -144,43 +146,46 @@ lint_unparsable(LintState *ls, const char *body, ErrorData *edata)
 					 pstrdup("Fix the syntax: nothing of this body can run, and lint cannot see past it."));
 }
 
+/* A body of the plan, parsed before any is analysed. */
+typedef struct LintBody
+{
+	const char *revision;		/* NULL for lint_sql */
+	const char *body;
+	bool		transactional;
+	List	   *stmts;			/* RawStmt list; NIL if it does not parse */
+	ErrorData  *error;			/* the parser's error, or NULL */
+} LintBody;
+
 /*
  * Analyse one body.  "own_transaction": the body starts a transaction of
  * its own in the plan's model (migrate.run); a non-transactional body is a
  * transaction per statement.
  */
 static void
-lint_body(LintState *ls, const char *revision, const char *body,
-		  bool transactional, bool own_transaction)
+lint_body(LintState *ls, LintBody *b, bool own_transaction)
 {
-	MemoryContext bodycxt = AllocSetContextCreate(CurrentMemoryContext,
-												  "migrate lint body",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext stmtcxt = AllocSetContextCreate(bodycxt,
+	MemoryContext stmtcxt = AllocSetContextCreate(CurrentMemoryContext,
 												  "migrate lint statement",
 												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(bodycxt);
-	ErrorData  *edata;
-	List	   *stmts;
+	MemoryContext old = CurrentMemoryContext;
+	const char *body = b->body;
 	ListCell   *lc;
 	int			line = 1;
 	int			counted = 0;	/* bytes of body whose newlines are counted */
 	int			len = strlen(body);
 
-	ls->revision = revision;
-	ls->transactional = transactional;
+	ls->revision = b->revision;
+	ls->transactional = b->transactional;
 	if (own_transaction)
 		ls->txn++;
-	stmts = migrate_try_parse_body(body, &edata);
-	if (edata != NULL)
+	if (b->error != NULL)
 	{
-		MemoryContextSwitchTo(old);
-		lint_unparsable(ls, body, edata);
-		MemoryContextDelete(bodycxt);
+		lint_unparsable(ls, body, b->error);
+		MemoryContextDelete(stmtcxt);
 		return;
 	}
 	ls->statement = 0;
-	foreach(lc, stmts)
+	foreach(lc, b->stmts)
 	{
 		RawStmt    *raw = lfirst_node(RawStmt, lc);
 		int			start = migrate_statement_start(body, raw->stmt_location);
@@ -195,16 +200,53 @@ lint_body(LintState *ls, const char *revision, const char *body,
 		ls->line = line;
 		ls->stmt_text = body + start;
 		ls->stmt_len = Max(end - start, 0);
-		if (!transactional && ls->statement > 1)
+		if (!b->transactional && ls->statement > 1)
 			ls->txn++;
 		MemoryContextSwitchTo(stmtcxt);
 		migrate_lint_statement(ls, raw->stmt);
-		MemoryContextSwitchTo(bodycxt);
+		MemoryContextSwitchTo(old);
 		MemoryContextReset(stmtcxt);
 		ls->stmt_rels = NIL;
 	}
+	MemoryContextDelete(stmtcxt);
+}
+
+/*
+ * Parse every body, find where a body uses an enum value an earlier one
+ * added (commit_boundary.c, the detector upgrade() refuses plans by), then
+ * analyse the bodies in order.  "one_transaction": the plan runs in one
+ * transaction (upgrade()), else one per revision (migrate.run).
+ */
+static void
+lint_bodies(LintState *ls, LintBody *bodies, int n, bool one_transaction)
+{
+	MemoryContext parsecxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "migrate lint parse trees",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(parsecxt);
+	const char **texts = palloc(sizeof(char *) * Max(n, 1));
+	List	  **stmts = palloc(sizeof(List *) * Max(n, 1));
+
+	for (int k = 0; k < n; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		bodies[k].stmts = migrate_try_parse_body(bodies[k].body, &bodies[k].error);
+		texts[k] = bodies[k].error ? NULL : bodies[k].body;
+		stmts[k] = bodies[k].stmts;
+	}
+	ls->boundaries = migrate_commit_boundaries(texts, stmts, n, true,
+											   &ls->nboundaries);
 	MemoryContextSwitchTo(old);
-	MemoryContextDelete(bodycxt);
+	ls->one_transaction = one_transaction;
+	for (int k = 0; k < n; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ls->body_index = k;
+		lint_body(ls, &bodies[k], k == 0 || !one_transaction);
+	}
+	ls->boundaries = NULL;
+	ls->nboundaries = 0;
+	MemoryContextDelete(parsecxt);
 }
 
 static void
@@ -277,24 +319,25 @@ migrate_lint(PG_FUNCTION_ARGS)
 	const char *project = migrate_project_arg(fcinfo, 2);
 	LintState	ls;
 	Run			run;
+	LintBody   *bodies;
+	bool		one_transaction = true;
 
 	migrate_srf_init(fcinfo);
 	lint_state_init(&ls);
 	lint_plan(&run, target, dir, project);
 
-	/* migrate.upgrade() runs a plan of transactional revisions in one
-	 * transaction; a plan with another kind runs through migrate.run */
-	for (int k = 0; k < run.nsteps; k++)
-		if (!run.steps[k].transactional)
-			ls.one_transaction = false;
+	bodies = palloc0(sizeof(LintBody) * Max(run.nsteps, 1));
 	for (int k = 0; k < run.nsteps; k++)
 	{
-		Step	   *st = &run.steps[k];
-
-		CHECK_FOR_INTERRUPTS();
-		lint_body(&ls, st->id, st->body, st->transactional,
-				  k == 0 || !ls.one_transaction);
+		bodies[k].revision = run.steps[k].id;
+		bodies[k].body = run.steps[k].body;
+		bodies[k].transactional = run.steps[k].transactional;
+		/* migrate.upgrade() runs a plan of transactional revisions in one
+		 * transaction; a plan with another kind runs through migrate.run */
+		if (!run.steps[k].transactional)
+			one_transaction = false;
 	}
+	lint_bodies(&ls, bodies, run.nsteps, one_transaction);
 	put_rows(fcinfo, &ls);
 	migrate_graph_free(run.graph, "migrate.lint");
 	return (Datum) 0;
@@ -306,6 +349,7 @@ migrate_lint_sql(PG_FUNCTION_ARGS)
 	char	   *body = migrate_required_text_arg(fcinfo, 0, "body");
 	bool		transactional;
 	LintState	ls;
+	LintBody	one = {NULL, NULL, true, NIL, NULL};
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -314,8 +358,9 @@ migrate_lint_sql(PG_FUNCTION_ARGS)
 	transactional = PG_GETARG_BOOL(1);
 	migrate_srf_init(fcinfo);
 	lint_state_init(&ls);
-	ls.one_transaction = transactional;
-	lint_body(&ls, NULL, body, transactional, true);
+	one.body = body;
+	one.transactional = transactional;
+	lint_bodies(&ls, &one, 1, transactional);
 	put_rows(fcinfo, &ls);
 	return (Datum) 0;
 }

@@ -124,7 +124,12 @@ typedef struct LintState
 	HTAB	   *plan_rels;		/* relations created / dropped in the plan */
 	HTAB	   *sizes;			/* relid -> sizes read once */
 	List	   *facts;			/* LintFact * */
-	int			nenum_values;	/* LINT_FACT_ENUM_VALUE facts among them */
+
+	/* where a later statement uses an enum value an earlier one added
+	 * (commit_boundary.c, over the whole plan), and which body is this */
+	MigrateCommitBoundary *boundaries;
+	int			nboundaries;
+	int			body_index;
 } LintState;
 
 /* lint.c */

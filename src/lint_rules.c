@@ -387,66 +387,43 @@ lint_alter_enum(LintState *ls, AlterEnumStmt *stmt)
 	if (created && created->txn == ls->txn && ls->transactional)
 		return;
 	migrate_lint_fact(ls, LINT_FACT_ENUM_VALUE, type, stmt->newVal, NULL);
-	ls->nenum_values++;
-}
-
-/* Does the statement's text hold the literal 'label'? */
-static bool
-text_has_literal(const char *text, int len, const char *label)
-{
-	StringInfoData lit;
-	bool		found = false;
-
-	initStringInfo(&lit);
-	appendStringInfoChar(&lit, '\'');
-	for (const char *p = label; *p; p++)
-	{
-		if (*p == '\'')
-			appendStringInfoChar(&lit, '\'');
-		appendStringInfoChar(&lit, *p);
-	}
-	appendStringInfoChar(&lit, '\'');
-	for (int i = 0; i + lit.len <= len && !found; i++)
-		found = text[i] == '\'' && memcmp(text + i, lit.data, lit.len) == 0;
-	pfree(lit.data);
-	return found;
 }
 
 /*
  * enum_value_used_too_early: a value added by ALTER TYPE ... ADD VALUE
  * cannot be used before that transaction commits (SQLSTATE 55P04, "unsafe
- * use of new value").  The use is found as the literal in the statement's
- * text, where every use is.
+ * use of new value").  Where a value is used is commit_boundary.c's
+ * detector, the one upgrade() refuses plans by (lint.c runs it over the
+ * whole plan first); which of its pairs fail is this plan's transactions:
+ * the value's fact says whether it was added in a transaction that is
+ * still open here (a type created in the same transaction may use its new
+ * values: no fact then).
  */
 static void
-lint_enum_uses(LintState *ls, Node *stmt)
+lint_enum_uses(LintState *ls)
 {
-	ListCell   *lc;
-
-	if (IsA(stmt, AlterEnumStmt))
-		return;
-	foreach(lc, ls->facts)
+	for (int i = 0; i < ls->nboundaries; i++)
 	{
-		LintFact   *f = (LintFact *) lfirst(lc);
-		bool		same_revision;
+		MigrateCommitBoundary *b = &ls->boundaries[i];
+		LintFact   *f;
+		bool		same_revision = b->adder == b->user;
 
-		if (f->kind != LINT_FACT_ENUM_VALUE || f->txn != ls->txn ||
-			f->non_transactional || !ls->transactional ||
-			!text_has_literal(ls->stmt_text, ls->stmt_len, f->name))
+		if (b->user != ls->body_index || b->user_stmt != ls->statement - 1)
 			continue;
-		same_revision = (f->revision == NULL && ls->revision == NULL) ||
-			(f->revision && ls->revision && strcmp(f->revision, ls->revision) == 0);
+		f = migrate_lint_find_fact(ls, LINT_FACT_ENUM_VALUE, b->type_name, b->label);
+		if (f == NULL || f->txn != ls->txn || f->non_transactional || !ls->transactional)
+			continue;
 		if (same_revision)
 			migrate_lint_add(ls, MIGRATE_ERROR, "enum_value_used_too_early", NULL,
 							 NoLock, -1,
 							 psprintf("statement %d uses the value '%s' of %s that statement %d added in the same transaction: it fails with \"unsafe use of new value\" (SQLSTATE 55P04)",
-									  ls->statement, f->name, f->object, f->statement),
+									  ls->statement, b->label, b->type_name, b->adder_stmt + 1),
 							 pstrdup("Add the value in a revision of its own: CALL migrate.run and pg_migrate upgrade commit after each revision, so a later one may use it."));
 		else
 			migrate_lint_add(ls, MIGRATE_WARNING, "enum_value_used_too_early", NULL,
 							 NoLock, -1,
 							 psprintf("revision %s uses the value '%s' of %s that revision %s adds: in one transaction it fails with \"unsafe use of new value\", so migrate.upgrade() refuses this plan",
-									  ls->revision, f->name, f->object, f->revision),
+									  ls->revision, b->label, b->type_name, f->revision),
 							 psprintf("Run the plan with CALL migrate.run() or pg_migrate upgrade, which commit after revision %s.",
 									  f->revision));
 	}
@@ -491,8 +468,8 @@ migrate_lint_statement(LintState *ls, Node *stmt)
 	ls->stmt_rels = NIL;
 	if (lint_body_problem(ls, stmt))
 		return;
-	if (ls->nenum_values > 0)
-		lint_enum_uses(ls, stmt);
+	if (ls->nboundaries > 0)
+		lint_enum_uses(ls);
 
 	switch (nodeTag(stmt))
 	{

@@ -14,7 +14,17 @@
  * pg_advisory_xact_lock(1835624306, 0) to hold migrations off.
  *
  * migrate.run, whose revisions span transactions, holds the same lock at
- * session level for the whole CALL.
+ * session level for the whole CALL, and at transaction level in each of
+ * its transactions as well.  A body may call pg_advisory_unlock_all(),
+ * which releases every session-level advisory lock of the backend, ours
+ * included; the transaction-level hold keeps other sessions out until the
+ * transaction ends, and migrate_session_lock_check(), called after each
+ * statement and before each revision is recorded, notices the loss (a
+ * second, private session-level lock, the sentinel (1835624306, <pid>),
+ * is gone too) and takes the lock back while nobody else can have it.
+ * Also for the whole CALL: a session-level AccessShareLock on the
+ * extension itself, so that DROP EXTENSION waits until the run ends
+ * rather than dropping the catalog between two of its transactions.
  *
  * The wait is bounded by migrate.lock_wait: the lock manager's own timeout
  * is set for the duration of the wait, so the waiter queues fairly instead
@@ -25,6 +35,8 @@
 #include "migrate.h"
 #include "lockkey.h"			/* the key, shared with the client */
 
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
@@ -53,9 +65,16 @@ lock_acquire(bool session)
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
 						 MIGRATE_LOCK_KEY2, 2);
 
-	/* already ours (in this transaction, or for the session) */
+	/*
+	 * Already ours (in this transaction, or for the session): make sure this
+	 * transaction holds it too, at no wait, so that a body releasing the
+	 * session-level lock leaves the transaction's in place.
+	 */
 	if (!session && LockHeldByMe(&tag, ExclusiveLock))
+	{
+		(void) LockAcquire(&tag, ExclusiveLock, false, true);
 		return;
+	}
 
 	if (migrate_lock_wait_ms == 0)
 	{
@@ -95,15 +114,27 @@ migrate_lock_acquire(void)
 	lock_acquire(false);
 }
 
+/* The sentinel: a session-level lock of this backend alone. */
+static void
+sentinel_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
+						 (uint32) MyProcPid, 2);
+}
+
 /*
  * The session-scoped lock, for migrate.run, whose revisions span several
- * transactions.  The caller must release it on every exit path, errors
- * included (session locks survive an abort).
+ * transactions, with its sentinel.  The caller must release it on every
+ * exit path, errors included (session locks survive an abort).
  */
 void
 migrate_session_lock_acquire(void)
 {
+	LOCKTAG		sentinel;
+
 	lock_acquire(true);
+	sentinel_tag(&sentinel);
+	(void) LockAcquire(&sentinel, ExclusiveLock, true, false);
 }
 
 void
@@ -113,7 +144,73 @@ migrate_session_lock_release(void)
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
 						 MIGRATE_LOCK_KEY2, 2);
-	(void) LockRelease(&tag, ExclusiveLock, true);
+	/* a body may have released them: no WARNING for a lock already gone */
+	if (LockHeldByMe(&tag, ExclusiveLock))
+		(void) LockRelease(&tag, ExclusiveLock, true);
+	sentinel_tag(&tag);
+	if (LockHeldByMe(&tag, ExclusiveLock))
+		(void) LockRelease(&tag, ExclusiveLock, true);
+}
+
+/*
+ * After a statement of "revision" in migrate.run, with the transaction-level
+ * hold still in place: if a body released the session-level lock (the
+ * sentinel is gone with it), take both back.  Nobody else can hold the lock
+ * meanwhile, so this does not wait.
+ */
+void
+migrate_session_lock_check(const char *revision)
+{
+	LOCKTAG		tag;
+	LOCKTAG		sentinel;
+
+	sentinel_tag(&sentinel);
+	if (LockHeldByMe(&sentinel, ExclusiveLock))
+		return;
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
+						 MIGRATE_LOCK_KEY2, 2);
+	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision \"%s\" released the migration lock, and another session took it", revision),
+				 errdetail("A statement of its body released the session's advisory locks (pg_advisory_unlock_all()); the rest of the plan was not run."),
+				 errhint("Remove the pg_advisory_unlock_all call from the body, then run migrate.run again.")));
+	(void) LockAcquire(&sentinel, ExclusiveLock, true, true);
+	ereport(WARNING,
+			(errmsg("revision \"%s\" released the migration lock; migrate.run took it back", revision),
+			 errdetail("A statement of its body released the session's advisory locks (pg_advisory_unlock_all()). No other session could take the migration lock meanwhile: this transaction still held it."),
+			 errhint("Release a lock of the body's own with pg_advisory_unlock(key) instead.")));
+}
+
+/* the extension locked by migrate_extension_lock_acquire, for its release */
+static Oid	locked_extension = InvalidOid;
+
+/*
+ * For the whole of CALL migrate.run: DROP EXTENSION (which takes
+ * AccessExclusiveLock on the extension) waits until the run has ended.
+ * Released on every exit path, errors included, without catalog access.
+ */
+void
+migrate_extension_lock_acquire(void)
+{
+	LOCKTAG		tag;
+
+	locked_extension = get_extension_oid("migrate", false);
+	SET_LOCKTAG_OBJECT(tag, MyDatabaseId, ExtensionRelationId, locked_extension, 0);
+	(void) LockAcquire(&tag, AccessShareLock, true, false);
+}
+
+void
+migrate_extension_lock_release(void)
+{
+	LOCKTAG		tag;
+
+	if (!OidIsValid(locked_extension))
+		return;
+	SET_LOCKTAG_OBJECT(tag, MyDatabaseId, ExtensionRelationId, locked_extension, 0);
+	if (LockHeldByMe(&tag, AccessShareLock))
+		(void) LockRelease(&tag, AccessShareLock, true);
+	locked_extension = InvalidOid;
 }
 
 /* Is the lock still held (between transactions: at session level)? */

@@ -22,11 +22,15 @@
  *	  status.c      current / heads / bases / history / status / resolve /
  *	                plan
  *	  validate.c    validate / check
+ *	  commit_boundary.c  where a plan needs a commit between two bodies
+ *	                (an enum value added, then used)
  *	  engine.h      the apply family, sharing steps.c:
  *	    steps.c     a run's plan, bodies and progress
  *	    apply.c     upgrade / downgrade / stamp in the caller's transaction
  *	    run.c       CALL migrate.run: one transaction per revision
  *	    script.c    migrate.sql: the offline script
+ *	    stmtguard.c around each statement of a body (statement_timeout,
+ *	                standard_conforming_strings)
  *	  schema.c      the *_exists helpers: names resolved as SQL does
  *	  ensure.c      ensure(): create, or compare by definition (ensure.h);
  *	                each kind's comparison in ensure_index.c, ensure_table.c
@@ -115,6 +119,8 @@ typedef struct MigrateRevision
 	bool		applied;
 	bool		content_edited; /* MIGRATE_LOAD_VERIFY: stored content no
 								 * longer matches its content_hash */
+	bool		may_add_enum_value; /* MIGRATE_LOAD_VERIFY: the upgrade body
+									 * has the words ADD VALUE */
 } MigrateRevision;
 
 struct revhash_hash;
@@ -201,6 +207,9 @@ extern void migrate_lock_acquire(void);
 extern void migrate_session_lock_acquire(void);
 extern void migrate_session_lock_release(void);
 extern bool migrate_lock_held(void);
+extern void migrate_session_lock_check(const char *revision);
+extern void migrate_extension_lock_acquire(void);
+extern void migrate_extension_lock_release(void);
 
 extern Oid	migrate_catalog_owner(void);
 extern void migrate_bookkeeping_begin(MigrateBookkeeping *bk);
@@ -325,6 +334,7 @@ extern char *migrate_required_text_arg(FunctionCallInfo fcinfo, int argno,
 extern char *migrate_optional_text_arg(FunctionCallInfo fcinfo, int argno);
 extern ArrayType *migrate_optional_array_arg(FunctionCallInfo fcinfo, int argno);
 extern const char *migrate_project_arg(FunctionCallInfo fcinfo, int argno);
+extern char *migrate_clip(const char *s, int maxchars);
 
 /* ---------------------------------------------------------------------
  * Subtransactions (subxact.c)
@@ -342,6 +352,39 @@ extern ErrorData *migrate_subxact_with_lock_retries_described(MigrateSubxactFn f
 															  void *arg,
 															  MigrateDescribeFn describe,
 															  int *tries);
+extern bool migrate_is_lock_timeout(const ErrorData *edata);
+
+/* ---------------------------------------------------------------------
+ * Commit boundaries (commit_boundary.c)
+ *
+ * A value added by ALTER TYPE ... ADD VALUE cannot be used before the
+ * transaction that added it commits.  migrate_commit_boundaries() finds,
+ * in bodies given in the order they run, each pair (adder, user): body
+ * "adder" adds a value that a later body "user" (with same_body, also a
+ * later statement of the adder itself) names in a string constant.  The
+ * rule is conservative: see commit_boundary.c.  bodies[k] is the text of
+ * body k (NULL to skip it), stmts[k] its RawStmt list (NIL when not
+ * parsed: it then adds nothing and *_stmt of its uses is -1).  Used by
+ * upgrade() (refuses such a plan), the offline script (commits between),
+ * validate() (enum_value_used_too_early) and lint.
+ * ---------------------------------------------------------------------
+ */
+typedef struct MigrateCommitBoundary
+{
+	int			adder;			/* index of the body that adds the value */
+	int			adder_stmt;		/* its statement (0-based) */
+	int			user;			/* index of the body that uses it */
+	int			user_stmt;		/* its statement (0-based), -1 if unknown */
+	char	   *type_name;		/* the enum type, as written in ALTER TYPE */
+	char	   *label;			/* the value */
+} MigrateCommitBoundary;
+
+extern MigrateCommitBoundary *migrate_commit_boundaries(const char *const *bodies,
+														List *const *stmts,
+														int n, bool same_body,
+														int *count);
+extern char *migrate_enum_value_added(Node *stmt, char **type_name);
+extern bool migrate_text_may_add_enum_value(const char *text, size_t len);
 
 /* ---------------------------------------------------------------------
  * Validation (validate.c; MigrateFinding and the chain rules: chain.h)

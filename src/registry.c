@@ -6,7 +6,18 @@
  *	  migrate.add_file in revfile_sql.c).
  *
  * Both take the migration lock first, so registration never interleaves
- * with an upgrade that is computing or running its plan.  Re-registering an
+ * with an upgrade that is computing or running its plan, and then read the
+ * revision as it is now, under a snapshot taken after the lock (not under
+ * the transaction's: in REPEATABLE READ or SERIALIZABLE that one may
+ * predate another session's upgrade, and add() would replace, or remove()
+ * remove, a revision that is applied by now).  What they refuse from the
+ * current state they refuse as the contract says (55000); when they are
+ * going to write and the transaction's snapshot is older than the last
+ * change to the catalog, the transaction fails as a serialization failure
+ * (40001, migrate_check_serializable in catalog.c), as upgrade() does.
+ * Neither may be called from a revision body (migrate_forbid_in_body): a
+ * body that registered or removed revisions would change the history it
+ * is part of.  Re-registering an
  * identical revision (same checksum) writes nothing unless message or source
  * changed, so a deploy that registers all of its files every time costs one
  * index lookup per file.  Bodies are parsed only when a revision is new or
@@ -14,12 +25,13 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "migrate.h"
+#include "engine.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(migrate_add);
 PG_FUNCTION_INFO_V1(migrate_remove);
@@ -63,8 +75,9 @@ lookup_existing(const char *id, Existing *ex)
 				 SPI_result_code_string(SPI_result));
 	}
 	values[0] = CStringGetTextDatum(id);
-	/* not read-only: a fresh snapshot, taken after the migration lock */
-	rc = SPI_execute_plan(plan, values, NULL, false, 1);
+	/* the state now, after the migration lock: not the transaction's snapshot */
+	rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, false, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "revision lookup failed: %s", SPI_result_code_string(rc));
 
@@ -179,6 +192,8 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 			Datum		values[3];
 			char		nulls[3] = {' ', ' ', ' '};
 
+			migrate_check_serializable();
+
 			values[0] = CStringGetTextDatum(id);
 			values[1] = text_or_null_datum(message, nulls, 1);
 			values[2] = text_or_null_datum(source, nulls, 2);
@@ -211,10 +226,13 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 		TEXTOID, TEXTOID, TEXTOID, NAMEOID, INT8OID};
 		Datum		values[14];
 		char		nulls[14];
-		char	   *up_problem = migrate_body_problem(upgrade, transactional);
-		char	   *down_problem = migrate_body_problem(downgrade, transactional);
+		char	   *up_problem;
+		char	   *down_problem;
 		int			rc;
 
+		migrate_check_serializable();
+		up_problem = migrate_body_problem(upgrade, transactional);
+		down_problem = migrate_body_problem(downgrade, transactional);
 		memset(nulls, ' ', sizeof(nulls));
 		values[0] = CStringGetTextDatum(id);
 		values[1] = PointerGetDatum(migrate_cstring_array(parents, nparents));
@@ -298,6 +316,7 @@ migrate_add(PG_FUNCTION_ARGS)
 				ndepends,
 				nlabels;
 
+	migrate_forbid_in_body("add");
 	migrate_check_id(id, "revision id");
 	parents = migrate_text_array(migrate_optional_array_arg(fcinfo, 3),
 								 "parent revision id", "down_revision", &nparents);
@@ -325,6 +344,7 @@ migrate_remove(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 
+	migrate_forbid_in_body("remove");
 	migrate_check_id(id, "revision id");
 	migrate_lock_acquire();
 	migrate_bookkeeping_begin(&bk);
@@ -339,6 +359,7 @@ migrate_remove(PG_FUNCTION_ARGS)
 				 errmsg("revision \"%s\" is applied and cannot be removed", id),
 				 errhint("Downgrade below it first, or use migrate.stamp to record a state without it.")));
 
+	migrate_check_serializable();
 	values[0] = CStringGetTextDatum(id);
 	if (SPI_execute_with_args("DELETE FROM migrate.revision WHERE id = $1",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)

@@ -12,13 +12,14 @@
  * A malformed file is one error, SQLSTATE 22P02 (invalid_text_representation:
  * the argument is not a valid representation of a revision), with
  *	  errmsg	"invalid revision file \"<source>\""
- *	  errdetail	"Line N: <message>." for each problem found, one per line
+ *	  errdetail	"Line N: <message>." for each of the first 20 problems, one
+ *				per line, then "... and M more problems." if there are more
  * Errors after parsing (an applied revision changed, a revision that is its
  * own parent, ...) are migrate.add's, with the file named in the context.
  *
  *-------------------------------------------------------------------------
  */
-#include "migrate.h"
+#include "engine.h"
 
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -26,6 +27,9 @@
 #include "revfile.h"
 
 PG_FUNCTION_INFO_V1(migrate_add_file);
+
+/* problems listed in the error's detail; the rest are counted */
+#define ADD_FILE_ERRORS_SHOWN 20
 
 static void *
 revfile_palloc(size_t size, void *arg)
@@ -60,6 +64,7 @@ migrate_add_file(PG_FUNCTION_ARGS)
 	ErrorContextCallback errcallback;
 	text	   *result;
 
+	migrate_forbid_in_body("add_file");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -79,11 +84,12 @@ migrate_add_file(PG_FUNCTION_ARGS)
 					 errmsg("out of memory while parsing a revision file")));
 
 		initStringInfo(&detail);
-		for (size_t i = 0; i < rf.n_errors; i++)
+		for (size_t i = 0; i < rf.n_errors && i < ADD_FILE_ERRORS_SHOWN; i++)
 			appendStringInfo(&detail, "%sLine %zu: %s.", i > 0 ? "\n" : "",
 							 rf.errors[i].line, rf.errors[i].message);
-		if (rf.errors_truncated)
-			appendStringInfoString(&detail, "\nFurther problems are not shown.");
+		if (rf.n_errors_total > ADD_FILE_ERRORS_SHOWN)
+			appendStringInfo(&detail, "\n... and %zu more problems.",
+							 rf.n_errors_total - ADD_FILE_ERRORS_SHOWN);
 
 		if (source != NULL)
 			ereport(ERROR,

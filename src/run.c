@@ -63,20 +63,27 @@ typedef struct ProcRun
 	TimestampTz started_at;
 } ProcRun;
 
+typedef struct StatementCall
+{
+	Run		   *run;
+	Step	   *step;
+	RawStmt    *raw;
+} StatementCall;
+
 static void
 top_level_error_callback(void *arg)
 {
-	Step	   *st = (Step *) arg;
+	StatementCall *call = (StatementCall *) arg;
 	int			pos = geterrposition();
 
 	if (pos > 0)
 	{
 		errposition(0);
 		internalerrposition(pos);
-		internalerrquery(st->body);
+		internalerrquery(call->step->body);
 	}
-	errcontext("non-transactional upgrade body of revision \"%s\", run at top level",
-			   st->id);
+	errcontext("non-transactional %s body of revision \"%s\", run at top level",
+			   migrate_body_kind(call->run->dir), call->step->id);
 }
 
 /*
@@ -85,8 +92,10 @@ top_level_error_callback(void *arg)
  * and left on success; on error the caller puts its user back).
  */
 static void
-run_top_level_statement(Step *st, RawStmt *raw, MigrateBoundary *boundary)
+run_top_level_statement(StatementCall *call, MigrateBoundary *boundary)
 {
+	Step	   *st = call->step;
+	RawStmt    *raw = call->raw;
 	List	   *querytrees;
 	List	   *plantrees;
 	PlannedStmt *pstmt;
@@ -95,7 +104,7 @@ run_top_level_statement(Step *st, RawStmt *raw, MigrateBoundary *boundary)
 	ErrorContextCallback errcb;
 
 	errcb.callback = top_level_error_callback;
-	errcb.arg = st;
+	errcb.arg = call;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
@@ -116,10 +125,12 @@ run_top_level_statement(Step *st, RawStmt *raw, MigrateBoundary *boundary)
 	plantrees = pg_plan_queries(querytrees, st->body, CURSOR_OPT_PARALLEL_OK, NULL);
 	pstmt = linitial_node(PlannedStmt, plantrees);
 	InitializeQueryCompletion(&qc);
+	migrate_guard_statement_begin(call->run);
 	migrate_boundary_enter(st, boundary);
 	ProcessUtility(pstmt, st->body, false, PROCESS_UTILITY_TOPLEVEL,
 				   NULL, NULL, None_Receiver, &qc);
 	migrate_boundary_leave(boundary);
+	migrate_guard_statement_end(call->run);
 	while (!had_snapshot && ActiveSnapshotSet())
 		PopActiveSnapshot();
 
@@ -164,8 +175,11 @@ proc_finish_run(ProcRun *pr, Run *run, bool succeeded, ErrorData *edata)
  * INDEX CONCURRENTLY) and be undone afterwards.  So: before the revision,
  * remember the caller's value of every setting the body names in a SET or
  * RESET statement, and of lock_timeout, which the revision runs with;
- * restore them all when it ends, failed or not.  (A body that changes
- * settings through set_config() calls is not seen; RESET ALL is not undone.)
+ * restore them all when it ends, failed or not (settings.c puts back every
+ * other setting too, set_config() and RESET ALL included), and before the
+ * revision is recorded: in a transaction begun after the restore, so that
+ * a body's default_transaction_read_only cannot make the recording fail
+ * and leave the revision run but unrecorded.
  */
 typedef struct SavedSettings
 {
@@ -232,16 +246,29 @@ restore_body_settings(SavedSettings *ss)
 }
 
 /*
+ * Commit, and go on in a new transaction that holds the migration lock at
+ * transaction level too (lock.c), in the loop's memory context.
+ */
+static void
+proc_next_transaction(ProcRun *pr)
+{
+	SPI_commit();
+	MemoryContextSwitchTo(pr->loopcxt);
+	migrate_lock_acquire();
+}
+
+/*
  * A statement of a non-transactional revision failed and its transaction
  * is clean again (subtransaction rolled back, or the transaction rolled
  * back and a new one started): put the caller's settings back, record the
- * failure, commit that, and re-raise.
+ * failure in a transaction begun after that, commit, and re-raise.
  */
 static void
 proc_statement_failed(ProcRun *pr, Run *run, Step *st, ErrorData *edata,
 					  SavedSettings *ss)
 {
 	restore_body_settings(ss);
+	proc_next_transaction(pr);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 	proc_record_step(pr, run, st, false);
 	proc_finish_run(pr, run, false, edata);
@@ -327,13 +354,6 @@ proc_top_level_failed(ProcRun *pr, Run *run, Step *st, RawStmt *raw,
 	proc_statement_failed(pr, run, st, edata, ss);
 }
 
-typedef struct StatementCall
-{
-	Run		   *run;
-	Step	   *step;
-	RawStmt    *raw;
-} StatementCall;
-
 /* One ordinary statement of a non-transactional body (in a subtransaction). */
 static void
 execute_statement(void *arg)
@@ -345,7 +365,7 @@ execute_statement(void *arg)
 
 	ctx.run = call->run;
 	ctx.step = call->step;
-	ctx.stmt_char_offset = -1;
+	ctx.stmt_byte_offset = -1;
 	errcb.callback = migrate_body_error_callback;
 	errcb.arg = &ctx;
 	errcb.previous = error_context_stack;
@@ -358,7 +378,12 @@ execute_statement(void *arg)
 	error_context_stack = errcb.previous;
 }
 
-/* Statement i of a non-transactional revision, in a transaction of its own. */
+/*
+ * Statement i of a non-transactional revision, in a transaction of its own
+ * that holds the migration lock at transaction level as well, so that a
+ * body's pg_advisory_unlock_all() lets nobody in before the lock is taken
+ * back (migrate_session_lock_check, after the statement).
+ */
 static void
 proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 {
@@ -372,10 +397,10 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 	ErrorData  *edata;
 	char	   *what;
 
+	CHECK_FOR_INTERRUPTS();
 	run->cur_stmt = i;
 	run->tries = 0;
-	SPI_commit();
-	MemoryContextSwitchTo(cxt);
+	proc_next_transaction(pr);
 
 	if (migrate_statement_needs_top_level(raw->stmt))
 	{
@@ -398,7 +423,7 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		PG_TRY();
 		{
 			migrate_body_enter();
-			run_top_level_statement(st, raw, &boundary);
+			run_top_level_statement(&call, &boundary);
 			migrate_body_leave();
 		}
 		PG_CATCH();
@@ -406,6 +431,7 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 			/* the caller's user first: nothing below runs as the registrant */
 			migrate_boundary_leave(&boundary);
 			migrate_body_reset();
+			migrate_guard_statement_end(run);
 			MemoryContextSwitchTo(cxt);
 			edata = CopyErrorData();
 			FlushErrorState();
@@ -414,12 +440,16 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		PG_END_TRY();
 		MemoryContextSwitchTo(cxt);
 		SPI_connect_ext(SPI_OPT_NONATOMIC);
+		MemoryContextSwitchTo(cxt);
 		/* as after a failure: no open transaction remembers the registrant */
 		if (boundary.active)
 		{
 			SPI_commit();
 			MemoryContextSwitchTo(cxt);
 		}
+		/* the command committed its own transactions: hold the lock in this one */
+		migrate_lock_acquire();
+		migrate_session_lock_check(st->id);
 		return;
 	}
 
@@ -433,9 +463,14 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 		proc_statement_failed(pr, run, st, edata, ss);
 	}
 	MemoryContextSwitchTo(cxt);
+	/* a body's pg_advisory_unlock_all(): take the lock back before the commit */
+	migrate_session_lock_check(st->id);
 }
 
-/* A non-transactional revision: each statement in a transaction of its own. */
+/*
+ * A non-transactional revision: each statement in a transaction of its own,
+ * then the caller's settings back, and a new transaction to record it in.
+ */
 static void
 proc_run_non_transactional(ProcRun *pr, Run *run, Step *st)
 {
@@ -445,6 +480,7 @@ proc_run_non_transactional(ProcRun *pr, Run *run, Step *st)
 	for (int i = 0; i < list_length(st->stmts); i++)
 		proc_run_statement(pr, run, st, i, &ss);
 	restore_body_settings(&ss);
+	proc_next_transaction(pr);
 	st->duration_us = GetCurrentTimestamp() - st->started_at;
 }
 
@@ -473,6 +509,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		Step	   *volatile st;
 		int			idx;
 
+		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
 		migrate_run_init(&run, dir, kind, target);
@@ -534,6 +571,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 				PG_TRY();
 				{
 					migrate_run_transactional_step(&run, st, k, false);
+					migrate_session_lock_check(st->id);
 				}
 				PG_CATCH();
 				{
@@ -617,14 +655,16 @@ migrate_run(PG_FUNCTION_ARGS)
 	dir = migrate_direction_arg(fcinfo, 1);
 	memset(&pr, 0, sizeof(pr));
 
-	migrate_session_lock_acquire();
+	migrate_extension_lock_acquire();
 	PG_TRY();
 	{
+		migrate_session_lock_acquire();
 		proc_loop(target, dir, &pr);
 	}
 	PG_FINALLY();
 	{
 		migrate_session_lock_release();
+		migrate_extension_lock_release();
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_RUNNING, save_activity);

@@ -26,9 +26,12 @@
  *	    error.  The record travels in a dynamic shared memory segment as a
  *	    sequence of length-prefixed strings.  The worker has a short
  *	    lock_timeout and statement_timeout so that it can never hang the
- *	    caller; if no worker slot is free (max_worker_processes) or the
- *	    worker fails, the caller gets a WARNING and its original error,
- *	    never a different one.
+ *	    caller.  When no worker slot is free (max_worker_processes, taken by
+ *	    parallel queries for instance), the caller waits for one, at most
+ *	    migrate.lock_wait, trying again every 100 ms; a cancel or a timeout
+ *	    ends the wait at once.  If it still gets no slot, or the worker
+ *	    fails, the caller gets a WARNING and its original error, never a
+ *	    different one.
  *
  * Under the migration lock, a run still marked 'running' that is not the
  * caller's own was interrupted: migrate_runlog_mark_interrupted marks it.
@@ -52,6 +55,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -202,6 +206,7 @@ migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
 	{
 		Interval   *iv = palloc0(sizeof(Interval));
 
+		CHECK_FOR_INTERRUPTS();
 		ids[k] = (char *) steps[k].revision;
 		sums[k] = steps[k].checksum ? (char *) steps[k].checksum : "";
 		starts[k] = TimestampTzGetDatum(steps[k].started_at);
@@ -453,6 +458,7 @@ public_context(const char *context)
 		"upgrade body of revision \"",
 		"downgrade body of revision \"",
 		"non-transactional upgrade body of revision \"",
+		"non-transactional downgrade body of revision \"",
 	};
 	char	   *out;
 	char	   *o;
@@ -483,6 +489,30 @@ public_context(const char *context)
 	}
 	*o = '\0';
 	return o > out ? out : NULL;
+}
+
+/*
+ * Register the recorder, waiting for a free worker slot at most
+ * migrate.lock_wait.  The wait notices interrupts without processing them:
+ * a cancel ends it, and the caller then raises its own error (error
+ * recovery clears the cancel), never the cancel's.
+ */
+static bool
+register_worker_waiting(BackgroundWorker *worker, BackgroundWorkerHandle **handle)
+{
+	TimestampTz give_up = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													  migrate_lock_wait_ms);
+
+	while (!RegisterDynamicBackgroundWorker(worker, handle))
+	{
+		if (migrate_lock_wait_ms == 0 || GetCurrentTimestamp() >= give_up ||
+			QueryCancelPending || ProcDiePending)
+			return false;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	return true;
 }
 
 /*
@@ -556,11 +586,12 @@ migrate_record_failure(const MigrateFailure *f)
 	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
 	worker.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!register_worker_waiting(&worker, &handle))
 	{
 		ereport(WARNING,
 				(errmsg("could not record the failed run in migrate.run"),
-				 errdetail("No background worker slot is free."),
+				 errdetail("No background worker slot became free within migrate.lock_wait (%d ms).",
+						   migrate_lock_wait_ms),
 				 errhint("Raise max_worker_processes.")));
 		dsm_detach(seg);
 		return 0;

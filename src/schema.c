@@ -65,6 +65,9 @@ PG_FUNCTION_INFO_V1(migrate_column_exists);
 PG_FUNCTION_INFO_V1(migrate_constraint_exists);
 PG_FUNCTION_INFO_V1(migrate_trigger_exists);
 
+/* how much of a malformed argument an error message quotes */
+#define MESSAGE_QUOTE_MAX 100
+
 #define NAME_HINT "Write the name as in SQL: unquoted parts fold to lower case, \"Quoted\" parts keep case, dots and spaces, and a dot separates the schema from the name."
 
 /* ---------------------------------------------------------------------
@@ -168,14 +171,14 @@ migrate_parse_name(const char *input, const char *what, int maxparts)
 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid %s name \"%s\"", what, input),
+				 errmsg("invalid %s name \"%s\"", what, migrate_clip(input, MESSAGE_QUOTE_MAX)),
 				 errdetail("%s", problem ? problem : "The name does not parse."),
 				 errhint(NAME_HINT)));
 	}
 	if (list_length(parts) > maxparts)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid %s name \"%s\"", what, input),
+				 errmsg("invalid %s name \"%s\"", what, migrate_clip(input, MESSAGE_QUOTE_MAX)),
 				 errdetail("%s", parts_rule(maxparts, what)),
 				 errhint(NAME_HINT)));
 
@@ -188,7 +191,7 @@ migrate_parse_name(const char *input, const char *what, int maxparts)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cross-database references are not implemented: \"%s\"",
-							input)));
+							migrate_clip(input, MESSAGE_QUOTE_MAX))));
 		parts = list_delete_first(parts);
 	}
 
@@ -437,17 +440,44 @@ migrate_extension_exists(PG_FUNCTION_ARGS)
 TypeName *
 migrate_parse_type_name(const char *str)
 {
-	TypeName   *tn;
+	MemoryContext cxt = CurrentMemoryContext;
+	TypeName   *volatile tn = NULL;
 
+	/*
+	 * PostgreSQL's own error for a type name that does not parse quotes it
+	 * whole (in its context line), however long: the same error, quoting at
+	 * most a few hundred characters.
+	 */
+	PG_TRY();
+	{
 #if PG_VERSION_NUM >= 160000
-	tn = typeStringToTypeName(str, NULL);
+		tn = typeStringToTypeName(str, NULL);
 #else
-	tn = typeStringToTypeName(str);
+		tn = typeStringToTypeName(str);
 #endif
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (edata->message)
+			edata->message = migrate_clip(edata->message, 3 * MESSAGE_QUOTE_MAX);
+		if (edata->detail)
+			edata->detail = migrate_clip(edata->detail, 3 * MESSAGE_QUOTE_MAX);
+		if (edata->context)
+			edata->context = migrate_clip(edata->context, 3 * MESSAGE_QUOTE_MAX);
+		if (edata->internalquery)
+			edata->internalquery = migrate_clip(edata->internalquery, 3 * MESSAGE_QUOTE_MAX);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 	if (tn->setof || tn->pct_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid type name \"%s\"", str),
+				 errmsg("invalid type name \"%s\"", migrate_clip(str, MESSAGE_QUOTE_MAX)),
 				 errdetail("SETOF and %%TYPE do not name a type here.")));
 	return tn;
 }
@@ -561,7 +591,7 @@ split_signature(const char *sig, List **args, bool *has_args)
 	if (end <= open || *end != ')')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid function signature \"%s\"", sig),
+				 errmsg("invalid function signature \"%s\"", migrate_clip(sig, MESSAGE_QUOTE_MAX)),
 				 errdetail("The argument list must end with a closing parenthesis."),
 				 errhint("Write a signature as name(type, ...), for example public.add_user(text, integer), or name alone for any arguments.")));
 	*end = '\0';
@@ -587,7 +617,7 @@ split_signature(const char *sig, List **args, bool *has_args)
 						break;
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_NAME),
-							 errmsg("invalid function signature \"%s\"", sig),
+							 errmsg("invalid function signature \"%s\"", migrate_clip(sig, MESSAGE_QUOTE_MAX)),
 							 errdetail("An argument type is missing."),
 							 errhint("Write a signature as name(type, ...), for example public.add_user(text, integer), or name alone for any arguments.")));
 				}

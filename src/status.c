@@ -46,6 +46,7 @@ id_list(FunctionCallInfo fcinfo, int *(*collect) (MigrateGraph *, int *))
 		Datum		value = CStringGetTextDatum(graph->revs[idx[i]].id);
 		bool		isnull = false;
 
+		CHECK_FOR_INTERRUPTS();
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
 	migrate_graph_free(graph, "migrate.current/heads/bases");
@@ -76,7 +77,10 @@ ids_array_datum(MigrateGraph *graph, const int *idx, int n)
 	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
 
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		ids[i] = graph->revs[idx[i]].id;
+	}
 	return PointerGetDatum(migrate_cstring_array(ids, n));
 }
 
@@ -136,6 +140,7 @@ migrate_history(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(rowcxt);
 	for (int k = 0; k < graph->ntopo; k++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		history_row(rsinfo, graph, graph->topo[k]);
 		MemoryContextReset(rowcxt);
 	}
@@ -146,12 +151,16 @@ migrate_history(PG_FUNCTION_ARGS)
 		int			nrest = 0;
 
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (!graph->revs[i].registered)
 				rest[nrest++] = i;
+		}
 		migrate_sort_by_id(graph, rest, nrest);
 		old = MemoryContextSwitchTo(rowcxt);
 		for (int k = 0; k < nrest; k++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			history_row(rsinfo, graph, rest[k]);
 			MemoryContextReset(rowcxt);
 		}
@@ -195,6 +204,7 @@ migrate_status(PG_FUNCTION_ARGS)
 	{
 		MigrateRevision *r = &graph->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (r->registered)
 			registered++;
 		if (r->applied)
@@ -204,12 +214,16 @@ migrate_status(PG_FUNCTION_ARGS)
 	}
 	at_head = nheads > 0;
 	for (int i = 0; i < nheads; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (!graph->revs[heads[i]].applied)
 			at_head = false;
+	}
 
 	items = migrate_validate_graph(graph, &nitems);
 	for (int i = 0; i < nitems; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (items[i].severity == MIGRATE_ERROR)
 			errors++;
 		else if (items[i].severity == MIGRATE_WARNING)
@@ -295,6 +309,7 @@ migrate_resolve(PG_FUNCTION_ARGS)
 		Datum		value = CStringGetTextDatum(graph->revs[t->revs[i]].id);
 		bool		isnull = false;
 
+		CHECK_FOR_INTERRUPTS();
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
 	migrate_graph_free(graph, "migrate.resolve");
@@ -323,6 +338,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 		Datum		v[5];
 		bool		nulls[5] = {false, false, false, false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		v[0] = Int32GetDatum(k + 1);
 		v[1] = CStringGetTextDatum(r->id);
 		v[2] = CStringGetTextDatum(dir == MIGRATE_UP ? "up" : "down");

@@ -91,6 +91,7 @@ migrate_run_init(Run *run, MigrateDirection dir, const char *kind,
 	run->started_at = GetCurrentTimestamp();
 	run->caller = GetUserId();
 	run->caller_name = GetUserNameFromId(run->caller, false);
+	migrate_guard_init(run);
 }
 
 Datum
@@ -101,7 +102,10 @@ migrate_currents_array(MigrateGraph *graph)
 	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
 
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		ids[i] = graph->revs[cur[i]].id;
+	}
 	return PointerGetDatum(migrate_cstring_array(ids, n));
 }
 
@@ -146,6 +150,7 @@ migrate_run_prepare_steps(Run *run, const int *plan, int n)
 		MigrateRevision *r = &run->graph->revs[plan[k]];
 		Step	   *st = &run->steps[k];
 
+		CHECK_FOR_INTERRUPTS();
 		st->idx = plan[k];
 		st->id = r->id;
 		st->message = r->message;
@@ -160,11 +165,14 @@ migrate_run_prepare_steps(Run *run, const int *plan, int n)
 	migrate_read_bodies(ids, n, run->dir, step_body_found, run);
 
 	for (int k = 0; k < n; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (run->steps[k].body == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision \"%s\" has no %s body", run->steps[k].id,
 							migrate_body_kind(run->dir))));
+	}
 }
 
 /* Plan a run under the lock: graph, target, plan, bodies. */
@@ -233,6 +241,7 @@ migrate_run_parse_bodies(Run *run, bool allow_non_transactional)
 		char	   *message;
 		int			location;
 
+		CHECK_FOR_INTERRUPTS();
 		st->stmts = migrate_step_parse(run, k);
 		if (migrate_statements_problem(st->body, st->stmts,
 									   st->transactional || !allow_non_transactional,

@@ -17,7 +17,9 @@
  * Lock timeouts: a revision (or statement) whose lock wait reached
  * lock_timeout is rolled back and tried again after a pause that grows
  * with each try (at most 1 s, with jitter so that two waiting sessions do
- * not retry in step), up to migrate.lock_retries times.
+ * not retry in step), up to migrate.lock_retries times.  Only our own
+ * lock timeout counts (migrate_is_lock_timeout): a 55P03 that a body
+ * raises otherwise (NOWAIT, dblink) is an error like any other.
  *
  * IDENTIFICATION
  *	  src/subxact.c
@@ -85,6 +87,21 @@ lock_retry_pause(int tries)
 }
 
 /*
+ * Did this error come from our own lock_timeout (migrate.lock_timeout, set
+ * around each body), and not from a body that raised 55P03 itself: a
+ * NOWAIT lock ("could not obtain lock on relation"), a remote error that
+ * dblink passed on, a RAISE?  Only PostgreSQL's lock-timeout cancel has
+ * this message id; anything else keeps its own message and is not retried.
+ */
+bool
+migrate_is_lock_timeout(const ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+		edata->message_id != NULL &&
+		strcmp(edata->message_id, "canceling statement due to lock timeout") == 0;
+}
+
+/*
  * Run fn(arg) in a subtransaction, again after each lock timeout, up to
  * migrate.lock_retries more times.  describe(arg) names the work that
  * waited, in the NOTICE of each retry ("revision "x""); it is called after
@@ -102,8 +119,7 @@ migrate_subxact_with_lock_retries_described(MigrateSubxactFn fn, void *arg,
 	*tries = 0;
 	while (!migrate_subxact_try(fn, arg, &edata))
 	{
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE ||
-			*tries >= migrate_lock_retries)
+		if (!migrate_is_lock_timeout(edata) || *tries >= migrate_lock_retries)
 			return edata;
 		ereport(NOTICE,
 				(errmsg("%s timed out waiting for a lock; retrying (%d of %d)",

@@ -148,6 +148,7 @@ lookup_revision(MigrateGraph *graph, const char *target, const char *name)
 	{
 		MigrateRevision *r = &graph->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (r->registered && strncmp(r->id, name, len) == 0)
 		{
 			cand[ncand++] = i;
@@ -274,6 +275,7 @@ currents_within(MigrateGraph *graph, const bool *within, const bool *applied,
 		MigrateRevision *r = &graph->revs[i];
 		bool		leaf = true;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!applied[i] || (within && !within[i]))
 			continue;
 		for (int j = 0; j < r->nchildren + r->ndependents && leaf; j++)
@@ -347,8 +349,11 @@ relative_forward_from(MigrateGraph *graph, const char *target, int steps,
 		int			nbases = 0;
 
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (migrate_is_base(graph, i) && (within == NULL || within[i]))
 				bases[nbases++] = i;
+		}
 		if (nbases == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -409,21 +414,53 @@ relative_forward(MigrateGraph *graph, const char *target, int steps,
 /*
  * "-N" inside "within": revert the single current revision, N times.  Fills
  * "revert" with what goes.
+ *
+ * Linear: the current revisions are computed once; then each step reverts
+ * the single current one, and the only revisions that can become current
+ * are its parents and dependencies, once the last applied revision (inside
+ * "within") that descends from or depends on them is gone, which a count
+ * per revision tells.  (Recomputing the current revisions at
+ * every step made -N on a long chain cost N full scans.)
  */
 static void
 relative_backward(MigrateGraph *graph, const char *target, int steps,
 				  const bool *within, const char *scope, bool *revert)
 {
-	bool	   *applied = palloc(Max(graph->nrevs, 1));
+	int			n = graph->nrevs;
+	bool	   *applied = palloc(Max(n, 1));
+	int		   *applied_kids = palloc0(sizeof(int) * Max(n, 1));
+	int			ncur;
+	int		   *cur;
 
-	for (int i = 0; i < graph->nrevs; i++)
+	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		applied[i] = graph->revs[i].applied;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!applied[i] || (within && !within[i]))
+			continue;
+		for (int j = 0; j < r->nchildren + r->ndependents; j++)
+		{
+			int			c = j < r->nchildren ? r->children[j]
+				: r->dependents[j - r->nchildren];
+
+			if (applied[c] && (within == NULL || within[c]))
+				applied_kids[i]++;
+		}
+	}
+	cur = currents_within(graph, within, applied, &ncur);
 
 	for (int s = 0; s < steps; s++)
 	{
-		int			ncur;
-		int		   *cur = currents_within(graph, within, applied, &ncur);
+		MigrateRevision *r;
+		int			x;
 
+		CHECK_FOR_INTERRUPTS();
 		if (ncur == 0 && s == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -441,10 +478,27 @@ relative_backward(MigrateGraph *graph, const char *target, int steps,
 					 errdetail("The current revisions are %s.",
 							   migrate_join_ids(graph, cur, ncur, ", ")),
 					 errhint("Downgrade to a revision id, or use <label>@-N.")));
-		applied[cur[0]] = false;
-		revert[cur[0]] = true;
-		pfree(cur);
+		x = cur[0];
+		r = &graph->revs[x];
+		applied[x] = false;
+		revert[x] = true;
+		/* what is left with no applied child or dependent becomes current */
+		ncur = 0;
+		for (int j = 0; j < r->nparents + r->ndepends; j++)
+		{
+			int			p = j < r->nparents ? r->parent_idx[j]
+				: r->depend_idx[j - r->nparents];
+
+			if (p < 0 || !applied[p] || (within && !within[p]))
+				continue;
+			if (--applied_kids[p] == 0)
+				cur[ncur++] = p;
+		}
+		migrate_sort_by_id(graph, cur, ncur);
 	}
+	pfree(cur);
+	pfree(applied_kids);
+	pfree(applied);
 }
 
 /* The revision that carries "label", or -1 when none does. */
@@ -474,6 +528,7 @@ find_label(MigrateGraph *graph, const char *target, const char *label)
 	{
 		MigrateRevision *r = &graph->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < r->nlabels; j++)
 			if (strcmp(r->labels[j], label) == 0)
 			{
@@ -643,15 +698,21 @@ resolve_label(MigrateGraph *graph, const char *target, const char *label,
 
 		/* the branch's own revisions: not shared with revisions outside it */
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (graph->revs[i].registered && !branch[i])
 				outside[noutside++] = i;
+		}
 		migrate_parent_ancestors(graph, outside, noutside, outside_anc);
 
 		t = target_of(0, NULL);
 		t->has_revert_set = true;
 		t->revert_set = palloc0(Max(graph->nrevs, 1));
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			t->revert_set[i] = branch[i] && !outside_anc[i];
+		}
 		return t;
 	}
 	if (what[0] == '+' || what[0] == '-')
@@ -911,6 +972,7 @@ ordered_marks(MigrateGraph *graph, const bool *mark, bool reverse, int *count)
 	{
 		int			i = graph->topo[reverse ? graph->ntopo - 1 - k : k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (mark[i])
 			out[n++] = i;
 	}
@@ -961,6 +1023,7 @@ migrate_plan_upgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	{
 		MigrateRevision *r = &graph->revs[plan[k]];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < r->nparents; j++)
 			if (r->parent_idx[j] < 0)
 				ereport(ERROR,
@@ -1005,19 +1068,28 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	int			n;
 
 	for (int t = 0; t < target->nrevs; t++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		start_cap += graph->revs[target->revs[t]].nchildren;
+	}
 	start = palloc(sizeof(int) * Max(start_cap, 1));
 
 	if (target->is_base)
 	{
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			mark[i] = graph->revs[i].applied;
+		}
 	}
 	else if (target->has_revert_set)
 	{
 		for (int i = 0; i < graph->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (target->revert_set[i] && graph->revs[i].applied)
 				start[nstart++] = i;
+		}
 		migrate_descendants(graph, start, nstart, true, true, mark);
 	}
 	else
@@ -1026,6 +1098,7 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 		{
 			MigrateRevision *r = &graph->revs[target->revs[t]];
 
+			CHECK_FOR_INTERRUPTS();
 			if (!r->applied)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1041,6 +1114,7 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	/* only applied revisions are reverted */
 	for (int i = 0; i < graph->nrevs; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (!graph->revs[i].applied)
 			mark[i] = false;
 		else if (mark[i] && !graph->revs[i].registered)
@@ -1056,6 +1130,7 @@ migrate_plan_downgrade(MigrateGraph *graph, MigrateTarget *target, int *count)
 	{
 		MigrateRevision *r = &graph->revs[plan[k]];
 
+		CHECK_FOR_INTERRUPTS();
 		if (!r->has_downgrade)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1090,7 +1165,10 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 	if (target->is_base)
 	{
 		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			drop[i] = true;
+		}
 	}
 	else if (target->has_revert_set)
 	{
@@ -1098,8 +1176,11 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 		int			nstart = 0;
 
 		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (target->revert_set[i])
 				start[nstart++] = i;
+		}
 		migrate_descendants(graph, start, nstart, true, true, drop);
 	}
 	else
@@ -1110,13 +1191,17 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 		ListCell   *lc;
 
 		for (int i = 0; i < target->nrevs; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			cap += graph->revs[target->revs[i]].nchildren;
+		}
 		start = palloc(sizeof(int) * Max(cap, 1));
 		migrate_ancestors(graph, target->revs, target->nrevs, true, false, keep);
 		for (int i = 0; i < target->nrevs; i++)
 		{
 			MigrateRevision *r = &graph->revs[target->revs[i]];
 
+			CHECK_FOR_INTERRUPTS();
 			for (int j = 0; j < r->nchildren; j++)
 				start[nstart++] = r->children[j];
 		}
@@ -1137,6 +1222,8 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 		}
 		/* missing parents of kept revisions cannot be recorded */
 		for (int i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (keep[i])
 			{
 				MigrateRevision *r = &graph->revs[i];
@@ -1148,6 +1235,7 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 								 errmsg("cannot stamp: revision \"%s\" names parent \"%s\", which is not registered",
 										r->id, r->parents[j])));
 			}
+		}
 	}
 
 	*add = palloc(sizeof(int) * Max(n, 1));
@@ -1157,6 +1245,7 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 	{
 		int			i = graph->topo[k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (keep[i] && !graph->revs[i].applied)
 			(*add)[(*nadd)++] = i;
 	}
@@ -1164,16 +1253,21 @@ migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 	{
 		int			i = graph->topo[k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (drop[i] && !keep[i] && graph->revs[i].applied)
 			(*del)[(*ndel)++] = i;
 	}
 	/* recorded as applied but unregistered: only 'base' clears them */
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (!graph->revs[i].registered && drop[i] && graph->revs[i].applied)
 			(*del)[(*ndel)++] = i;
+	}
 
 	for (int i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (keep[i])
 			graph->revs[i].applied = true;
 		else if (drop[i])

@@ -20,16 +20,24 @@
  *	           applied_unknown, applied_gap, checksum_mismatch,
  *	           source_mismatch, unparsable_body
  *	  warning: multiple_heads, multiple_bases (info when every head, or
- *	           base, lies on a branch of its own label)
+ *	           base, lies on a branch of its own label),
+ *	           enum_value_used_too_early (validate() only: a pending
+ *	           revision uses an enum value that an earlier pending revision
+ *	           adds, which upgrade() cannot run in one transaction; found by
+ *	           commit_boundary.c's rule, among pending revisions in
+ *	           topological order, from the bodies that can hold such a pair)
  *	  info:    irreversible
  *
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -111,6 +119,7 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 	{
 		MigrateRevision *r = &graph->revs[k];
 
+		CHECK_FOR_INTERRUPTS();
 		if (!r->registered)
 		{
 			add_finding(&f, MIGRATE_ERROR, "applied_unknown", r->id,
@@ -178,6 +187,172 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 	return f.items;
 }
 
+/* A pending revision's body, for add_enum_findings. */
+typedef struct PendingBody
+{
+	int			idx;			/* graph index */
+	char	   *body;
+	List	   *stmts;			/* parsed: adders only */
+} PendingBody;
+
+static int
+pending_body_cmp(const void *a, const void *b, void *arg)
+{
+	MigrateGraph *graph = (MigrateGraph *) arg;
+	int			x = graph->revs[((const PendingBody *) a)->idx].topo_pos;
+	int			y = graph->revs[((const PendingBody *) b)->idx].topo_pos;
+
+	return (x > y) - (x < y);
+}
+
+/* Is graph index "idx" a pending revision that can run in a plan? */
+static bool
+pending(MigrateGraph *graph, int idx)
+{
+	return idx >= 0 && graph->revs[idx].registered &&
+		!graph->revs[idx].applied && graph->revs[idx].topo_pos >= 0;
+}
+
+/* migrate_read_bodies' callback: keep body k of the candidate adders. */
+static void
+adder_body_found(void *arg, int k, char *body, char *message, char *checksum,
+				 char *registered_by)
+{
+	PendingBody *items = (PendingBody *) arg;
+
+	items[k].body = body;
+}
+
+/*
+ * enum_value_used_too_early: among pending revisions, one that uses an enum
+ * value an earlier one adds (commit_boundary.c).  Cheap when no body adds a
+ * value: the graph load (MIGRATE_LOAD_VERIFY) marked the bodies with the
+ * words ADD VALUE, and only those are read and parsed; if they add values,
+ * one query finds the bodies that contain any of the values at all.  Bodies
+ * are not readable by everyone: they are read as the catalog's owner, and
+ * only ids go into the findings.
+ */
+static void
+add_enum_findings(MigrateGraph *graph, Findings *f)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	PendingBody *items;
+	char	  **ids;
+	int			nitems = 0;
+	int			nadders;
+	char	  **labels = NULL;
+	int			nlabels = 0;
+	const char **bodies;
+	List	  **stmts;
+	MigrateCommitBoundary *pairs;
+	int			npairs;
+
+	if (!graph->content_verified)
+		return;
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (graph->revs[i].may_add_enum_value)
+			nitems++;
+	}
+	if (nitems == 0)
+		return;
+	items = palloc0(sizeof(PendingBody) * nitems);
+	ids = palloc(sizeof(char *) * nitems);
+	nitems = 0;
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!r->may_add_enum_value || !pending(graph, i) || !r->transactional ||
+			r->upgrade_problem != NULL)
+			continue;
+		items[nitems].idx = i;
+		ids[nitems++] = r->id;
+	}
+	migrate_read_bodies(ids, nitems, MIGRATE_UP, adder_body_found, items);
+	for (int k = 0; k < nitems; k++)
+	{
+		ErrorData  *edata;
+		ListCell   *lc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (items[k].body == NULL)
+			continue;
+		items[k].stmts = migrate_try_parse_body(items[k].body, &edata);
+		if (edata != NULL)
+			FreeErrorData(edata);
+		foreach(lc, items[k].stmts)
+		{
+			char	   *label = migrate_enum_value_added(lfirst_node(RawStmt, lc)->stmt,
+														 NULL);
+
+			if (label == NULL)
+				continue;
+			labels = labels ? repalloc(labels, sizeof(char *) * (nlabels + 1))
+				: palloc(sizeof(char *));
+			labels[nlabels++] = label;
+		}
+	}
+	if (nlabels == 0)
+		return;
+
+	/* the pending bodies that contain one of the values: the candidate users */
+	nadders = nitems;
+	{
+		MigrateBookkeeping bk;
+		Oid			argtypes[1] = {TEXTARRAYOID};
+		Datum		values[1] = {PointerGetDatum(migrate_cstring_array(labels, nlabels))};
+
+		migrate_bookkeeping_begin(&bk);
+		if (SPI_execute_with_args("SELECT r.id, r.upgrade FROM migrate.revision r"
+								  " WHERE EXISTS (SELECT FROM pg_catalog.unnest($1::pg_catalog.text[]) AS l(v)"
+								  "                WHERE pg_catalog.strpos(r.upgrade, l.v) OPERATOR(pg_catalog.>) 0)",
+								  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read revision bodies");
+		items = repalloc(items, sizeof(PendingBody) * (nitems + SPI_processed + 1));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			int			idx = migrate_graph_find(graph, SPI_getvalue(SPI_tuptable->vals[i],
+																	 SPI_tuptable->tupdesc, 1));
+			bool		adder = false;
+
+			CHECK_FOR_INTERRUPTS();
+			for (int k = 0; k < nadders && !adder; k++)
+				adder = items[k].idx == idx;
+			if (adder || !pending(graph, idx))
+				continue;
+			items[nitems].idx = idx;
+			items[nitems].body = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[i],
+																	   SPI_tuptable->tupdesc, 2));
+			items[nitems].stmts = NIL;
+			nitems++;
+		}
+		migrate_bookkeeping_end(&bk);
+	}
+
+	/* in the order a plan runs them */
+	qsort_arg(items, nitems, sizeof(PendingBody), pending_body_cmp, graph);
+	bodies = palloc(sizeof(char *) * nitems);
+	stmts = palloc(sizeof(List *) * nitems);
+	for (int k = 0; k < nitems; k++)
+	{
+		bodies[k] = items[k].body;
+		stmts[k] = items[k].stmts;
+	}
+	pairs = migrate_commit_boundaries(bodies, stmts, nitems, false, &npairs);
+	for (int i = 0; i < npairs; i++)
+	{
+		const char *user = graph->revs[items[pairs[i].user].idx].id;
+		const char *adder = graph->revs[items[pairs[i].adder].idx].id;
+
+		add_finding(f, MIGRATE_WARNING, "enum_value_used_too_early", user,
+					psprintf("revision \"%s\" uses a value that revision \"%s\" adds to an enum type (ALTER TYPE ... ADD VALUE): upgrade() cannot run both in one transaction; CALL migrate.run commits in between",
+							 user, adder));
+	}
+}
+
 Datum
 migrate_validate(PG_FUNCTION_ARGS)
 {
@@ -190,11 +365,21 @@ migrate_validate(PG_FUNCTION_ARGS)
 	graph = migrate_load_graph_ext(CurrentMemoryContext,
 								   MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	items = migrate_validate_graph(graph, &n);
+	{
+		Findings	f = {items, n, n};
+
+		add_enum_findings(graph, &f);
+		if (f.n > n)
+			qsort(f.items, f.n, sizeof(MigrateFinding), migrate_finding_cmp);
+		items = f.items;
+		n = f.n;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		values[0] = CStringGetTextDatum(migrate_severity_name(items[i].severity));
 		values[1] = CStringGetTextDatum(items[i].code);
 		if (items[i].revision)
@@ -222,6 +407,7 @@ migrate_check(PG_FUNCTION_ARGS)
 	initStringInfo(&detail);
 	for (int i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (items[i].severity != MIGRATE_ERROR)
 			continue;
 		if (nerrors > 0)

@@ -20,7 +20,7 @@ sc=${P}_script      # migrated by the scripts
 other=${P}_other    # another state
 WORK=$(mktemp -d)
 cleanup() {
-    for db in "$up" "$sc" "$other" "${P}_nt_a" "${P}_nt_b" "${P}_mh_a" "${P}_mh_b"; do
+    for db in "$up" "$sc" "$other" "${P}_nt_a" "${P}_nt_b" "${P}_mh_a" "${P}_mh_b" "${P}_h" "${P}_h_up" "${P}_en_a" "${P}_en_b"; do
         dropdb --if-exists "$db" >/dev/null 2>&1
     done
     rm -rf "$WORK"
@@ -176,5 +176,130 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$a" -c "CALL migrate.run('n1', 'down')" >/dev/
 ok $? "CALL migrate.run('n1', 'down') on the other database"
 is "$(schema "$b")" "$(schema "$a")" "non-transactional downgrade: the same schema"
 is "$(state "$b")" "$(state "$a")" "non-transactional downgrade: the same current() and applied revisions"
+
+#---------------------------------------------------------------- hostile bodies
+# Whatever a body holds, psql runs no meta-command of it and no SQL the
+# server did not check as the body's own.  Every attempt below would touch
+# $marker; it must never exist.
+marker="$WORK/pwned"
+PG_MIGRATE=${PG_MIGRATE:-}
+if [ -z "$PG_MIGRATE" ]; then
+    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
+    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
+fi
+mkdir -p "$WORK/hostile"
+# hfile <id> <transactional>: a revision file whose upgrade body is stdin, with MARKER replaced
+hfile() {
+    {
+        echo "-- migrate:revision $1"
+        echo "-- migrate:transactional $2"
+        echo "-- migrate:upgrade"
+        sed "s|MARKER|$marker|g"
+        echo "-- migrate:downgrade"
+        echo "SELECT 1;"
+    } >"$WORK/hostile/$1_hostile.sql"
+}
+# the body of the report, as it was
+hfile h1 true <<'EOF'
+SET standard_conforming_strings = off;
+SELECT 'x\', '
+\! touch MARKER #' AS y;
+EOF
+# the same, with the setting changed where no parser sees it
+hfile h2 true <<'EOF'
+SELECT set_config('standard_conforming_strings', 'off', false);
+SELECT 'x\', '
+\! touch MARKER #' AS y;
+EOF
+hfile h3 false <<'EOF'
+SELECT set_config('standard_conforming_strings', 'off', false);
+SELECT 'x\', '
+\! touch MARKER #' AS y;
+EOF
+hfile h4 true <<'EOF'
+SELECT set_config('client_encoding', 'SQL_ASCII', false);
+SELECT '\! touch MARKER';
+EOF
+# meta-command lookalikes that are the body's own text: they run as SQL
+hfile h5 true <<'EOF'
+CREATE TABLE h5_done (id int);
+SELECT E'\\! touch MARKER', 'a''b', $q$ \! touch MARKER $q$;
+-- \! touch MARKER
+SELECT 1 /* \! touch MARKER */;
+SELECT '\gexec', '\\', '"', 'unbalanced "quote';
+SELECT $migrate$ \! touch MARKER $migrate$, $migrate_1$ x $migrate_1$;
+SELECT 'ends in a comment' -- \! touch MARKER
+EOF
+hfile h6 false <<'EOF'
+CREATE TABLE h6_done (id int);
+SELECT E'\\! touch MARKER', 'a''b', $q$ \! touch MARKER $q$;
+SELECT 1 /* \! touch MARKER */;
+CREATE INDEX CONCURRENTLY h6_idx ON h6_done (id);
+SELECT 'trailing backslash\'
+EOF
+# one that ends without a newline, in a line comment
+printf -- '-- migrate:revision h7\n-- migrate:upgrade\nCREATE TABLE h7_done (id int); -- \\! touch %s' "$marker" >"$WORK/hostile/h7_hostile.sql"
+h=${P}_h
+hu=${P}_h_up
+fresh_db "$h" && fresh_db "$hu"
+for f in "$WORK"/hostile/*.sql; do
+    for db in "$h" "$hu"; do
+        psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v content="$(cat "$f")" -v src="$(basename "$f")" \
+            <<<"SELECT migrate.add_file(:'content', :'src');" >/dev/null 2>&1
+    done
+done
+is "$(q "$h" "SELECT count(*) FROM migrate.revision")" "7" "seven hostile revisions are registered"
+
+out=$(psql -X -q -A -t -d "$h" -c "SELECT migrate.sql('h1')" 2>&1)
+like "$out" "standard_conforming_strings is not allowed" "the body of the report: migrate.sql() refuses to write a script for it"
+"$PG_MIGRATE" -D "$WORK/hostile" -d "$h" sql h1 >"$WORK/h1.sql" 2>"$WORK/h1.err"
+ok_if "$? != 0" "and so does pg_migrate sql"
+out=$(psql -X -q -A -t -d "$h" -v VERBOSITY=verbose -c "SELECT count(*) FROM migrate.upgrade('h1')" 2>&1)
+like "$out" "0A000" "upgrade() refuses it before running anything"
+
+for r in h2 h3 h4; do
+    gen "$h" "$r" >"$WORK/$r.sql"
+    run_script "$h" "$WORK/$r.sql"
+    ok_if "$? != 0" "$r: the script stops when the body changes how the rest is read"
+    like "$(cat "$WORK/err")" "changed (standard_conforming_strings|client_encoding)" "$r: saying why"
+    ok_if "$([ -e "$marker" ]; echo $?) != 0" "$r: and psql ran no meta-command"
+    rm -f "$marker"
+    is "$(q "$h" "SELECT count(*) FROM migrate.applied WHERE revision = '$r'")" "0" "$r: nothing is recorded"
+done
+"$PG_MIGRATE" -D "$WORK/hostile" -d "$h" sql h3 >"$WORK/h3c.sql" 2>/dev/null
+ok $? "pg_migrate sql h3 writes the script"
+run_script "$h" "$WORK/h3c.sql"
+ok_if "$? != 0 && $([ -e "$marker" ]; echo $?) != 0" "which stops as well, with no meta-command run"
+rm -f "$marker"
+
+for r in h5 h7; do
+    gen "$h" "$r" >"$WORK/$r.sql"
+    run_script "$h" "$WORK/$r.sql"
+    ok $? "$r: a body full of backslashes, quotes and comments runs from the script"
+done
+gen "$h" h6 >"$WORK/h6.sql"
+run_script "$h" "$WORK/h6.sql"
+ok $? "h6: and so does a non-transactional one"
+ok_if "$([ -e "$marker" ]; echo $?) != 0" "none of them ran a meta-command"
+q "$hu" "SELECT count(*) FROM migrate.upgrade('h5'); SELECT count(*) FROM migrate.upgrade('h7')" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$hu" -c "CALL migrate.run('h6')" >/dev/null 2>&1
+is "$(q "$h" "SELECT string_agg(c, ',' ORDER BY c) FROM migrate.current() c")" "h5,h6,h7" "the scripts recorded h5, h6 and h7"
+is "$(schema "$h")" "$(schema "$hu")" "the same schema as upgrade() and CALL migrate.run() made"
+like "$(schema "$h")" "h6_idx" "(with h6's concurrent index)"
+
+#---------------------------------------------------------------- enum values used in the same plan
+a=${P}_en_a; b=${P}_en_b
+for db in "$a" "$b"; do
+    fresh_db "$db"
+    q "$db" "SELECT migrate.add('v1', 'CREATE TYPE vis AS ENUM (''Public''); CREATE TABLE post (id int, v vis)', 'DROP TABLE post; DROP TYPE vis');
+             SELECT migrate.add('v2', 'ALTER TYPE vis ADD VALUE ''Private''', NULL, '{v1}');
+             SELECT migrate.add('v3', 'CREATE INDEX post_public ON post (id) WHERE v <> ''Private''', 'DROP INDEX post_public', '{v2}')" >/dev/null
+done
+gen "$b" head >"$WORK/enum.sql"
+run_script "$b" "$WORK/enum.sql"
+ok $? "the script of a plan that adds an enum value, then uses it, runs (it commits in between)"
+psql -X -q -v ON_ERROR_STOP=1 -d "$a" -c "CALL migrate.run('head')" >/dev/null 2>&1
+is "$(schema "$b")" "$(schema "$a")" "the same schema as CALL migrate.run"
+is "$(state "$b")" "$(state "$a")" "the same applied revisions"
 
 done_testing

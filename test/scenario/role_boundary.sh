@@ -152,7 +152,7 @@ q $db "SELECT migrate.remove('f3')" >/dev/null
 login_as $deployer -c "SELECT migrate.add('g1', \$\$INSERT INTO public.who VALUES ('g1', current_user, session_user)\$\$, 'DELETE FROM public.who WHERE step = ''g1''', '{f2}')" >/dev/null
 q $db "SELECT migrate.sql('head')" >"$WORK/script.sql"
 like "$(cat "$WORK/script.sql")" "SET ROLE $deployer;
-INSERT INTO public.who" "(g) the offline script runs the deployer's body under SET ROLE"
+SELECT \\\$migrate\\\$INSERT INTO public.who" "(g) the offline script runs the deployer's body under SET ROLE"
 PGUSER=$ops PGPASSWORD=$pw psql -X -q -v ON_ERROR_STOP=1 -d $db -f "$WORK/script.sql" >"$WORK/ops.out" 2>&1
 ok "$([ $? -ne 0 ]; echo $?)" "(g) run by a role that may not SET ROLE to the deployer, the script stops"
 like "$(cat "$WORK/ops.out")" "permission denied to set role" "(g) at the SET ROLE"
