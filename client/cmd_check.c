@@ -20,7 +20,11 @@
  * findings, codes, severities and messages as online for what the files
  * alone can tell.
  *
- * Exit status 1 if any finding is an error (or a warning, with --strict).
+ * Then the lint findings of the pending plan (migrate.lint('heads'), through
+ * cmd_lint.c): shown; its errors fail only with --strict.
+ *
+ * Exit status 1 if any finding is an error (or a warning or a lint error,
+ * with --strict).
  *
  * IDENTIFICATION
  *	  client/cmd_check.c
@@ -50,6 +54,7 @@ typedef struct Findings
 	int			errors;
 	int			warnings;
 	int			infos;
+	LintFindings lint;			/* the pending plan's (cmd_lint.c) */
 } Findings;
 
 static void
@@ -282,7 +287,9 @@ print_findings(const Findings *fs)
 static int
 finish(Ctx *ctx, Findings *fs, bool db_checked, int nrevisions)
 {
-	bool		failed = fs->errors > 0 || (opt.strict && fs->warnings > 0);
+	/* lint's findings are shown; its errors fail only with --strict */
+	bool		failed = fs->errors > 0 ||
+		(opt.strict && (fs->warnings > 0 || fs->lint.errors > 0));
 
 	if (opt.json)
 	{
@@ -314,11 +321,21 @@ finish(Ctx *ctx, Findings *fs, bool db_checked, int nrevisions)
 			json_end_object(&w);
 		}
 		json_end_array(&w);
+		json_kv_int(&w, "lint_errors", fs->lint.errors);
+		json_kv_int(&w, "lint_warnings", fs->lint.warnings);
+		lint_json(&w, "lint", &fs->lint);
 		result_end(&w);
 	}
 	else
 	{
 		print_findings(fs);
+		/* lint's warnings and errors; its info (every lock) is lint -v's */
+		lint_print(&fs->lint, stdout, false);
+		if (fs->lint.errors + fs->lint.warnings > 0)
+			printf("lint of the pending plan: %d error%s, %d warning%s%s\n",
+				   fs->lint.errors, fs->lint.errors == 1 ? "" : "s",
+				   fs->lint.warnings, fs->lint.warnings == 1 ? "" : "s",
+				   fs->lint.errors > 0 && !opt.strict ? " (lint errors fail with --strict)" : "");
 		if (fs->errors == 0 && fs->warnings == 0)
 			printf("check: no problems (%d revision%s%s)\n", nrevisions, nrevisions == 1 ? "" : "s",
 				   db_checked ? "" : ", files only");
@@ -435,7 +452,16 @@ cmd_check(Ctx *ctx)
 				   1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
+	/* what the pending statements will lock and risk (cmd_lint.c); a chain
+	 * with errors has no plan to lint */
+	if (fs.errors == 0 && atoi(PQgetvalue(res, 0, 0)) > 0 &&
+		!lint_plan(ctx, "heads", false, &fs.lint))
+	{
+		PQclear(res);
+		return PGM_EXIT_FAIL;
+	}
 	rc = finish(ctx, &fs, true, atoi(PQgetvalue(res, 0, 0)));
+	lint_free(&fs.lint);
 	PQclear(res);
 	return rc;
 }
