@@ -495,6 +495,11 @@ apply(Ctx *ctx, bool up, const char *target)
 
 	if (opt.dry_run || plan.n == 0)
 	{
+		LintFindings lint = {0};
+
+		/* the plan's lint findings (cmd_lint.c), shown, never fatal */
+		if (plan.n > 0 && !lint_plan(ctx, target, !up, &lint))
+			return PGM_EXIT_FAIL;
 		cur = current_text(&before);
 		if (opt.json)
 		{
@@ -505,12 +510,21 @@ apply(Ctx *ctx, bool up, const char *target)
 			json_kv_bool(&w, "dry_run", opt.dry_run);
 			json_steps(&w, "plan", &plan);
 			json_kv_strlist(&w, "current", &before);
+			lint_json(&w, "lint", &lint);
 			result_end(&w);
 		}
 		else if (plan.n == 0)
 			printf("nothing to %s: at %s\n", verb, cur);
 		else
+		{
 			print_plan(&plan, up ? "would apply" : "would revert");
+			lint_print(&lint, stdout, opt.verbose);
+			if (lint.errors + lint.warnings > 0)
+				printf("lint: %d error%s, %d warning%s (pg_migrate lint -v lists every lock)\n",
+					   lint.errors, lint.errors == 1 ? "" : "s",
+					   lint.warnings, lint.warnings == 1 ? "" : "s");
+		}
+		lint_free(&lint);
 		if (plan.n == 0)
 			set_summary("nothing to %s: at %s", verb, cur);
 		else

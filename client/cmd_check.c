@@ -28,7 +28,11 @@
  * database: the same findings, codes, severities and messages as online
  * for what the files alone can tell.
  *
- * Exit status 1 if any finding is an error (or a warning, with --strict).
+ * Then the lint findings of the pending plan (migrate.lint('heads'), through
+ * cmd_lint.c): shown; its errors fail only with --strict.
+ *
+ * Exit status 1 if any finding is an error (or a warning or a lint error,
+ * with --strict).
  *
  * IDENTIFICATION
  *	  client/cmd_check.c
@@ -58,6 +62,7 @@ typedef struct Findings
 	int			errors;
 	int			warnings;
 	int			infos;
+	LintFindings lint;			/* the pending plan's (cmd_lint.c) */
 } Findings;
 
 static void
@@ -291,7 +296,9 @@ print_findings(const Findings *fs)
 static int
 finish(Ctx *ctx, Findings *fs, bool db_checked, int nrevisions)
 {
-	bool		failed = fs->errors > 0 || (opt.strict && fs->warnings > 0);
+	/* lint's findings are shown; its errors fail only with --strict */
+	bool		failed = fs->errors > 0 ||
+		(opt.strict && (fs->warnings > 0 || fs->lint.errors > 0));
 
 	if (opt.json)
 	{
@@ -323,11 +330,21 @@ finish(Ctx *ctx, Findings *fs, bool db_checked, int nrevisions)
 			json_end_object(&w);
 		}
 		json_end_array(&w);
+		json_kv_int(&w, "lint_errors", fs->lint.errors);
+		json_kv_int(&w, "lint_warnings", fs->lint.warnings);
+		lint_json(&w, "lint", &fs->lint);
 		result_end(&w);
 	}
 	else
 	{
 		print_findings(fs);
+		/* lint's warnings and errors; its info (every lock) is lint -v's */
+		lint_print(&fs->lint, stdout, false);
+		if (fs->lint.errors + fs->lint.warnings > 0)
+			printf("lint of the pending plan: %d error%s, %d warning%s%s\n",
+				   fs->lint.errors, fs->lint.errors == 1 ? "" : "s",
+				   fs->lint.warnings, fs->lint.warnings == 1 ? "" : "s",
+				   fs->lint.errors > 0 && !opt.strict ? " (lint errors fail with --strict)" : "");
 		if (fs->errors == 0 && fs->warnings == 0)
 			printf("check: no problems (%d revision%s%s)\n", nrevisions, nrevisions == 1 ? "" : "s",
 				   db_checked ? "" : ", files only");
@@ -511,6 +528,18 @@ database_findings(Ctx *ctx, Findings *fs, bool only_database)
 	return true;
 }
 
+/*
+ * What the pending statements will lock and risk (cmd_lint.c): the plan to
+ * every head, unless the chain has errors (it then has no plan to lint).
+ */
+static bool
+check_lint(Ctx *ctx, Findings *fs)
+{
+	if (fs->errors > 0 || ctx->model.n == 0)
+		return true;
+	return lint_plan(ctx, "heads", false, &fs->lint);
+}
+
 static void
 rollback_quietly(PGconn *conn)
 {
@@ -549,7 +578,7 @@ server_findings(Ctx *ctx, Findings *fs, char **why)
 			nsend++;
 	}
 	if (nsend == 0)
-		return database_findings(ctx, fs, false) ? 1 : -1;
+		return database_findings(ctx, fs, false) && check_lint(ctx, fs) ? 1 : -1;
 
 	if (!db_command(ctx->conn, "BEGIN"))
 		return -1;
@@ -585,7 +614,8 @@ server_findings(Ctx *ctx, Findings *fs, char **why)
 		}
 		PQclear(res);
 	}
-	if (!database_findings(ctx, fs, false))
+	/* and the pending plan's lint, the files registered as they are */
+	if (!database_findings(ctx, fs, false) || !check_lint(ctx, fs))
 	{
 		rollback_quietly(ctx->conn);
 		return -1;
@@ -636,7 +666,7 @@ cmd_check(Ctx *ctx)
 		return rc;
 	if (opt.no_sync)
 	{
-		if (!database_findings(ctx, &fs, false))
+		if (!database_findings(ctx, &fs, false) || !check_lint(ctx, &fs))
 			return PGM_EXIT_FAIL;
 	}
 	else
@@ -654,7 +684,7 @@ cmd_check(Ctx *ctx)
 
 			/* the chain rules on the model, and what needs the database */
 			model_findings(&ctx->model, &ctx->rd, &fs);
-			if (!database_findings(ctx, &fs, true))
+			if (!database_findings(ctx, &fs, true) || !check_lint(ctx, &fs))
 				return PGM_EXIT_FAIL;
 			report_finding(&fs, "info", "not_parsed", NULL, NULL, 0, msg);
 			free(msg);
@@ -694,5 +724,7 @@ cmd_check(Ctx *ctx)
 		sl_free(&drift);
 	}
 	nrevisions = ctx->model.n;
-	return finish(ctx, &fs, true, nrevisions);
+	rc = finish(ctx, &fs, true, nrevisions);
+	lint_free(&fs.lint);
+	return rc;
 }

@@ -201,6 +201,25 @@ const Command commands[] = {
 		"               schema whose fingerprint differs from what the run left\n"
 		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"
 		"  pg_migrate check --at-head --drift\n"},
+	{"lint", cmd_lint, OPT(O_DOWN) | OPT(O_STRICT), 0, 100000, false,
+		"lint [TARGET] [--down] | lint FILE...",
+		"what each pending statement will lock, rewrite and risk",
+		"Syncs, then prints the findings of migrate.lint() for the plan an\n"
+		"upgrade to TARGET (default head; with --down, a downgrade) would run:\n"
+		"the lock each statement takes on each table (PostgreSQL's own decision),\n"
+		"whether it rewrites it, the table's size in this database, and the\n"
+		"rules it breaks (blocking_index, table_rewrite, scan_under_lock, ...),\n"
+		"as file:line of the revision files, each with the safe way as a hint.\n"
+		"Severity grows with the table's size (migrate.lint_large_table).  With\n"
+		"FILE arguments, lints files that are not registered (a pull request's):\n"
+		"each file's upgrade section through migrate.lint_sql(), on its own.\n"
+		"Info findings (every statement's lock) are shown with -v.  Exit status\n"
+		"1 if a finding is an error (with --strict, a warning too).\n"
+		"\nOptions:\n"
+		"  --down       lint the downgrade to TARGET\n"
+		"  --strict     warnings fail too\n"
+		"\nExamples:\n  pg_migrate lint\n  pg_migrate lint -v --json\n"
+		"  pg_migrate lint migrations/20260101_add_index.sql\n"},
 	{"sql", cmd_sql, OPT(O_DOWN) | OPT(O_OUTPUT) | OPT(O_OFFLINE), 0, 1, false,
 		"sql [TARGET | A:B] [--offline] [--down] [-o FILE]",
 		"print the offline script of an upgrade (or downgrade)",

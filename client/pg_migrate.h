@@ -36,6 +36,8 @@
  *	  cmd_check.c check (the files, the model and migrate.validate(); or
  *	              --offline, with the server's chain rules, ../common/chain.c)
  *	  cmd_drift.c blame, and drift for status and check --drift
+ *	  cmd_lint.c  lint (migrate.lint, lint_sql), and the findings that
+ *	              upgrade --dry-run and check show
  *	  fleetfile.c the parser of a file of connection strings (plain C,
  *	              fuzzed by test/fuzz/fuzz_fleetfile.c)
  *	  fleet.c     one command against many databases, in parallel
@@ -553,6 +555,40 @@ extern int	cmd_blame(Ctx *ctx);
 extern PGresult *drift_rows(PGconn *conn, bool required);
 extern void drift_status(PGconn *conn, JsonWriter *w);
 extern bool drift_findings(PGconn *conn, StrList *messages);
+/* cmd_lint.c: lint, and the findings upgrade --dry-run and check show */
+typedef struct LintFinding
+{
+	char	   *revision;
+	int			statement;
+	char	   *severity;
+	char	   *code;
+	char	   *file;			/* path of the revision's file, if known */
+	size_t		line;			/* in the file (or the body, without one) */
+	char	   *relation;
+	char	   *lock;
+	char	   *rewrite;		/* "t", "f" or NULL */
+	char	   *rows;
+	char	   *bytes;
+	char	   *message;
+	char	   *hint;
+} LintFinding;
+
+typedef struct LintFindings
+{
+	LintFinding *f;
+	size_t		n;
+	size_t		cap;
+	int			errors;
+	int			warnings;
+	int			infos;
+	const char *skipped;		/* why lint could not run here, or NULL */
+} LintFindings;
+
+extern int	cmd_lint(Ctx *ctx);
+extern bool lint_plan(Ctx *ctx, const char *target, bool down, LintFindings *lf);
+extern void lint_print(const LintFindings *lf, FILE *out, bool with_info);
+extern void lint_json(JsonWriter *w, const char *key, const LintFindings *lf);
+extern void lint_free(LintFindings *lf);
 
 /* fleet.c */
 extern int	fleet_run(CommandFn fn);

@@ -268,7 +268,11 @@ execute_body(void *arg)
 	foreach(lc, st->stmts)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (run->stmt_hook)
+			run->stmt_hook(run, st, false);
 		migrate_run_statement(run, st, lfirst_node(RawStmt, lc), &ctx);
+		if (run->stmt_hook)
+			run->stmt_hook(run, st, true);
 		run->cur_stmt++;
 	}
 	migrate_boundary_leave(&boundary);

@@ -71,6 +71,11 @@ typedef struct Run
 	bool		caller_timeout_active;	/* the caller's statement timer */
 	TimestampTz caller_deadline;
 	bool		body_timeout_armed; /* a body's statement_timeout is armed */
+
+	/* called before and after each statement of a transactional body, when
+	 * set (explain.c measures locks, rewrites and durations) */
+	void		(*stmt_hook) (struct Run *run, Step *st, bool after);
+	void	   *hook_arg;
 } Run;
 
 /* For the error context callback of a running body. */

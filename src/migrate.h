@@ -14,8 +14,8 @@
  *	  runlog.c      every write to migrate.run, run_step and applied
  *	  lock.c        the migration lock (advisory)
  *	  graph.c       the in-memory revision graph: edges, order, cycles
- *	  target.c      Alembic's target grammar and the plans it yields
- *	                (upgrade, downgrade, stamp)
+ *	  target.c      Alembic's target grammar
+ *	  plan.c        the plans a target yields (upgrade, downgrade, stamp)
  *	  registry.c    migrate.add / migrate.remove, migrate_register()
  *	  revfile_sql.c migrate.add_file
  *	  noop.c        the no-op shortcut of upgrade('head')
@@ -311,7 +311,7 @@ extern int	migrate_statement_start(const char *body, int location);
 extern bool migrate_statement_needs_top_level(Node *stmt);
 
 /* ---------------------------------------------------------------------
- * Targets and plans (target.c)
+ * Targets (target.c) and plans (plan.c)
  * ---------------------------------------------------------------------
  */
 typedef enum MigrateDirection
