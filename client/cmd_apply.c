@@ -212,8 +212,17 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	if (model_files_differ(&ctx->model))
+	{
+		/* new or changed files: what upgrade would do, from the files */
+		if (direction[0] == 'u' && !ctx->files_broken)
+		{
+			rc = sql_from_files(ctx, target);
+			if (rc >= 0)
+				return rc;
+		}
 		pgm_warning("the script is built from the registered revisions, which differ from the files: "
 					"\"pg_migrate sync\" registers them first, and \"sql --offline\" builds a script from the files alone");
+	}
 	res = db_query(ctx->conn, "SELECT migrate.sql($1, $2, $3)", 3, params);
 	if (res == NULL)
 		return PGM_EXIT_FAIL;

@@ -148,6 +148,14 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 
 	/* what it records must be registered as it records it */
 	appendStringInfoString(&buf, "-- the revisions this script records, registered as pg_migrate sync would\n");
+	for (int i = 0; i < plan.n; i++)
+		if (m->revs[plan.v[i]].file == NULL)
+		{
+			pgm_error("revision \"%s\" is registered but no file in \"%s\" declares it: a script from the files cannot run it",
+					  m->revs[plan.v[i]].id, m->rd->dir);
+			pgm_error_hint("Restore its file, or register the files (pg_migrate sync) and write the script from the database's revisions.");
+			return NULL;
+		}
 	ids = pgm_malloc(sizeof(char *) * (size_t) plan.n);
 	sums = pgm_malloc(sizeof(char *) * (size_t) plan.n);
 	for (int i = 0; i < plan.n; i++)
@@ -232,6 +240,46 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 	return buf.data;
 }
 
+/* The script to stdout or -o FILE, or in --json. */
+static int
+write_script(Ctx *ctx, const char *range, const char *script, int nsteps, bool offline)
+{
+	FILE	   *f = stdout;
+
+	if (opt.json)
+	{
+		JsonWriter	w;
+
+		result_begin(&w, ctx, true);
+		json_kv_string(&w, "range", range);
+		json_kv_string(&w, "direction", opt.down ? "down" : "up");
+		json_kv_bool(&w, "offline", offline);
+		json_kv_bool(&w, "from_files", true);
+		json_kv_int(&w, "revisions", nsteps);
+		json_kv_string(&w, "script", script);
+		result_end(&w);
+	}
+	else
+	{
+		if (opt.output != NULL && (f = fopen(opt.output, "w")) == NULL)
+		{
+			pgm_error("could not open \"%s\": %s", opt.output, strerror(errno));
+			return PGM_EXIT_USAGE;
+		}
+		fputs(script, f);
+		if (f != stdout && fclose(f) != 0)
+		{
+			pgm_error("could not write \"%s\": %s", opt.output, strerror(errno));
+			return PGM_EXIT_FAIL;
+		}
+		if (opt.output != NULL)
+			pgm_info("wrote %s (%d revision%s)", opt.output, nsteps, nsteps == 1 ? "" : "s");
+	}
+	set_summary("script of %s %s from the files: %d revision%s", opt.down ? "downgrade" : "upgrade",
+				range, nsteps, nsteps == 1 ? "" : "s");
+	return PGM_EXIT_OK;
+}
+
 int
 sql_offline(Ctx *ctx, const char *arg)
 {
@@ -239,7 +287,6 @@ sql_offline(Ctx *ctx, const char *arg)
 	char	   *range;
 	char	   *script;
 	int			nsteps = 0;
-	FILE	   *f = stdout;
 
 	rc = ctx_load_dir(ctx, true);
 	if (rc != PGM_EXIT_OK)
@@ -267,36 +314,50 @@ sql_offline(Ctx *ctx, const char *arg)
 		free(range);
 		return PGM_EXIT_FAIL;
 	}
-	if (opt.json)
-	{
-		JsonWriter	w;
-
-		result_begin(&w, ctx, true);
-		json_kv_string(&w, "range", range);
-		json_kv_string(&w, "direction", opt.down ? "down" : "up");
-		json_kv_bool(&w, "offline", true);
-		json_kv_int(&w, "revisions", nsteps);
-		json_kv_string(&w, "script", script);
-		result_end(&w);
-	}
-	else
-	{
-		if (opt.output != NULL && (f = fopen(opt.output, "w")) == NULL)
-		{
-			pgm_error("could not open \"%s\": %s", opt.output, strerror(errno));
-			return PGM_EXIT_USAGE;
-		}
-		fputs(script, f);
-		if (f != stdout && fclose(f) != 0)
-		{
-			pgm_error("could not write \"%s\": %s", opt.output, strerror(errno));
-			return PGM_EXIT_FAIL;
-		}
-		if (opt.output != NULL)
-			pgm_info("wrote %s (%d revision%s)", opt.output, nsteps, nsteps == 1 ? "" : "s");
-	}
-	set_summary("offline script of %s %s: %d revision%s", opt.down ? "downgrade" : "upgrade",
-				range, nsteps, nsteps == 1 ? "" : "s");
+	rc = write_script(ctx, range, script, nsteps, true);
 	free(range);
-	return PGM_EXIT_OK;
+	return rc;
+}
+
+/*
+ * The online script when the files differ from the registered revisions
+ * (new files, or pending ones changed): from the database's state (the
+ * model read from it: "current") to TARGET, built from the files as an
+ * offline script is, registering them as a sync would.  So "pg_migrate
+ * sql" (and "upgrade --sql") shows what "pg_migrate upgrade" would do,
+ * writing nothing.  Returns -1 (nothing reported) when the client cannot
+ * resolve TARGET itself: the caller asks the server instead.
+ */
+int
+sql_from_files(Ctx *ctx, const char *target)
+{
+	IdxList		named = {0};
+	const char *at = strchr(target, '@');
+	char	   *range;
+	char	   *script;
+	int			nsteps = 0;
+	int			rc;
+
+	/* moves from the applied state of a branch: the server's */
+	if (at != NULL && (at[1] == '+' || at[1] == '-' || strcmp(at + 1, "base") == 0))
+		return -1;
+	if (!model_resolve(&ctx->model, target, &named))
+	{
+		set_summary("no script: %s", n_diags ? diags[n_diags - 1].message : "");
+		il_free(&named);
+		return PGM_EXIT_FAIL;
+	}
+	il_free(&named);
+	range = pgm_psprintf("current:%s", target);
+	script = build_script(&ctx->model, range, true, &nsteps);
+	if (script == NULL)
+	{
+		set_summary("no script: %s", n_diags ? diags[n_diags - 1].message : "");
+		free(range);
+		return PGM_EXIT_FAIL;
+	}
+	pgm_info("the files differ from the registered revisions: the script is built from the files, from the database's state, and registers them");
+	rc = write_script(ctx, target, script, nsteps, false);
+	free(range);
+	return rc;
 }

@@ -545,6 +545,7 @@ extern int	cmd_sync(Ctx *ctx);
 extern char *display_ts(const char *iso);
 
 extern int	sql_offline(Ctx *ctx, const char *arg);	/* offline.c */
+extern int	sql_from_files(Ctx *ctx, const char *target);
 extern int	cmd_show(Ctx *ctx);
 extern int	cmd_branches(Ctx *ctx);
 extern void print_rev_block(Ctx *ctx, const Rev *r, bool show_body);
