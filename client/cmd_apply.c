@@ -2,7 +2,7 @@
  *
  * cmd_apply.c
  *	  The commands that change the applied state: upgrade, downgrade,
- *	  stamp, adopt; and sql, the offline script of an upgrade.
+ *	  stamp; and sql, the script of an upgrade (adopt is cmd_adopt.c).
  *
  * upgrade: after the sync, the chain is validated (errors stop it unless
  * --skip-validation), and the plan (migrate.plan) decides how it runs:
@@ -88,7 +88,7 @@ json_steps(JsonWriter *w, const char *key, const Steps *st)
 }
 
 /* migrate.current(), as a list */
-static bool
+bool
 fetch_current(PGconn *conn, StrList *out)
 {
 	const char *params[1] = {opt.project};
@@ -102,7 +102,7 @@ fetch_current(PGconn *conn, StrList *out)
 	return true;
 }
 
-static char *
+char *
 current_text(const StrList *cur)
 {
 	return cur->n == 0 ? pgm_strdup("base (nothing applied)") : sl_join(cur, ", ");
@@ -193,7 +193,12 @@ print_plan(const Steps *plan, const char *verb)
 			   plan->s[i].transactional ? "" : " [non-transactional]");
 }
 
-/* The offline script: migrate.sql(target, direction) */
+/*
+ * The script of migrate.sql(target, direction), from the database's state:
+ * a read-only command, which compares the files with the database in
+ * memory and says when they differ (the script is the registered
+ * revisions').
+ */
 static int
 run_sql(Ctx *ctx, const char *target, const char *direction)
 {
@@ -203,9 +208,12 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 	FILE	   *f = stdout;
 	const char *script;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open_read(ctx, false);
 	if (rc != PGM_EXIT_OK)
 		return rc;
+	if (model_files_differ(&ctx->model))
+		pgm_warning("the script is built from the registered revisions, which differ from the files: "
+					"\"pg_migrate sync\" registers them first, and \"sql --offline\" builds a script from the files alone");
 	res = db_query(ctx->conn, "SELECT migrate.sql($1, $2, $3)", 3, params);
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
@@ -217,6 +225,7 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 		result_begin(&w, ctx, true);
 		json_kv_string(&w, "target", target);
 		json_kv_string(&w, "direction", direction);
+		json_kv_bool(&w, "offline", false);
 		json_kv_string(&w, "script", script);
 		result_end(&w);
 	}
@@ -248,12 +257,17 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 int
 cmd_sql(Ctx *ctx)
 {
-	if (opt.down && opt.nargs == 0)
+	const char *arg = opt.nargs > 0 ? opt.args[0] : NULL;
+
+	/* a range is a script between two states: from the files */
+	if (opt.offline || (arg != NULL && strchr(arg, ':') != NULL))
+		return sql_offline(ctx, arg);
+	if (opt.down && arg == NULL)
 	{
 		pgm_error("sql --down needs a TARGET (as downgrade does)");
 		return PGM_EXIT_USAGE;
 	}
-	return run_sql(ctx, opt.nargs > 0 ? opt.args[0] : "head", opt.down ? "down" : "up");
+	return run_sql(ctx, arg ? arg : "head", opt.down ? "down" : "up");
 }
 
 /*
@@ -303,6 +317,105 @@ needs_commit_between(const PGresult *res)
 		(context == NULL || strstr(context, " body of revision ") == NULL);
 }
 
+/* "statement 3" in the CONTEXT of the first error: 3, else 0 */
+static int
+failed_statement(void)
+{
+	for (size_t k = 0; k < n_diags; k++)
+	{
+		const char *c;
+
+		if (strcmp(diags[k].severity, "error") != 0)
+			continue;
+		c = diags[k].context;
+		while (c != NULL && (c = strstr(c, "statement ")) != NULL)
+		{
+			int			n = atoi(c + 10);
+
+			if (n > 0)
+				return n;
+			c += 10;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * What a failed run left, when the failing revision was non-transactional:
+ * each of its statements committed on its own, so those before the failing
+ * one stay although the revision is not recorded as applied.
+ */
+static void
+print_partial(const Steps *plan, const char *failed_revision, bool up)
+{
+	int			k = failed_statement();
+	bool		nontx = false;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (failed_revision && strcmp(plan->s[i].revision, failed_revision) == 0)
+			nontx = !plan->s[i].transactional;
+	if (!nontx || k == 1)
+		return;
+	if (k > 1)
+		printf("statement%s 1%s%s of revision %s committed before statement %d failed "
+			   "(a non-transactional revision commits each statement) and stay%s; "
+			   "%s is not recorded as %s\n",
+			   k > 2 ? "s" : "", k > 2 ? " to " : "",
+			   k > 2 ? pgm_psprintf("%d", k - 1) : "", failed_revision, k,
+			   k > 2 ? "" : "s", failed_revision, up ? "applied" : "reverted");
+	else
+		printf("the statements of revision %s before the failing one committed "
+			   "(a non-transactional revision commits each statement) and stay; "
+			   "%s is not recorded as %s\n", failed_revision, failed_revision,
+			   up ? "applied" : "reverted");
+	printf("before running it again, undo what they did, or make %s's statements safe to repeat "
+		   "(IF NOT EXISTS, migrate.ensure())\n", failed_revision);
+}
+
+/*
+ * The deploy that changed nothing: the sync sent nothing, every registered
+ * revision has its file and is applied, and the target is head (the files
+ * have one head) or heads.  Then nothing is pending, and the sync's one
+ * read has said so: no validation, plan or upgrade() call is needed (each
+ * would load the revision graph).  The current revisions are the heads
+ * that no revision depends on, as migrate.current() says when everything
+ * is applied.
+ */
+static bool
+nothing_pending(Ctx *ctx, const char *target, StrList *current)
+{
+	const SyncReport *r = &sync_report;
+	StrList		heads = {0};
+	bool		yes;
+
+	if (opt.no_sync || !r->done || r->sent > 0 || r->missing.n > 0 ||
+		r->applied_changed.n > 0 || r->registered == 0 || r->applied != r->registered ||
+		r->registered != ctx->rd.n_by_id ||
+		(strcmp(target, "head") != 0 && strcmp(target, "heads") != 0))
+		return false;
+	revdir_link(&ctx->rd);
+	revdir_heads(&ctx->rd, &heads);
+	yes = heads.n == 1 || strcmp(target, "heads") == 0;
+	for (size_t i = 0; yes && i < heads.n; i++)
+	{
+		bool		depended = false;
+
+		for (size_t k = 0; k < ctx->rd.n_by_id && !depended; k++)
+		{
+			const RevFile *rf = &ctx->rd.e[ctx->rd.by_id[k]].rf;
+
+			for (size_t j = 0; j < rf->n_depends_on; j++)
+				if (strcmp(rf->depends_on[j], heads.items[i]) == 0)
+					depended = true;
+		}
+		if (!depended)
+			sl_add(current, heads.items[i]);
+	}
+	sl_free(&heads);
+	return yes;
+}
+
 /*
  * upgrade and downgrade: sync, validate, plan, run, report.
  */
@@ -329,9 +442,29 @@ apply(Ctx *ctx, bool up, const char *target)
 	char	   *failed_revision = NULL;
 	char	   *failed_message = NULL;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
+	if (up && nothing_pending(ctx, target, &before))
+	{
+		cur = current_text(&before);
+		if (opt.json)
+		{
+			JsonWriter	w;
+
+			result_begin(&w, ctx, true);
+			json_kv_string(&w, "target", target);
+			json_kv_bool(&w, "dry_run", opt.dry_run);
+			json_steps(&w, "plan", &plan);
+			json_kv_strlist(&w, "current", &before);
+			result_end(&w);
+		}
+		else
+			printf("nothing to upgrade: at %s\n", cur);
+		set_summary("nothing to upgrade: at %s", cur);
+		free(cur);
+		return PGM_EXIT_OK;
+	}
 	rc = preflight(ctx);
 	if (rc != PGM_EXIT_OK)
 		return rc;
@@ -526,12 +659,22 @@ apply(Ctx *ctx, bool up, const char *target)
 			char	   *at = failed_revision ? pgm_psprintf(" at revision %s", failed_revision)
 				: pgm_strdup("");
 
+			int			k = failed_statement();
+			bool		partial = false;
+
+			for (size_t i = 0; i < plan.n; i++)
+				if (failed_revision && strcmp(plan.s[i].revision, failed_revision) == 0 &&
+					!plan.s[i].transactional && k != 1)
+					partial = true;
 			if (per_revision && done.n > 0)
 				printf("%s failed%s after %zu of %zu revisions (committed one by one); now at %s\n",
 					   verb, at, done.n, plan.n, cur);
+			else if (partial)
+				printf("%s failed%s; still at %s\n", verb, at, cur);
 			else
 				printf("%s failed%s: nothing was %s; still at %s\n", verb, at,
 					   up ? "applied" : "reverted", cur);
+			print_partial(&plan, failed_revision, up);
 			free(at);
 		}
 		else if (done.n == 0)
@@ -588,7 +731,7 @@ cmd_stamp(Ctx *ctx)
 	StrList		after = {0};
 	char	   *cur;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open(ctx, SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	rc = preflight(ctx);
@@ -632,280 +775,5 @@ cmd_stamp(Ctx *ctx)
 	set_summary("stamped %s; at %s", opt.args[0], cur);
 	PQclear(res);
 	free(cur);
-	return PGM_EXIT_OK;
-}
-
-/* ---------------------------------------------------------------------
- * adopt: take over from another migration tool
- * ---------------------------------------------------------------------
- */
-typedef struct AdoptSource
-{
-	const char *name;
-	const char *table;			/* default table */
-	const char *query;			/* %s: the quoted table; columns: id, bad */
-	const char *bad_reason;		/* why a row with bad = true stops adopt */
-	const char *recorded;		/* what its rows are, for messages */
-} AdoptSource;
-
-static const AdoptSource adopt_sources[] = {
-	{"alembic", "alembic_version",
-		"SELECT version_num::text, false FROM %s ORDER BY 1",
-		NULL, "the heads Alembic recorded"},
-	{"flyway", "flyway_schema_history",
-		"SELECT version::text, NOT success FROM %s WHERE version IS NOT NULL"
-		" ORDER BY installed_rank",
-		"Flyway recorded a failed migration; repair it (flyway repair) first",
-		"the versioned migrations Flyway applied"},
-	{"golang-migrate", "schema_migrations",
-		"SELECT version::text, dirty FROM %s",
-		"golang-migrate marks the version dirty (a migration failed half way); "
-		"fix the schema and force the version first",
-		"the version golang-migrate recorded"},
-	{"dbmate", "schema_migrations",
-		"SELECT version::text, false FROM %s ORDER BY 1",
-		NULL, "the versions dbmate applied"},
-};
-
-/* "schema.name" or "name", each part quoted */
-static char *
-quote_table(PGconn *conn, const char *spec)
-{
-	const char *dot = strchr(spec, '.');
-	char	   *out;
-
-	if (dot == NULL)
-	{
-		char	   *q = PQescapeIdentifier(conn, spec, strlen(spec));
-
-		if (q == NULL)
-			return NULL;
-		out = pgm_strdup(q);
-		PQfreemem(q);
-	}
-	else
-	{
-		char	   *s = PQescapeIdentifier(conn, spec, (size_t) (dot - spec));
-		char	   *t = PQescapeIdentifier(conn, dot + 1, strlen(dot + 1));
-
-		if (s == NULL || t == NULL)
-			return NULL;
-		out = pgm_psprintf("%s.%s", s, t);
-		PQfreemem(s);
-		PQfreemem(t);
-	}
-	return out;
-}
-
-int
-cmd_adopt(Ctx *ctx)
-{
-	const AdoptSource *src = NULL;
-	const char *table;
-	char	   *qtable;
-	char	   *sql;
-	PGresult   *res;
-	StrList		ids = {0};
-	StrList		missing = {0};
-	StrList		before = {0};
-	StrList		after = {0};
-	int			rc;
-	char	   *arr;
-	const char *params[2];
-	char	   *list;
-	bool		already = false;
-
-	for (size_t i = 0; i < sizeof(adopt_sources) / sizeof(adopt_sources[0]); i++)
-		if (strcmp(adopt_sources[i].name, opt.args[0]) == 0)
-			src = &adopt_sources[i];
-	if (src == NULL)
-	{
-		pgm_error("cannot adopt \"%s\": pg_migrate adopts alembic, flyway, golang-migrate and dbmate",
-				  opt.args[0]);
-		pgm_error_hint("From another tool, keep its ids in the revision files and record the applied one with \"pg_migrate stamp ID\".");
-		return PGM_EXIT_USAGE;
-	}
-	table = opt.table ? opt.table : src->table;
-
-	rc = ctx_open(ctx, true);
-	if (rc != PGM_EXIT_OK)
-		return rc;
-	qtable = quote_table(ctx->conn, table);
-	if (qtable == NULL)
-	{
-		pgm_error("invalid table name \"%s\"", table);
-		return PGM_EXIT_USAGE;
-	}
-	sql = pgm_psprintf(src->query, qtable);
-	res = PQexecParams(ctx->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-	free(sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		if (strcmp(db_sqlstate(res), "42P01") == 0)
-		{
-			pgm_error("there is no table %s in database \"%s\": nothing to adopt from %s",
-					  table, PQdb(ctx->conn), src->name);
-			pgm_error_hint("Name the version table with --table [SCHEMA.]NAME if it is not the default one.");
-		}
-		else
-			db_report_result_error(res, NULL);
-		PQclear(res);
-		return PGM_EXIT_FAIL;
-	}
-	for (int i = 0; i < PQntuples(res); i++)
-	{
-		if (PQgetvalue(res, i, 1)[0] == 't')
-		{
-			pgm_error("cannot adopt: %s (version %s in %s)", src->bad_reason,
-					  PQgetvalue(res, i, 0), table);
-			PQclear(res);
-			return PGM_EXIT_FAIL;
-		}
-		sl_add_unique(&ids, PQgetvalue(res, i, 0));
-	}
-	PQclear(res);
-	if (ids.n == 0)
-	{
-		pgm_error("%s is empty: %s recorded nothing as applied", table, src->name);
-		return PGM_EXIT_FAIL;
-	}
-
-	/* every recorded id must be a registered revision */
-	arr = db_array_literal(&ids);
-	params[0] = arr;
-	params[1] = opt.project;
-	res = db_query(ctx->conn,
-				   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
-				   " WHERE NOT EXISTS (SELECT 1 FROM migrate.revision r"
-				   "                    WHERE r.project = $2 AND r.id = u.id)",
-				   2, params);
-	if (res == NULL)
-		return PGM_EXIT_FAIL;
-	for (int i = 0; i < PQntuples(res); i++)
-		sl_add(&missing, PQgetvalue(res, i, 0));
-	PQclear(res);
-	if (missing.n > 0)
-	{
-		list = sl_join(&missing, ", ");
-		pgm_error("%s recorded %s, which no revision file declares", src->name, list);
-		pgm_error_hint("Keep the other tool's ids when converting its scripts: the file of revision X starts with \"-- migrate:revision X\". Then run adopt again.");
-		set_summary("cannot adopt: %s has no file", list);
-		free(list);
-		return PGM_EXIT_FAIL;
-	}
-
-	if (!fetch_current(ctx->conn, &before))
-		return PGM_EXIT_FAIL;
-	if (before.n > 0)
-	{
-		/* adopted already, or something else applied */
-		res = db_query(ctx->conn,
-					   "SELECT bool_and(EXISTS (SELECT 1 FROM migrate.applied a"
-					   "                         WHERE a.project = $2 AND a.revision = u.id))"
-					   "  FROM pg_catalog.unnest($1::text[]) AS u(id)", 2, params);
-		if (res == NULL)
-			return PGM_EXIT_FAIL;
-		already = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
-		if (!already && !opt.force)
-		{
-			char	   *cur = sl_join(&before, ", ");
-
-			pgm_error("the database already has applied revisions (current: %s); adopt stamps a database that has none",
-					  cur);
-			pgm_error_hint("--force stamps the recorded revisions anyway.");
-			free(cur);
-			return PGM_EXIT_FAIL;
-		}
-	}
-
-	list = sl_join(&ids, ", ");
-	if (already && !opt.force)
-	{
-		if (opt.json)
-		{
-			JsonWriter	w;
-
-			result_begin(&w, ctx, true);
-			json_kv_string(&w, "source", src->name);
-			json_kv_string(&w, "table", table);
-			json_kv_strlist(&w, "recorded", &ids);
-			json_kv_bool(&w, "already_adopted", true);
-			json_kv_strlist(&w, "stamped", NULL);
-			json_kv_strlist(&w, "current", &before);
-			result_end(&w);
-		}
-		else
-			printf("nothing to do: %s (%s) is applied already\n", list, src->recorded);
-		set_summary("adopted already: %s", list);
-		free(list);
-		return PGM_EXIT_OK;
-	}
-
-	if (!opt.dry_run)
-	{
-		if (!db_command(ctx->conn, "BEGIN"))
-			return PGM_EXIT_FAIL;
-		for (size_t i = 0; i < ids.n; i++)
-		{
-			const char *p[2] = {ids.items[i], opt.project};
-
-			res = db_query(ctx->conn, "SELECT count(*) FROM migrate.stamp($1, $2)", 2, p);
-			if (res == NULL)
-			{
-				PQclear(PQexec(ctx->conn, "ROLLBACK"));
-				return PGM_EXIT_FAIL;
-			}
-			PQclear(res);
-		}
-		/* a later stamp must not have undone an earlier one */
-		res = db_query(ctx->conn,
-					   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
-					   " WHERE NOT EXISTS (SELECT 1 FROM migrate.applied a"
-					   "                    WHERE a.project = $2 AND a.revision = u.id)",
-					   2, params);
-		if (res == NULL || PQntuples(res) > 0)
-		{
-			if (res != NULL)
-			{
-				pgm_error("%s recorded revisions that cannot all be applied together (%s is a descendant of another one's branch); nothing was stamped",
-						  src->name, PQgetvalue(res, 0, 0));
-				PQclear(res);
-			}
-			PQclear(PQexec(ctx->conn, "ROLLBACK"));
-			return PGM_EXIT_FAIL;
-		}
-		PQclear(res);
-		if (!db_command(ctx->conn, "COMMIT"))
-			return PGM_EXIT_FAIL;
-	}
-	(void) fetch_current(ctx->conn, &after);
-
-	if (opt.json)
-	{
-		JsonWriter	w;
-
-		result_begin(&w, ctx, true);
-		json_kv_string(&w, "source", src->name);
-		json_kv_string(&w, "table", table);
-		json_kv_strlist(&w, "recorded", &ids);
-		json_kv_bool(&w, "dry_run", opt.dry_run);
-		json_kv_strlist(&w, "stamped", opt.dry_run ? NULL : &ids);
-		json_kv_strlist(&w, "current", &after);
-		result_end(&w);
-	}
-	else if (opt.dry_run)
-		printf("would stamp %s (%s in %s)\n", list, src->recorded, table);
-	else
-	{
-		char	   *cur = current_text(&after);
-
-		printf("adopted %s: stamped %s; now at %s\n", src->name, list, cur);
-		pgm_info("%s is left as it is: drop it once %s is retired.", table, src->name);
-		free(cur);
-	}
-	set_summary("%s %s", opt.dry_run ? "would stamp" : "stamped", list);
-	free(list);
-	free(arr);
 	return PGM_EXIT_OK;
 }

@@ -79,6 +79,8 @@ result_begin(JsonWriter *w, Ctx *ctx, bool ok)
 		json_kv_string(w, "database", PQdb(ctx->conn));
 	if (sync_report.done)
 		sync_json(w, &sync_report);
+	if (report_model != NULL)
+		model_json_diff(w, report_model);
 	json_emitted = true;
 }
 

@@ -343,9 +343,18 @@ lock_holders(Oid relid)
 									1, argtypes, values, NULL);
 }
 
+/* Does the text end a sentence already (".", "!", "?")? */
+static bool
+ends_sentence(const char *s)
+{
+	size_t		len = strlen(s);
+
+	return len > 0 && strchr(".!?", s[len - 1]) != NULL;
+}
+
 /*
  * The final lock-timeout error: which statement, which relation, who holds
- * it.  Runs in the (valid) outer transaction after the revision rolled back.
+ * it: two sentences, the statement's and the holders'.  Runs in the (valid) outer transaction after the revision rolled back.
  */
 static void
 raise_lock_failure(Run *run, Step *st, ErrorData *edata)
@@ -377,10 +386,12 @@ raise_lock_failure(Run *run, Step *st, ErrorData *edata)
 					st->id, relname, migrate_lock_timeout_ms, run->tries + 1) :
 			 errmsg("revision \"%s\" could not obtain a lock within migrate.lock_timeout (%d ms), %d tries",
 					st->id, migrate_lock_timeout_ms, run->tries + 1),
-			 errdetail("Statement %d of the body waited for its lock: %s%s%s",
+			 errdetail("Statement %d of the body waited for its lock: %s%s%s%s%s",
 					   run->cur_stmt + 1, stmt_text,
-					   holders ? " Held by " : "",
-					   holders ? holders : ""),
+					   ends_sentence(stmt_text) ? "" : ".",
+					   holders ? " The lock is held by " : "",
+					   holders ? holders : "",
+					   holders ? "." : ""),
 			 errhint("Other transactions hold conflicting locks; nothing of this run was applied. Retry when they finish, or raise migrate.lock_timeout or migrate.lock_retries."),
 			 errcontext("%s", edata->message)));
 }

@@ -88,8 +88,8 @@ top_level_error_callback(void *arg)
 		internalerrposition(pos);
 		internalerrquery(call->step->body);
 	}
-	errcontext("non-transactional %s body of revision \"%s\", run at top level",
-			   migrate_body_kind(call->run->dir), call->step->id);
+	errcontext("non-transactional %s body of revision \"%s\", run at top level, statement %d",
+			   migrate_body_kind(call->run->dir), call->step->id, call->run->cur_stmt + 1);
 }
 
 /*
