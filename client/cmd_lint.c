@@ -127,13 +127,13 @@ lint_unavailable(PGconn *conn, const char *signature)
 bool
 lint_plan(Ctx *ctx, const char *target, bool down, LintFindings *lf)
 {
+	/* the directory's project (project.c), as every command acts on */
 	const char *params[3] = {target, down ? "down" : "up", opt.project};
 	PGresult   *res;
 
 	lf->skipped = lint_unavailable(ctx->conn, "migrate.lint(text,text,text)");
 	if (lf->skipped)
 		return true;
-	/* the directory's project */
 	res = db_query(ctx->conn, "SELECT " LINT_COLUMNS " FROM migrate.lint($1, $2, $3)", 3, params);
 	if (res == NULL)
 		return false;

@@ -61,6 +61,18 @@ ALTER TABLE migrate.run_log ADD COLUMN fingerprint text;
 COMMENT ON COLUMN migrate.run_log.fingerprint IS
     'migrate.fingerprint() after the run (NULL: none recorded, e.g. a run that failed half way through a non-transactional revision)';
 
+-- the view shows every column of the table (private.sql holds them to it)
+CREATE OR REPLACE VIEW migrate.run AS
+SELECT r.id, r.kind, r.target, r.status, r.started_at, r.finished_at,
+       r.from_heads, r.to_heads, r.db_user, r.application_name, r.pid,
+       r.error_revision, r.error_sqlstate,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_message END AS error_message,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_detail END AS error_detail,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_hint END AS error_hint,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_context END AS error_context,
+       r.project, r.fingerprint
+  FROM migrate.run_log r;
+
 CREATE FUNCTION migrate.ddl_trigger()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'migrate_ddl_trigger'

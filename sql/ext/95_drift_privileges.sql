@@ -3,6 +3,10 @@
 -- 90_privileges.sql, whose REVOKE ALL ON ALL TABLES would take them back.
 --------------------------------------------------------------------------
 
+-- Nothing for PUBLIC but what follows (90_privileges.sql did this for a new
+-- install; the update needs it too, for the same privileges).
+REVOKE ALL ON migrate.ddl_log FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate.ddl_log_id_seq FROM PUBLIC;
 -- Everything but the statement text, as migrate.run shows every run.
 GRANT SELECT (id, at, db_user, acting_role, application_name, pid, action,
               command_tag, object_type, object_identity, schema_name,

@@ -126,6 +126,20 @@ like "$ERR" "005_bad.sql:2: " "... its error at file:line"
 pgm lint "$WORK/no_such.sql"
 is "$RC" "1" "lint FILE: a missing file, exit 1"
 
+# another project's directory: lint and check act on its plan alone
+pdir=$WORK/meals
+mkdir -p "$pdir"
+printf -- '-- migrate:revision m1\n-- migrate:upgrade\nCREATE INDEX big_note ON public.big (note);\n' >"$pdir/m1_meals.sql"
+pgm -D "$pdir" --project meals lint
+is "$RC" "0" "lint --project meals: exit 0"
+like "$OUT" "m1_meals.sql:3: warning: CREATE INDEX big_note .*\[blocking_index\]" "... lints the project's own plan"
+pgm -D "$pdir" --project meals check
+is "$RC" "0" "check --project meals (its pending plan linted): exit 0"
+like "$OUT" "m1_meals.sql:3: warning: .*\[blocking_index\]" "... with the project's lint findings"
+pgm -D "$dir" lint
+like "$OUT" "002_index.sql:9: warning" "the default project's plan is its own"
+if [[ "$OUT" == *m1_meals* ]]; then ok 1 "... without the other project's"; else ok 0 "... without the other project's"; fi
+
 # usage
 pgm -D "$dir" lint head extra
 is "$RC" "2" "lint TARGET and more: usage error"

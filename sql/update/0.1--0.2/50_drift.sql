@@ -42,9 +42,21 @@ COMMENT ON VIEW migrate.ddl_statement IS
 
 -- The fingerprint of the schema each run left (src/fingerprint.c): drift()
 -- and verify() compare the schema with the last one.
-ALTER TABLE migrate.run ADD COLUMN fingerprint text;
-COMMENT ON COLUMN migrate.run.fingerprint IS
+ALTER TABLE migrate.run_log ADD COLUMN fingerprint text;
+COMMENT ON COLUMN migrate.run_log.fingerprint IS
     'migrate.fingerprint() after the run (NULL: none recorded, e.g. a run that failed half way through a non-transactional revision)';
+
+-- the view shows every column of the table (private.sql holds them to it)
+CREATE OR REPLACE VIEW migrate.run AS
+SELECT r.id, r.kind, r.target, r.status, r.started_at, r.finished_at,
+       r.from_heads, r.to_heads, r.db_user, r.application_name, r.pid,
+       r.error_revision, r.error_sqlstate,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_message END AS error_message,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_detail END AS error_detail,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_hint END AS error_hint,
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_context END AS error_context,
+       r.project, r.fingerprint
+  FROM migrate.run_log r;
 
 CREATE FUNCTION migrate.ddl_trigger()
 RETURNS event_trigger
@@ -97,6 +109,10 @@ COMMENT ON FUNCTION migrate.fingerprint() IS
 'Hex SHA-256 of a canonical description of the database''s own schema (tables, columns, constraints, indexes, views, sequences, types, functions, triggers, policies, privileges; not schema migrate, system schemas, temporary or extension-owned objects): equal for equal schemas whatever order they were built in.
 Example: SELECT migrate.fingerprint();';
 
+-- Nothing for PUBLIC but what follows (90_privileges.sql did this for a new
+-- install; the update needs it too, for the same privileges).
+REVOKE ALL ON migrate.ddl_log FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate.ddl_log_id_seq FROM PUBLIC;
 -- Everything but the statement text, as migrate.run shows every run.
 GRANT SELECT (id, at, db_user, acting_role, application_name, pid, action,
               command_tag, object_type, object_identity, schema_name,
