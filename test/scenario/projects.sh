@@ -236,6 +236,8 @@ is "$(q $db "SELECT count(*) FROM habits.item WHERE id = 6")" "1" "habits' 0006 
 
 # ---------------------------------------------------------------- the offline script of a project
 revfile habits 0007 0006 "CREATE TABLE habits.offline (id int);" "DROP TABLE habits.offline;"
+# upgrade --sql writes nothing (issue 14): the file is registered by sync first
+pgm "$WORK/habits" "${D[@]}" sync
 pgm "$WORK/habits" "${D[@]}" upgrade --sql -o "$WORK/habits.sql"
 is "$RC" "0" "habits: upgrade --sql"
 like "$(cat "$WORK/habits.sql")" "pg_advisory_xact_lock\(1835624306, $(q $db "SELECT hashtext('habits')")\)" "the script takes habits' lock"
