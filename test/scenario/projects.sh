@@ -236,9 +236,13 @@ is "$(q $db "SELECT count(*) FROM habits.item WHERE id = 6")" "1" "habits' 0006 
 
 # ---------------------------------------------------------------- the offline script of a project
 revfile habits 0007 0006 "CREATE TABLE habits.offline (id int);" "DROP TABLE habits.offline;"
+# upgrade --sql writes nothing (issue 14): 0007 is not registered, so the
+# script is built from the files and registers 0007 itself, in habits
 pgm "$WORK/habits" "${D[@]}" upgrade --sql -o "$WORK/habits.sql"
 is "$RC" "0" "habits: upgrade --sql"
+is "$(q $db "SELECT count(*) FROM migrate.revision WHERE project = 'habits' AND id = '0007'")" "0" "upgrade --sql registered nothing"
 like "$(cat "$WORK/habits.sql")" "pg_advisory_xact_lock\(1835624306, $(q $db "SELECT hashtext('habits')")\)" "the script takes habits' lock"
+like "$(cat "$WORK/habits.sql")" "migrate\.add_file\(.*, 'habits'\) AS registered" "it registers 0007 in habits"
 psql -X -q -v ON_ERROR_STOP=1 -d $db -f "$WORK/habits.sql" >/dev/null 2>&1
 is "$?" "0" "psql runs it"
 is "$(q $db "SELECT string_agg(c, ',') FROM migrate.current('habits') c")|$(q $db "SELECT string_agg(c, ',') FROM migrate.current('billing') c")" \
