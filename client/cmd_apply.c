@@ -2,7 +2,7 @@
  *
  * cmd_apply.c
  *	  The commands that change the applied state: upgrade, downgrade,
- *	  stamp, adopt; and sql, the offline script of an upgrade.
+ *	  stamp; and sql, the script of an upgrade (adopt is cmd_adopt.c).
  *
  * upgrade: after the sync, the chain is validated (errors stop it unless
  * --skip-validation), and the plan (migrate.plan) decides how it runs:
@@ -88,10 +88,11 @@ json_steps(JsonWriter *w, const char *key, const Steps *st)
 }
 
 /* migrate.current(), as a list */
-static bool
+bool
 fetch_current(PGconn *conn, StrList *out)
 {
-	PGresult   *res = db_query(conn, "SELECT c FROM migrate.current() AS c ORDER BY 1", 0, NULL);
+	const char *params[1] = {opt.project};
+	PGresult   *res = db_query(conn, "SELECT c FROM migrate.current($1) AS c ORDER BY 1", 1, params);
 
 	if (res == NULL)
 		return false;
@@ -101,7 +102,7 @@ fetch_current(PGconn *conn, StrList *out)
 	return true;
 }
 
-static char *
+char *
 current_text(const StrList *cur)
 {
 	return cur->n == 0 ? pgm_strdup("base (nothing applied)") : sl_join(cur, ", ");
@@ -117,12 +118,13 @@ preflight(Ctx *ctx)
 {
 	PGresult   *res;
 	int			n;
+	const char *params[1] = {opt.project};
 
 	if (opt.skip_validation)
 		return PGM_EXIT_OK;
 	res = db_query(ctx->conn,
-				   "SELECT severity, code, revision, message FROM migrate.validate()"
-				   " WHERE severity = 'error'", 0, NULL);
+				   "SELECT severity, code, revision, message FROM migrate.validate($1)"
+				   " WHERE severity = 'error'", 1, params);
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	n = PQntuples(res);
@@ -191,20 +193,28 @@ print_plan(const Steps *plan, const char *verb)
 			   plan->s[i].transactional ? "" : " [non-transactional]");
 }
 
-/* The offline script: migrate.sql(target, direction) */
+/*
+ * The script of migrate.sql(target, direction), from the database's state:
+ * a read-only command, which compares the files with the database in
+ * memory and says when they differ (the script is the registered
+ * revisions').
+ */
 static int
 run_sql(Ctx *ctx, const char *target, const char *direction)
 {
 	int			rc;
-	const char *params[2] = {target, direction};
+	const char *params[3] = {target, direction, opt.project};
 	PGresult   *res;
 	FILE	   *f = stdout;
 	const char *script;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open_read(ctx, false);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	res = db_query(ctx->conn, "SELECT migrate.sql($1, $2)", 2, params);
+	if (model_files_differ(&ctx->model))
+		pgm_warning("the script is built from the registered revisions, which differ from the files: "
+					"\"pg_migrate sync\" registers them first, and \"sql --offline\" builds a script from the files alone");
+	res = db_query(ctx->conn, "SELECT migrate.sql($1, $2, $3)", 3, params);
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	script = PQgetvalue(res, 0, 0);
@@ -215,6 +225,7 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 		result_begin(&w, ctx, true);
 		json_kv_string(&w, "target", target);
 		json_kv_string(&w, "direction", direction);
+		json_kv_bool(&w, "offline", false);
 		json_kv_string(&w, "script", script);
 		result_end(&w);
 	}
@@ -246,12 +257,17 @@ run_sql(Ctx *ctx, const char *target, const char *direction)
 int
 cmd_sql(Ctx *ctx)
 {
-	if (opt.down && opt.nargs == 0)
+	const char *arg = opt.nargs > 0 ? opt.args[0] : NULL;
+
+	/* a range is a script between two states: from the files */
+	if (opt.offline || (arg != NULL && strchr(arg, ':') != NULL))
+		return sql_offline(ctx, arg);
+	if (opt.down && arg == NULL)
 	{
 		pgm_error("sql --down needs a TARGET (as downgrade does)");
 		return PGM_EXIT_USAGE;
 	}
-	return run_sql(ctx, opt.nargs > 0 ? opt.args[0] : "head", opt.down ? "down" : "up");
+	return run_sql(ctx, arg ? arg : "head", opt.down ? "down" : "up");
 }
 
 /*
@@ -301,6 +317,105 @@ needs_commit_between(const PGresult *res)
 		(context == NULL || strstr(context, " body of revision ") == NULL);
 }
 
+/* "statement 3" in the CONTEXT of the first error: 3, else 0 */
+static int
+failed_statement(void)
+{
+	for (size_t k = 0; k < n_diags; k++)
+	{
+		const char *c;
+
+		if (strcmp(diags[k].severity, "error") != 0)
+			continue;
+		c = diags[k].context;
+		while (c != NULL && (c = strstr(c, "statement ")) != NULL)
+		{
+			int			n = atoi(c + 10);
+
+			if (n > 0)
+				return n;
+			c += 10;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * What a failed run left, when the failing revision was non-transactional:
+ * each of its statements committed on its own, so those before the failing
+ * one stay although the revision is not recorded as applied.
+ */
+static void
+print_partial(const Steps *plan, const char *failed_revision, bool up)
+{
+	int			k = failed_statement();
+	bool		nontx = false;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (failed_revision && strcmp(plan->s[i].revision, failed_revision) == 0)
+			nontx = !plan->s[i].transactional;
+	if (!nontx || k == 1)
+		return;
+	if (k > 1)
+		printf("statement%s 1%s%s of revision %s committed before statement %d failed "
+			   "(a non-transactional revision commits each statement) and stay%s; "
+			   "%s is not recorded as %s\n",
+			   k > 2 ? "s" : "", k > 2 ? " to " : "",
+			   k > 2 ? pgm_psprintf("%d", k - 1) : "", failed_revision, k,
+			   k > 2 ? "" : "s", failed_revision, up ? "applied" : "reverted");
+	else
+		printf("the statements of revision %s before the failing one committed "
+			   "(a non-transactional revision commits each statement) and stay; "
+			   "%s is not recorded as %s\n", failed_revision, failed_revision,
+			   up ? "applied" : "reverted");
+	printf("before running it again, undo what they did, or make %s's statements safe to repeat "
+		   "(IF NOT EXISTS, migrate.ensure())\n", failed_revision);
+}
+
+/*
+ * The deploy that changed nothing: the sync sent nothing, every registered
+ * revision has its file and is applied, and the target is head (the files
+ * have one head) or heads.  Then nothing is pending, and the sync's one
+ * read has said so: no validation, plan or upgrade() call is needed (each
+ * would load the revision graph).  The current revisions are the heads
+ * that no revision depends on, as migrate.current() says when everything
+ * is applied.
+ */
+static bool
+nothing_pending(Ctx *ctx, const char *target, StrList *current)
+{
+	const SyncReport *r = &sync_report;
+	StrList		heads = {0};
+	bool		yes;
+
+	if (opt.no_sync || !r->done || r->sent > 0 || r->missing.n > 0 ||
+		r->applied_changed.n > 0 || r->registered == 0 || r->applied != r->registered ||
+		r->registered != ctx->rd.n_by_id ||
+		(strcmp(target, "head") != 0 && strcmp(target, "heads") != 0))
+		return false;
+	revdir_link(&ctx->rd);
+	revdir_heads(&ctx->rd, &heads);
+	yes = heads.n == 1 || strcmp(target, "heads") == 0;
+	for (size_t i = 0; yes && i < heads.n; i++)
+	{
+		bool		depended = false;
+
+		for (size_t k = 0; k < ctx->rd.n_by_id && !depended; k++)
+		{
+			const RevFile *rf = &ctx->rd.e[ctx->rd.by_id[k]].rf;
+
+			for (size_t j = 0; j < rf->n_depends_on; j++)
+				if (strcmp(rf->depends_on[j], heads.items[i]) == 0)
+					depended = true;
+		}
+		if (!depended)
+			sl_add(current, heads.items[i]);
+	}
+	sl_free(&heads);
+	return yes;
+}
+
 /*
  * upgrade and downgrade: sync, validate, plan, run, report.
  */
@@ -308,7 +423,9 @@ static int
 apply(Ctx *ctx, bool up, const char *target)
 {
 	const char *verb = up ? "upgrade" : "downgrade";
-	const char *params[2] = {target, up ? "up" : "down"};
+	/* target, direction, project; upgrade() and downgrade() take $1 and $3 */
+	const char *params[3] = {target, up ? "up" : "down", opt.project};
+	const char *tp_params[2] = {target, opt.project};
 	PGresult   *res;
 	Steps		plan = {0};
 	Steps		done = {0};
@@ -325,9 +442,29 @@ apply(Ctx *ctx, bool up, const char *target)
 	char	   *failed_revision = NULL;
 	char	   *failed_message = NULL;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
+	if (up && nothing_pending(ctx, target, &before))
+	{
+		cur = current_text(&before);
+		if (opt.json)
+		{
+			JsonWriter	w;
+
+			result_begin(&w, ctx, true);
+			json_kv_string(&w, "target", target);
+			json_kv_bool(&w, "dry_run", opt.dry_run);
+			json_steps(&w, "plan", &plan);
+			json_kv_strlist(&w, "current", &before);
+			result_end(&w);
+		}
+		else
+			printf("nothing to upgrade: at %s\n", cur);
+		set_summary("nothing to upgrade: at %s", cur);
+		free(cur);
+		return PGM_EXIT_OK;
+	}
 	rc = preflight(ctx);
 	if (rc != PGM_EXIT_OK)
 		return rc;
@@ -337,8 +474,8 @@ apply(Ctx *ctx, bool up, const char *target)
 		return PGM_EXIT_FAIL;
 
 	res = db_query(ctx->conn,
-				   "SELECT step, revision, message, transactional FROM migrate.plan($1, $2)",
-				   2, params);
+				   "SELECT step, revision, message, transactional FROM migrate.plan($1, $2, $3)",
+				   3, params);
 	if (res == NULL)
 	{
 		set_summary("%s to %s: %s", verb, target, n_diags ? diag_text(&diags[n_diags - 1]) : "failed");
@@ -358,6 +495,11 @@ apply(Ctx *ctx, bool up, const char *target)
 
 	if (opt.dry_run || plan.n == 0)
 	{
+		LintFindings lint = {0};
+
+		/* the plan's lint findings (cmd_lint.c), shown, never fatal */
+		if (plan.n > 0 && !lint_plan(ctx, target, !up, &lint))
+			return PGM_EXIT_FAIL;
 		cur = current_text(&before);
 		if (opt.json)
 		{
@@ -368,12 +510,21 @@ apply(Ctx *ctx, bool up, const char *target)
 			json_kv_bool(&w, "dry_run", opt.dry_run);
 			json_steps(&w, "plan", &plan);
 			json_kv_strlist(&w, "current", &before);
+			lint_json(&w, "lint", &lint);
 			result_end(&w);
 		}
 		else if (plan.n == 0)
 			printf("nothing to %s: at %s\n", verb, cur);
 		else
+		{
 			print_plan(&plan, up ? "would apply" : "would revert");
+			lint_print(&lint, stdout, opt.verbose);
+			if (lint.errors + lint.warnings > 0)
+				printf("lint: %d error%s, %d warning%s (pg_migrate lint -v lists every lock)\n",
+					   lint.errors, lint.errors == 1 ? "" : "s",
+					   lint.warnings, lint.warnings == 1 ? "" : "s");
+		}
+		lint_free(&lint);
 		if (plan.n == 0)
 			set_summary("nothing to %s: at %s", verb, cur);
 		else
@@ -383,7 +534,7 @@ apply(Ctx *ctx, bool up, const char *target)
 		return PGM_EXIT_OK;
 	}
 
-	res = db_query(ctx->conn, "SELECT coalesce(max(id), 0) FROM migrate.run", 0, NULL);
+	res = db_query(ctx->conn, "SELECT coalesce(max(id), 0) FROM migrate.run", 0, NULL);	/* ids of every project */
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	before_run = pgm_strdup(PQgetvalue(res, 0, 0));
@@ -395,14 +546,14 @@ apply(Ctx *ctx, bool up, const char *target)
 	{
 		res = PQexecParams(ctx->conn,
 						   up ? "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
-						   "  FROM migrate.upgrade($1)"
+						   "  FROM migrate.upgrade($1, $2)"
 						   : "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
-						   "  FROM migrate.downgrade($1)",
-						   1, NULL, params, NULL, NULL, 0);
+						   "  FROM migrate.downgrade($1, $2)",
+						   2, NULL, tp_params, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			steps_from_result(res, &done, -1, 3, -1);
 		else if ((strcmp(db_sqlstate(res), "25001") == 0 || needs_commit_between(res)) &&
-				 (up || db_has_procedure(ctx->conn, "migrate.run(text,text)")))
+				 (up || db_has_procedure(ctx->conn, "migrate.run(text,text,text)")))
 			nontx = true;		/* non-transactional, or commits needed: per revision */
 		else
 		{
@@ -411,10 +562,10 @@ apply(Ctx *ctx, bool up, const char *target)
 		}
 		PQclear(res);
 	}
-	if (nontx && !up && !db_has_procedure(ctx->conn, "migrate.run(text,text)"))
+	if (nontx && !up && !db_has_procedure(ctx->conn, "migrate.run(text,text,text)"))
 	{
 		/* let migrate.downgrade() say why it cannot, and what to do */
-		res = PQexecParams(ctx->conn, "SELECT * FROM migrate.downgrade($1)", 1, NULL, params,
+		res = PQexecParams(ctx->conn, "SELECT * FROM migrate.downgrade($1, $2)", 2, NULL, tp_params,
 						   NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -426,12 +577,12 @@ apply(Ctx *ctx, bool up, const char *target)
 	}
 	if (nontx && !failed)
 	{
-		const char *rparams[1];
+		const char *rparams[2];
 
 		per_revision = true;
 
-		res = PQexecParams(ctx->conn, up ? "CALL migrate.run($1)" : "CALL migrate.run($1, $2)",
-						   up ? 1 : 2, NULL, params, NULL, NULL, 0);
+		res = PQexecParams(ctx->conn, "CALL migrate.run($1, $2, $3)",
+						   3, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			db_report_result_error(res, NULL);
@@ -442,15 +593,17 @@ apply(Ctx *ctx, bool up, const char *target)
 
 		/* what the procedure committed, failed or not */
 		rparams[0] = before_run;
+		rparams[1] = opt.project;
 		res = db_query(ctx->conn,
 					   "SELECT s.step, s.revision, r.message, s.status,"
 					   "       pg_catalog.date_part('epoch', s.duration)"
 					   "  FROM migrate.run_step s"
-					   "  LEFT JOIN migrate.revision r ON r.id = s.revision"
+					   "  LEFT JOIN migrate.revision r ON r.project = s.project AND r.id = s.revision"
 					   " WHERE s.run_id = (SELECT max(id) FROM migrate.run"
-					   "                    WHERE id > $1::bigint AND pid = pg_catalog.pg_backend_pid())"
+					   "                    WHERE id > $1::bigint AND project = $2"
+					   "                      AND pid = pg_catalog.pg_backend_pid())"
 					   "   AND s.status <> 'failed'"
-					   " ORDER BY s.step", 1, rparams);
+					   " ORDER BY s.step", 2, rparams);
 		if (res != NULL)
 		{
 			steps_from_result(res, &done, -1, 4, 3);
@@ -461,13 +614,13 @@ apply(Ctx *ctx, bool up, const char *target)
 	if (failed)
 	{
 		/* which revision failed: the run record, else the last progress line */
-		const char *rparams[1] = {before_run};
+		const char *rparams[2] = {before_run, opt.project};
 
 		res = db_try(ctx->conn,
 					 "SELECT error_revision FROM migrate.run"
-					 " WHERE id > $1::bigint AND pid = pg_catalog.pg_backend_pid()"
+					 " WHERE id > $1::bigint AND project = $2 AND pid = pg_catalog.pg_backend_pid()"
 					 "   AND status = 'failed' AND error_revision IS NOT NULL"
-					 " ORDER BY id DESC LIMIT 1", 1, rparams);
+					 " ORDER BY id DESC LIMIT 1", 2, rparams);
 		if (res != NULL && PQntuples(res) == 1)
 			failed_revision = pgm_strdup(PQgetvalue(res, 0, 0));
 		else if (progress_last_revision()[0] != '\0')
@@ -506,12 +659,22 @@ apply(Ctx *ctx, bool up, const char *target)
 			char	   *at = failed_revision ? pgm_psprintf(" at revision %s", failed_revision)
 				: pgm_strdup("");
 
+			int			k = failed_statement();
+			bool		partial = false;
+
+			for (size_t i = 0; i < plan.n; i++)
+				if (failed_revision && strcmp(plan.s[i].revision, failed_revision) == 0 &&
+					!plan.s[i].transactional && k != 1)
+					partial = true;
 			if (per_revision && done.n > 0)
 				printf("%s failed%s after %zu of %zu revisions (committed one by one); now at %s\n",
 					   verb, at, done.n, plan.n, cur);
+			else if (partial)
+				printf("%s failed%s; still at %s\n", verb, at, cur);
 			else
 				printf("%s failed%s: nothing was %s; still at %s\n", verb, at,
 					   up ? "applied" : "reverted", cur);
+			print_partial(&plan, failed_revision, up);
 			free(at);
 		}
 		else if (done.n == 0)
@@ -562,19 +725,19 @@ cmd_downgrade(Ctx *ctx)
 int
 cmd_stamp(Ctx *ctx)
 {
-	const char *params[1] = {opt.args[0]};
+	const char *params[2] = {opt.args[0], opt.project};
 	PGresult   *res;
 	int			rc;
 	StrList		after = {0};
 	char	   *cur;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open(ctx, SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	rc = preflight(ctx);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	res = db_query(ctx->conn, "SELECT revision, change FROM migrate.stamp($1)", 1, params);
+	res = db_query(ctx->conn, "SELECT revision, change FROM migrate.stamp($1, $2)", 2, params);
 	if (res == NULL)
 	{
 		set_summary("stamp failed: %s", n_diags ? diag_text(&diags[n_diags - 1]) : "");
@@ -612,276 +775,5 @@ cmd_stamp(Ctx *ctx)
 	set_summary("stamped %s; at %s", opt.args[0], cur);
 	PQclear(res);
 	free(cur);
-	return PGM_EXIT_OK;
-}
-
-/* ---------------------------------------------------------------------
- * adopt: take over from another migration tool
- * ---------------------------------------------------------------------
- */
-typedef struct AdoptSource
-{
-	const char *name;
-	const char *table;			/* default table */
-	const char *query;			/* %s: the quoted table; columns: id, bad */
-	const char *bad_reason;		/* why a row with bad = true stops adopt */
-	const char *recorded;		/* what its rows are, for messages */
-} AdoptSource;
-
-static const AdoptSource adopt_sources[] = {
-	{"alembic", "alembic_version",
-		"SELECT version_num::text, false FROM %s ORDER BY 1",
-		NULL, "the heads Alembic recorded"},
-	{"flyway", "flyway_schema_history",
-		"SELECT version::text, NOT success FROM %s WHERE version IS NOT NULL"
-		" ORDER BY installed_rank",
-		"Flyway recorded a failed migration; repair it (flyway repair) first",
-		"the versioned migrations Flyway applied"},
-	{"golang-migrate", "schema_migrations",
-		"SELECT version::text, dirty FROM %s",
-		"golang-migrate marks the version dirty (a migration failed half way); "
-		"fix the schema and force the version first",
-		"the version golang-migrate recorded"},
-	{"dbmate", "schema_migrations",
-		"SELECT version::text, false FROM %s ORDER BY 1",
-		NULL, "the versions dbmate applied"},
-};
-
-/* "schema.name" or "name", each part quoted */
-static char *
-quote_table(PGconn *conn, const char *spec)
-{
-	const char *dot = strchr(spec, '.');
-	char	   *out;
-
-	if (dot == NULL)
-	{
-		char	   *q = PQescapeIdentifier(conn, spec, strlen(spec));
-
-		if (q == NULL)
-			return NULL;
-		out = pgm_strdup(q);
-		PQfreemem(q);
-	}
-	else
-	{
-		char	   *s = PQescapeIdentifier(conn, spec, (size_t) (dot - spec));
-		char	   *t = PQescapeIdentifier(conn, dot + 1, strlen(dot + 1));
-
-		if (s == NULL || t == NULL)
-			return NULL;
-		out = pgm_psprintf("%s.%s", s, t);
-		PQfreemem(s);
-		PQfreemem(t);
-	}
-	return out;
-}
-
-int
-cmd_adopt(Ctx *ctx)
-{
-	const AdoptSource *src = NULL;
-	const char *table;
-	char	   *qtable;
-	char	   *sql;
-	PGresult   *res;
-	StrList		ids = {0};
-	StrList		missing = {0};
-	StrList		before = {0};
-	StrList		after = {0};
-	int			rc;
-	char	   *arr;
-	const char *params[1];
-	char	   *list;
-	bool		already = false;
-
-	for (size_t i = 0; i < sizeof(adopt_sources) / sizeof(adopt_sources[0]); i++)
-		if (strcmp(adopt_sources[i].name, opt.args[0]) == 0)
-			src = &adopt_sources[i];
-	if (src == NULL)
-	{
-		pgm_error("cannot adopt \"%s\": pg_migrate adopts alembic, flyway, golang-migrate and dbmate",
-				  opt.args[0]);
-		pgm_error_hint("From another tool, keep its ids in the revision files and record the applied one with \"pg_migrate stamp ID\".");
-		return PGM_EXIT_USAGE;
-	}
-	table = opt.table ? opt.table : src->table;
-
-	rc = ctx_open(ctx, true);
-	if (rc != PGM_EXIT_OK)
-		return rc;
-	qtable = quote_table(ctx->conn, table);
-	if (qtable == NULL)
-	{
-		pgm_error("invalid table name \"%s\"", table);
-		return PGM_EXIT_USAGE;
-	}
-	sql = pgm_psprintf(src->query, qtable);
-	res = PQexecParams(ctx->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-	free(sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		if (strcmp(db_sqlstate(res), "42P01") == 0)
-		{
-			pgm_error("there is no table %s in database \"%s\": nothing to adopt from %s",
-					  table, PQdb(ctx->conn), src->name);
-			pgm_error_hint("Name the version table with --table [SCHEMA.]NAME if it is not the default one.");
-		}
-		else
-			db_report_result_error(res, NULL);
-		PQclear(res);
-		return PGM_EXIT_FAIL;
-	}
-	for (int i = 0; i < PQntuples(res); i++)
-	{
-		if (PQgetvalue(res, i, 1)[0] == 't')
-		{
-			pgm_error("cannot adopt: %s (version %s in %s)", src->bad_reason,
-					  PQgetvalue(res, i, 0), table);
-			PQclear(res);
-			return PGM_EXIT_FAIL;
-		}
-		sl_add_unique(&ids, PQgetvalue(res, i, 0));
-	}
-	PQclear(res);
-	if (ids.n == 0)
-	{
-		pgm_error("%s is empty: %s recorded nothing as applied", table, src->name);
-		return PGM_EXIT_FAIL;
-	}
-
-	/* every recorded id must be a registered revision */
-	arr = db_array_literal(&ids);
-	params[0] = arr;
-	res = db_query(ctx->conn,
-				   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
-				   " WHERE NOT EXISTS (SELECT 1 FROM migrate.revision r WHERE r.id = u.id)",
-				   1, params);
-	if (res == NULL)
-		return PGM_EXIT_FAIL;
-	for (int i = 0; i < PQntuples(res); i++)
-		sl_add(&missing, PQgetvalue(res, i, 0));
-	PQclear(res);
-	if (missing.n > 0)
-	{
-		list = sl_join(&missing, ", ");
-		pgm_error("%s recorded %s, which no revision file declares", src->name, list);
-		pgm_error_hint("Keep the other tool's ids when converting its scripts: the file of revision X starts with \"-- migrate:revision X\". Then run adopt again.");
-		set_summary("cannot adopt: %s has no file", list);
-		free(list);
-		return PGM_EXIT_FAIL;
-	}
-
-	if (!fetch_current(ctx->conn, &before))
-		return PGM_EXIT_FAIL;
-	if (before.n > 0)
-	{
-		/* adopted already, or something else applied */
-		res = db_query(ctx->conn,
-					   "SELECT bool_and(EXISTS (SELECT 1 FROM migrate.applied a WHERE a.revision = u.id))"
-					   "  FROM pg_catalog.unnest($1::text[]) AS u(id)", 1, params);
-		if (res == NULL)
-			return PGM_EXIT_FAIL;
-		already = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
-		if (!already && !opt.force)
-		{
-			char	   *cur = sl_join(&before, ", ");
-
-			pgm_error("the database already has applied revisions (current: %s); adopt stamps a database that has none",
-					  cur);
-			pgm_error_hint("--force stamps the recorded revisions anyway.");
-			free(cur);
-			return PGM_EXIT_FAIL;
-		}
-	}
-
-	list = sl_join(&ids, ", ");
-	if (already && !opt.force)
-	{
-		if (opt.json)
-		{
-			JsonWriter	w;
-
-			result_begin(&w, ctx, true);
-			json_kv_string(&w, "source", src->name);
-			json_kv_string(&w, "table", table);
-			json_kv_strlist(&w, "recorded", &ids);
-			json_kv_bool(&w, "already_adopted", true);
-			json_kv_strlist(&w, "stamped", NULL);
-			json_kv_strlist(&w, "current", &before);
-			result_end(&w);
-		}
-		else
-			printf("nothing to do: %s (%s) is applied already\n", list, src->recorded);
-		set_summary("adopted already: %s", list);
-		free(list);
-		return PGM_EXIT_OK;
-	}
-
-	if (!opt.dry_run)
-	{
-		if (!db_command(ctx->conn, "BEGIN"))
-			return PGM_EXIT_FAIL;
-		for (size_t i = 0; i < ids.n; i++)
-		{
-			const char *p[1] = {ids.items[i]};
-
-			res = db_query(ctx->conn, "SELECT count(*) FROM migrate.stamp($1)", 1, p);
-			if (res == NULL)
-			{
-				PQclear(PQexec(ctx->conn, "ROLLBACK"));
-				return PGM_EXIT_FAIL;
-			}
-			PQclear(res);
-		}
-		/* a later stamp must not have undone an earlier one */
-		res = db_query(ctx->conn,
-					   "SELECT u.id FROM pg_catalog.unnest($1::text[]) AS u(id)"
-					   " WHERE NOT EXISTS (SELECT 1 FROM migrate.applied a WHERE a.revision = u.id)",
-					   1, params);
-		if (res == NULL || PQntuples(res) > 0)
-		{
-			if (res != NULL)
-			{
-				pgm_error("%s recorded revisions that cannot all be applied together (%s is a descendant of another one's branch); nothing was stamped",
-						  src->name, PQgetvalue(res, 0, 0));
-				PQclear(res);
-			}
-			PQclear(PQexec(ctx->conn, "ROLLBACK"));
-			return PGM_EXIT_FAIL;
-		}
-		PQclear(res);
-		if (!db_command(ctx->conn, "COMMIT"))
-			return PGM_EXIT_FAIL;
-	}
-	(void) fetch_current(ctx->conn, &after);
-
-	if (opt.json)
-	{
-		JsonWriter	w;
-
-		result_begin(&w, ctx, true);
-		json_kv_string(&w, "source", src->name);
-		json_kv_string(&w, "table", table);
-		json_kv_strlist(&w, "recorded", &ids);
-		json_kv_bool(&w, "dry_run", opt.dry_run);
-		json_kv_strlist(&w, "stamped", opt.dry_run ? NULL : &ids);
-		json_kv_strlist(&w, "current", &after);
-		result_end(&w);
-	}
-	else if (opt.dry_run)
-		printf("would stamp %s (%s in %s)\n", list, src->recorded, table);
-	else
-	{
-		char	   *cur = current_text(&after);
-
-		printf("adopted %s: stamped %s; now at %s\n", src->name, list, cur);
-		pgm_info("%s is left as it is: drop it once %s is retired.", table, src->name);
-		free(cur);
-	}
-	set_summary("%s %s", opt.dry_run ? "would stamp" : "stamped", list);
-	free(list);
-	free(arr);
 	return PGM_EXIT_OK;
 }

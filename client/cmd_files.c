@@ -2,7 +2,7 @@
  *
  * cmd_files.c
  *	  The commands that work on the files alone, without a database:
- *	  init, revision and graph.
+ *	  init and revision (graph is cmd_graph.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -46,7 +46,7 @@ static const char readme_text[] =
 "| `-- migrate:down_revision <id>[, <id>]` | the parent(s); absent or empty for a base, several for a merge |\n"
 "| `-- migrate:message <text>` | what the revision does |\n"
 "| `-- migrate:branch_labels <label>[, ...]` | names for `<label>@head` targets |\n"
-"| `-- migrate:depends_on <id>[, ...]` | revisions of other branches applied first |\n"
+"| `-- migrate:depends_on <id>[, ...]` | revisions of other branches applied first (`project:id`: another project's, which must be applied already) |\n"
 "| `-- migrate:transactional false` | for `CREATE INDEX CONCURRENTLY` and the like (default true) |\n"
 "\n"
 "Then `-- migrate:upgrade` and its SQL, and optionally `-- migrate:downgrade`\n"
@@ -97,7 +97,11 @@ cmd_init(Ctx *ctx)
 	struct stat st;
 	bool		created = false;
 	bool		wrote_readme = false;
+	bool		wrote_settings = false;
+	bool		set_project = opt.project_source != NULL &&
+		strcmp(opt.project_source, "--project") == 0;
 	char	   *readme = pgm_psprintf("%s/README.md", dir);
+	int			rc;
 
 	(void) ctx;
 	if (stat(dir, &st) == 0)
@@ -128,6 +132,13 @@ cmd_init(Ctx *ctx)
 		}
 		wrote_readme = true;
 	}
+	/* init --project: the directory's project, for every later command */
+	if (set_project)
+	{
+		rc = project_write_settings(dir, opt.project, &wrote_settings);
+		if (rc != PGM_EXIT_OK)
+			return rc;
+	}
 
 	if (opt.json)
 	{
@@ -138,6 +149,11 @@ cmd_init(Ctx *ctx)
 		json_kv_bool(&w, "created", created);
 		json_kv_string(&w, "readme", readme);
 		json_kv_bool(&w, "readme_written", wrote_readme);
+		if (set_project)
+		{
+			json_kv_string(&w, "settings", pgm_psprintf("%s/" PGM_SETTINGS_FILE, dir));
+			json_kv_bool(&w, "settings_written", wrote_settings);
+		}
 		result_end(&w);
 	}
 	else
@@ -150,6 +166,9 @@ cmd_init(Ctx *ctx)
 			printf("wrote %s\n", readme);
 		else
 			printf("kept %s\n", readme);
+		if (set_project)
+			printf("%s %s/" PGM_SETTINGS_FILE " (project %s)\n",
+				   wrote_settings ? "wrote" : "kept", dir, opt.project);
 		if (!opt.quiet)
 			fprintf(stderr, "next: pg_migrate -D %s revision -m \"first revision\"\n", dir);
 	}
@@ -250,8 +269,10 @@ check_ids(const StrList *ids, const char *what)
 	for (size_t i = 0; i < ids->n; i++)
 	{
 		const char *reason;
+		bool		dependency = strcmp(what, "dependency") == 0;
 
-		if (!revfile_id_is_valid(ids->items[i], &reason))
+		if (dependency ? !revfile_dependency_is_valid(ids->items[i], &reason)
+			: !revfile_id_is_valid(ids->items[i], &reason))
 		{
 			pgm_error("invalid %s \"%s\": %s", what, ids->items[i], reason);
 			return false;
@@ -350,7 +371,8 @@ cmd_revision(Ctx *ctx)
 	if (!check_ids(&opt.labels, "branch label") || !check_ids(&opt.depends_on, "dependency"))
 		return PGM_EXIT_USAGE;
 	for (size_t i = 0; i < opt.depends_on.n; i++)
-		if (revdir_find(&ctx->rd, opt.depends_on.items[i]) == NULL)
+		if (strchr(opt.depends_on.items[i], ':') == NULL &&
+			revdir_find(&ctx->rd, opt.depends_on.items[i]) == NULL)
 			pgm_warning("no revision file declares \"%s\" (--depends-on)", opt.depends_on.items[i]);
 
 	if (opt.rev_id != NULL)
@@ -471,338 +493,4 @@ cmd_revision(Ctx *ctx)
 	sl_free(&heads);
 	sl_free(&parents);
 	return PGM_EXIT_OK;
-}
-
-/* ---------------------------------------------------------------------
- * graph
- * ---------------------------------------------------------------------
- */
-static void
-dot_string(StrBuf *sb, const char *s)
-{
-	sb_appendc(sb, '"');
-	for (; *s; s++)
-	{
-		if (*s == '"' || *s == '\\')
-			sb_appendc(sb, '\\');
-		sb_appendc(sb, *s);
-	}
-	sb_appendc(sb, '"');
-}
-
-static void
-mermaid_text(StrBuf *sb, const char *s)
-{
-	for (; *s; s++)
-	{
-		switch (*s)
-		{
-			case '"':
-				sb_append(sb, "#quot;");
-				break;
-			case '#':
-				sb_append(sb, "#35;");
-				break;
-			case '<':
-				sb_append(sb, "#lt;");
-				break;
-			case '>':
-				sb_append(sb, "#gt;");
-				break;
-			case '`':
-				sb_append(sb, "#96;");
-				break;
-			default:
-				sb_appendc(sb, *s);
-		}
-	}
-}
-
-typedef struct GraphNode
-{
-	const char *id;
-	const RevEntry *e;			/* NULL: named but no file */
-} GraphNode;
-
-static size_t
-node_index(GraphNode **nodes, size_t *n, size_t *cap, const char *id, const RevEntry *e)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*nodes)[i].id, id) == 0)
-			return i;
-	if (*n == *cap)
-	{
-		*cap = *cap ? *cap * 2 : 16;
-		*nodes = pgm_realloc(*nodes, *cap * sizeof(GraphNode));
-	}
-	(*nodes)[*n].id = id;
-	(*nodes)[*n].e = e;
-	return (*n)++;
-}
-
-int
-cmd_graph(Ctx *ctx)
-{
-	int			rc;
-	bool		mermaid = opt.format != NULL && strcmp(opt.format, "mermaid") == 0;
-	GraphNode  *nodes = NULL;
-	size_t		n = 0,
-				cap = 0;
-	StrBuf		out;
-	bool		clean;
-	FILE	   *f = stdout;
-	size_t		nedges = 0;
-
-	rc = ctx_load_dir(ctx, true);
-	if (rc != PGM_EXIT_OK)
-		return rc;
-	clean = revdir_report_errors(&ctx->rd);
-	revdir_link(&ctx->rd);
-
-	/* nodes in id order, then the missing ones they name */
-	for (size_t i = 0; i < ctx->rd.n_by_id; i++)
-	{
-		const RevEntry *e = &ctx->rd.e[ctx->rd.by_id[i]];
-
-		(void) node_index(&nodes, &n, &cap, e->rf.revision, e);
-	}
-	for (size_t i = 0; i < ctx->rd.n_by_id; i++)
-	{
-		const RevEntry *e = &ctx->rd.e[ctx->rd.by_id[i]];
-
-		for (size_t k = 0; k < e->rf.n_down_revision; k++)
-			(void) node_index(&nodes, &n, &cap, e->rf.down_revision[k], NULL);
-		for (size_t k = 0; k < e->rf.n_depends_on; k++)
-			(void) node_index(&nodes, &n, &cap, e->rf.depends_on[k], NULL);
-	}
-
-	if (opt.json)
-	{
-		JsonWriter	w;
-
-		result_begin(&w, NULL, clean);
-		json_key(&w, "nodes");
-		json_begin_array(&w);
-		for (size_t i = 0; i < n; i++)
-		{
-			const RevEntry *e = nodes[i].e;
-
-			json_begin_object(&w);
-			json_kv_string(&w, "id", nodes[i].id);
-			json_kv_string(&w, "file", e ? e->file : NULL);
-			json_kv_string(&w, "message", e ? e->rf.message : NULL);
-			json_key(&w, "branch_labels");
-			json_begin_array(&w);
-			for (size_t k = 0; e && k < e->rf.n_branch_labels; k++)
-				json_string(&w, e->rf.branch_labels[k]);
-			json_end_array(&w);
-			json_kv_bool(&w, "head", e && e->is_head);
-			json_kv_bool(&w, "base", e && e->rf.n_down_revision == 0);
-			json_kv_bool(&w, "missing", e == NULL);
-			json_kv_bool(&w, "transactional", e ? e->rf.transactional : true);
-			json_end_object(&w);
-		}
-		json_end_array(&w);
-		json_key(&w, "edges");
-		json_begin_array(&w);
-		for (size_t i = 0; i < ctx->rd.n_by_id; i++)
-		{
-			const RevEntry *e = &ctx->rd.e[ctx->rd.by_id[i]];
-
-			for (size_t k = 0; k < e->rf.n_down_revision; k++)
-			{
-				json_begin_object(&w);
-				json_kv_string(&w, "from", e->rf.down_revision[k]);
-				json_kv_string(&w, "to", e->rf.revision);
-				json_kv_string(&w, "kind", "parent");
-				json_end_object(&w);
-			}
-			for (size_t k = 0; k < e->rf.n_depends_on; k++)
-			{
-				json_begin_object(&w);
-				json_kv_string(&w, "from", e->rf.depends_on[k]);
-				json_kv_string(&w, "to", e->rf.revision);
-				json_kv_string(&w, "kind", "depends_on");
-				json_end_object(&w);
-			}
-		}
-		json_end_array(&w);
-		result_end(&w);
-		free(nodes);
-		return clean ? PGM_EXIT_OK : PGM_EXIT_FAIL;
-	}
-
-	sb_init(&out);
-	if (mermaid)
-	{
-		sb_append(&out, "flowchart TD\n");
-		for (size_t i = 0; i < n; i++)
-		{
-			const RevEntry *e = nodes[i].e;
-
-			sb_appendf(&out, "  n%zu", i);
-			sb_append(&out, e == NULL ? "[/\"" : e->is_head ? "[[\"" : "[\"");
-			mermaid_text(&out, nodes[i].id);
-			if (e != NULL && e->rf.n_branch_labels > 0)
-			{
-				sb_append(&out, " (");
-				for (size_t k = 0; k < e->rf.n_branch_labels; k++)
-				{
-					if (k > 0)
-						sb_append(&out, ", ");
-					mermaid_text(&out, e->rf.branch_labels[k]);
-				}
-				sb_append(&out, ")");
-			}
-			if (e != NULL && e->rf.message != NULL)
-			{
-				sb_append(&out, "<br/>");
-				mermaid_text(&out, e->rf.message);
-			}
-			if (e == NULL)
-				sb_append(&out, "<br/>(no file)");
-			else if (!e->rf.transactional)
-				sb_append(&out, "<br/>(non-transactional)");
-			sb_append(&out, e == NULL ? "\"/]\n" : e->is_head ? "\"]]\n" : "\"]\n");
-		}
-		/* as DOT draws them blue: a class of their own */
-		{
-			bool		any = false;
-
-			for (size_t i = 0; i < n; i++)
-			{
-				if (nodes[i].e == NULL || nodes[i].e->rf.transactional)
-					continue;
-				sb_append(&out, any ? "," : "  classDef nontransactional stroke:#1f4fd8,stroke-width:2px\n  class ");
-				sb_appendf(&out, "n%zu", i);
-				any = true;
-			}
-			if (any)
-				sb_append(&out, " nontransactional\n");
-		}
-		for (size_t i = 0; i < n; i++)
-		{
-			const RevEntry *e = nodes[i].e;
-
-			if (e == NULL)
-				continue;
-			for (size_t k = 0; k < e->rf.n_down_revision; k++)
-			{
-				sb_appendf(&out, "  n%zu --> n%zu\n",
-						   node_index(&nodes, &n, &cap, e->rf.down_revision[k], NULL), i);
-				nedges++;
-			}
-			for (size_t k = 0; k < e->rf.n_depends_on; k++)
-			{
-				sb_appendf(&out, "  n%zu -.->|depends on| n%zu\n",
-						   node_index(&nodes, &n, &cap, e->rf.depends_on[k], NULL), i);
-				nedges++;
-			}
-		}
-	}
-	else
-	{
-		sb_append(&out, "digraph migrate {\n"
-				  "  rankdir=TB;\n"
-				  "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
-				  "  edge [fontname=\"Helvetica\", fontsize=10];\n");
-		for (size_t i = 0; i < n; i++)
-		{
-			const RevEntry *e = nodes[i].e;
-			StrBuf		label;
-
-			sb_init(&label);
-			sb_append(&label, nodes[i].id);
-			if (e != NULL && e->rf.n_branch_labels > 0)
-			{
-				sb_append(&label, " (");
-				for (size_t k = 0; k < e->rf.n_branch_labels; k++)
-				{
-					if (k > 0)
-						sb_append(&label, ", ");
-					sb_append(&label, e->rf.branch_labels[k]);
-				}
-				sb_append(&label, ")");
-			}
-			if (e != NULL && e->rf.message != NULL)
-			{
-				sb_append(&label, "\n");
-				sb_append(&label, e->rf.message);
-			}
-			if (e == NULL)
-				sb_append(&label, "\n(no file)");
-			sb_append(&out, "  ");
-			dot_string(&out, nodes[i].id);
-			sb_append(&out, " [label=");
-			/* DOT reads \n inside a quoted string as a line break */
-			{
-				StrBuf		q;
-
-				sb_init(&q);
-				dot_string(&q, label.data);
-				for (char *p = q.data; *p; p++)
-				{
-					if (*p == '\n')
-						sb_append(&out, "\\n");
-					else
-						sb_appendc(&out, *p);
-				}
-				sb_free(&q);
-			}
-			if (e == NULL)
-				sb_append(&out, ", style=\"rounded,dashed\", color=red");
-			else if (e->is_head)
-				sb_append(&out, ", peripheries=2");
-			if (e != NULL && !e->rf.transactional)
-				sb_append(&out, ", color=blue");
-			sb_append(&out, "];\n");
-			sb_free(&label);
-		}
-		for (size_t i = 0; i < n; i++)
-		{
-			const RevEntry *e = nodes[i].e;
-
-			if (e == NULL)
-				continue;
-			for (size_t k = 0; k < e->rf.n_down_revision; k++)
-			{
-				sb_append(&out, "  ");
-				dot_string(&out, e->rf.down_revision[k]);
-				sb_append(&out, " -> ");
-				dot_string(&out, e->rf.revision);
-				sb_append(&out, ";\n");
-				nedges++;
-			}
-			for (size_t k = 0; k < e->rf.n_depends_on; k++)
-			{
-				sb_append(&out, "  ");
-				dot_string(&out, e->rf.depends_on[k]);
-				sb_append(&out, " -> ");
-				dot_string(&out, e->rf.revision);
-				sb_append(&out, " [style=dashed, label=\"depends on\"];\n");
-				nedges++;
-			}
-		}
-		sb_append(&out, "}\n");
-	}
-
-	if (opt.output != NULL)
-	{
-		f = fopen(opt.output, "w");
-		if (f == NULL)
-		{
-			pgm_error("could not open \"%s\": %s", opt.output, strerror(errno));
-			return PGM_EXIT_USAGE;
-		}
-	}
-	fputs(out.data, f);
-	if (f != stdout && fclose(f) != 0)
-	{
-		pgm_error("could not write \"%s\": %s", opt.output, strerror(errno));
-		return PGM_EXIT_FAIL;
-	}
-	set_summary("%zu revisions, %zu edges", n, nedges);
-	sb_free(&out);
-	free(nodes);
-	return clean ? PGM_EXIT_OK : PGM_EXIT_FAIL;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 /* "2025-11-22T03:07:09.345642+00:00" -> "2025-11-22 03:07:09+00:00" */
-static char *
+char *
 display_ts(const char *iso)
 {
 	StrBuf		sb;
@@ -82,15 +82,15 @@ cmd_current(Ctx *ctx)
 	PGresult   *res;
 	int			n;
 
-	rc = ctx_open(ctx, false);
+	rc = ctx_open(ctx, SYNC_NONE);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	res = db_query(ctx->conn,
 				   "SELECT h.revision, h.message, h.is_head,"
 				   "       pg_catalog.to_json(h.applied_at) #>> '{}', a.applied_by, h.source"
-				   "  FROM migrate.history() AS h"
-				   "  LEFT JOIN migrate.applied a ON a.revision = h.revision"
-				   " WHERE h.is_current", 0, NULL);
+				   "  FROM migrate.history($1) AS h"
+				   "  LEFT JOIN migrate.applied a ON a.project = $1 AND a.revision = h.revision"
+				   " WHERE h.is_current", 1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
 	n = PQntuples(res);
@@ -152,69 +152,76 @@ cmd_current(Ctx *ctx)
  * heads
  * ---------------------------------------------------------------------
  */
+
+/* "<parents> -> <id> (labels) (head) ..., message", as alembic history */
+static void
+print_rev_line(const Model *m, const Rev *r)
+{
+	StrBuf		sb;
+
+	sb_init(&sb);
+	if (r->nparents == 0)
+		sb_append(&sb, "<base>");
+	for (int k = 0; k < r->nparents; k++)
+		sb_appendf(&sb, "%s%s", k ? ", " : "", r->parents[k]);
+	sb_appendf(&sb, " -> %s", r->id);
+	rev_marks(&sb, m, r, true);
+	if (r->message)
+		sb_appendf(&sb, ", %s", r->message);
+	printf("%s\n", sb.data);
+	sb_free(&sb);
+}
+
 int
 cmd_heads(Ctx *ctx)
 {
 	int			rc;
-	PGresult   *res;
-	int			n;
+	const Model *m;
+	IdxList		heads = {0};
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open_read(ctx, false);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	res = db_query(ctx->conn,
-				   "SELECT h.revision, h.message, h.applied, h.branch_labels, h.source"
-				   "  FROM migrate.history() AS h WHERE h.is_head", 0, NULL);
-	if (res == NULL)
-		return PGM_EXIT_FAIL;
-	n = PQntuples(res);
+	m = &ctx->model;
+	model_heads(m, &heads);
 	if (opt.json)
 	{
 		JsonWriter	w;
 
-		result_begin(&w, ctx, true);
+		result_begin(&w, ctx, !ctx->files_broken);
 		json_key(&w, "heads");
 		json_begin_array(&w);
-		for (int i = 0; i < n; i++)
-		{
-			json_begin_object(&w);
-			json_kv_string(&w, "revision", getv(res, i, 0));
-			json_kv_string(&w, "message", getv(res, i, 1));
-			json_kv_bool(&w, "applied", getb(res, i, 2));
-			json_array_column(&w, "branch_labels", getv(res, i, 3));
-			json_kv_string(&w, "file", revdir_file_of(ctx->rd_loaded ? &ctx->rd : NULL, getv(res, i, 0)));
-			json_end_object(&w);
-		}
+		for (int i = 0; i < heads.n; i++)
+			json_rev(&w, m, &m->revs[heads.v[i]]);
 		json_end_array(&w);
 		result_end(&w);
 	}
 	else
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < heads.n; i++)
 		{
-			char	   *labels = array_text(getv(res, i, 3), ", ");
+			const Rev  *r = &m->revs[heads.v[i]];
+			StrBuf		sb;
 
-			printf("%s (head)%s%s%s%s%s%s\n", PQgetvalue(res, i, 0),
-				   labels[0] ? " (" : "", labels, labels[0] ? ")" : "",
-				   getb(res, i, 2) ? " (current)" : "",
-				   getv(res, i, 1) ? ", " : "", getv(res, i, 1) ? getv(res, i, 1) : "");
-			free(labels);
+			if (opt.verbose)
+			{
+				print_rev_block(ctx, r, false);
+				continue;
+			}
+			sb_init(&sb);
+			sb_append(&sb, r->id);
+			rev_marks(&sb, m, r, true);
+			printf("%s%s%s\n", sb.data, r->message ? ", " : "", r->message ? r->message : "");
+			sb_free(&sb);
 		}
-	set_summary("%d head%s", n, n == 1 ? "" : "s");
-	PQclear(res);
-	return PGM_EXIT_OK;
+	set_summary("%d head%s", heads.n, heads.n == 1 ? "" : "s");
+	il_free(&heads);
+	return ctx->files_broken ? PGM_EXIT_FAIL : PGM_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------------
  * history
  * ---------------------------------------------------------------------
  */
-enum
-{
-	H_REV, H_DOWN, H_MSG, H_APPLIED, H_APPLIED_AT, H_HEAD, H_CURRENT, H_BASE,
-	H_LABELS, H_DEPENDS, H_TX, H_REVERSIBLE, H_SOURCE, H_REGISTERED_AT,
-	H_APPLIED_BY, H_SECONDS, H_RUN_ID
-};
-
 static void
 print_runs(PGresult *runs)
 {
@@ -244,78 +251,47 @@ int
 cmd_history(Ctx *ctx)
 {
 	int			rc;
-	PGresult   *res;
 	PGresult   *runs;
-	int			n;
+	const Model *m;
+	IdxList		rows = {0};
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open_read(ctx, false);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	res = db_query(ctx->conn,
-				   "SELECT h.revision, h.down_revision, h.message, h.applied,"
-				   "       pg_catalog.to_json(h.applied_at) #>> '{}', h.is_head, h.is_current,"
-				   "       h.is_base, h.branch_labels, h.depends_on, h.transactional,"
-				   "       h.reversible, h.source, pg_catalog.to_json(h.registered_at) #>> '{}',"
-				   "       a.applied_by, pg_catalog.date_part('epoch', s.duration), a.run_id"
-				   "  FROM migrate.history() WITH ORDINALITY AS h"
-				   "  LEFT JOIN migrate.applied a ON a.revision = h.revision"
-				   "  LEFT JOIN LATERAL (SELECT st.duration FROM migrate.run_step st"
-				   "                      WHERE st.run_id = a.run_id AND st.revision = h.revision"
-				   "                      ORDER BY st.step DESC LIMIT 1) s ON true"
-				   " ORDER BY h.ordinality", 0, NULL);
-	if (res == NULL)
-		return PGM_EXIT_FAIL;
+	m = &ctx->model;
+	if (opt.range != NULL)
+	{
+		if (!model_range(m, opt.range, true, &rows, NULL, NULL))
+		{
+			set_summary("history -r %s: %s", opt.range, n_diags ? diags[n_diags - 1].message : "");
+			return PGM_EXIT_FAIL;
+		}
+	}
+	else
+		for (int k = 0; k < m->ntopo; k++)
+			il_add(&rows, m->topo[k]);
 	runs = db_query(ctx->conn,
 					"SELECT r.id, r.kind, r.target, r.status,"
 					"       pg_catalog.to_json(r.started_at) #>> '{}',"
 					"       pg_catalog.date_part('epoch', r.finished_at - r.started_at),"
 					"       r.db_user, r.error_revision, r.error_sqlstate, r.error_message,"
 					"       (SELECT count(*) FROM migrate.run_step s WHERE s.run_id = r.id)"
-					"  FROM migrate.run r ORDER BY r.id DESC LIMIT 10", 0, NULL);
+					"  FROM migrate.run r WHERE r.project = $1 ORDER BY r.id DESC LIMIT 10",
+					1, (const char *[]) {opt.project});
 	if (runs == NULL)
-	{
-		PQclear(res);
 		return PGM_EXIT_FAIL;
-	}
-	n = PQntuples(res);
 
 	if (opt.json)
 	{
 		JsonWriter	w;
 
-		result_begin(&w, ctx, true);
+		result_begin(&w, ctx, !ctx->files_broken);
+		if (opt.range)
+			json_kv_string(&w, "range", opt.range);
 		json_key(&w, "history");
 		json_begin_array(&w);
-		for (int i = 0; i < n; i++)
-		{
-			json_begin_object(&w);
-			json_kv_string(&w, "revision", getv(res, i, H_REV));
-			json_array_column(&w, "down_revision", getv(res, i, H_DOWN));
-			json_kv_string(&w, "message", getv(res, i, H_MSG));
-			json_kv_bool(&w, "applied", getb(res, i, H_APPLIED));
-			json_kv_string(&w, "applied_at", getv(res, i, H_APPLIED_AT));
-			json_kv_string(&w, "applied_by", getv(res, i, H_APPLIED_BY));
-			json_key(&w, "seconds");
-			if (getv(res, i, H_SECONDS))
-				json_double(&w, atof(getv(res, i, H_SECONDS)));
-			else
-				json_null(&w);
-			json_key(&w, "run_id");
-			if (getv(res, i, H_RUN_ID))
-				json_int(&w, atoll(getv(res, i, H_RUN_ID)));
-			else
-				json_null(&w);
-			json_kv_bool(&w, "is_head", getb(res, i, H_HEAD));
-			json_kv_bool(&w, "is_current", getb(res, i, H_CURRENT));
-			json_kv_bool(&w, "is_base", getb(res, i, H_BASE));
-			json_array_column(&w, "branch_labels", getv(res, i, H_LABELS));
-			json_array_column(&w, "depends_on", getv(res, i, H_DEPENDS));
-			json_kv_bool(&w, "transactional", getb(res, i, H_TX));
-			json_kv_bool(&w, "reversible", getb(res, i, H_REVERSIBLE));
-			json_kv_string(&w, "source", getv(res, i, H_SOURCE));
-			json_kv_string(&w, "registered_at", getv(res, i, H_REGISTERED_AT));
-			json_end_object(&w);
-		}
+		for (int i = 0; i < rows.n; i++)
+			json_rev(&w, m, &m->revs[rows.v[i]]);
 		json_end_array(&w);
 		json_key(&w, "runs");
 		json_begin_array(&w);
@@ -345,75 +321,20 @@ cmd_history(Ctx *ctx)
 	else
 	{
 		/* newest first, as alembic history */
-		for (int i = n - 1; i >= 0; i--)
+		for (int i = rows.n - 1; i >= 0; i--)
 		{
-			char	   *parents = array_text(getv(res, i, H_DOWN), ", ");
-			const char *msg = getv(res, i, H_MSG);
-			const char *rev = PQgetvalue(res, i, H_REV);
-
-			if (!opt.verbose)
-			{
-				printf("%s -> %s%s%s%s%s%s\n", parents[0] ? parents : "<base>", rev,
-					   getb(res, i, H_HEAD) ? " (head)" : "",
-					   getb(res, i, H_CURRENT) ? " (current)" : "",
-					   getb(res, i, H_APPLIED) ? "" : " (pending)",
-					   msg ? ", " : "", msg ? msg : "");
-			}
+			if (opt.verbose)
+				print_rev_block(ctx, &m->revs[rows.v[i]], false);
 			else
-			{
-				char	   *labels = array_text(getv(res, i, H_LABELS), ", ");
-				char	   *deps = array_text(getv(res, i, H_DEPENDS), ", ");
-				const char *file = revdir_file_of(ctx->rd_loaded ? &ctx->rd : NULL, rev);
-
-				printf("Rev: %s%s%s%s\n", rev,
-					   getb(res, i, H_HEAD) ? " (head)" : "",
-					   getb(res, i, H_BASE) ? " (base)" : "",
-					   getb(res, i, H_CURRENT) ? " (current)" : "");
-				printf("Parent: %s\n", parents[0] ? parents : "<base>");
-				if (labels[0])
-					printf("Branch names: %s\n", labels);
-				if (deps[0])
-					printf("Depends on: %s\n", deps);
-				if (file || getv(res, i, H_SOURCE))
-					printf("File: %s\n", file ? file : getv(res, i, H_SOURCE));
-				printf("Transactional: %s; reversible: %s\n",
-					   getb(res, i, H_TX) ? "yes" : "no (runs through CALL migrate.run)",
-					   getb(res, i, H_REVERSIBLE) ? "yes" : "no");
-				if (getb(res, i, H_APPLIED))
-				{
-					char	   *ts = display_ts(getv(res, i, H_APPLIED_AT));
-
-					printf("Applied: %s by %s", ts,
-						   getv(res, i, H_APPLIED_BY) ? getv(res, i, H_APPLIED_BY) : "?");
-					if (getv(res, i, H_SECONDS))
-						printf(" in %s", pgm_format_seconds(atof(getv(res, i, H_SECONDS))));
-					if (getv(res, i, H_RUN_ID))
-						printf(" (run #%s)", getv(res, i, H_RUN_ID));
-					printf("\n");
-					free(ts);
-				}
-				else
-					printf("Applied: no\n");
-				if (getv(res, i, H_REGISTERED_AT))
-				{
-					char	   *ts = display_ts(getv(res, i, H_REGISTERED_AT));
-
-					printf("Registered: %s\n", ts);
-					free(ts);
-				}
-				printf("\n    %s\n\n", msg ? msg : "(no message)");
-				free(labels);
-				free(deps);
-			}
-			free(parents);
+				print_rev_line(m, &m->revs[rows.v[i]]);
 		}
-		if (opt.verbose)
+		if (opt.verbose && opt.range == NULL)
 			print_runs(runs);
 	}
-	set_summary("%d revision%s", n, n == 1 ? "" : "s");
-	PQclear(res);
+	set_summary("%d revision%s", rows.n, rows.n == 1 ? "" : "s");
+	il_free(&rows);
 	PQclear(runs);
-	return PGM_EXIT_OK;
+	return ctx->files_broken ? PGM_EXIT_FAIL : PGM_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -426,61 +347,82 @@ enum
 	S_ERRORS, S_WARNINGS, S_RUN_ID, S_RUN_KIND, S_RUN_STATUS, S_RUN_AT, S_RUN_ERROR
 };
 
+/* how many pending revisions "status" lists before "and N more" */
+#define STATUS_PENDING_SHOWN 5
+
 int
 cmd_status(Ctx *ctx)
 {
 	int			rc;
 	PGresult   *res;
-	PGresult   *pending;
 	char	   *label;
 	char	   *cur;
-	char	   *heads;
+	const Model *m;
+	IdxList		pending = {0};
+	IdxList		heads = {0};
+	StrList		head_ids = {0};
+	char	   *heads_text;
+	bool		at_head = true;
+	bool		differ;
+	int			unregistered = 0;
 
-	rc = ctx_open(ctx, true);
+	rc = ctx_open_read(ctx, false);
 	if (rc != PGM_EXIT_OK)
 		return rc;
+	m = &ctx->model;
 	res = db_query(ctx->conn,
 				   "SELECT s.current, s.heads, s.at_head, s.pending, s.applied, s.registered,"
 				   "       s.errors, s.warnings, s.last_run_id, s.last_run_kind,"
 				   "       s.last_run_status, pg_catalog.to_json(s.last_run_at) #>> '{}',"
 				   "       s.last_run_error"
-				   "  FROM migrate.status() AS s", 0, NULL);
+				   "  FROM migrate.status($1) AS s", 1, (const char *[]) {opt.project});
 	if (res == NULL)
 		return PGM_EXIT_FAIL;
-	/* the pending revisions, if a plan to every head can be made */
-	pending = db_try(ctx->conn,
-					 "SELECT step, revision, message, transactional FROM migrate.plan('heads')",
-					 0, NULL);
+	/* pending: what upgrade heads would apply, the files included */
+	for (int k = 0; k < m->ntopo; k++)
+		if (!m->revs[m->topo[k]].applied)
+		{
+			il_add(&pending, m->topo[k]);
+			if (!m->revs[m->topo[k]].registered)
+				unregistered++;
+		}
+	model_heads(m, &heads);
+	for (int i = 0; i < heads.n; i++)
+	{
+		sl_add(&head_ids, m->revs[heads.v[i]].id);
+		if (!m->revs[heads.v[i]].applied)
+			at_head = false;
+	}
+	heads_text = sl_join(&head_ids, ", ");
+	differ = model_files_differ(m);
 	label = db_label(ctx->conn);
 	cur = array_text(getv(res, 0, S_CURRENT), ", ");
-	heads = array_text(getv(res, 0, S_HEADS), ", ");
 
 	if (opt.json)
 	{
 		JsonWriter	w;
 
-		result_begin(&w, ctx, true);
+		result_begin(&w, ctx, !differ && !ctx->files_broken);
 		json_kv_string(&w, "server", label);
 		json_array_column(&w, "current", getv(res, 0, S_CURRENT));
-		json_array_column(&w, "heads", getv(res, 0, S_HEADS));
-		json_kv_bool(&w, "at_head", getb(res, 0, S_AT_HEAD));
-		json_kv_int(&w, "pending", atoll(PQgetvalue(res, 0, S_PENDING)));
+		json_kv_strlist(&w, "heads", &head_ids);
+		json_kv_bool(&w, "at_head", at_head);
+		json_kv_int(&w, "pending", pending.n);
+		json_kv_int(&w, "pending_not_registered", unregistered);
 		json_key(&w, "pending_revisions");
-		if (pending == NULL)
-			json_null(&w);
-		else
+		json_begin_array(&w);
+		for (int i = 0; i < pending.n; i++)
 		{
-			json_begin_array(&w);
-			for (int i = 0; i < PQntuples(pending); i++)
-			{
-				json_begin_object(&w);
-				json_kv_string(&w, "revision", getv(pending, i, 1));
-				json_kv_string(&w, "message", getv(pending, i, 2));
-				json_kv_bool(&w, "transactional", getb(pending, i, 3));
-				json_end_object(&w);
-			}
-			json_end_array(&w);
+			const Rev  *r = &m->revs[pending.v[i]];
+
+			json_begin_object(&w);
+			json_kv_string(&w, "revision", r->id);
+			json_kv_string(&w, "message", r->message);
+			json_kv_bool(&w, "transactional", r->transactional);
+			json_kv_bool(&w, "registered", r->registered);
+			json_end_object(&w);
 		}
+		json_end_array(&w);
 		json_kv_int(&w, "applied", atoll(PQgetvalue(res, 0, S_APPLIED)));
 		json_kv_int(&w, "registered", atoll(PQgetvalue(res, 0, S_REGISTERED)));
 		json_kv_int(&w, "errors", atoll(PQgetvalue(res, 0, S_ERRORS)));
@@ -503,18 +445,43 @@ cmd_status(Ctx *ctx)
 	}
 	else
 	{
+		int			shown = opt.verbose ? pending.n : STATUS_PENDING_SHOWN;
+
 		printf("database:    %s\n", label);
+		printf("project:     %s\n", opt.project);
 		printf("current:     %s\n", cur[0] ? cur : "base (nothing applied)");
-		printf("heads:       %s\n", heads[0] ? heads : "(no revisions)");
-		printf("at head:     %s\n", getb(res, 0, S_AT_HEAD) ? "yes" : "no");
-		printf("pending:     %s\n", PQgetvalue(res, 0, S_PENDING));
-		if (pending != NULL)
-			for (int i = 0; i < PQntuples(pending); i++)
-				printf("             %s%s%s%s\n", PQgetvalue(pending, i, 1),
-					   getv(pending, i, 2) ? " " : "", getv(pending, i, 2) ? getv(pending, i, 2) : "",
-					   getb(pending, i, 3) ? "" : " [non-transactional]");
+		printf("heads:       %s\n", heads_text[0] ? heads_text : "(no revisions)");
+		printf("at head:     %s\n", at_head ? "yes" : "no");
+		if (unregistered > 0)
+			printf("pending:     %d (%d not registered yet)\n", pending.n, unregistered);
+		else
+			printf("pending:     %d\n", pending.n);
+		for (int i = 0; i < pending.n && i < shown; i++)
+		{
+			const Rev  *r = &m->revs[pending.v[i]];
+
+			printf("             %s%s%s%s%s\n", r->id, r->message ? " " : "",
+				   r->message ? r->message : "",
+				   r->transactional ? "" : " [non-transactional]",
+				   !r->registered ? " [not registered]" : r->state == RS_NO_FILE && m->has_files ? " [no file]" : "");
+		}
+		if (pending.n > shown)
+			printf("             ... and %d more (-v lists them all)\n", pending.n - shown);
 		printf("revisions:   %s registered, %s applied\n",
 			   PQgetvalue(res, 0, S_REGISTERED), PQgetvalue(res, 0, S_APPLIED));
+		if (m->has_files)
+		{
+			if (differ)
+				printf("files:       differ from the database: %d not registered, %d changed%s\n",
+					   m->n_new, m->n_changed,
+					   " (pg_migrate sync or upgrade registers them)");
+			else
+				printf("files:       %zu in %s, registered%s\n", m->rd->n_by_id, m->rd->dir,
+					   m->n_renamed + m->n_refreshed > 0 ? " (a message or file name to refresh)" : "");
+			if (m->n_no_file > 0)
+				printf("             %d registered revision%s with no file\n", m->n_no_file,
+					   m->n_no_file == 1 ? "" : "s");
+		}
 		printf("validation:  %s error%s, %s warning%s%s\n",
 			   PQgetvalue(res, 0, S_ERRORS), strcmp(PQgetvalue(res, 0, S_ERRORS), "1") == 0 ? "" : "s",
 			   PQgetvalue(res, 0, S_WARNINGS), strcmp(PQgetvalue(res, 0, S_WARNINGS), "1") == 0 ? "" : "s",
@@ -534,16 +501,21 @@ cmd_status(Ctx *ctx)
 			printf("last run:    none\n");
 		drift_status(ctx->conn, NULL);
 	}
-	if (getb(res, 0, S_AT_HEAD))
+	if (differ)
+		set_summary("files differ from the database: %d not registered, %d changed",
+					m->n_new, m->n_changed);
+	else if (at_head)
 		set_summary("at head %s", cur);
 	else
-		set_summary("%s pending; at %s", PQgetvalue(res, 0, S_PENDING), cur[0] ? cur : "base");
+		set_summary("%d pending; at %s", pending.n, cur[0] ? cur : "base");
 	free(label);
 	free(cur);
-	free(heads);
-	PQclear(pending);
+	free(heads_text);
+	sl_free(&head_ids);
+	il_free(&pending);
+	il_free(&heads);
 	PQclear(res);
-	return PGM_EXIT_OK;
+	return differ || ctx->files_broken ? PGM_EXIT_FAIL : PGM_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -563,10 +535,10 @@ cmd_sync(Ctx *ctx)
 	rc = ctx_load_dir(ctx, true);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	rc = ctx_open(ctx, false);
+	rc = ctx_open(ctx, SYNC_NONE);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	rc = sync_directory(ctx->conn, &ctx->rd, opt.prune);
+	rc = sync_directory(ctx->conn, &ctx->rd, opt.prune, SYNC_REPORT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	if (opt.json)

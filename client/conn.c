@@ -15,7 +15,9 @@
  * command line, such as adopt's --table, are quoted with
  * PQescapeIdentifier).
  *
- * Server errors are shown with their SQLSTATE, detail, hint and context;
+ * Server errors are shown with their SQLSTATE, detail, hint and context
+ * (the extension's SQL phrases in a hint or detail read as pg_migrate
+ * commands: hints.c);
  * NOTICEs and WARNINGs go to stderr (NOTICEs not with -q), and the
  * "applying i/n: ..." NOTICE of every revision becomes a progress line with
  * the elapsed time.  Ctrl-C sends a cancel request to the server, which
@@ -192,13 +194,13 @@ notice_receiver(void *arg, const PGresult *res)
 		d = &diags[n_diags - 1];
 		if (detail)
 		{
-			d->detail = pgm_strdup(detail);
-			fprintf(stderr, "DETAIL:  %s\n", detail);
+			d->detail = translate_hint(detail);
+			fprintf(stderr, "DETAIL:  %s\n", d->detail);
 		}
 		if (hint)
 		{
-			d->hint = pgm_strdup(hint);
-			fprintf(stderr, "HINT:  %s\n", hint);
+			d->hint = translate_hint(hint);
+			fprintf(stderr, "HINT:  %s\n", d->hint);
 		}
 		return;
 	}
@@ -475,12 +477,18 @@ db_report_result_error(const PGresult *res, const char *prefix)
 	d = &diags[n_diags - 1];
 	if (detail)
 	{
-		d->detail = trimmed_dup(detail);
+		char	   *t = trimmed_dup(detail);
+
+		d->detail = translate_hint(t);
+		free(t);
 		fprintf(stderr, "DETAIL:  %s\n", d->detail);
 	}
 	if (hint)
 	{
-		d->hint = trimmed_dup(hint);
+		char	   *t = trimmed_dup(hint);
+
+		d->hint = translate_hint(t);
+		free(t);
 		fprintf(stderr, "HINT:  %s\n", d->hint);
 	}
 	if (internal_pos || position)

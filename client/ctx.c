@@ -12,6 +12,8 @@
  */
 #include "pg_migrate.h"
 
+#include <pthread.h>
+
 int
 ctx_load_dir(Ctx *ctx, bool must_exist)
 {
@@ -26,21 +28,60 @@ ctx_load_dir(Ctx *ctx, bool must_exist)
 	return PGM_EXIT_OK;
 }
 
+/* The directory, read in a thread of its own while the connection is made. */
+typedef struct DirLoad
+{
+	const char *dir;
+	RevDir	   *rd;
+	int			rc;
+} DirLoad;
+
+static void *
+load_dir_thread(void *arg)
+{
+	DirLoad    *d = arg;
+
+	d->rc = revdir_load_quiet(d->dir, d->rd);
+	return NULL;
+}
+
 /*
  * Connect, check that the extension is there, and sync the directory
- * unless --no-sync or !sync.
+ * unless --no-sync or SYNC_NONE.  The files are read (and hashed) while
+ * the connection is made: a deploy that changed nothing pays for the
+ * slower of the two, not for both.
  */
 int
-ctx_open(Ctx *ctx, bool sync)
+ctx_open(Ctx *ctx, SyncMode sync)
 {
 	int			rc;
+	bool		need_files = sync != SYNC_NONE && !opt.no_sync;
+	DirLoad		load = {opt.directory, &ctx->rd, PGM_EXIT_OK};
+	pthread_t	thread;
+	bool		threaded = false;
 
-	if (sync && !opt.no_sync)
+	if (need_files && !ctx->rd_loaded)
+		threaded = pthread_create(&thread, NULL, load_dir_thread, &load) == 0;
+	ctx->conn = db_connect();
+	if (threaded)
+	{
+		pthread_join(thread, NULL);
+		if (load.rc == PGM_EXIT_OK)
+			ctx->rd_loaded = true;
+		else
+		{
+			/* again, to say why */
+			rc = ctx_load_dir(ctx, true);
+			if (rc != PGM_EXIT_OK)
+				return rc;
+		}
+	}
+	if (need_files)
 	{
 		rc = ctx_load_dir(ctx, true);
 		if (rc != PGM_EXIT_OK)
 			return rc;
-		/* file problems are found before connecting */
+		/* file problems are found before the database is used */
 		if (ctx->rd.n_invalid > 0 || ctx->rd.n_duplicates > 0)
 		{
 			(void) revdir_report_errors(&ctx->rd);
@@ -56,16 +97,63 @@ ctx_open(Ctx *ctx, bool sync)
 			ctx->rd_loaded = true;
 	}
 
+	if (ctx->conn == NULL)
+		return PGM_EXIT_USAGE;
+	if (!db_require_extension(ctx->conn))
+		return PGM_EXIT_USAGE;
+	if (need_files)
+	{
+		rc = sync_directory(ctx->conn, &ctx->rd, false, sync);
+		if (rc != PGM_EXIT_OK)
+			return rc;
+	}
+	return PGM_EXIT_OK;
+}
+
+/*
+ * For a read-only command: load the directory (unless --no-sync; a
+ * missing one is an error only if "need_dir"), connect, and compare the
+ * files with the database's revisions in memory (model.c), registering
+ * nothing.  Files that do not parse are reported and left out
+ * (ctx->files_broken); the difference is printed on stderr.
+ */
+int
+ctx_open_read(Ctx *ctx, bool need_dir)
+{
+	RevDir	   *rd = NULL;
+
+	if (!opt.no_sync)
+	{
+		if (need_dir)
+		{
+			int			rc = ctx_load_dir(ctx, true);
+
+			if (rc != PGM_EXIT_OK)
+				return rc;
+		}
+		else if (!ctx->rd_loaded)
+		{
+			if (revdir_load_quiet(opt.directory, &ctx->rd) == PGM_EXIT_OK)
+				ctx->rd_loaded = true;
+			else if (opt.verbose)
+				pgm_info("no directory \"%s\": the database's revisions alone", opt.directory);
+		}
+		if (ctx->rd_loaded)
+		{
+			rd = &ctx->rd;
+			if (!revdir_report_errors(rd))
+				ctx->files_broken = true;
+		}
+	}
 	ctx->conn = db_connect();
 	if (ctx->conn == NULL)
 		return PGM_EXIT_USAGE;
 	if (!db_require_extension(ctx->conn))
 		return PGM_EXIT_USAGE;
-	if (sync && !opt.no_sync)
-	{
-		rc = sync_directory(ctx->conn, &ctx->rd, false);
-		if (rc != PGM_EXIT_OK)
-			return rc;
-	}
+	if (!model_load(&ctx->model, ctx->conn, rd))
+		return PGM_EXIT_FAIL;
+	ctx->model_loaded = true;
+	report_model = &ctx->model;
+	model_print_diff(&ctx->model);
 	return PGM_EXIT_OK;
 }

@@ -380,8 +380,8 @@ fleet_run(CommandFn fn)
 	fflush(stderr);
 
 	if (!opt.quiet && !opt.json)
-		fprintf(stderr, "%s on %zu database%s, %d at a time\n", command_name, n,
-				n == 1 ? "" : "s", opt.jobs);
+		fprintf(stderr, "%s of project %s on %zu database%s, %d at a time\n", command_name,
+				opt.project, n, n == 1 ? "" : "s", opt.jobs);
 
 	while (finished < n)
 	{

@@ -20,8 +20,9 @@
 
 static const char target_help[] =
 "Targets (Alembic's grammar): head, heads, base, a full id or a unique\n"
-"prefix, +N and -N relative to what is applied, <id>+N, <label>@head,\n"
-"<label>@base, <label>@+N.\n";
+"prefix, a branch label, +N and -N relative to what is applied, <id>+N,\n"
+"<label>@head, <label>@heads, <id>@head, <label>@base, <label>@+N,\n"
+"head-N, base+N.\n";
 
 static const char fleet_help[] =
 "Several databases at once (in parallel, one summary line per database;\n"
@@ -36,12 +37,17 @@ static const char fleet_help[] =
 
 const Command commands[] = {
 	{"init", cmd_init, 0, 0, 1, false,
-		"init [DIRECTORY]",
+		"init [DIRECTORY] [--project NAME]",
 		"create the migration directory with a README",
 		"Creates DIRECTORY (default: -D, ./migrations) and a README.md that\n"
 		"describes the file format.  An existing directory is kept; an\n"
 		"existing README.md is not overwritten.  No database is needed.\n"
-		"\nExample:\n  pg_migrate init\n  pg_migrate -D db/migrations init\n"},
+		"With --project, writes the directory's settings file pg_migrate.conf\n"
+		"(\"project = NAME\"): every later command run on the directory acts\n"
+		"on that project (history) alone, in a database other services'\n"
+		"projects share.  An existing settings file that names another\n"
+		"project is an error.\n"
+		"\nExample:\n  pg_migrate init\n  pg_migrate -D db/migrations init --project billing\n"},
 	{"revision", cmd_revision,
 		OPT(O_MESSAGE) | OPT(O_MERGE) | OPT(O_LABEL) | OPT(O_HEAD) | OPT(O_DEPENDS_ON) |
 		OPT(O_REV_ID) | OPT(O_NON_TX), 0, 0, false,
@@ -69,10 +75,11 @@ const Command commands[] = {
 		OPT(O_ALLOW_MISSING) | LOCK_OPTIONS | FLEET_OPTIONS, 0, 1, true,
 		"upgrade [TARGET]",
 		"apply pending revisions (default target: head)",
-		"Syncs the directory, checks the chain (migrate.validate(): errors stop\n"
-		"the upgrade unless --skip-validation), then applies every pending\n"
-		"revision up to TARGET.  A plan of transactional revisions runs in one\n"
-		"transaction (migrate.upgrade(): all or nothing).  A plan with a\n"
+		"Syncs the directory (the file of an applied revision that was edited\n"
+		"is refused, with the ways out), checks the chain (migrate.validate():\n"
+		"errors stop the upgrade unless --skip-validation), then applies every\n"
+		"pending revision up to TARGET.  A plan of transactional revisions runs\n"
+		"in one transaction (migrate.upgrade(): all or nothing).  A plan with a\n"
 		"non-transactional revision (CREATE INDEX CONCURRENTLY ...) runs through\n"
 		"CALL migrate.run(), one transaction per revision, its statements at\n"
 		"top level; a failed concurrent build is reported with the INVALID index\n"
@@ -80,7 +87,8 @@ const Command commands[] = {
 		"database serialize: each revision is applied once.  A pending\n"
 		"revision that is registered but has no file in the directory (its file\n"
 		"was deleted, or it is another service's) is not run unless\n"
-		"--allow-missing.\n"
+		"--allow-missing.  With nothing sent by the sync and every registered\n"
+		"revision applied, the sync's one read says there is nothing to do.\n"
 		"\nOptions:\n"
 		"  --sql                    print the offline script instead (as \"sql\")\n"
 		"  -o, --output FILE        with --sql: write the script to FILE\n"
@@ -104,7 +112,9 @@ const Command commands[] = {
 		"Runs downgrade bodies, newest first, in one transaction: every applied\n"
 		"descendant of an id (which stays applied), everything (base), the\n"
 		"current revision N times (-N), a branch (<label>@base).  Refuses before\n"
-		"running anything if a revision on the way is irreversible.\n"
+		"running anything if a revision on the way is irreversible.  The bodies\n"
+		"are the registered ones: a file edited since its revision was applied\n"
+		"is not loaded (a warning says so).\n"
 		"\nOptions: --sql, -o FILE, --dry-run, --skip-validation, --lock-timeout MS,\n"
 		"--lock-retries N, --lock-wait MS (as for upgrade).\n"
 		"\nExamples:\n  pg_migrate downgrade -1\n  pg_migrate downgrade base\n"
@@ -124,32 +134,66 @@ const Command commands[] = {
 		"only (no sync).  -v adds when and by whom it was applied.\n"
 		"\nExample:\n  pg_migrate current\n  pg_migrate current --json\n"},
 	{"heads", cmd_heads, 0, 0, 0, false,
-		"heads",
+		"heads [-v]",
 		"show the revisions that no revision names as parent",
-		"Syncs, then prints each head with (current) if it is applied.\n"
-		"\nExample:\n  pg_migrate heads\n"},
-	{"history", cmd_history, 0, 0, 0, false,
-		"history [-v]",
+		"Prints each head of the files and the registered revisions together,\n"
+		"with its labels, (current) if it is applied, and marks for what the\n"
+		"database does not know yet (not registered, file changed).  Registers\n"
+		"nothing.  -v prints each head as a block (parents, file, when applied).\n"
+		"\nExample:\n  pg_migrate heads\n  pg_migrate heads -v\n"},
+	{"history", cmd_history, OPT(O_REV_RANGE), 0, 0, false,
+		"history [-r A:B] [-v]",
 		"show the chain, newest first",
-		"Syncs, then prints every revision, newest first, as\n"
-		"\"<parents> -> <id> (head) (current), <message>\", marking the\n"
-		"applied ones.  With -v/--verbose: one block per revision with its file,\n"
-		"labels, dependencies, when, by whom and how long it was applied, and\n"
-		"the latest runs with their failures.  --json lists base first.\n"
-		"\nExample:\n  pg_migrate history --verbose\n"},
+		"Prints every revision, newest first, as\n"
+		"\"<parents> -> <id> (label) (head) (branchpoint) (mergepoint) (current),\n"
+		"<message>\", with (pending) for those not applied and marks for what\n"
+		"the database does not know yet.  Registers nothing: the files are\n"
+		"compared with the database in memory.  With -v/--verbose: one block\n"
+		"per revision with its file, labels, dependencies, when, by whom and how\n"
+		"long it was applied, and the latest runs with their failures.  --json\n"
+		"lists base first.\n"
+		"\nOptions:\n"
+		"  -r, --rev-range A:B   only the revisions above A up to B (either end\n"
+		"                        may be left out: base, heads); A and B are\n"
+		"                        targets (ids, labels, <label>@head, current...)\n"
+		"\nExamples:\n  pg_migrate history --verbose\n  pg_migrate history -r 002:head\n"
+		"  pg_migrate history -r current:\n"},
+	{"show", cmd_show, OPT(O_OFFLINE), 1, 1, false,
+		"show REV",
+		"show one revision: message, parents, labels, file, bodies, when applied",
+		"Prints the revision REV names (an id or a unique prefix, a label,\n"
+		"<label>@head, head, head-1 ...): its message, parents, labels,\n"
+		"dependencies, file, whether and when and by whom it was applied, and its\n"
+		"upgrade and downgrade bodies (from its file; the registered ones if it\n"
+		"has none and this role may read them).  Registers nothing.\n"
+		"--offline reads the files alone.\n"
+		"\nExamples:\n  pg_migrate show 004\n  pg_migrate show head\n"},
+	{"branches", cmd_branches, OPT(O_OFFLINE), 0, 0, false,
+		"branches",
+		"show the branch points and their branches",
+		"Prints every revision with more than one child (a branch point) and,\n"
+		"under it, each branch: its first revision to where the line ends (a\n"
+		"head, another branch point, or a merge), with its length.  Registers\n"
+		"nothing.  --offline reads the files alone.\n"
+		"\nExample:\n  pg_migrate branches\n"},
 	{"check", cmd_check,
 		OPT(O_OFFLINE) | OPT(O_STRICT) | OPT(O_AT_HEAD) | OPT(O_DRIFT) | FLEET_OPTIONS, 0, 0, true,
 		"check [--offline] [--strict] [--at-head] [--drift]",
 		"validate the files and the chain; exit status 1 on errors",
-		"Parses every file (problems are printed as file:line: message), syncs,\n"
-		"and prints the findings of migrate.validate() with their files:\n"
-		"missing parents, cycles, a file named for one id that declares another\n"
-		"(source_mismatch), edited applied revisions, several heads...  Exit\n"
-		"status 1 if there is an error.\n"
+		"Parses every file (problems are printed as file:line: message) and\n"
+		"prints, with their files, the findings of migrate.validate() on the\n"
+		"chain as the database would hold it after a sync (the files it does\n"
+		"not hold yet registered in a transaction that is rolled back, their\n"
+		"bodies parsed by the server): missing parents, cycles, a file named\n"
+		"for one id that declares another, bodies that do not parse...  Then\n"
+		"what files and database disagree on (an applied revision's file\n"
+		"edited: an error; a registered revision with no file: a warning; files\n"
+		"not registered yet are listed on stderr).  An empty upgrade section is\n"
+		"a warning.  Registers nothing.  Exit status 1 if there is an error.\n"
 		"\nOptions:\n"
 		"  --offline    check the files only, without a database: parse errors,\n"
 		"               duplicate ids, file names, missing parents and\n"
-		"               dependencies, cycles, several heads\n"
+		"               dependencies, cycles, several heads, empty bodies\n"
 		"  --strict     warnings (several heads, several bases) fail too\n"
 		"  --at-head    fail (exit 1) unless every head is applied: a health check\n"
 		"  --drift      fail (exit 1) if the schema changed outside migrations since\n"
@@ -157,22 +201,53 @@ const Command commands[] = {
 		"               schema whose fingerprint differs from what the run left\n"
 		"\nExamples:\n  pg_migrate check\n  pg_migrate check --offline --strict\n"
 		"  pg_migrate check --at-head --drift\n"},
-	{"sql", cmd_sql, OPT(O_DOWN) | OPT(O_OUTPUT), 0, 1, false,
-		"sql [TARGET] [--down] [-o FILE]",
+	{"lint", cmd_lint, OPT(O_DOWN) | OPT(O_STRICT), 0, 100000, false,
+		"lint [TARGET] [--down] | lint FILE...",
+		"what each pending statement will lock, rewrite and risk",
+		"Syncs, then prints the findings of migrate.lint() for the plan an\n"
+		"upgrade to TARGET (default head; with --down, a downgrade) would run:\n"
+		"the lock each statement takes on each table (PostgreSQL's own decision),\n"
+		"whether it rewrites it, the table's size in this database, and the\n"
+		"rules it breaks (blocking_index, table_rewrite, scan_under_lock, ...),\n"
+		"as file:line of the revision files, each with the safe way as a hint.\n"
+		"Severity grows with the table's size (migrate.lint_large_table).  With\n"
+		"FILE arguments, lints files that are not registered (a pull request's):\n"
+		"each file's upgrade section through migrate.lint_sql(), on its own.\n"
+		"Info findings (every statement's lock) are shown with -v.  Exit status\n"
+		"1 if a finding is an error (with --strict, a warning too).\n"
+		"\nOptions:\n"
+		"  --down       lint the downgrade to TARGET\n"
+		"  --strict     warnings fail too\n"
+		"\nExamples:\n  pg_migrate lint\n  pg_migrate lint -v --json\n"
+		"  pg_migrate lint migrations/20260101_add_index.sql\n"},
+	{"sql", cmd_sql, OPT(O_DOWN) | OPT(O_OUTPUT) | OPT(O_OFFLINE), 0, 1, false,
+		"sql [TARGET | A:B] [--offline] [--down] [-o FILE]",
 		"print the offline script of an upgrade (or downgrade)",
-		"Syncs, then prints the script that brings a database in the state of\n"
-		"this one to TARGET (default head): the bodies and the bookkeeping,\n"
-		"for review or for psql (like \"alembic upgrade head --sql\").\n"
-		"Runs nothing.  --down: the script of \"downgrade TARGET\".\n"
-		"\nExamples:\n  pg_migrate sql > upgrade.sql\n  pg_migrate sql -1 --down\n"},
+		"Prints a psql script that does what upgrade (or, with --down, downgrade)\n"
+		"would: the bodies and the bookkeeping, for review or for a DBA to run\n"
+		"(like \"alembic upgrade head --sql\").  Runs nothing, registers nothing.\n"
+		"\n"
+		"Online (the default): migrate.sql(TARGET) from this database's state\n"
+		"(default head) and its registered revisions; the script stops unless\n"
+		"the database it runs on is in that state.\n"
+		"\n"
+		"--offline, or a range A:B: from the files alone, no database (as\n"
+		"\"alembic upgrade A:B --sql\"): the upgrade from state A (default base)\n"
+		"to B (default head); with --down, FROM:TO reverts from FROM down to TO.\n"
+		"The script registers the files it records (migrate.add_file) and checks\n"
+		"at its start that the database is at A.\n"
+		"\nExamples:\n  pg_migrate sql > upgrade.sql\n  pg_migrate sql -1 --down\n"
+		"  pg_migrate sql --offline > fresh.sql\n  pg_migrate sql --offline 002:head -o review.sql\n"},
 	{"status", cmd_status, FLEET_OPTIONS, 0, 0, true,
 		"status",
 		"current and head revisions, pending ones, validation, last run",
-		"Syncs, then prints one summary: current and head revisions, whether\n"
-		"the database is at head, the pending revisions, counts, the number of\n"
-		"validation errors and warnings, the last run, and drift: the DDL run\n"
-		"outside migrations since then (who, when) and whether the schema still\n"
-		"has the fingerprint the last run left.\n"
+		"Prints one summary: current and head revisions, whether the database\n"
+		"is at head, the pending revisions (the first five; -v: all), how the\n"
+		"files compare with the database, the number of validation errors and\n"
+		"warnings, the last run, and drift: the DDL run outside migrations since\n"
+		"then (who, when) and whether the schema still has the fingerprint the\n"
+		"last run left.  Registers nothing.  Exit status 1 when the files differ\n"
+		"from the database (not registered or changed).\n"
 		"\nExample:\n  pg_migrate status\n  pg_migrate status --each-db 'app_*'\n"},
 	{"blame", cmd_blame, 0, 1, 1, false,
 		"blame OBJECT",
@@ -185,23 +260,31 @@ const Command commands[] = {
 		"migrate.blame() (no sync).\n"
 		"\nExamples:\n  pg_migrate blame users\n  pg_migrate blame users.email\n"
 		"  pg_migrate --json blame 'public.touch(integer)'\n"},
-	{"graph", cmd_graph, OPT(O_FORMAT) | OPT(O_DOT) | OPT(O_MERMAID) | OPT(O_OUTPUT), 0, 0, false,
-		"graph [--format dot|mermaid] [-o FILE]",
-		"the revision graph as Graphviz DOT or Mermaid (offline)",
-		"Reads the files (no database) and prints the graph: one node per\n"
-		"revision (id, message, labels; heads drawn double), an edge from each\n"
-		"parent to its child, a dashed edge for each dependency.\n"
+	{"graph", cmd_graph, OPT(O_FORMAT) | OPT(O_DOT) | OPT(O_MERMAID) | OPT(O_OUTPUT) | OPT(O_FULL), 0, 0, false,
+		"graph [--format dot|mermaid] [--full] [-o FILE]",
+		"the revision graph as Graphviz DOT or Mermaid",
+		"Reads the files and prints the graph: a node per revision (id, labels,\n"
+		"message; heads drawn double, non-transactional ones in blue, names no\n"
+		"file declares dashed), an edge from each parent to its child, a dashed\n"
+		"edge for each dependency.  Linear runs of three or more revisions are\n"
+		"drawn as one node (\"r12 ... r297: 285 revisions\"); bases, heads,\n"
+		"branch points, merges, labelled, dependent, non-transactional and\n"
+		"current revisions stay visible.  No database is needed; with -d (or\n"
+		"-h, -p, -U) the current revisions are marked too.\n"
 		"\nOptions:\n"
 		"  --format dot|mermaid   default dot; --dot and --mermaid for short\n"
+		"  --full                 draw every revision (no run is collapsed)\n"
 		"  -o, --output FILE      write to FILE\n"
 		"\nExamples:\n  pg_migrate graph | dot -Tsvg > graph.svg\n"
-		"  pg_migrate graph --mermaid\n"},
+		"  pg_migrate graph --mermaid --full\n"},
 	{"sync", cmd_sync, OPT(O_PRUNE), 0, 0, false,
 		"sync [--prune]",
 		"load the directory into the database and report changes",
-		"What every command that needs the revisions does first, on its own:\n"
-		"reports new, changed and missing (registered, no file) revisions.\n"
-		"--prune unregisters missing revisions that are not applied.\n"
+		"What upgrade, downgrade, stamp and adopt do first, on its own: loads the\n"
+		"files and reports new, changed, renamed and missing (registered, no\n"
+		"file) revisions.  The edited file of an applied revision is not loaded\n"
+		"(exit status 1, after loading the rest).  --prune unregisters missing\n"
+		"revisions that are not applied.\n"
 		"\nExample:\n  pg_migrate sync --prune\n"},
 	{"adopt", cmd_adopt, OPT(O_TABLE) | OPT(O_FORCE) | OPT(O_DRY_RUN), 1, 1, false,
 		"adopt alembic|flyway|golang-migrate|dbmate [--table NAME]",
@@ -222,6 +305,15 @@ const Command commands[] = {
 		"  --dry-run               show what would be stamped\n"
 		"  --force                 stamp although revisions are applied already\n"
 		"\nExample:\n  pg_migrate adopt alembic --dry-run\n  pg_migrate adopt alembic\n"},
+	{"projects", cmd_projects, 0, 0, 0, false,
+		"projects",
+		"list every project (history) of the database",
+		"One line per project of the database: its current and head\n"
+		"revisions, pending and applied counts, errors of its chain, and its\n"
+		"last run (succeeded, failed, running or interrupted).  The directory's\n"
+		"own project is marked with *.  Reads migrate.projects(); loads no\n"
+		"files.\n"
+		"\nExample:\n  pg_migrate projects\n  pg_migrate projects --json\n"},
 	{"help", cmd_help, 0, 0, 1, false,
 		"help [COMMAND]",
 		"show help for pg_migrate or for a command",
@@ -246,6 +338,10 @@ print_global_help(FILE *out)
 			"\nGlobal options:\n"
 			"  -D, --directory DIR   the revision files (default ./migrations, or\n"
 			"                        $PG_MIGRATE_DIR)\n"
+			"  --project NAME        the project (history) to act on; default\n"
+			"                        $PG_MIGRATE_PROJECT, else the directory's\n"
+			"                        pg_migrate.conf (pg_migrate init --project),\n"
+			"                        else \"default\"\n"
 			"  -d, --dbname DBNAME   database name, conninfo string or URI\n"
 			"  -h, --host HOST       database server host or socket directory\n"
 			"  -p, --port PORT       database server port\n"
@@ -255,8 +351,9 @@ print_global_help(FILE *out)
 			"  -q, --quiet           no progress or information on stderr\n"
 			"  -v, --verbose         more detail\n"
 			"  --json                results as one JSON document on stdout\n"
-			"  --no-sync             use the revisions registered in the database as\n"
-			"                        they are, without loading the directory\n"
+			"  --no-sync             leave the files out: use the revisions registered\n"
+			"                        in the database as they are (also the way past\n"
+			"                        an applied revision's edited file)\n"
 			"  --help                this help\n"
 			"\nThe connection follows libpq: PGHOST, PGPORT, PGDATABASE, PGUSER,\n"
 			"PGPASSWORD, PGSERVICE, ~/.pgpass and service files apply.\n"

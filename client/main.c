@@ -63,6 +63,9 @@ static const struct option long_options[] = {
 	{"lock-wait", required_argument, NULL, 1000 + O_LOCK_WAIT},
 	{"lock-retries", required_argument, NULL, 1000 + O_LOCK_RETRIES},
 	{"allow-missing", no_argument, NULL, 1000 + O_ALLOW_MISSING},
+	{"rev-range", required_argument, NULL, 'r'},
+	{"full", no_argument, NULL, 1000 + O_FULL},
+	{"project", required_argument, NULL, 1000 + O_PROJECT},
 	{"drift", no_argument, NULL, 1000 + O_DRIFT},
 	{NULL, 0, NULL, 0}
 };
@@ -77,7 +80,7 @@ static const char *const option_names[O_COUNT] = {
 	"--format", "--dot", "--mermaid", "--offline", "--strict", "--at-head",
 	"--prune", "--skip-validation", "--force", "--table", "--each-db",
 	"--db-file", "-j/--jobs", "--lock-timeout", "--lock-wait", "--lock-retries",
-	"--allow-missing", "--drift"
+	"--allow-missing", "--drift", "-r/--rev-range", "--full", "--project"
 };
 
 static const Command *current_command = NULL;
@@ -110,7 +113,7 @@ static bool
 takes_value(const char *arg)
 {
 	if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0' && arg[2] == '\0')
-		return strchr("DdhpUmoj", arg[1]) != NULL;
+		return strchr("DdhpUmojr", arg[1]) != NULL;
 	if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') == NULL)
 		for (const struct option *o = long_options; o->name != NULL; o++)
 			if (strcmp(arg + 2, o->name) == 0)
@@ -175,7 +178,7 @@ main(int argc, char **argv)
 	opt.directory = env_dir && *env_dir ? env_dir : "migrations";
 	opt.jobs = 4;
 
-	while ((c = getopt_long(argc, argv, "D:d:h:p:U:wWqvVm:o:j:", long_options,
+	while ((c = getopt_long(argc, argv, "D:d:h:p:U:wWqvVm:o:j:r:", long_options,
 							&longindex)) != -1)
 	{
 		int			id;
@@ -228,6 +231,10 @@ main(int argc, char **argv)
 			case 'o':
 				id = O_OUTPUT;
 				opt.output = optarg;
+				break;
+			case 'r':
+				id = O_REV_RANGE;
+				opt.range = optarg;
 				break;
 			case 'j':
 				id = O_JOBS;
@@ -306,6 +313,9 @@ main(int argc, char **argv)
 					case O_ALLOW_MISSING:
 						opt.allow_missing = true;
 						break;
+					case O_FULL:
+						opt.full = true;
+						break;
 					case O_FORCE:
 						opt.force = true;
 						break;
@@ -326,6 +336,10 @@ main(int argc, char **argv)
 						break;
 					case O_LOCK_RETRIES:
 						opt.lock_retries = optarg;
+						break;
+					case O_PROJECT:
+						opt.project = optarg;
+						opt.project_source = "--project";
 						break;
 					default:
 						return PGM_EXIT_USAGE;
@@ -389,6 +403,14 @@ main(int argc, char **argv)
 		return usage_error("%s", "-o/--output goes with --sql");
 	if ((seen & OPT(O_OUTPUT)) && strcmp(command_name, "downgrade") == 0 && !opt.sql)
 		return usage_error("%s", "-o/--output goes with --sql");
+
+	/* the directory's project: every command acts on it alone */
+	if (current_command->fn != cmd_help)
+	{
+		rc = project_resolve();
+		if (rc != PGM_EXIT_OK)
+			return rc;
+	}
 
 	memset(&ctx, 0, sizeof(ctx));
 	if (opt.each_db != NULL || opt.db_file != NULL)

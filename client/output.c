@@ -73,10 +73,14 @@ result_begin(JsonWriter *w, Ctx *ctx, bool ok)
 	json_begin_object(w);
 	json_kv_string(w, "command", command_name);
 	json_kv_bool(w, "ok", ok);
+	if (opt.project != NULL)
+		json_kv_string(w, "project", opt.project);
 	if (ctx != NULL && ctx->conn != NULL)
 		json_kv_string(w, "database", PQdb(ctx->conn));
 	if (sync_report.done)
 		sync_json(w, &sync_report);
+	if (report_model != NULL)
+		model_json_diff(w, report_model);
 	json_emitted = true;
 }
 

@@ -9,19 +9,35 @@
  *	  options.c   the settings of the run (opt), program and command names
  *	  util.c      memory, strings, lists, diagnostics, clocks
  *	  json.c      a small JSON writer (output of --json)
+ *	  hints.c     the extension's hints and details as pg_migrate commands
  *	  conn.c      connecting (libpq conventions), queries, server errors,
  *	              notices and progress, Ctrl-C
  *	  revdir.c    the directory of revision files: reading, parsing with
  *	              ../common/revfile.c, checksums (../common/checksum.c),
  *	              the offline graph
  *	  sync.c      loading the directory into the database (migrate.add_file)
+ *	  sqlsplit.c  where a body's statements end, as psql reads them
+ *	  model.c     the files laid over the database's revisions, in memory:
+ *	              what the read-only commands show, registering nothing
+ *	  resolve.c   targets, ranges and states on the model
  *	  output.c    the --json document's envelope, the one-line summary
+ *	  project.c   the directory's project (--project, PG_MIGRATE_PROJECT,
+ *	              the directory's settings file pg_migrate.conf) and the
+ *	              projects command
  *	  ctx.c       the context of a command: directory, connection, sync
- *	  cmd_files.c init, revision, graph
- *	  cmd_apply.c upgrade, downgrade, stamp, sql, adopt
+ *	  offline.c   sql --offline: the script from the files alone
+ *	              (../common/psqlscript.c, the extension's rules)
+ *	  cmd_files.c init, revision
+ *	  cmd_graph.c graph, linear runs collapsed
+ *	  cmd_show.c  show, branches; one revision as a block or JSON
+ *	  cmd_apply.c upgrade, downgrade, stamp, sql
+ *	  cmd_adopt.c adopt
  *	  cmd_status.c current, heads, history, status, sync
- *	  cmd_check.c check (the files, then migrate.validate(); or --offline,
- *	              with the server's chain rules, ../common/chain.c)
+ *	  cmd_check.c check (the files, the model and migrate.validate(); or
+ *	              --offline, with the server's chain rules, ../common/chain.c)
+ *	  cmd_drift.c blame, and drift for status and check --drift
+ *	  cmd_lint.c  lint (migrate.lint, lint_sql), and the findings that
+ *	              upgrade --dry-run and check show
  *	  fleetfile.c the parser of a file of connection strings (plain C,
  *	              fuzzed by test/fuzz/fuzz_fleetfile.c)
  *	  fleet.c     one command against many databases, in parallel
@@ -30,7 +46,8 @@
  *
  * Shared with the extension, in ../common/ (compiled here with -DFRONTEND,
  * as PostgreSQL's src/common is): the revision-file parser, the id and
- * source-name rules, the checksum, the chain rules and the lock key.
+ * source-name rules, the checksum, the chain rules, the offline script's
+ * pieces and the lock key.
  * SHA-256 is libpgcommon's pg_cryptohash.  The user's guide is
  * docs/pg_migrate.md.
  *
@@ -182,6 +199,8 @@ typedef struct Options
 {
 	/* global */
 	const char *directory;
+	const char *project;		/* the history every command acts on */
+	const char *project_source; /* where it came from, for messages */
 	const char *dbname;
 	const char *host;
 	const char *port;
@@ -220,6 +239,8 @@ typedef struct Options
 	const char *lock_timeout;
 	const char *lock_wait;
 	const char *lock_retries;
+	const char *range;			/* history -r A:B */
+	bool		full;			/* graph --full */
 
 	/* positional arguments after the command */
 	int			nargs;
@@ -255,6 +276,7 @@ extern char *db_array_literal(const StrList *items);
 extern void db_parse_array(const char *lit, StrList *out);
 extern bool db_set_lock_settings(PGconn *conn);
 extern bool db_has_procedure(PGconn *conn, const char *signature);
+extern char *translate_hint(const char *text);	/* hints.c */
 
 /* progress from the server's NOTICEs */
 extern void progress_begin(const char *verb);
@@ -273,6 +295,7 @@ typedef struct RevEntry
 	size_t		len;
 	RevFile		rf;
 	bool		valid;			/* parsed without errors */
+	char	   *read_error;		/* could not be read: why */
 	bool		duplicate;		/* declares an id another file declares */
 	char		checksum[MIGRATE_CHECKSUM_LEN + 1];	/* valid only */
 
@@ -308,25 +331,164 @@ extern bool is_revision_file_name(const char *name);
  * sync.c
  * ---------------------------------------------------------------------
  */
+/*
+ * What a sync does with the file of an applied revision that changed (the
+ * database keeps the version that ran):
+ *	 SYNC_STRICT   refuse before registering anything (upgrade);
+ *	 SYNC_LENIENT  leave it, with a warning, register the rest (downgrade,
+ *				   stamp, adopt: they run or record the registered version);
+ *	 SYNC_REPORT   register the rest, then fail (sync on its own).
+ */
+typedef enum SyncMode
+{
+	SYNC_NONE,
+	SYNC_STRICT,
+	SYNC_LENIENT,
+	SYNC_REPORT
+} SyncMode;
+
 typedef struct SyncReport
 {
 	bool		done;
 	size_t		files;
 	StrList		added;
 	StrList		changed;
+	StrList		applied_changed;	/* applied, file differs: not sent */
+	StrList		renamed;		/* "id (old -> new)" */
 	StrList		refreshed;		/* message or source updated */
 	StrList		missing;		/* registered, no file */
 	StrList		missing_applied;
 	StrList		pruned;
 	size_t		unchanged;
 	size_t		sent;
+	size_t		registered;		/* after the sync */
+	size_t		applied;
 	double		seconds;
 } SyncReport;
 
 extern SyncReport sync_report;
-extern int	sync_directory(PGconn *conn, RevDir *rd, bool prune);
+extern int	sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode);
 extern void sync_print(const SyncReport *r, const RevDir *rd);
 extern void sync_json(JsonWriter *w, const SyncReport *r);
+
+/* ---------------------------------------------------------------------
+ * model.c: the files and the database's revisions together, in memory
+ * ---------------------------------------------------------------------
+ */
+typedef enum RevState
+{
+	RS_SAME,					/* file and registered revision agree */
+	RS_NEW,						/* a file, not registered */
+	RS_CHANGED,					/* registered with another checksum */
+	RS_REFRESHED,				/* the same checksum, another message */
+	RS_RENAMED,					/* the same checksum, another file name */
+	RS_NO_FILE					/* registered, no file declares it */
+} RevState;
+
+typedef struct Rev
+{
+	const char *id;
+	RevEntry   *file;			/* its file, or NULL */
+	RevState	state;
+
+	/* the database's (NULL or false without one) */
+	bool		registered;
+	bool		applied;
+	bool		current;		/* migrate.current() */
+	const char *checksum;		/* registered */
+	const char *reg_message;
+	const char *reg_source;
+	const char *registered_at;
+	const char *applied_at;
+	const char *applied_by;
+	const char *run_id;
+	const char *seconds;		/* of its last step */
+
+	/* the revision: its file's if it has one, else the registered one */
+	char	  **parents;
+	int			nparents;
+	char	  **depends;
+	int			ndepends;
+	char	  **labels;
+	int			nlabels;
+	const char *message;
+	const char *source;
+	bool		transactional;
+	bool		reversible;
+
+	/* links (indexes into Model.revs; -1: not a revision) */
+	int		   *parent_idx;
+	int		   *depend_idx;
+	int		   *children;
+	int			nchildren;
+	int		   *dependents;
+	int			ndependents;
+	int			topo;			/* position in Model.topo */
+} Rev;
+
+typedef struct Model
+{
+	Rev		   *revs;
+	int			n;
+	int			cap;
+	int		   *by_id;			/* indexes sorted by id */
+	int		   *topo;			/* ancestors first, the extension's order */
+	int			ntopo;
+	bool		has_db;
+	bool		has_files;
+	RevDir	   *rd;
+	PGresult   *res;			/* the strings of the database's rows */
+	int		   *edge_pool;
+	int		   *child_pool;
+
+	/* the comparison (has_db and has_files) */
+	int			n_new;
+	int			n_changed;
+	int			n_applied_changed;
+	int			n_refreshed;
+	int			n_renamed;
+	int			n_no_file;
+	int			n_no_file_applied;
+	int			n_applied;
+	int			n_applied_unknown;
+	StrList		applied_unknown;	/* applied, neither registered nor a file */
+} Model;
+
+extern const Model *report_model;	/* its "files" go into --json */
+extern bool model_load(Model *m, PGconn *conn, RevDir *rd);
+extern int	model_find(const Model *m, const char *id);
+extern bool model_files_differ(const Model *m);
+extern void model_print_diff(const Model *m);
+extern void model_json_diff(JsonWriter *w, const Model *m);
+extern const char *rev_state_name(RevState s);
+extern bool rev_is_head(const Rev *r);
+extern bool rev_is_base(const Rev *r);
+extern void rev_marks(StrBuf *sb, const Model *m, const Rev *r, bool with_state);
+
+/* sqlsplit.c: statements of a body, as psql reads them */
+extern int	sql_split(const char *body, StrList *out);
+extern bool sql_split_has_code(const char *start, const char *end);
+extern bool sql_adds_enum_value(const char *stmt);
+
+/* ---------------------------------------------------------------------
+ * resolve.c: targets, ranges and states on the model
+ * ---------------------------------------------------------------------
+ */
+typedef struct IdxList
+{
+	int		   *v;
+	int			n;
+	int			cap;
+} IdxList;
+
+extern void il_add(IdxList *l, int v);
+extern void il_free(IdxList *l);
+extern void model_heads(const Model *m, IdxList *out);
+extern bool model_resolve(const Model *m, const char *target, IdxList *out);
+extern bool model_state(const Model *m, const char *target, char *mark);
+extern bool model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
+						char *from_mark, char *to_mark);
+extern void model_state_heads(const Model *m, const char *mark, StrList *out);
 
 /* ---------------------------------------------------------------------
  * Commands
@@ -339,11 +501,16 @@ typedef struct Ctx
 	RevDir		rd;
 	bool		rd_loaded;
 	PGconn	   *conn;
+	Model		model;			/* ctx_open_read */
+	bool		model_loaded;
+	bool		files_broken;	/* a file did not parse (reported) */
 } Ctx;
 
 /* prepares the connection and the sync for a command */
-extern int	ctx_open(Ctx *ctx, bool sync);
+extern int	ctx_open(Ctx *ctx, SyncMode sync);
 extern int	ctx_load_dir(Ctx *ctx, bool must_exist);
+/* for a read-only command: connect, compare files and database in memory */
+extern int	ctx_open_read(Ctx *ctx, bool need_dir);
 
 /* JSON document of a command: begin with the common keys, end (output.c) */
 extern void result_begin(JsonWriter *w, Ctx *ctx, bool ok);
@@ -365,7 +532,9 @@ extern int	cmd_upgrade(Ctx *ctx);
 extern int	cmd_downgrade(Ctx *ctx);
 extern int	cmd_stamp(Ctx *ctx);
 extern int	cmd_sql(Ctx *ctx);
-extern int	cmd_adopt(Ctx *ctx);
+extern int	cmd_adopt(Ctx *ctx);	/* cmd_adopt.c */
+extern bool fetch_current(PGconn *conn, StrList *out);
+extern char *current_text(const StrList *cur);
 
 extern int	cmd_current(Ctx *ctx);
 extern int	cmd_heads(Ctx *ctx);
@@ -373,15 +542,63 @@ extern int	cmd_history(Ctx *ctx);
 extern int	cmd_check(Ctx *ctx);
 extern int	cmd_status(Ctx *ctx);
 extern int	cmd_sync(Ctx *ctx);
+extern char *display_ts(const char *iso);
+
+extern int	sql_offline(Ctx *ctx, const char *arg);	/* offline.c */
+extern int	cmd_show(Ctx *ctx);
+extern int	cmd_branches(Ctx *ctx);
+extern void print_rev_block(Ctx *ctx, const Rev *r, bool show_body);
+extern void json_rev(JsonWriter *w, const Model *m, const Rev *r);
 
 /* cmd_drift.c: blame, and drift for status and check --drift */
 extern int	cmd_blame(Ctx *ctx);
 extern PGresult *drift_rows(PGconn *conn, bool required);
 extern void drift_status(PGconn *conn, JsonWriter *w);
 extern bool drift_findings(PGconn *conn, StrList *messages);
+/* cmd_lint.c: lint, and the findings upgrade --dry-run and check show */
+typedef struct LintFinding
+{
+	char	   *revision;
+	int			statement;
+	char	   *severity;
+	char	   *code;
+	char	   *file;			/* path of the revision's file, if known */
+	size_t		line;			/* in the file (or the body, without one) */
+	char	   *relation;
+	char	   *lock;
+	char	   *rewrite;		/* "t", "f" or NULL */
+	char	   *rows;
+	char	   *bytes;
+	char	   *message;
+	char	   *hint;
+} LintFinding;
+
+typedef struct LintFindings
+{
+	LintFinding *f;
+	size_t		n;
+	size_t		cap;
+	int			errors;
+	int			warnings;
+	int			infos;
+	const char *skipped;		/* why lint could not run here, or NULL */
+} LintFindings;
+
+extern int	cmd_lint(Ctx *ctx);
+extern bool lint_plan(Ctx *ctx, const char *target, bool down, LintFindings *lf);
+extern void lint_print(const LintFindings *lf, FILE *out, bool with_info);
+extern void lint_json(JsonWriter *w, const char *key, const LintFindings *lf);
+extern void lint_free(LintFindings *lf);
 
 /* fleet.c */
 extern int	fleet_run(CommandFn fn);
+
+/* project.c */
+#define PGM_SETTINGS_FILE "pg_migrate.conf"
+extern int	project_resolve(void);
+extern int	project_write_settings(const char *dir, const char *project,
+								   bool *written);
+extern int	cmd_projects(Ctx *ctx);
 
 /* ---------------------------------------------------------------------
  * The command table (help.c) and its options (main.c)
@@ -397,7 +614,9 @@ typedef enum OptionId
 	O_SQL, O_DRY_RUN, O_DOWN, O_OUTPUT, O_FORMAT, O_DOT, O_MERMAID,
 	O_OFFLINE, O_STRICT, O_AT_HEAD, O_PRUNE, O_SKIP_VALIDATION, O_FORCE,
 	O_TABLE, O_EACH_DB, O_DB_FILE, O_JOBS, O_LOCK_TIMEOUT, O_LOCK_WAIT,
-	O_LOCK_RETRIES, O_ALLOW_MISSING, O_DRIFT,
+	O_LOCK_RETRIES, O_ALLOW_MISSING, O_DRIFT, O_REV_RANGE, O_FULL,
+	/* global, added with projects */
+	O_PROJECT,
 	O_COUNT
 } OptionId;
 
@@ -405,7 +624,8 @@ typedef enum OptionId
 #define OPT(o) (UINT64_C(1) << (o))
 #define GLOBAL_OPTIONS (OPT(O_DIRECTORY) | OPT(O_DBNAME) | OPT(O_HOST) | \
 	OPT(O_PORT) | OPT(O_USERNAME) | OPT(O_NO_PASSWORD) | OPT(O_PASSWORD) | \
-	OPT(O_QUIET) | OPT(O_VERBOSE) | OPT(O_JSON) | OPT(O_NO_SYNC) | OPT(O_HELP))
+	OPT(O_QUIET) | OPT(O_VERBOSE) | OPT(O_JSON) | OPT(O_NO_SYNC) | OPT(O_HELP) | \
+	OPT(O_PROJECT))
 #define FLEET_OPTIONS (OPT(O_EACH_DB) | OPT(O_DB_FILE) | OPT(O_JOBS))
 #define LOCK_OPTIONS (OPT(O_LOCK_TIMEOUT) | OPT(O_LOCK_WAIT) | OPT(O_LOCK_RETRIES))
 

@@ -7,7 +7,10 @@
  *
  * Problems are found before any connection: a file that does not parse is
  * reported as "path:line: error: message" for each problem, and two files
- * that declare the same id are reported with both names.
+ * that declare the same id are reported with both names.  Loading reports
+ * nothing but a missing directory (and revdir_load_quiet not even that),
+ * so that it may run in a thread of its own while the connection is
+ * made (ctx.c); revdir_report_errors reports the rest.
  *
  * IDENTIFICATION
  *	  client/revdir.c
@@ -18,6 +21,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,7 +41,8 @@ is_revision_file_name(const char *name)
 static int
 cmp_name(const void *a, const void *b)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
+	/* past the type byte revdir_load_internal puts first */
+	return strcmp(*(char *const *) a + 1, *(char *const *) b + 1);
 }
 
 static const RevDir *sort_rd;
@@ -77,40 +83,70 @@ entry_checksum(RevEntry *e)
 	}
 }
 
+/*
+ * Read the file "name" of the directory open as "dirfd": open, read until
+ * end of file, close (no stat, no stdio buffer: a deploy reads a thousand
+ * of them).  With "check_regular", it must be a regular file (ENOENT if
+ * not, so that it is skipped).
+ */
 static bool
-read_file(const char *path, char **data, size_t *len)
+read_file_at(int dirfd, const char *name, bool check_regular, char **data, size_t *len)
 {
-	FILE	   *f = fopen(path, "rb");
-	StrBuf		sb;
-	char		buf[65536];
-	size_t		n;
+	int			fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	size_t		cap = 8192;
+	size_t		n = 0;
+	char	   *buf;
 
-	if (f == NULL)
+	if (fd < 0)
 		return false;
-	sb_init(&sb);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+	if (check_regular)
 	{
-		if (sb.len + n > REVFILE_MAX_BYTES)
+		struct stat st;
+
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		{
-			fclose(f);
-			sb_free(&sb);
-			errno = EFBIG;
+			close(fd);
+			errno = ENOENT;
 			return false;
 		}
-		sb_appendn(&sb, buf, n);
 	}
-	if (ferror(f))
+	buf = pgm_malloc(cap);
+	for (;;)
 	{
-		int			save = errno;
+		ssize_t		got;
 
-		fclose(f);
-		sb_free(&sb);
-		errno = save;
-		return false;
+		if (cap - n < 4096)
+		{
+			if (cap > REVFILE_MAX_BYTES)
+			{
+				free(buf);
+				close(fd);
+				errno = EFBIG;
+				return false;
+			}
+			cap *= 2;
+			buf = pgm_realloc(buf, cap);
+		}
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+		{
+			int			save = errno;
+
+			free(buf);
+			close(fd);
+			errno = save;
+			return false;
+		}
+		if (got == 0)
+			break;
+		n += (size_t) got;
 	}
-	fclose(f);
-	*data = sb.data;
-	*len = sb.len;
+	close(fd);
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
 	return true;
 }
 
@@ -161,10 +197,15 @@ revdir_load_internal(const char *dir, RevDir *rd, bool report)
 	rd->exists = true;
 	while ((de = readdir(d)) != NULL)
 	{
-		if (is_revision_file_name(de->d_name))
-			sl_add(&names, de->d_name);
+		/* "\x01" before the name: its type must be checked when it is read */
+		if (is_revision_file_name(de->d_name) && de->d_type != DT_DIR)
+		{
+			char	   *item = pgm_psprintf("%c%s", de->d_type == DT_REG ? '\x02' : '\x01', de->d_name);
+
+			sl_add(&names, item);
+			free(item);
+		}
 	}
-	closedir(d);
 	if (names.n > 1)
 		qsort(names.items, names.n, sizeof(char *), cmp_name);
 
@@ -172,21 +213,19 @@ revdir_load_internal(const char *dir, RevDir *rd, bool report)
 	for (size_t i = 0; i < names.n; i++)
 	{
 		RevEntry   *e = &rd->e[rd->n];
-		struct stat st;
+		const char *name = names.items[i] + 1;
+		bool		check_regular = names.items[i][0] == '\x01';
 
 		memset(e, 0, sizeof(*e));
-		e->file = pgm_strdup(names.items[i]);
-		e->path = pgm_psprintf("%s/%s", dir, names.items[i]);
-		if (stat(e->path, &st) != 0 || !S_ISREG(st.st_mode))
+		if (!read_file_at(dirfd(d), name, check_regular, &e->content, &e->len))
 		{
-			free(e->file);
-			free(e->path);
-			continue;			/* a directory named *.sql: not ours */
-		}
-		rd->n++;
-		if (!read_file(e->path, &e->content, &e->len))
-		{
-			pgm_file_error(e->path, 0, "could not read file: %s", strerror(errno));
+			if (errno == ENOENT)
+				continue;		/* a directory (or a dangling link) named *.sql: not ours */
+			e->file = pgm_strdup(name);
+			e->path = pgm_psprintf("%s/%s", dir, name);
+			rd->n++;
+			/* reported by revdir_report_errors: loading says nothing */
+			e->read_error = pgm_psprintf("could not read file: %s", strerror(errno));
 			e->content = pgm_strdup("");
 			e->len = 0;
 			e->valid = false;
@@ -194,6 +233,9 @@ revdir_load_internal(const char *dir, RevDir *rd, bool report)
 			rd->n_invalid++;
 			continue;
 		}
+		e->file = pgm_strdup(name);
+		e->path = pgm_psprintf("%s/%s", dir, name);
+		rd->n++;
 		e->valid = revfile_parse(&e->rf, e->content, e->len, NULL);
 		if (e->rf.out_of_memory)
 			pgm_fatal_oom();
@@ -203,6 +245,7 @@ revdir_load_internal(const char *dir, RevDir *rd, bool report)
 			rd->n_invalid++;
 	}
 	sl_free(&names);
+	closedir(d);
 
 	/* index of the valid entries by id; duplicates end up side by side */
 	rd->by_id = pgm_malloc(sizeof(size_t) * (rd->n ? rd->n : 1));
@@ -241,6 +284,8 @@ revdir_report_errors(const RevDir *rd)
 
 		if (e->valid)
 			continue;
+		if (e->read_error)
+			pgm_file_error(e->path, 0, "%s", e->read_error);
 		for (size_t k = 0; k < e->rf.n_errors; k++)
 			pgm_file_error(e->path, e->rf.errors[k].line, "%s", e->rf.errors[k].message);
 		if (e->rf.errors_truncated)

@@ -3,7 +3,8 @@
  * sync.c
  *	  Loading the directory of revision files into the database.
  *
- * Every command that needs the revisions syncs first, in one transaction:
+ * The commands that change the database (upgrade, downgrade, stamp, adopt,
+ * sync) sync first; the read-only ones compare in memory instead (model.c).
  *
  *	 1. every file is parsed on the client (revdir.c); any problem, or two
  *		files declaring one id, stops the sync before anything is sent;
@@ -11,18 +12,24 @@
  *		revision (the checksum through migrate.revision_checksum, which
  *		shows it to the role that registered it, pg_read_all_stats and
  *		superusers: a revision registered by another role is sent again,
- *		and the server finds it identical);
+ *		and the server finds it identical), outside any transaction: when
+ *		nothing is to be sent, that is the whole sync;
  *	 3. a file is unchanged when its revision is registered with the same
  *		checksum (computed here as the extension computes it, checksum.c),
  *		the same source (the file name) and the same message (or the file
  *		has none): it is not sent at all;
- *	 4. every other file goes to SELECT migrate.add_file(content, file name),
- *		which parses it again and registers, replaces (while unapplied) or
- *		refuses (once applied) as the extension's contract says;
- *	 5. the checksums of the files sent are read again, which tells a new
+ *	 4. the file of an applied revision whose checksum differs is never
+ *		sent (the database keeps the version that ran): upgrade refuses
+ *		before anything (SYNC_STRICT), downgrade/stamp/adopt go on with a
+ *		warning (SYNC_LENIENT), sync on its own fails after the rest
+ *		(SYNC_REPORT); each names the ways out;
+ *	 5. every other file goes, in one transaction under the migration lock
+ *		(the registry read again), to SELECT migrate.add_file(content, file
+ *		name), which parses it again and registers or replaces it;
+ *	 6. the checksums of the files sent are read again, which tells a new
  *		revision, a changed one, and one whose message or file name only
- *		was refreshed, whatever the client computed;
- *	 6. registered revisions with no file are reported as missing (another
+ *		was refreshed (a rename), whatever the client computed;
+ *	 7. registered revisions with no file are reported as missing (another
  *		service's revisions, or a file deleted); "sync --prune" unregisters
  *		the unapplied ones with migrate.remove.
  *
@@ -71,8 +78,12 @@ read_registry(PGconn *conn, Registered **out, size_t *n)
 								"SELECT r.id, coalesce(c.checksum, ''), r.message, r.source,"
 								"       a.revision IS NOT NULL"
 								"  FROM migrate.revision r"
-								"  JOIN migrate.revision_checksum c ON c.revision = r.id"
-								"  LEFT JOIN migrate.applied a ON a.revision = r.id", 0, NULL);
+								"  JOIN migrate.revision_checksum c"
+								"    ON c.project = r.project AND c.revision = r.id"
+								"  LEFT JOIN migrate.applied a"
+								"    ON a.project = r.project AND a.revision = r.id"
+								" WHERE r.project = $1",
+								1, (const char *[]) {opt.project});
 	Registered *regs;
 
 	if (res == NULL)
@@ -119,11 +130,24 @@ count_to_send(const RevDir *rd, Registered *regs, size_t nregs)
 	return n;
 }
 
+/* Registered revisions with no file and not applied: what --prune removes. */
+static size_t
+count_prunable(const Registered *regs, size_t nregs, const RevDir *rd)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < nregs; i++)
+		if (!regs[i].applied && revdir_find(rd, regs[i].id) == NULL)
+			n++;
+	return n;
+}
+
 /*
- * The extension's migration lock (the advisory lock of ../common/lockkey.h,
- * which every changing function of the extension takes), held to the end
- * of the sync's transaction, the wait bounded by migrate.lock_wait (or
- * --lock-wait) as the extension bounds its own.
+ * The extension's migration lock of the project (the advisory lock of
+ * ../common/lockkey.h, which every changing function of the extension
+ * takes), held to the end of the sync's transaction, the wait bounded by
+ * migrate.lock_wait (or --lock-wait) as the extension bounds its own.
+ * Another project's sync or upgrade does not wait for it.
  */
 static bool
 take_migration_lock(PGconn *conn)
@@ -131,8 +155,11 @@ take_migration_lock(PGconn *conn)
 	const char *wait = opt.lock_wait;
 	PGresult   *res;
 	const char *params[1];
+	char		key[16];
 	char	   *saved;
 	bool		got;
+
+	snprintf(key, sizeof(key), "%d", (int) migrate_lock_key2(opt.project));
 
 	if (wait == NULL)
 	{
@@ -151,7 +178,9 @@ take_migration_lock(PGconn *conn)
 
 	if (strtol(wait, NULL, 10) == 0)
 		/* no wait at all (lock_timeout 0 would mean forever) */
-		res = PQexec(conn, "SELECT pg_catalog.pg_try_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ")");
+		res = PQexecParams(conn, "SELECT pg_catalog.pg_try_advisory_xact_lock("
+						   MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) ", $1::pg_catalog.int4)",
+						   1, NULL, (const char *[]) {key}, NULL, NULL, 0);
 	else
 	{
 		params[0] = wait;
@@ -162,15 +191,17 @@ take_migration_lock(PGconn *conn)
 			return false;
 		}
 		PQclear(res);
-		res = PQexec(conn, "SELECT true FROM pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ")");
+		res = PQexecParams(conn, "SELECT true FROM pg_catalog.pg_advisory_xact_lock("
+						   MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) ", $1::pg_catalog.int4)",
+						   1, NULL, (const char *[]) {key}, NULL, NULL, 0);
 	}
 	got = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
 	if (!got)
 	{
 		if (PQresultStatus(res) == PGRES_TUPLES_OK || strcmp(db_sqlstate(res), "55P03") == 0)
 		{
-			pgm_error("could not obtain the migration lock within migrate.lock_wait (%s): another session is changing the migrations of this database",
-					  wait);
+			pgm_error("could not obtain the migration lock within migrate.lock_wait (%s): another session is changing the migrations of project \"%s\" in this database",
+					  wait, opt.project);
 			pgm_error_hint("Retry when it has finished, or wait longer with --lock-wait.");
 		}
 		else
@@ -189,16 +220,65 @@ take_migration_lock(PGconn *conn)
 	return true;
 }
 
+/* the sync's transaction is open (only when it sends something) */
+static bool sync_in_tx = false;
+
 static void
 rollback(PGconn *conn)
 {
-	PGresult   *res = PQexec(conn, "ROLLBACK");
+	PGresult   *res;
 
+	if (!sync_in_tx)
+		return;
+	res = PQexec(conn, "ROLLBACK");
 	PQclear(res);
+	sync_in_tx = false;
+}
+
+/*
+ * The file of an applied revision whose content changed: not sent.  A
+ * checksum this role may not read (another role's revision) tells
+ * nothing: the file is sent, and the server judges it.
+ */
+static bool
+applied_and_changed(const RevEntry *e, const Registered *reg)
+{
+	return reg != NULL && reg->applied && reg->checksum[0] != '\0' &&
+		strcmp(reg->checksum, e->checksum) != 0;
+}
+
+/*
+ * The edited files of applied revisions: refused (upgrade), or left with a
+ * warning naming the way out.
+ */
+static void
+report_applied_changed(const RevDir *rd, const StrList *ids, bool error)
+{
+	char	   *list = sl_join(ids, ", ");
+	StrList		files = {0};
+	char	   *flist;
+
+	for (size_t i = 0; i < ids->n; i++)
+		sl_add(&files, revdir_find(rd, ids->items[i])->path);
+	flist = sl_join(&files, ", ");
+	if (error)
+		pgm_error("the file%s of applied revision%s %s differ%s from the version that ran (%s); nothing was registered or run",
+				  ids->n == 1 ? "" : "s", ids->n == 1 ? "" : "s", list, ids->n == 1 ? "s" : "",
+				  flist);
+	else
+		pgm_warning("the file%s of applied revision%s %s differ%s from the version that ran (%s): the database keeps that version",
+					ids->n == 1 ? "" : "s", ids->n == 1 ? "" : "s", list, ids->n == 1 ? "s" : "",
+					flist);
+	pgm_error_detail("An applied revision cannot change: the database keeps the version that ran, and a downgrade runs that one.");
+	pgm_error_hint("Restore the file (git checkout -- FILE), or put the change in a new revision (pg_migrate revision). "
+				   "\"pg_migrate check\" lists every difference; --no-sync uses the registered revisions as they are.");
+	free(list);
+	free(flist);
+	sl_free(&files);
 }
 
 int
-sync_directory(PGconn *conn, RevDir *rd, bool prune)
+sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode)
 {
 	SyncReport *r = &sync_report;
 	double		t0 = pgm_now();
@@ -217,32 +297,33 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 		return PGM_EXIT_FAIL;
 	}
 
-	/* READ COMMITTED: each statement sees what committed before it */
-	if (!db_command(conn, "BEGIN ISOLATION LEVEL READ COMMITTED"))
-		return PGM_EXIT_FAIL;
+	/*
+	 * One read first, outside any transaction: when nothing is to be sent,
+	 * that is the whole sync.
+	 */
+	sync_in_tx = false;
 	res = read_registry(conn, &regs, &nregs);
 	if (res == NULL)
-	{
-		rollback(conn);
 		return PGM_EXIT_FAIL;
-	}
-	if (count_to_send(rd, regs, nregs) > 0)
+	if (count_to_send(rd, regs, nregs) > 0 || (prune && count_prunable(regs, nregs, rd) > 0))
 	{
 		/*
-		 * Something must be sent: take the migration lock first and read
-		 * again, so that of several deploys registering the same new files
-		 * at once, the later ones find them registered (and send nothing)
-		 * instead of racing to insert them.
+		 * Something must be sent: in one transaction (READ COMMITTED: each
+		 * statement sees what committed before it), take the migration lock
+		 * first and read again, so that of several deploys registering the
+		 * same new files at once, the later ones find them registered (and
+		 * send nothing) instead of racing to insert them.
 		 */
+		PQclear(res);
+		free(regs);
+		if (!db_command(conn, "BEGIN ISOLATION LEVEL READ COMMITTED"))
+			return PGM_EXIT_FAIL;
+		sync_in_tx = true;
 		if (!take_migration_lock(conn))
 		{
-			PQclear(res);
-			free(regs);
 			rollback(conn);
 			return PGM_EXIT_FAIL;
 		}
-		PQclear(res);
-		free(regs);
 		res = read_registry(conn, &regs, &nregs);
 		if (res == NULL)
 		{
@@ -252,10 +333,22 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 	}
 
 	for (size_t i = 0; i < rd->n; i++)
+		if (applied_and_changed(&rd->e[i], find_registered(regs, nregs, rd->e[i].rf.revision)))
+			sl_add(&r->applied_changed, rd->e[i].rf.revision);
+	if (r->applied_changed.n > 0 && mode == SYNC_STRICT)
+	{
+		report_applied_changed(rd, &r->applied_changed, true);
+		PQclear(res);
+		free(regs);
+		rollback(conn);
+		return PGM_EXIT_FAIL;
+	}
+
+	for (size_t i = 0; i < rd->n; i++)
 	{
 		RevEntry   *e = &rd->e[i];
 		Registered *reg = find_registered(regs, nregs, e->rf.revision);
-		const char *params[2];
+		const char *params[3];
 		PGresult   *ares;
 
 		if (reg != NULL)
@@ -266,11 +359,23 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 				r->unchanged++;
 				continue;
 			}
+			if (applied_and_changed(e, reg))
+				continue;		/* kept as it ran; reported below */
+			if (strcmp(reg->checksum, e->checksum) == 0 &&
+				(reg->source == NULL || strcmp(reg->source, e->file) != 0))
+			{
+				char	   *what = pgm_psprintf("%s (%s -> %s)", reg->id,
+												reg->source ? reg->source : "no file name", e->file);
+
+				sl_add(&r->renamed, what);
+				free(what);
+			}
 		}
 
 		params[0] = e->content;
 		params[1] = e->file;
-		ares = PQexecParams(conn, "SELECT migrate.add_file($1, $2)", 2, NULL,
+		params[2] = opt.project;
+		ares = PQexecParams(conn, "SELECT migrate.add_file($1, $2, $3)", 3, NULL,
 							params, NULL, NULL, 0);
 		if (PQresultStatus(ares) != PGRES_TUPLES_OK)
 		{
@@ -303,11 +408,11 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 	if (resend_ids.n > 0)
 	{
 		char	   *arr = db_array_literal(&resend_ids);
-		const char *params[1] = {arr};
+		const char *params[2] = {arr, opt.project};
 		PGresult   *cres = db_query(conn,
 									"SELECT revision, coalesce(checksum, '') FROM migrate.revision_checksum"
-									" WHERE revision = ANY ($1::text[])",
-									1, params);
+									" WHERE project = $2 AND revision = ANY ($1::text[])",
+									2, params);
 
 		free(arr);
 		if (cres == NULL)
@@ -332,14 +437,18 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 		PQclear(cres);
 	}
 
+	r->registered = nregs;
+	for (size_t i = 0; i < nregs; i++)
+		if (regs[i].applied)
+			r->applied++;
 	for (size_t i = 0; i < nregs; i++)
 	{
 		if (regs[i].has_file)
 			continue;
 		if (prune && !regs[i].applied)
 		{
-			const char *params[1] = {regs[i].id};
-			PGresult   *pres = db_query(conn, "SELECT migrate.remove($1)", 1, params);
+			const char *params[2] = {regs[i].id, opt.project};
+			PGresult   *pres = db_query(conn, "SELECT migrate.remove($1, $2)", 2, params);
 
 			if (pres == NULL)
 			{
@@ -361,11 +470,21 @@ sync_directory(PGconn *conn, RevDir *rd, bool prune)
 	sl_free(&resend_ids);
 	sl_free(&resend_sums);
 
-	if (!db_command(conn, "COMMIT"))
-		return PGM_EXIT_FAIL;
+	if (sync_in_tx)
+	{
+		sync_in_tx = false;
+		if (!db_command(conn, "COMMIT"))
+			return PGM_EXIT_FAIL;
+	}
 	r->done = true;
 	r->seconds = pgm_now() - t0;
 	sync_print(r, rd);
+	if (r->applied_changed.n > 0)
+	{
+		report_applied_changed(rd, &r->applied_changed, mode == SYNC_REPORT);
+		if (mode == SYNC_REPORT)
+			return PGM_EXIT_FAIL;
+	}
 	return PGM_EXIT_OK;
 }
 
@@ -400,6 +519,10 @@ sync_print(const SyncReport *r, const RevDir *rd)
 	sb_appendf(&sb, "sync %s: %zu file%s, %zu new, %zu changed, %zu unchanged",
 			   rd->dir, r->files, r->files == 1 ? "" : "s", r->added.n,
 			   r->changed.n, r->unchanged + r->refreshed.n);
+	if (r->renamed.n > 0)
+		sb_appendf(&sb, ", %zu renamed", r->renamed.n);
+	if (r->applied_changed.n > 0)
+		sb_appendf(&sb, ", %zu applied and edited (kept as they ran)", r->applied_changed.n);
 	if (r->missing.n > 0)
 		sb_appendf(&sb, ", %zu missing", r->missing.n);
 	if (r->pruned.n > 0)
@@ -409,6 +532,8 @@ sync_print(const SyncReport *r, const RevDir *rd)
 	sb_free(&sb);
 	print_ids("new", &r->added, rd, NULL);
 	print_ids("changed", &r->changed, rd, NULL);
+	for (size_t i = 0; i < r->renamed.n && (opt.verbose || i < 10); i++)
+		pgm_info("  %-9s %s", "renamed", r->renamed.items[i]);
 	if (opt.verbose)
 		print_ids("refreshed", &r->refreshed, rd, NULL);
 	print_ids("missing", &r->missing, rd, &r->missing_applied);
@@ -430,6 +555,8 @@ sync_json(JsonWriter *w, const SyncReport *r)
 	json_kv_strlist(w, "changed", &r->changed);
 	json_kv_int(w, "unchanged", (long long) (r->unchanged + r->refreshed.n));
 	json_kv_strlist(w, "refreshed", &r->refreshed);
+	json_kv_strlist(w, "renamed", &r->renamed);
+	json_kv_strlist(w, "applied_changed", &r->applied_changed);
 	json_kv_strlist(w, "missing", &r->missing);
 	json_kv_strlist(w, "missing_applied", &r->missing_applied);
 	json_kv_strlist(w, "pruned", &r->pruned);

@@ -221,7 +221,7 @@ chain_scan(Chain *c, MigrateFindingFn emit, void *arg)
 			emit(arg, MIGRATE_ERROR, "missing_parent", r.id, msg.data);
 		}
 		for (int j = 0; j < r.ndepends; j++)
-			if (r.depend_idx[j] < 0)
+			if (r.depend_idx[j] == -1)	/* below -1: another project's */
 				emit(arg, MIGRATE_ERROR, "missing_dependency", r.id,
 					 psprintf("revision \"%s\" depends on \"%s\", which is not registered",
 							  r.id, r.depends[j]));

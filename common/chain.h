@@ -71,7 +71,9 @@ typedef struct MigrateChainRevision
 	char	   *const *parents; /* nparents ids, as declared */
 	const int  *parent_idx;		/* their indexes; -1: not a revision */
 	char	   *const *depends;
-	const int  *depend_idx;
+	const int  *depend_idx;		/* -1: not a revision; below -1: a
+								 * revision of another project
+								 * ("project:id"), which the caller judges */
 	char	   *const *labels;
 	int			nparents;
 	int			ndepends;

@@ -277,6 +277,33 @@ key_what(Key k)
 }
 
 /*
+ * A dependency: a revision id, or "project:id", a revision of another
+ * project of the database (':' cannot occur in an id).
+ */
+bool
+revfile_dependency_is_valid(const char *s, const char **reason)
+{
+	const char *colon = strchr(s, ':');
+	char		project[MIGRATE_ID_MAXLEN + 1];
+	size_t		len;
+
+	if (colon == NULL)
+		return revfile_id_is_valid(s, reason);
+	len = (size_t) (colon - s);
+	if (len == 0 || len > MIGRATE_ID_MAXLEN)
+	{
+		*reason = len == 0 ? "\"project:id\" names a project before the colon"
+			: "a project name has at most 128 characters";
+		return false;
+	}
+	memcpy(project, s, len);
+	project[len] = '\0';
+	if (!revfile_id_is_valid(project, reason))
+		return false;
+	return revfile_id_is_valid(colon + 1, reason);
+}
+
+/*
  * Parse the comma list data[vs..ve) of directive k on "line" into
  * (*items, *n).  Empty value: empty list.  On any error the list is freed
  * and left empty (the errors are recorded).
@@ -330,7 +357,8 @@ parse_list(Parser *p, size_t line, Key k, size_t vs, size_t ve,
 			failed = true;
 			break;
 		}
-		if (!revfile_id_is_valid(id, &reason))
+		if (k == KEY_DEPENDS_ON ? !revfile_dependency_is_valid(id, &reason)
+			: !revfile_id_is_valid(id, &reason))
 		{
 			rf_add_error(p, line, "invalid %s \"%.*s%s\" in \"-- migrate:%s\": %s",
 					  key_what(k), SHOW(e - s), id, ELLIPSIS(e - s),

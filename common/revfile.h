@@ -134,5 +134,7 @@ extern void revfile_free(RevFile *rf);
  * *reason (if not NULL) points to a static clause without final period.
  */
 extern bool revfile_id_is_valid(const char *s, const char **reason);
+/* a depends_on item: an id, or "project:id" (another project's revision) */
+extern bool revfile_dependency_is_valid(const char *s, const char **reason);
 
 #endif							/* REVFILE_H */

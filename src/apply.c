@@ -21,8 +21,11 @@
  * The statement runner and the per-revision subtransaction are also the
  * procedure engine's (run.c) for transactional revisions.
  *
- * Locking: the migration lock is held from planning to the end of the
- * caller's transaction.
+ * Every call acts on one project (its trailing argument; NULL: the setting
+ * migrate.project).
+ *
+ * Locking: the project's migration lock is held from planning to the end
+ * of the caller's transaction.
  * Settings: whatever a body changes with SET (search_path, role, timeouts)
  * is discarded after the revision with AtEOXact_GUC(false, level).
  *
@@ -64,8 +67,8 @@ refuse_non_transactional(Run *run)
 							run->steps[k].id, run->kind),
 					 errdetail("Step %d of %d runs statements such as CREATE INDEX CONCURRENTLY that refuse a transaction block; nothing was run.",
 							   k + 1, run->nsteps),
-					 errhint("Run CALL migrate.run('%s') outside a transaction block: it commits after each revision and runs such statements at top level.",
-							 run->target)));
+					 errhint("Run %s outside a transaction block: it commits after each revision and runs such statements at top level.",
+							 migrate_run_call_text(run))));
 	}
 }
 
@@ -111,11 +114,8 @@ refuse_commit_boundaries(Run *run)
 					b->type_name),
 			 errdetail("Steps %d and %d of %d. A value added by ALTER TYPE ... ADD VALUE cannot be used before its transaction commits, and migrate.%s() runs the whole plan in one transaction; nothing was run.",
 					   b->adder + 1, b->user + 1, run->nsteps, run->kind),
-			 run->dir == MIGRATE_UP ?
-			 errhint("Run CALL migrate.run('%s') outside a transaction block: it commits after each revision.",
-					 run->target) :
-			 errhint("Run CALL migrate.run('%s', 'down') outside a transaction block: it commits after each revision.",
-					 run->target)));
+			 errhint("Run %s outside a transaction block: it commits after each revision.",
+					 migrate_run_call_text(run))));
 }
 
 /*
@@ -144,8 +144,8 @@ refuse_top_level_downgrades(Run *run)
 								st->id),
 						 errdetail("Step %d of %d runs a statement that refuses a transaction block; nothing was run.",
 								   k + 1, run->nsteps),
-						 errhint("Run CALL migrate.run('%s', 'down') outside a transaction block.",
-								 run->target)));
+						 errhint("Run %s outside a transaction block.",
+								 migrate_run_call_text(run))));
 	}
 }
 
@@ -268,7 +268,11 @@ execute_body(void *arg)
 	foreach(lc, st->stmts)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (run->stmt_hook)
+			run->stmt_hook(run, st, false);
 		migrate_run_statement(run, st, lfirst_node(RawStmt, lc), &ctx);
+		if (run->stmt_hook)
+			run->stmt_hook(run, st, true);
 		run->cur_stmt++;
 	}
 	migrate_boundary_leave(&boundary);
@@ -339,9 +343,18 @@ lock_holders(Oid relid)
 									1, argtypes, values, NULL);
 }
 
+/* Does the text end a sentence already (".", "!", "?")? */
+static bool
+ends_sentence(const char *s)
+{
+	size_t		len = strlen(s);
+
+	return len > 0 && strchr(".!?", s[len - 1]) != NULL;
+}
+
 /*
  * The final lock-timeout error: which statement, which relation, who holds
- * it.  Runs in the (valid) outer transaction after the revision rolled back.
+ * it: two sentences, the statement's and the holders'.  Runs in the (valid) outer transaction after the revision rolled back.
  */
 static void
 raise_lock_failure(Run *run, Step *st, ErrorData *edata)
@@ -373,10 +386,12 @@ raise_lock_failure(Run *run, Step *st, ErrorData *edata)
 					st->id, relname, migrate_lock_timeout_ms, run->tries + 1) :
 			 errmsg("revision \"%s\" could not obtain a lock within migrate.lock_timeout (%d ms), %d tries",
 					st->id, migrate_lock_timeout_ms, run->tries + 1),
-			 errdetail("Statement %d of the body waited for its lock: %s%s%s",
+			 errdetail("Statement %d of the body waited for its lock: %s%s%s%s%s",
 					   run->cur_stmt + 1, stmt_text,
-					   holders ? " Held by " : "",
-					   holders ? holders : ""),
+					   ends_sentence(stmt_text) ? "" : ".",
+					   holders ? " The lock is held by " : "",
+					   holders ? holders : "",
+					   holders ? "." : ""),
 			 errhint("Other transactions hold conflicting locks; nothing of this run was applied. Retry when they finish, or raise migrate.lock_timeout or migrate.lock_retries."),
 			 errcontext("%s", edata->message)));
 }
@@ -390,6 +405,7 @@ record_failure(Run *run, Step *st, ErrorData *edata)
 
 	memset(&f, 0, sizeof(f));
 	f.owner = migrate_catalog_owner();
+	f.project = run->project;
 	f.kind = run->kind;
 	f.target = run->target;
 	f.started_at = pstrdup(timestamptz_to_str(run->started_at));
@@ -509,7 +525,7 @@ record_success(Run *run)
 	for (int k = 0; k < run->nsteps; k++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		migrate_step_info(&run->steps[k], &steps[k]);
+		migrate_step_info(run, &run->steps[k], &steps[k]);
 		run->graph->revs[run->steps[k].idx].applied = (run->dir == MIGRATE_UP);
 	}
 	migrate_run_info(run, &info);
@@ -544,12 +560,12 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 	/* the deploy's everyday call: nothing pending, known without the graph */
 	if (to_heads)
 	{
-		migrate_lock_acquire();
+		migrate_lock_acquire(project);
 		if (migrate_noop_known(project, single_head))
 			return (Datum) 0;
 	}
 
-	migrate_run_init(&run, dir, kind, target);
+	migrate_run_init(&run, project, dir, kind, target);
 	migrate_run_plan(&run, CurrentMemoryContext);
 	if (run.nsteps == 0)
 	{
@@ -558,7 +574,7 @@ apply_function(FunctionCallInfo fcinfo, MigrateDirection dir, const char *kind)
 		migrate_graph_free(run.graph, run.kind);
 		return (Datum) 0;		/* nothing to do: no run recorded */
 	}
-	migrate_runlog_mark_interrupted(0);
+	migrate_runlog_mark_interrupted(project, 0);
 
 	if (dir == MIGRATE_UP)
 		refuse_non_transactional(&run);
@@ -631,6 +647,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *target = migrate_target_arg(fcinfo, 0);
+	const char *project = migrate_project_arg(fcinfo, 1);
 	Run			run;
 	MigrateRunInfo info;
 	MigrateGraph *graph;
@@ -646,9 +663,10 @@ migrate_stamp(PG_FUNCTION_ARGS)
 
 	migrate_forbid_in_body("stamp");
 	migrate_srf_init(fcinfo);
-	migrate_run_init(&run, MIGRATE_ANY, "stamp", target);
-	graph = run.graph = migrate_locked_graph(CurrentMemoryContext, MIGRATE_LOAD_TEXT);
-	migrate_runlog_mark_interrupted(0);
+	migrate_run_init(&run, project, MIGRATE_ANY, "stamp", target);
+	graph = run.graph = migrate_locked_graph(CurrentMemoryContext, project,
+											 MIGRATE_LOAD_TEXT);
+	migrate_runlog_mark_interrupted(project, 0);
 	run.from_heads = migrate_currents_array(graph);
 	t = migrate_resolve_target(graph, target, MIGRATE_ANY);
 	migrate_plan_stamp(graph, t, &add, &nadd, &del, &ndel);
@@ -673,7 +691,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	info.fingerprint = migrate_fingerprint_compute();
 	run_id = migrate_runlog_succeeded(&info, migrate_currents_array(graph),
 									  MIGRATE_ANY, NULL, 0);
-	migrate_runlog_stamp(run_id, run.caller_name, add_ids, add_sums, nadd,
+	migrate_runlog_stamp(run_id, project, run.caller_name, add_ids, add_sums, nadd,
 						 del_ids, ndel);
 
 	for (int k = 0; k < nadd + ndel; k++)

@@ -9,7 +9,13 @@
  * of migrate.applied, under the active snapshot, with AccessShareLock.  The
  * scan does not go through the executor's permission checks on purpose:
  * status and validation are for everyone, while SELECT on the body columns
- * is not granted to PUBLIC.  Bodies are copied only when asked for.
+ * is not granted to PUBLIC.  Bodies are copied only when asked for.  A
+ * graph is one project's: the scan deforms the project column first and
+ * skips another project's row there (in a fresh install project is the
+ * first column; in a catalog updated from 0.1 it is the last, which costs
+ * a longer deform per row but reads the same).  Every column is found by
+ * name (attnum_of), never by position.  Dependencies on other projects'
+ * revisions are looked up afterwards (projects.c).
  *
  * Reading a plan's bodies: SPI as the catalog's owner, under a snapshot
  * taken after the migration lock was granted, so that a caller that waited
@@ -160,7 +166,7 @@ text_or_null(HeapTuple tup, TupleDesc desc, AttrNumber att)
 /* Column numbers of migrate.revision, looked up once per load. */
 typedef struct RevisionColumns
 {
-	AttrNumber	id, down, deps, labels, msg, up, dn, tx, src, sum, upp, dnp, reg,
+	AttrNumber	project, id, down, deps, labels, msg, up, dn, tx, src, sum, upp, dnp, reg,
 				hash;
 } RevisionColumns;
 
@@ -294,14 +300,31 @@ array_cstrings(MigrateGraph *graph, Datum d, int *count)
 	return out;
 }
 
+/* Is the text datum "d" equal to the C string s of length len? */
+static inline bool
+text_datum_equals(Datum d, const char *s, Size len)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	bool		eq;
+	text	   *t;
+
+	if (!VARATT_IS_EXTERNAL(v) && !VARATT_IS_COMPRESSED(v))
+		return VARSIZE_ANY_EXHDR(v) == len && memcmp(VARDATA_ANY(v), s, len) == 0;
+	t = DatumGetTextPP(d);
+	eq = VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+	pfree(t);
+	return eq;
+}
+
 /*
- * Read the catalog into a new graph (in a context under "parent") and link
- * it.  flags: MIGRATE_LOAD_TEXT also copies message, source, checksum and
- * the parser's verdicts; MIGRATE_LOAD_BODIES the bodies too.  Each tuple
- * is deformed once (heap_deform_tuple), not walked per column.
+ * Read one project's part of the catalog into a new graph (in a context
+ * under "parent") and link it.  flags: MIGRATE_LOAD_TEXT also copies
+ * message, source, checksum and the parser's verdicts; MIGRATE_LOAD_BODIES
+ * the bodies too.  Each tuple is deformed once, as far as this load needs,
+ * after its project column has been compared.
  */
 MigrateGraph *
-migrate_load_graph_ext(MemoryContext parent, int flags)
+migrate_load_graph_ext(MemoryContext parent, const char *project, int flags)
 {
 	Relation	rel;
 	TableScanDesc scan;
@@ -314,7 +337,9 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 	RevisionColumns c;
 	AttrNumber	p_rev,
 				p_sum,
-				p_at;
+				p_at,
+				p_project;
+	Size		project_len = strlen(project);
 	TupleTableSlot *slot;
 	int			natts_needed;
 	bool		want_text = (flags & (MIGRATE_LOAD_TEXT | MIGRATE_LOAD_BODIES)) != 0;
@@ -331,6 +356,7 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 	rel = table_open(migrate_relid("revision"), AccessShareLock);
 	desc = RelationGetDescr(rel);
 	/* attribute numbers, as 0-based indexes into the deformed arrays */
+	c.project = attnum_of(rel, "project", TEXTOID) - 1;
 	c.id = attnum_of(rel, "id", TEXTOID) - 1;
 	c.down = attnum_of(rel, "down_revision", TEXTARRAYOID) - 1;
 	c.deps = attnum_of(rel, "depends_on", TEXTARRAYOID) - 1;
@@ -352,6 +378,7 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 								 (int) Min(RelationGetNumberOfBlocks(rel) * 60 + 64, 10000000));
 	graph->bodies_loaded = want_bodies;
 	old = MemoryContextSwitchTo(graph->cxt);
+	graph->project = pstrdup(project);
 
 	/* deform each tuple only as far as the last column this load needs */
 	natts_needed = Max(Max(c.id, c.down), Max(c.deps, c.labels));
@@ -375,6 +402,11 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 		bool	   *isnull;
 
 		CHECK_FOR_INTERRUPTS();
+		/* another project's row costs a deform up to the project column */
+		slot_getsomeattrs(slot, c.project + 1);
+		if (slot->tts_isnull[c.project] ||
+			!text_datum_equals(slot->tts_values[c.project], project, project_len))
+			continue;
 		slot_getsomeattrs(slot, natts_needed);
 		values = slot->tts_values;
 		isnull = slot->tts_isnull;
@@ -466,16 +498,21 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 	p_rev = attnum_of(rel, "revision", TEXTOID);
 	p_sum = attnum_of(rel, "checksum", TEXTOID);
 	p_at = attnum_of(rel, "applied_at", TIMESTAMPTZOID);
+	p_project = attnum_of(rel, "project", TEXTOID);
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		null;
 		bool		found;
-		char	   *id = text_or_null(tup, desc, p_rev);
+		char	   *id;
 		MigrateRevision *r;
 		Datum		d;
 
 		CHECK_FOR_INTERRUPTS();
+		d = heap_getattr(tup, p_project, desc, &null);
+		if (null || !text_datum_equals(d, project, project_len))
+			continue;
+		id = text_or_null(tup, desc, p_rev);
 		if (id == NULL)
 			continue;			/* NOT NULL in the catalog; skip if altered */
 		r = migrate_graph_add(graph, id, &found);
@@ -490,6 +527,9 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 	table_close(rel, AccessShareLock);
 
 	MemoryContextSwitchTo(old);
+
+	/* the state of other projects' revisions this one depends on */
+	migrate_graph_load_externals(graph);
 	if (pushed)
 		PopActiveSnapshot();
 
@@ -498,9 +538,9 @@ migrate_load_graph_ext(MemoryContext parent, int flags)
 }
 
 MigrateGraph *
-migrate_load_graph(MemoryContext parent, bool with_bodies)
+migrate_load_graph(MemoryContext parent, const char *project, bool with_bodies)
 {
-	return migrate_load_graph_ext(parent, MIGRATE_LOAD_TEXT |
+	return migrate_load_graph_ext(parent, project, MIGRATE_LOAD_TEXT |
 								  (with_bodies ? MIGRATE_LOAD_BODIES : 0));
 }
 
@@ -597,24 +637,31 @@ migrate_bookkeeping_end(MigrateBookkeeping *bk)
 }
 
 /*
- * Count and an order-independent hash of one text column of a catalog
- * table, as seen by "snap" (NULLs count, but add nothing to the hash).
+ * Count and an order-independent hash of one text column of a project's
+ * rows of a catalog table, as seen by "snap" (NULLs count, but add nothing
+ * to the hash).
  */
 static void
-column_fingerprint(Relation rel, AttrNumber att, Snapshot snap,
+column_fingerprint(Relation rel, AttrNumber att, AttrNumber project_att,
+				   const char *project, Snapshot snap,
 				   uint64 *count, uint64 *hash)
 {
 	TableScanDesc scan;
 	HeapTuple	tup;
+	Size		project_len = strlen(project);
 
 	snap = RegisterSnapshot(snap);
 	scan = table_beginscan(rel, snap, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
-		Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+		Datum		d;
 
 		CHECK_FOR_INTERRUPTS();
+		d = heap_getattr(tup, project_att, RelationGetDescr(rel), &isnull);
+		if (isnull || !text_datum_equals(d, project, project_len))
+			continue;
+		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
 		(*count)++;
 		if (!isnull)
 		{
@@ -631,15 +678,16 @@ column_fingerprint(Relation rel, AttrNumber att, Snapshot snap,
 /*
  * In REPEATABLE READ and SERIALIZABLE, the transaction snapshot is fixed
  * before the migration lock was granted.  If another session changed the
- * applied state (or replaced a registered revision) after that snapshot
- * was taken, planning from it would apply revisions twice: fail instead,
- * the way PostgreSQL fails a concurrent update.  Compares migrate.applied's
- * revisions and migrate.revision's checksums under the transaction
- * snapshot and under the latest snapshot (count and an order-independent
- * hash).  Call with the migration lock held.
+ * project's applied state (or replaced a registered revision) after that
+ * snapshot was taken, planning from it would apply revisions twice: fail
+ * instead, the way PostgreSQL fails a concurrent update.  Compares the
+ * project's rows of migrate.applied (revisions) and migrate.revision
+ * (checksums) under the transaction snapshot and under the latest snapshot
+ * (count and an order-independent hash); other projects' changes do not
+ * matter.  Call with the project's migration lock held.
  */
 void
-migrate_check_serializable(void)
+migrate_check_serializable(const char *project)
 {
 	static const char *const tables[2] = {"applied", "revision"};
 	uint64		count[2] = {0, 0};
@@ -652,9 +700,12 @@ migrate_check_serializable(void)
 	{
 		Relation	rel = table_open(migrate_relid(tables[t]), AccessShareLock);
 		AttrNumber	att = attnum_of(rel, t == 0 ? "revision" : "checksum", TEXTOID);
+		AttrNumber	patt = attnum_of(rel, "project", TEXTOID);
 
-		column_fingerprint(rel, att, GetTransactionSnapshot(), &count[0], &hash[0]);
-		column_fingerprint(rel, att, GetLatestSnapshot(), &count[1], &hash[1]);
+		column_fingerprint(rel, att, patt, project, GetTransactionSnapshot(),
+						   &count[0], &hash[0]);
+		column_fingerprint(rel, att, patt, project, GetLatestSnapshot(),
+						   &count[1], &hash[1]);
 		table_close(rel, AccessShareLock);
 	}
 
@@ -662,39 +713,42 @@ migrate_check_serializable(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent migration"),
-				 errdetail("Another session changed the applied or registered revisions after this transaction's snapshot was taken."),
+				 errdetail("Another session changed the applied or registered revisions of project \"%s\" after this transaction's snapshot was taken.",
+						   project),
 				 errhint("Retry the transaction; it will see the other session's changes.")));
 }
 
 /*
  * The upgrade (or downgrade) bodies, messages, checksums and registrants
- * of the revisions "ids" as registered now, under a snapshot taken now (after the
+ * of the revisions "ids" of a project as registered now, under a snapshot
+ * taken now (after the
  * migration lock).  found(arg, k, ...) is called for the k-th id that is
  * registered, with strings in the caller's memory context; an id that is
  * not registered is not reported.
  */
 void
-migrate_read_bodies(char **ids, int n, MigrateDirection dir,
-					MigrateBodyFound found, void *arg)
+migrate_read_bodies(const char *project, char **ids, int n,
+					MigrateDirection dir, MigrateBodyFound found, void *arg)
 {
 	MigrateBookkeeping bk;
 	MemoryContext cxt = CurrentMemoryContext;
-	Oid			argtypes[1] = {TEXTARRAYOID};
-	Datum		values[1];
+	Oid			argtypes[2] = {TEXTARRAYOID, TEXTOID};
+	Datum		values[2];
 
 	if (n == 0)
 		return;
 	values[0] = PointerGetDatum(migrate_cstring_array(ids, n));
+	values[1] = CStringGetTextDatum(project);
 	migrate_bookkeeping_begin(&bk);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_execute_with_args(dir == MIGRATE_UP ?
 							  "SELECT u.k, r.upgrade, r.message, r.checksum, r.registered_by"
 							  "  FROM unnest($1::text[]) WITH ORDINALITY AS u(id, k)"
-							  "  JOIN migrate.revision r ON r.id = u.id" :
+							  "  JOIN migrate.revision r ON r.project = $2 AND r.id = u.id" :
 							  "SELECT u.k, r.downgrade, r.message, r.checksum, r.registered_by"
 							  "  FROM unnest($1::text[]) WITH ORDINALITY AS u(id, k)"
-							  "  JOIN migrate.revision r ON r.id = u.id",
-							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+							  "  JOIN migrate.revision r ON r.project = $2 AND r.id = u.id",
+							  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read revision bodies");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{

@@ -220,7 +220,9 @@ mentions_any(const char *text, AddedValue *values, int nvalues, int upto_body,
 {
 	for (int i = 0; i < nvalues; i++)
 		if ((values[i].body < upto_body || same_body) &&
-			strstr(text, values[i].label) != NULL)
+			(strstr(text, values[i].label) != NULL ||
+			 /* a quote in a label is doubled in the text: lex to see */
+			 strchr(values[i].label, '\'') != NULL))
 			return true;
 	return false;
 }

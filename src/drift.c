@@ -65,7 +65,9 @@ PG_FUNCTION_INFO_V1(migrate_blame);
 
 /*
  * The start of the project's last successful run, or 0 when there was
- * none.  (Until runs carry a project, every run counts.)
+ * none.  (The fingerprint baseline, below, is the database's: another
+ * project's run changes the schema too, and its commands are recorded as
+ * that project's, not as outside changes.)
  */
 static TimestampTz
 last_run_start(const char *project)
@@ -73,9 +75,12 @@ last_run_start(const char *project)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute("SELECT r.started_at FROM migrate.run_log r"
-					" WHERE r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1",
-					true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args("SELECT r.started_at FROM migrate.run_log r"
+							  " WHERE r.status = 'succeeded' AND r.project = $1"
+							  " ORDER BY r.id DESC LIMIT 1",
+							  1, (Oid[]) {TEXTOID},
+							  (Datum[]) {CStringGetTextDatum(project)},
+							  NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the last run");
 	if (SPI_processed == 0)
 		return 0;

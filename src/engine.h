@@ -5,7 +5,8 @@
  *	  procedure engine (run.c) and the offline script (script.c) share
  *	  through steps.c.
  *
- * A Run is one call of upgrade, downgrade, stamp, sql or run: its target,
+ * A Run is one call of upgrade, downgrade, stamp, sql or run: its project,
+ * its target,
  * the graph it planned from (loaded under the migration lock), and its
  * Steps, one per revision of the plan with the body to run, parsed before
  * the first one runs.  Everything a Run points to lives in the memory
@@ -43,6 +44,7 @@ typedef struct Step
 /* One call of upgrade / downgrade / stamp / sql / run. */
 typedef struct Run
 {
+	const char *project;		/* the history it changes */
 	MigrateDirection dir;
 	const char *kind;			/* "upgrade" / "downgrade" / "stamp" */
 	const char *target;
@@ -69,6 +71,11 @@ typedef struct Run
 	bool		caller_timeout_active;	/* the caller's statement timer */
 	TimestampTz caller_deadline;
 	bool		body_timeout_armed; /* a body's statement_timeout is armed */
+
+	/* called before and after each statement of a transactional body, when
+	 * set (explain.c measures locks, rewrites and durations) */
+	void		(*stmt_hook) (struct Run *run, Step *st, bool after);
+	void	   *hook_arg;
 } Run;
 
 /* For the error context callback of a running body. */
@@ -115,16 +122,20 @@ extern bool migrate_running_step(MigrateRunningStep *out);
 
 /* ddl_log.c: the rows a transactional run's bodies recorded, written */
 extern void migrate_ddl_log_flush(void);
-extern void migrate_run_init(Run *run, MigrateDirection dir, const char *kind,
+extern void migrate_run_init(Run *run, const char *project,
+							 MigrateDirection dir, const char *kind,
 							 const char *target);
-extern MigrateGraph *migrate_locked_graph(MemoryContext cxt, int flags);
+extern MigrateGraph *migrate_locked_graph(MemoryContext cxt,
+										  const char *project, int flags);
+extern void migrate_run_check_other_projects(Run *run, const int *plan, int n);
 extern void migrate_run_plan(Run *run, MemoryContext cxt);
 extern void migrate_run_prepare_steps(Run *run, const int *plan, int n);
 extern List *migrate_step_parse(Run *run, int k);
 extern void migrate_run_parse_bodies(Run *run, bool allow_non_transactional);
 extern Datum migrate_currents_array(MigrateGraph *graph);
+extern char *migrate_run_call_text(Run *run);
 extern void migrate_run_info(Run *run, MigrateRunInfo *info);
-extern void migrate_step_info(Step *st, MigrateStepInfo *info);
+extern void migrate_step_info(Run *run, Step *st, MigrateStepInfo *info);
 extern void migrate_report_progress(Run *run, Step *st, int k);
 extern const char *migrate_body_kind(MigrateDirection dir);
 

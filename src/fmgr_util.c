@@ -118,7 +118,9 @@ migrate_optional_array_arg(FunctionCallInfo fcinfo, int argno)
 
 /*
  * A project argument: NULL (or an argument the call does not have) means
- * the setting migrate.project; a name is checked by the id rules.
+ * the setting migrate.project; a name is checked by the id rules.  A copy
+ * in the current memory context: a body may SET migrate.project, which
+ * frees the setting's string, while the call goes on with its project.
  */
 const char *
 migrate_project_arg(FunctionCallInfo fcinfo, int argno)
@@ -126,7 +128,7 @@ migrate_project_arg(FunctionCallInfo fcinfo, int argno)
 	char	   *project;
 
 	if (argno >= PG_NARGS() || PG_ARGISNULL(argno))
-		return migrate_default_project ? migrate_default_project : "default";
+		return pstrdup(migrate_default_project ? migrate_default_project : "default");
 	project = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	migrate_check_id(project, "project");
 	return project;

@@ -277,6 +277,39 @@ migrate_sort_by_id(MigrateGraph *graph, int *idx, int count)
 		qsort_arg(idx, count, sizeof(int), id_cmp, graph);
 }
 
+static int
+external_cmp(const void *a, const void *b)
+{
+	return strcmp(((const MigrateExternal *) a)->name,
+				  ((const MigrateExternal *) b)->name);
+}
+
+/*
+ * The graph index of a dependency: an id of the graph's project (written
+ * "id" or "<its project>:id"), or MIGRATE_DEP_EXTERNAL(k) for another
+ * project's revision (graph->externals, sorted by name), or -1.
+ */
+static int
+find_dependency(MigrateGraph *graph, const char *dep)
+{
+	const char *colon = strchr(dep, ':');
+	MigrateExternal key;
+	MigrateExternal *ext;
+
+	if (colon == NULL)
+		return migrate_graph_find(graph, dep);
+	if (graph->project != NULL &&
+		strlen(graph->project) == (size_t) (colon - dep) &&
+		strncmp(graph->project, dep, colon - dep) == 0)
+		return migrate_graph_find(graph, colon + 1);
+	if (graph->nexternals == 0)
+		return -1;
+	key.name = (char *) dep;
+	ext = bsearch(&key, graph->externals, graph->nexternals,
+				  sizeof(MigrateExternal), external_cmp);
+	return ext ? MIGRATE_DEP_EXTERNAL(ext - graph->externals) : -1;
+}
+
 /*
  * Depth-first post-order from "root", appending to graph->topo.  color: 0
  * unvisited, 1 on the stack, 2 done.  A predecessor found on the stack closes
@@ -394,7 +427,7 @@ migrate_graph_link(MigrateGraph *graph)
 		edge_pool += r->ndepends;
 		for (int j = 0; j < r->ndepends; j++)
 		{
-			int			d = migrate_graph_find(graph, r->depends[j]);
+			int			d = find_dependency(graph, r->depends[j]);
 
 			if (d >= 0 && !graph->revs[d].registered)
 				d = -1;

@@ -45,7 +45,8 @@ migrate_check_id(const char *id, const char *what)
 
 /*
  * Convert a text[] argument to a palloc'd array of C strings.  NULL means an
- * empty list; NULL elements and multi-dimensional arrays are errors.
+ * empty list; NULL elements and multi-dimensional arrays are errors.  Each
+ * item is checked by the id rules as "what" (NULL: the caller checks them).
  */
 char	  **
 migrate_text_array(ArrayType *arr, const char *what, const char *argname,
@@ -74,7 +75,8 @@ migrate_text_array(ArrayType *arr, const char *what, const char *argname,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s must not contain NULL", argname)));
 		out[i] = TextDatumGetCString(elems[i]);
-		migrate_check_id(out[i], what);
+		if (what != NULL)		/* NULL: the caller checks the items */
+			migrate_check_id(out[i], what);
 		for (int j = 0; j < i; j++)
 			if (strcmp(out[i], out[j]) == 0)
 				ereport(ERROR,

@@ -38,6 +38,8 @@ bool		migrate_track_ddl = true;
 
 /* Minutes a migrate.ddl_log row is kept (0: for ever). */
 int			migrate_ddl_log_retention_min = 0;
+/* lint: a table above this size (kB) makes a blocking finding an error. */
+int			migrate_lint_large_table_kb = 100 * 1024;
 
 /* migrate.project follows the id rules: refuse anything else when set. */
 static bool
@@ -124,6 +126,14 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_MIN,
 							NULL, migrate_ddl_log_retention_changed, NULL);
+	DefineCustomIntVariable("migrate.lint_large_table",
+							"Table size above which migrate.lint() reports a blocking statement as an error.",
+							"Below it (and above empty) such a finding is a warning; on an empty table, or one created earlier in the plan, it is info.",
+							&migrate_lint_large_table_kb,
+							100 * 1024, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("migrate");

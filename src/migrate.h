@@ -14,14 +14,16 @@
  *	  runlog.c      every write to migrate.run, run_step and applied
  *	  lock.c        the migration lock (advisory)
  *	  graph.c       the in-memory revision graph: edges, order, cycles
- *	  target.c      Alembic's target grammar and the plans it yields
- *	                (upgrade, downgrade, stamp)
+ *	  target.c      Alembic's target grammar
+ *	  plan.c        the plans a target yields (upgrade, downgrade, stamp)
  *	  registry.c    migrate.add / migrate.remove, migrate_register()
  *	  revfile_sql.c migrate.add_file
  *	  noop.c        the no-op shortcut of upgrade('head')
  *	  status.c      current / heads / bases / history / status / resolve /
  *	                plan
  *	  validate.c    validate / check
+ *	  projects.c    projects: dependency names across projects, their
+ *	                state, migrate.projects()
  *	  commit_boundary.c  where a plan needs a commit between two bodies
  *	                (an enum value added, then used)
  *	  engine.h      the apply family, sharing steps.c:
@@ -131,9 +133,29 @@ typedef struct MigrateRevision
 
 struct revhash_hash;
 
+/*
+ * A dependency on another project's revision ("project:id" in depends_on).
+ * It is never part of the graph (targets and plans see one project); only
+ * its state is known.  A revision's depend_idx[j] for it is
+ * MIGRATE_DEP_EXTERNAL(k), k its index in graph->externals.
+ */
+typedef struct MigrateExternal
+{
+	char	   *name;			/* "project:id", as declared */
+	char	   *project;
+	char	   *id;
+	bool		registered;		/* registered in its project */
+	bool		applied;		/* applied in its project */
+} MigrateExternal;
+
+#define MIGRATE_DEP_EXTERNAL(k)			(-2 - (k))
+#define MIGRATE_DEP_IS_EXTERNAL(d)		((d) <= -2)
+#define MIGRATE_DEP_EXTERNAL_INDEX(d)	(-2 - (d))
+
 typedef struct MigrateGraph
 {
 	MemoryContext cxt;
+	const char *project;		/* the one project loaded */
 	MigrateRevision *revs;
 	int			nrevs;
 	int			capacity;
@@ -146,6 +168,10 @@ typedef struct MigrateGraph
 	List	   *cycles;			/* List of int-List (graph indexes) */
 	bool		bodies_loaded;
 	bool		content_verified;	/* content_edited is meaningful */
+
+	/* dependencies on other projects' revisions (projects.c) */
+	MigrateExternal *externals;
+	int			nexternals;
 
 	/* bump allocator for the many small strings and arrays of a load */
 	char	   *arena_next;
@@ -192,9 +218,11 @@ extern Oid	migrate_relid(const char *relname);
 #define MIGRATE_LOAD_TEXT	0x01	/* message, source, checksum, verdicts */
 #define MIGRATE_LOAD_BODIES	0x02	/* upgrade and downgrade bodies */
 #define MIGRATE_LOAD_VERIFY	0x04	/* check bodies against content_hash */
-extern MigrateGraph *migrate_load_graph(MemoryContext parent, bool with_bodies);
-extern MigrateGraph *migrate_load_graph_ext(MemoryContext parent, int flags);
-extern void migrate_check_serializable(void);
+extern MigrateGraph *migrate_load_graph(MemoryContext parent,
+										const char *project, bool with_bodies);
+extern MigrateGraph *migrate_load_graph_ext(MemoryContext parent,
+											const char *project, int flags);
+extern void migrate_check_serializable(const char *project);
 
 /*
  * Bookkeeping writes run as the extension's owner with search_path pinned to
@@ -208,12 +236,13 @@ typedef struct MigrateBookkeeping
 	bool		spi_connected;
 } MigrateBookkeeping;
 
-/* the migration lock (lock.c) */
-extern void migrate_lock_acquire(void);
-extern void migrate_session_lock_acquire(void);
-extern void migrate_session_lock_release(void);
-extern bool migrate_lock_held(void);
-extern void migrate_session_lock_check(const char *revision);
+/* the migration lock of a project (lock.c; its key: common/lockkey.h) */
+extern void migrate_lock_acquire(const char *project);
+extern void migrate_lock_acquire_shared(const char *project);
+extern void migrate_session_lock_acquire(const char *project);
+extern void migrate_session_lock_release(const char *project);
+extern bool migrate_lock_held(const char *project);
+extern void migrate_session_lock_check(const char *project, const char *revision);
 extern void migrate_extension_lock_acquire(void);
 extern void migrate_extension_lock_release(void);
 
@@ -257,7 +286,8 @@ typedef enum MigrateRegisterResult
 	MIGRATE_REGISTER_REPLACED	/* unapplied revision with changed content */
 } MigrateRegisterResult;
 
-extern MigrateRegisterResult migrate_register(const char *id,
+extern MigrateRegisterResult migrate_register(const char *project,
+											  const char *id,
 											  const char *upgrade,
 											  const char *downgrade,
 											  char **parents, int nparents,
@@ -281,7 +311,7 @@ extern int	migrate_statement_start(const char *body, int location);
 extern bool migrate_statement_needs_top_level(Node *stmt);
 
 /* ---------------------------------------------------------------------
- * Targets and plans (target.c)
+ * Targets (target.c) and plans (plan.c)
  * ---------------------------------------------------------------------
  */
 typedef enum MigrateDirection
@@ -316,7 +346,8 @@ extern void migrate_plan_stamp(MigrateGraph *graph, MigrateTarget *target,
 typedef void (*MigrateBodyFound) (void *arg, int k, char *body,
 								  char *message, char *checksum,
 								  char *registered_by);
-extern void migrate_read_bodies(char **ids, int n, MigrateDirection dir,
+extern void migrate_read_bodies(const char *project, char **ids, int n,
+								MigrateDirection dir,
 								MigrateBodyFound found, void *arg);
 
 /* ---------------------------------------------------------------------
@@ -406,6 +437,7 @@ extern MigrateFinding *migrate_validate_graph(MigrateGraph *graph, int *count);
 /* What the run log records of a run. */
 typedef struct MigrateRunInfo
 {
+	const char *project;
 	const char *kind;			/* upgrade / downgrade / stamp */
 	const char *target;
 	TimestampTz started_at;
@@ -418,18 +450,21 @@ typedef struct MigrateRunInfo
 /* What the run log records of one revision run. */
 typedef struct MigrateStepInfo
 {
+	const char *project;
 	const char *revision;
 	const char *checksum;
 	TimestampTz started_at;
 	int64		duration_us;
 } MigrateStepInfo;
 
-extern void migrate_runlog_mark_interrupted(int64 own_run_id);
+extern void migrate_runlog_mark_interrupted(const char *project,
+											int64 own_run_id);
 extern int64 migrate_runlog_begin(const MigrateRunInfo *run);
 extern int64 migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
 									  MigrateDirection dir,
 									  const MigrateStepInfo *steps, int nsteps);
-extern void migrate_runlog_stamp(int64 run_id, const char *db_user,
+extern void migrate_runlog_stamp(int64 run_id, const char *project,
+								 const char *db_user,
 								 char **add_ids, char **add_sums, int nadd,
 								 char **del_ids, int ndel);
 extern void migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
@@ -445,6 +480,7 @@ extern int64 migrate_runlog_next_run_id(void);
 typedef struct MigrateFailure
 {
 	Oid			owner;			/* role the recorder connects as */
+	const char *project;
 	const char *kind;			/* upgrade / downgrade */
 	const char *target;
 	const char *started_at;		/* timestamptz text */
@@ -468,6 +504,26 @@ extern char *migrate_fingerprint_compute(void);
 /* drift.c, for verify() */
 extern char *migrate_schema_drift_message(const char *project,
 										  char **revision_out);
+/* ---------------------------------------------------------------------
+ * Projects (projects.c)
+ * ---------------------------------------------------------------------
+ */
+extern bool migrate_dependency_split(const char *dep, char **project,
+									 const char **id);
+extern void migrate_check_dependency(const char *dep, const char *project,
+									 const char *id);
+extern void migrate_graph_load_externals(MigrateGraph *graph);
+extern void migrate_refuse_unapplied_externals(MigrateGraph *graph,
+											   const int *plan, int n);
+extern void migrate_lock_external_dependencies(MigrateGraph *graph,
+											   const int *plan, int n);
+extern void migrate_refuse_foreign_dependents(const char *project,
+											  char **ids, int n);
+extern bool migrate_project_has_dependents(const char *project);
+
+/* the last run of a project: id, kind, status, at, error (status.c) */
+extern void migrate_last_run(const char *project, Datum *v, bool *nulls);
+
 /* ---------------------------------------------------------------------
  * Versions (version.c)
  * ---------------------------------------------------------------------

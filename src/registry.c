@@ -5,16 +5,19 @@
  *	  migrate_register() is migrate.add's work for every caller (migrate.add,
  *	  migrate.add_file in revfile_sql.c).
  *
- * Both take the migration lock first, so registration never interleaves
- * with an upgrade that is computing or running its plan, and then read the
- * revision as it is now, under a snapshot taken after the lock (not under
- * the transaction's: in REPEATABLE READ or SERIALIZABLE that one may
- * predate another session's upgrade, and add() would replace, or remove()
- * remove, a revision that is applied by now).  What they refuse from the
- * current state they refuse as the contract says (55000); when they are
- * going to write and the transaction's snapshot is older than the last
- * change to the catalog, the transaction fails as a serialization failure
- * (40001, migrate_check_serializable in catalog.c), as upgrade() does.
+ * A revision belongs to a project (the trailing project argument; NULL: the
+ * setting migrate.project); ids are unique per project.  Both take the
+ * project's migration lock first, so registration never interleaves with
+ * an upgrade of that project that is computing or running its plan, and
+ * then read the revision as it is now, under a snapshot taken after the
+ * lock (not under the transaction's: in REPEATABLE READ or SERIALIZABLE
+ * that one may predate another session's upgrade, and add() would replace,
+ * or remove() remove, a revision that is applied by now).  What they
+ * refuse from the current state they refuse as the contract says (55000);
+ * when they are going to write and the transaction's snapshot is older
+ * than the last change to the project's catalog rows, the transaction
+ * fails as a serialization failure (40001, migrate_check_serializable in
+ * catalog.c), as upgrade() does.
  * Neither may be called from a revision body (migrate_forbid_in_body): a
  * body that registered or removed revisions would change the history it
  * is part of.  Re-registering an
@@ -55,26 +58,29 @@ typedef struct Existing
 } Existing;
 
 static void
-lookup_existing(const char *id, Existing *ex)
+lookup_existing(const char *project, const char *id, Existing *ex)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
 	int			rc;
 
 	if (plan == NULL)
 	{
 		plan = SPI_prepare("SELECT r.checksum, r.message, r.source,"
 						   "       EXISTS (SELECT 1 FROM migrate.applied a"
-						   "               WHERE a.revision = r.id),"
+						   "               WHERE a.project = r.project"
+						   "                 AND a.revision = r.id),"
 						   "       r.registered_by"
-						   "  FROM migrate.revision r WHERE r.id = $1",
-						   1, argtypes);
+						   "  FROM migrate.revision r"
+						   " WHERE r.project = $2 AND r.id = $1",
+						   2, argtypes);
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare revision lookup: %s",
 				 SPI_result_code_string(SPI_result));
 	}
 	values[0] = CStringGetTextDatum(id);
+	values[1] = CStringGetTextDatum(project);
 	/* the state now, after the migration lock: not the transaction's snapshot */
 	rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 1);
@@ -106,15 +112,20 @@ strings_differ(const char *a, const char *b)
 }
 
 /*
- * Check what migrate_add's argument conversion (migrate_text_array) checks,
- * for callers that build the lists themselves (migrate.add_file).
+ * Check the items of a list by the id rules (what == NULL: the rules of
+ * depends_on, where "project:id" names another project's revision), and
+ * that none is listed twice.
  */
 static void
-check_id_list(char **items, int count, const char *what, const char *argname)
+check_id_list(char **items, int count, const char *what, const char *argname,
+			  const char *project, const char *id)
 {
 	for (int i = 0; i < count; i++)
 	{
-		migrate_check_id(items[i], what);
+		if (what != NULL)
+			migrate_check_id(items[i], what);
+		else
+			migrate_check_dependency(items[i], project, id);
 		for (int j = 0; j < i; j++)
 			if (strcmp(items[i], items[j]) == 0)
 				ereport(ERROR,
@@ -124,14 +135,15 @@ check_id_list(char **items, int count, const char *what, const char *argname)
 }
 
 /*
- * Register a revision: the work of migrate.add, for every caller
- * (migrate.add, migrate.add_file).  Validates the id and the lists, takes
- * the migration lock, and inserts, refreshes, replaces or refuses as the
- * contract says.  Lists may be NULL when their count is 0; message, source
- * and downgrade may be NULL.
+ * Register a revision in a project: the work of migrate.add, for every
+ * caller (migrate.add, migrate.add_file).  Validates the id and the lists,
+ * takes the project's migration lock, and inserts, refreshes, replaces or
+ * refuses as the contract says.  Lists may be NULL when their count is 0;
+ * message, source and downgrade may be NULL.
  */
 MigrateRegisterResult
-migrate_register(const char *id, const char *upgrade, const char *downgrade,
+migrate_register(const char *project, const char *id,
+				 const char *upgrade, const char *downgrade,
 				 char **parents, int nparents, const char *message,
 				 char **labels, int nlabels, char **depends, int ndepends,
 				 bool transactional, const char *source)
@@ -153,9 +165,11 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("upgrade must not be NULL")));
 	migrate_check_id(id, "revision id");
-	check_id_list(parents, nparents, "parent revision id", "down_revision");
-	check_id_list(labels, nlabels, "branch label", "branch_labels");
-	check_id_list(depends, ndepends, "dependency revision id", "depends_on");
+	check_id_list(parents, nparents, "parent revision id", "down_revision",
+				  project, id);
+	check_id_list(labels, nlabels, "branch label", "branch_labels",
+				  project, id);
+	check_id_list(depends, ndepends, NULL, "depends_on", project, id);
 
 	for (int i = 0; i < nparents; i++)
 		if (strcmp(parents[i], id) == 0)
@@ -173,9 +187,9 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 								transactional);
 	caller = GetUserNameFromId(GetUserId(), false);
 
-	migrate_lock_acquire();
+	migrate_lock_acquire(project);
 	migrate_bookkeeping_begin(&bk);
-	lookup_existing(id, &ex);
+	lookup_existing(project, id, &ex);
 	/* the registered checksum is private to whoever registered it (rights.c) */
 	may_read_old = ex.found && migrate_may_read_private_of(caller_id, ex.registered_by);
 
@@ -188,19 +202,20 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 			source = ex.source;
 		if (strings_differ(ex.message, message) || strings_differ(ex.source, source))
 		{
-			Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-			Datum		values[3];
-			char		nulls[3] = {' ', ' ', ' '};
+			Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+			Datum		values[4];
+			char		nulls[4] = {' ', ' ', ' ', ' '};
 
-			migrate_check_serializable();
+			migrate_check_serializable(project);
 
 			values[0] = CStringGetTextDatum(id);
 			values[1] = text_or_null_datum(message, nulls, 1);
 			values[2] = text_or_null_datum(source, nulls, 2);
+			values[3] = CStringGetTextDatum(project);
 			if (SPI_execute_with_args("UPDATE migrate.revision"
 									  "   SET message = $2, source = $3"
-									  " WHERE id = $1",
-									  3, argtypes, values, nulls,
+									  " WHERE project = $4 AND id = $1",
+									  4, argtypes, values, nulls,
 									  false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not update revision \"%s\"", id);
 			result = MIGRATE_REGISTER_REFRESHED;
@@ -221,16 +236,16 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 	}
 	else
 	{
-		Oid			argtypes[14] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+		Oid			argtypes[15] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
 			TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, NAMEOID, INT8OID};
-		Datum		values[14];
-		char		nulls[14];
+		TEXTOID, TEXTOID, TEXTOID, NAMEOID, INT8OID, TEXTOID};
+		Datum		values[15];
+		char		nulls[15];
 		char	   *up_problem;
 		char	   *down_problem;
 		int			rc;
 
-		migrate_check_serializable();
+		migrate_check_serializable(project);
 		up_problem = migrate_body_problem(upgrade, transactional);
 		down_problem = migrate_body_problem(downgrade, transactional);
 		memset(nulls, ' ', sizeof(nulls));
@@ -255,16 +270,18 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 														depends, ndepends,
 														labels, nlabels,
 														transactional));
+		values[14] = CStringGetTextDatum(project);
 
 		if (!ex.found)
 			rc = SPI_execute_with_args("INSERT INTO migrate.revision"
 									   " (id, down_revision, depends_on, branch_labels,"
 									   "  message, upgrade, downgrade, transactional,"
 									   "  source, checksum, upgrade_problem,"
-									   "  downgrade_problem, registered_by, content_hash)"
+									   "  downgrade_problem, registered_by, content_hash,"
+									   "  project)"
 									   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-									   "         $9, $10, $11, $12, $13, $14)",
-									   14, argtypes, values, nulls, false, 0);
+									   "         $9, $10, $11, $12, $13, $14, $15)",
+									   15, argtypes, values, nulls, false, 0);
 		else
 			rc = SPI_execute_with_args("UPDATE migrate.revision SET"
 									   " down_revision = $2, depends_on = $3,"
@@ -275,8 +292,8 @@ migrate_register(const char *id, const char *upgrade, const char *downgrade,
 									   " downgrade_problem = $12,"
 									   " registered_by = $13, content_hash = $14,"
 									   " registered_at = pg_catalog.now()"
-									   " WHERE id = $1",
-									   14, argtypes, values, nulls, false, 0);
+									   " WHERE project = $15 AND id = $1",
+									   15, argtypes, values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT && rc != SPI_OK_UPDATE)
 			elog(ERROR, "could not register revision \"%s\": %s",
 				 id, SPI_result_code_string(rc));
@@ -309,6 +326,7 @@ migrate_add(PG_FUNCTION_ARGS)
 	char	   *downgrade = migrate_optional_text_arg(fcinfo, 2);
 	char	   *message = migrate_optional_text_arg(fcinfo, 4);
 	char	   *source = migrate_optional_text_arg(fcinfo, 8);
+	const char *project = migrate_project_arg(fcinfo, 9);
 	char	  **parents;
 	char	  **depends;
 	char	  **labels;
@@ -322,14 +340,15 @@ migrate_add(PG_FUNCTION_ARGS)
 								 "parent revision id", "down_revision", &nparents);
 	labels = migrate_text_array(migrate_optional_array_arg(fcinfo, 5),
 								"branch label", "branch_labels", &nlabels);
+	/* checked by migrate_register: an item may be "project:id" */
 	depends = migrate_text_array(migrate_optional_array_arg(fcinfo, 6),
-								 "dependency revision id", "depends_on", &ndepends);
+								 NULL, "depends_on", &ndepends);
 	if (PG_ARGISNULL(7))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("transactional must not be NULL")));
 
-	migrate_register(id, upgrade, downgrade, parents, nparents, message,
+	migrate_register(project, id, upgrade, downgrade, parents, nparents, message,
 					 labels, nlabels, depends, ndepends, PG_GETARG_BOOL(7),
 					 source);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
@@ -339,30 +358,35 @@ Datum
 migrate_remove(PG_FUNCTION_ARGS)
 {
 	char	   *id = migrate_required_text_arg(fcinfo, 0, "revision");
+	const char *project = migrate_project_arg(fcinfo, 1);
 	Existing	ex;
 	MigrateBookkeeping bk;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
 
 	migrate_forbid_in_body("remove");
 	migrate_check_id(id, "revision id");
-	migrate_lock_acquire();
+	migrate_lock_acquire(project);
 	migrate_bookkeeping_begin(&bk);
-	lookup_existing(id, &ex);
+	lookup_existing(project, id, &ex);
 	if (!ex.found)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("revision \"%s\" is not registered", id)));
+				 strcmp(project, "default") == 0 ?
+				 errmsg("revision \"%s\" is not registered", id) :
+				 errmsg("revision \"%s\" is not registered in project \"%s\"",
+						id, project)));
 	if (ex.applied)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("revision \"%s\" is applied and cannot be removed", id),
 				 errhint("Downgrade below it first, or use migrate.stamp to record a state without it.")));
 
-	migrate_check_serializable();
+	migrate_check_serializable(project);
 	values[0] = CStringGetTextDatum(id);
-	if (SPI_execute_with_args("DELETE FROM migrate.revision WHERE id = $1",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+	values[1] = CStringGetTextDatum(project);
+	if (SPI_execute_with_args("DELETE FROM migrate.revision WHERE project = $2 AND id = $1",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not remove revision \"%s\"", id);
 	migrate_bookkeeping_end(&bk);
 	PG_RETURN_TEXT_P(cstring_to_text(id));

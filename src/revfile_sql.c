@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * revfile_sql.c
- *	  migrate.add_file(content text, source text): register a revision from
- *	  the text of a revision file.
+ *	  migrate.add_file(content text, source text, project text): register a
+ *	  revision from the text of a revision file, in a project (NULL: the
+ *	  setting migrate.project).
  *
  * The file is parsed by revfile.c (plain C, shared with the command-line
  * client and the fuzz harness), with palloc as its allocator, and then
@@ -59,6 +60,7 @@ migrate_add_file(PG_FUNCTION_ARGS)
 {
 	text	   *content;
 	char	   *source = NULL;
+	const char *project = migrate_project_arg(fcinfo, 2);
 	RevFile		rf;
 	RevFileAllocator allocator = {revfile_palloc, revfile_pfree, NULL};
 	ErrorContextCallback errcallback;
@@ -116,7 +118,7 @@ migrate_add_file(PG_FUNCTION_ARGS)
 				 errdetail("A revision file is named <id>_<slug>.sql after the revision it declares."),
 				 errhint("Rename the file or correct its \"-- migrate:revision\" line; until then migrate.validate() reports source_mismatch.")));
 
-	migrate_register(rf.revision, rf.upgrade, rf.downgrade,
+	migrate_register(project, rf.revision, rf.upgrade, rf.downgrade,
 					 rf.down_revision, (int) rf.n_down_revision,
 					 rf.message,
 					 rf.branch_labels, (int) rf.n_branch_labels,

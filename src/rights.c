@@ -124,8 +124,8 @@ migrate_step_resolve_role(Run *run, int k)
 				 errmsg("revision \"%s\" cannot run: role \"%s\", which registered it, does not exist",
 						st->id, st->registered_by),
 				 errdetail("A body runs with the rights of the role that registered it; nothing was run."),
-				 errhint("After reviewing the body, a superuser can name the role it runs as: UPDATE migrate.revision SET registered_by = '<role>' WHERE id = '%s'.",
-						 st->id),
+				 errhint("After reviewing the body, a superuser can name the role it runs as: UPDATE migrate.revision SET registered_by = '<role>' WHERE project = '%s' AND id = '%s'.",
+						 run->project, st->id),
 				 boundary_context(run, k)));
 
 	/* the session is the registrant's own, and the caller a role it may be */

@@ -23,8 +23,13 @@
  * other sessions see the run while it goes; each revision's step row and
  * applied state commit with the revision (runlog.c).
  *
- * Locking: the session-level migration lock (lock.c) from the start of the
- * call to its end, plus the transaction-level lock in each transaction.
+ * Every call acts on one project (its third argument; NULL: the setting
+ * migrate.project).
+ *
+ * Locking: the project's session-level migration lock (lock.c) from the
+ * start of the call to its end, plus the transaction-level lock in each
+ * transaction (and, for a revision that depends on another project's, that
+ * project's lock in share mode in the revision's transaction).
  *
  * Built and tested on PostgreSQL 15; calls whose names changed in 15 are
  * behind PG_VERSION_NUM guards.
@@ -57,6 +62,7 @@ PG_FUNCTION_INFO_V1(migrate_run);
 
 typedef struct ProcRun
 {
+	const char *project;
 	MemoryContext loopcxt;		/* the steps' context, reset per revision */
 	int64		run_id;
 	int			applied;
@@ -82,8 +88,8 @@ top_level_error_callback(void *arg)
 		internalerrposition(pos);
 		internalerrquery(call->step->body);
 	}
-	errcontext("non-transactional %s body of revision \"%s\", run at top level",
-			   migrate_body_kind(call->run->dir), call->step->id);
+	errcontext("non-transactional %s body of revision \"%s\", run at top level, statement %d",
+			   migrate_body_kind(call->run->dir), call->step->id, call->run->cur_stmt + 1);
 }
 
 /*
@@ -154,7 +160,7 @@ proc_record_step(ProcRun *pr, Run *run, Step *st, bool succeeded)
 {
 	MigrateStepInfo info;
 
-	migrate_step_info(st, &info);
+	migrate_step_info(run, st, &info);
 	migrate_runlog_step(pr->run_id, run->cur_step + 1, run->dir, &info,
 						run->caller_name, succeeded);
 }
@@ -261,7 +267,7 @@ proc_next_transaction(ProcRun *pr)
 {
 	SPI_commit();
 	MemoryContextSwitchTo(pr->loopcxt);
-	migrate_lock_acquire();
+	migrate_lock_acquire(pr->project);
 }
 
 /*
@@ -455,8 +461,8 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 			MemoryContextSwitchTo(cxt);
 		}
 		/* the command committed its own transactions: hold the lock in this one */
-		migrate_lock_acquire();
-		migrate_session_lock_check(st->id);
+		migrate_lock_acquire(run->project);
+		migrate_session_lock_check(run->project, st->id);
 		return;
 	}
 
@@ -471,7 +477,7 @@ proc_run_statement(ProcRun *pr, Run *run, Step *st, int i, SavedSettings *ss)
 	}
 	MemoryContextSwitchTo(cxt);
 	/* a body's pg_advisory_unlock_all(): take the lock back before the commit */
-	migrate_session_lock_check(st->id);
+	migrate_session_lock_check(run->project, st->id);
 }
 
 /*
@@ -519,10 +525,10 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
-		migrate_run_init(&run, dir, kind, target);
+		migrate_run_init(&run, pr->project, dir, kind, target);
 		run.run_id = pr->run_id;
-		run.graph = migrate_locked_graph(loopcxt, 0);
-		migrate_runlog_mark_interrupted(pr->run_id);
+		run.graph = migrate_locked_graph(loopcxt, pr->project, 0);
+		migrate_runlog_mark_interrupted(pr->project, pr->run_id);
 		run.from_heads = migrate_currents_array(run.graph);
 
 		if (k < 0)
@@ -538,7 +544,8 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 			plan_ids = MemoryContextAlloc(callcxt, sizeof(char *) * n);
 			for (int i = 0; i < n; i++)
 				plan_ids[i] = MemoryContextStrdup(callcxt, run.graph->revs[plan[i]].id);
-			/* every body of the plan parses before anything runs */
+			/* other projects' dependencies, then every body parses, before anything runs */
+			migrate_run_check_other_projects(&run, plan, n);
 			migrate_run_prepare_steps(&run, plan, n);
 			migrate_run_parse_bodies(&run, true);
 			/* whose rights each body runs with; a refusal comes first */
@@ -558,6 +565,8 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		if (run.graph->revs[idx].applied == (dir == MIGRATE_UP))
 			continue;			/* already where the plan wants it */
 
+		/* still so in this transaction: the other projects' locks were released */
+		migrate_run_check_other_projects(&run, &idx, 1);
 		migrate_run_prepare_steps(&run, &idx, 1);
 		migrate_run_parse_bodies(&run, true);
 		migrate_step_resolve_role(&run, 0);
@@ -579,7 +588,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 				PG_TRY();
 				{
 					migrate_run_transactional_step(&run, st, k, false);
-					migrate_session_lock_check(st->id);
+					migrate_session_lock_check(run.project, st->id);
 				}
 				PG_CATCH();
 				{
@@ -606,7 +615,7 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 		SPI_commit();
 
 		/* a body may have called pg_advisory_unlock_all(): do not go on unguarded */
-		if (!migrate_lock_held())
+		if (!migrate_lock_held(pr->project))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision \"%s\" released the migration lock", st->id),
@@ -621,8 +630,8 @@ proc_loop(const char *target, MigrateDirection dir, ProcRun *pr)
 
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
-		migrate_run_init(&run, dir, kind, target);
-		run.graph = migrate_locked_graph(loopcxt, 0);
+		migrate_run_init(&run, pr->project, dir, kind, target);
+		run.graph = migrate_locked_graph(loopcxt, pr->project, 0);
 		proc_finish_run(pr, &run, true, NULL);
 		SPI_commit();
 	}
@@ -662,16 +671,17 @@ migrate_run(PG_FUNCTION_ARGS)
 	target = migrate_target_arg(fcinfo, 0);
 	dir = migrate_direction_arg(fcinfo, 1);
 	memset(&pr, 0, sizeof(pr));
+	pr.project = migrate_project_arg(fcinfo, 2);
 
 	migrate_extension_lock_acquire();
 	PG_TRY();
 	{
-		migrate_session_lock_acquire();
+		migrate_session_lock_acquire(pr.project);
 		proc_loop(target, dir, &pr);
 	}
 	PG_FINALLY();
 	{
-		migrate_session_lock_release();
+		migrate_session_lock_release(pr.project);
 		migrate_extension_lock_release();
 	}
 	PG_END_TRY();

@@ -5,9 +5,9 @@
  *	  view migrate.run, which masks run errors for other roles: rights.c),
  *	  migrate.run_step and migrate.applied, and nothing else writes them.
  *
- * The engines (apply.c, run.c) hand over values: a run's kind, target,
- * start and starting heads, and per revision its id, checksum, start and
- * duration.  Writes run as the catalog's owner with search_path pinned
+ * The engines (apply.c, run.c) hand over values: a run's project, kind,
+ * target, start and starting heads, and per revision its id, checksum,
+ * start and duration.  Every row written carries the run's project.  Writes run as the catalog's owner with search_path pinned
  * (migrate_bookkeeping_begin in catalog.c), through SPI with parameters.
  *
  * Three kinds of write:
@@ -33,11 +33,14 @@
  *	    fails, the caller gets a WARNING and its original error, never a
  *	    different one.
  *
- * Under the migration lock, a run still marked 'running' that is not the
- * caller's own was interrupted: migrate_runlog_mark_interrupted marks it.
+ * Under a project's migration lock, a run of that project still marked
+ * 'running' that is not the caller's own was interrupted:
+ * migrate_runlog_mark_interrupted marks it (another project's running run
+ * may well be running: it holds its own project's lock).
  *
- * Locking: callers hold the migration lock (lock.c) for every write here
- * but the background worker's, which writes rows no one else updates.
+ * Locking: callers hold the project's migration lock (lock.c) for every
+ * write here but the background worker's, which writes rows no one else
+ * updates.
  *
  * IDENTIFICATION
  *	  src/runlog.c
@@ -93,11 +96,11 @@ session_application_name(void)
  * an interruption may have left.
  */
 void
-migrate_runlog_mark_interrupted(int64 own_run_id)
+migrate_runlog_mark_interrupted(const char *project, int64 own_run_id)
 {
 	MigrateBookkeeping bk;
-	Datum		values[1] = {Int64GetDatum(own_run_id)};
-	Oid			argtypes[1] = {INT8OID};
+	Datum		values[2] = {Int64GetDatum(own_run_id), CStringGetTextDatum(project)};
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
 
 	migrate_bookkeeping_begin(&bk);
 	if (SPI_execute_with_args("UPDATE migrate.run_log SET status = 'failed',"
@@ -108,15 +111,16 @@ migrate_runlog_mark_interrupted(int64 own_run_id)
 							  "   (SELECT 'INVALID indexes in the database now: ' ||"
 							  "           string_agg(i.indexrelid::pg_catalog.regclass::text, ', ')"
 							  "      FROM pg_catalog.pg_index i WHERE NOT i.indisvalid))"
-							  " WHERE status = 'running' AND id <> $1",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+							  " WHERE project = $2 AND status = 'running' AND id <> $1",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not mark interrupted runs");
 	if (SPI_processed > 0)
 		ereport(WARNING,
 				(errmsg("%d earlier run%s did not finish and %s now marked failed",
 						(int) SPI_processed, SPI_processed == 1 ? "" : "s",
 						SPI_processed == 1 ? "is" : "are"),
-				 errhint("SELECT * FROM migrate.run WHERE status = 'failed' ORDER BY id DESC shows what they were running.")));
+				 errhint("SELECT * FROM migrate.run WHERE project = %s AND status = 'failed' ORDER BY id DESC shows what they were running.",
+						 quote_literal_cstr(project))));
 	migrate_bookkeeping_end(&bk);
 }
 
@@ -140,10 +144,10 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 {
 	MigrateBookkeeping bk;
 	const char *appname = session_application_name();
-	Oid			argtypes[9] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
-	TEXTARRAYOID, NAMEOID, TEXTOID, INT8OID, TEXTOID};
-	Datum		values[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[10] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID,
+	TEXTARRAYOID, NAMEOID, TEXTOID, INT8OID, TEXTOID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int64		run_id;
 
@@ -167,32 +171,33 @@ insert_run(const MigrateRunInfo *run, bool finished, Datum to_heads)
 	values[8] = run->fingerprint ? CStringGetTextDatum(run->fingerprint) : (Datum) 0;
 	if (run->fingerprint == NULL)
 		nulls[8] = 'n';
+	values[9] = CStringGetTextDatum(run->project);
 
 	migrate_bookkeeping_begin(&bk);
 	if (finished && run->fingerprint && run_has_fingerprint())
 	{
 		if (SPI_execute_with_args("INSERT INTO migrate.run_log"
-								  " (id, kind, target, status, started_at, finished_at,"
+								  " (id, project, kind, target, status, started_at, finished_at,"
 								  "  from_heads, to_heads, db_user, application_name, fingerprint)"
 								  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
-								  "  $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
+								  "  $10, $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
 								  "  $4, $5, $6, $7, $9) RETURNING id",
-								  9, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+								  10, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not record the run");
 	}
 	else if (SPI_execute_with_args(finished ?
-							  "INSERT INTO migrate.run_log"
-							  " (id, kind, target, status, started_at, finished_at,"
-							  "  from_heads, to_heads, db_user, application_name)"
-							  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
-							  "  $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
-							  "  $4, $5, $6, $7) RETURNING id" :
-							  "INSERT INTO migrate.run_log"
-							  " (id, kind, target, status, started_at, from_heads, db_user,"
-							  "  application_name)"
-							  " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
-							  "  $1, $2, 'running', $3, $4, $6, $7) RETURNING id",
-							  8, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+								   "INSERT INTO migrate.run_log"
+								   " (id, project, kind, target, status, started_at, finished_at,"
+								   "  from_heads, to_heads, db_user, application_name)"
+								   " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
+								   "  $10, $1, $2, 'succeeded', $3, pg_catalog.clock_timestamp(),"
+								   "  $4, $5, $6, $7) RETURNING id" :
+								   "INSERT INTO migrate.run_log"
+								   " (id, project, kind, target, status, started_at, from_heads, db_user,"
+								   "  application_name)"
+								   " VALUES (coalesce($8, pg_catalog.nextval('migrate.run_id_seq')),"
+								   "  $10, $1, $2, 'running', $3, $4, $6, $7) RETURNING id",
+								   10, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not record the run");
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 										 SPI_tuptable->tupdesc, 1, &isnull));
@@ -226,6 +231,7 @@ migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
 	Datum		ids_arr;
 	Datum		starts_arr;
 	Datum		dur_arr;
+	Datum		project = CStringGetTextDatum(run->project);
 
 	if (nsteps == 0)
 		return run_id;
@@ -255,36 +261,38 @@ migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
 	if (dir == MIGRATE_UP)
 	{
 		if (SPI_execute_with_args("INSERT INTO migrate.applied"
-								  " (revision, checksum, applied_at, applied_by, run_id)"
-								  " SELECT u.r, NULLIF(u.c, ''), u.t, $4, $5"
+								  " (project, revision, checksum, applied_at, applied_by, run_id)"
+								  " SELECT $6, u.r, NULLIF(u.c, ''), u.t, $4, $5"
 								  "   FROM unnest($1::text[], $2::text[], $3::timestamptz[])"
 								  "        AS u(r, c, t)",
-								  5,
-								  (Oid[]) {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, NAMEOID, INT8OID},
+								  6,
+								  (Oid[]) {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, NAMEOID, INT8OID, TEXTOID},
 								  (Datum[]) {ids_arr,
 							PointerGetDatum(migrate_cstring_array(sums, nsteps)),
 							starts_arr, name_datum(run->db_user),
-							Int64GetDatum(run_id)},
+							Int64GetDatum(run_id), project},
 								  NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record applied revisions");
 	}
 	else
 	{
-		if (SPI_execute_with_args("DELETE FROM migrate.applied WHERE revision = ANY ($1)",
-								  1, (Oid[]) {TEXTARRAYOID}, (Datum[]) {ids_arr},
+		if (SPI_execute_with_args("DELETE FROM migrate.applied"
+								  " WHERE project = $2 AND revision = ANY ($1)",
+								  2, (Oid[]) {TEXTARRAYOID, TEXTOID},
+								  (Datum[]) {ids_arr, project},
 								  NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not record reverted revisions");
 	}
 	if (SPI_execute_with_args("INSERT INTO migrate.run_step"
-							  " (run_id, step, revision, direction, started_at, duration, status)"
-							  " SELECT $1, u.o, u.r, $2, u.t, u.d, 'succeeded'"
+							  " (project, run_id, step, revision, direction, started_at, duration, status)"
+							  " SELECT $6, $1, u.o, u.r, $2, u.t, u.d, 'succeeded'"
 							  "   FROM unnest($3::text[], $4::timestamptz[], $5::interval[])"
 							  "        WITH ORDINALITY AS u(r, t, d, o)",
-							  5,
-							  (Oid[]) {INT8OID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INTERVALARRAYOID},
+							  6,
+							  (Oid[]) {INT8OID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INTERVALARRAYOID, TEXTOID},
 							  (Datum[]) {Int64GetDatum(run_id),
 							  CStringGetTextDatum(direction_word(dir)),
-						ids_arr, starts_arr, dur_arr},
+						ids_arr, starts_arr, dur_arr, project},
 							  NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record run steps");
 	migrate_bookkeeping_end(&bk);
@@ -292,31 +300,33 @@ migrate_runlog_succeeded(const MigrateRunInfo *run, Datum to_heads,
 }
 
 /*
- * A stamp's changes to the applied state, for the run "run_id" (which
- * migrate_runlog_succeeded recorded with no steps): "add" revisions become
- * applied with their checksums, "del" revisions unapplied.
+ * A stamp's changes to the applied state of a project, for the run
+ * "run_id" (which migrate_runlog_succeeded recorded with no steps): "add"
+ * revisions become applied with their checksums, "del" revisions unapplied.
  */
 void
-migrate_runlog_stamp(int64 run_id, const char *db_user,
+migrate_runlog_stamp(int64 run_id, const char *project, const char *db_user,
 					 char **add_ids, char **add_sums, int nadd,
 					 char **del_ids, int ndel)
 {
 	MigrateBookkeeping bk;
+	Datum		project_datum = CStringGetTextDatum(project);
 
 	migrate_bookkeeping_begin(&bk);
 	if (nadd > 0 &&
-		SPI_execute_with_args("INSERT INTO migrate.applied (revision, checksum, applied_by, run_id)"
-							  " SELECT u.r, u.c, $3, $4 FROM unnest($1::text[], $2::text[]) AS u(r, c)",
-							  4, (Oid[]) {TEXTARRAYOID, TEXTARRAYOID, NAMEOID, INT8OID},
+		SPI_execute_with_args("INSERT INTO migrate.applied (project, revision, checksum, applied_by, run_id)"
+							  " SELECT $5, u.r, u.c, $3, $4 FROM unnest($1::text[], $2::text[]) AS u(r, c)",
+							  5, (Oid[]) {TEXTARRAYOID, TEXTARRAYOID, NAMEOID, INT8OID, TEXTOID},
 							  (Datum[]) {PointerGetDatum(migrate_cstring_array(add_ids, nadd)),
 						PointerGetDatum(migrate_cstring_array(add_sums, nadd)),
-						name_datum(db_user), Int64GetDatum(run_id)},
+						name_datum(db_user), Int64GetDatum(run_id), project_datum},
 							  NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record stamped revisions");
 	if (ndel > 0 &&
-		SPI_execute_with_args("DELETE FROM migrate.applied WHERE revision = ANY ($1)",
-							  1, (Oid[]) {TEXTARRAYOID},
-							  (Datum[]) {PointerGetDatum(migrate_cstring_array(del_ids, ndel))},
+		SPI_execute_with_args("DELETE FROM migrate.applied WHERE project = $2 AND revision = ANY ($1)",
+							  2, (Oid[]) {TEXTARRAYOID, TEXTOID},
+							  (Datum[]) {PointerGetDatum(migrate_cstring_array(del_ids, ndel)),
+						project_datum},
 							  NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not record unstamped revisions");
 	migrate_bookkeeping_end(&bk);
@@ -335,32 +345,33 @@ migrate_runlog_step(int64 run_id, int stepno, MigrateDirection dir,
 	MigrateBookkeeping bk;
 	Interval   *iv = palloc0(sizeof(Interval));
 	Datum		revision = CStringGetTextDatum(step->revision);
+	Datum		project = CStringGetTextDatum(step->project);
 
 	iv->time = step->duration_us;
 	migrate_bookkeeping_begin(&bk);
 	if (succeeded && dir == MIGRATE_DOWN &&
-		SPI_execute_with_args("DELETE FROM migrate.applied WHERE revision = $1",
-							  1, (Oid[]) {TEXTOID}, (Datum[]) {revision},
+		SPI_execute_with_args("DELETE FROM migrate.applied WHERE project = $2 AND revision = $1",
+							  2, (Oid[]) {TEXTOID, TEXTOID}, (Datum[]) {revision, project},
 							  NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not record revision \"%s\"", step->revision);
 	if (succeeded && dir == MIGRATE_UP &&
-		SPI_execute_with_args("INSERT INTO migrate.applied (revision, checksum, applied_by, run_id)"
-							  " VALUES ($1, $2, $3, $4)",
-							  4, (Oid[]) {TEXTOID, TEXTOID, NAMEOID, INT8OID},
+		SPI_execute_with_args("INSERT INTO migrate.applied (project, revision, checksum, applied_by, run_id)"
+							  " VALUES ($5, $1, $2, $3, $4)",
+							  5, (Oid[]) {TEXTOID, TEXTOID, NAMEOID, INT8OID, TEXTOID},
 							  (Datum[]) {revision,
 						CStringGetTextDatum(step->checksum ? step->checksum : ""),
-						name_datum(db_user), Int64GetDatum(run_id)},
+						name_datum(db_user), Int64GetDatum(run_id), project},
 							  NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record revision \"%s\"", step->revision);
 	if (SPI_execute_with_args("INSERT INTO migrate.run_step"
-							  " (run_id, step, revision, direction, started_at, duration, status)"
-							  " VALUES ($1, $2, $3, $7, $4, $5, $6)",
-							  7, (Oid[]) {INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, TEXTOID},
+							  " (project, run_id, step, revision, direction, started_at, duration, status)"
+							  " VALUES ($8, $1, $2, $3, $7, $4, $5, $6)",
+							  8, (Oid[]) {INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, TEXTOID, TEXTOID},
 							  (Datum[]) {Int64GetDatum(run_id), Int32GetDatum(stepno),
 						revision, TimestampTzGetDatum(step->started_at),
 						IntervalPGetDatum(iv),
 						CStringGetTextDatum(succeeded ? "succeeded" : "failed"),
-						CStringGetTextDatum(direction_word(dir))},
+						CStringGetTextDatum(direction_word(dir)), project},
 							  NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record run step");
 	migrate_bookkeeping_end(&bk);
@@ -445,15 +456,15 @@ migrate_runlog_next_run_id(void)
 	return id;
 }
 
-#define RUNLOG_NFIELDS 15
-#define RUNLOG_NRUNFIELDS 13	/* F_KIND .. F_CONTEXT: the migrate.run row */
+#define RUNLOG_NFIELDS 16
+#define RUNLOG_NRUNFIELDS 14	/* F_KIND .. F_PROJECT: the migrate.run row */
 
 /* field order in the segment */
 enum
 {
 	F_KIND, F_TARGET, F_STARTED_AT, F_FROM_HEADS, F_DB_USER, F_APPNAME,
 	F_PID, F_REVISION, F_SQLSTATE, F_MESSAGE, F_DETAIL, F_HINT, F_CONTEXT,
-	F_STEP, F_STEP_STARTED_AT
+	F_PROJECT, F_STEP, F_STEP_STARTED_AT
 };
 
 typedef struct RunlogHeader
@@ -612,6 +623,7 @@ migrate_record_failure(const MigrateFailure *f)
 	fields[F_DETAIL] = f->detail;
 	fields[F_HINT] = f->hint;
 	fields[F_CONTEXT] = public_context(f->context);
+	fields[F_PROJECT] = f->project;
 	snprintf(stepbuf, sizeof(stepbuf), "%d", f->step);
 	fields[F_STEP] = stepbuf;
 	fields[F_STEP_STARTED_AT] = f->step_started_at ? f->step_started_at : f->started_at;
@@ -682,7 +694,7 @@ migrate_failure_worker_main(Datum main_arg)
 	const char *v[RUNLOG_NFIELDS];
 	Oid			argtypes[RUNLOG_NRUNFIELDS] = {
 		TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID, NAMEOID, TEXTOID,
-		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
 	};
 	Datum		values[RUNLOG_NRUNFIELDS];
 	char		nulls[RUNLOG_NRUNFIELDS];
@@ -738,9 +750,9 @@ migrate_failure_worker_main(Datum main_arg)
 							  "  from_heads, to_heads, db_user, application_name,"
 							  "  pid, error_revision, error_sqlstate,"
 							  "  error_message, error_detail, error_hint,"
-							  "  error_context)"
+							  "  error_context, project)"
 							  " VALUES ($1, $2, 'failed', $3, pg_catalog.clock_timestamp(),"
-							  "  $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+							  "  $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 							  " RETURNING id",
 							  RUNLOG_NRUNFIELDS, argtypes, values, nulls,
 							  false, 1) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
@@ -750,8 +762,8 @@ migrate_failure_worker_main(Datum main_arg)
 
 	if (v[F_REVISION] != NULL)
 	{
-		Oid			stepargs[5] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-		Datum		stepvals[5];
+		Oid			stepargs[6] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
+		Datum		stepvals[6];
 
 		stepvals[0] = Int64GetDatum(run_id);
 		stepvals[1] = Int32GetDatum(pg_strtoint32(v[F_STEP]));
@@ -761,12 +773,13 @@ migrate_failure_worker_main(Datum main_arg)
 										  CStringGetDatum(v[F_STEP_STARTED_AT]),
 										  ObjectIdGetDatum(InvalidOid),
 										  Int32GetDatum(-1));
+		stepvals[5] = CStringGetTextDatum(v[F_PROJECT]);
 		if (SPI_execute_with_args("INSERT INTO migrate.run_step"
-								  " (run_id, step, revision, direction, started_at,"
+								  " (project, run_id, step, revision, direction, started_at,"
 								  "  duration, status)"
-								  " VALUES ($1, $2, $3, $4, $5,"
+								  " VALUES ($6, $1, $2, $3, $4, $5,"
 								  "  pg_catalog.clock_timestamp() - $5, 'failed')",
-								  5, stepargs, stepvals, NULL, false, 0) != SPI_OK_INSERT)
+								  6, stepargs, stepvals, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert the failed step");
 	}
 

@@ -5,15 +5,23 @@
  *	  that does what upgrade() or downgrade() would, for review or for a
  *	  DBA to run (like `alembic upgrade head --sql`).
  *
- * The plan is computed as upgrade() would compute it, under the migration
- * lock, and every body is parsed first, so that a script is never written
- * for a plan that upgrade() would refuse.  The script takes the same
- * advisory lock, checks that the database is at the state the script was
- * planned from, runs the bodies (a non-transactional revision outside any
- * transaction block, statement by statement as psql sends them), and
- * records the applied state, the run and its steps.  After a revision that
- * adds an enum value a later revision of the plan uses (commit_boundary.c)
- * it commits, as CALL migrate.run does, so that the plan goes through.
+ * The plan is computed as upgrade() would compute it, under the project's
+ * migration lock, and every body is parsed first, so that a script is never
+ * written for a plan that upgrade() would refuse.  The script takes the
+ * same advisory lock (the project's key, common/lockkey.h), checks that
+ * the project is at the state the script was planned from
+ * (migrate.current(project)), runs the bodies (a non-transactional revision
+ * outside any transaction block, statement by statement as psql sends
+ * them), and records the applied state, the run and its steps in the
+ * project.  At its start it also checks that every revision it will record
+ * is registered with the checksum it records (run into another database, a
+ * fresh one, it stops there instead of leaving applied_unknown rows).
+ * After a revision that adds an enum value a later revision of the plan
+ * uses (commit_boundary.c) it commits, as CALL migrate.run does, so that
+ * the plan goes through.
+ *
+ * The text of the script is written by common/psqlscript.c, which
+ * "pg_migrate sql --offline" uses too: one set of rules for both.
  *
  * What psql reads.  psql lexes a script itself, to find where statements
  * end and which lines are meta-commands (\! runs a shell command), and it
@@ -33,8 +41,8 @@
  *	    sequence of any client encoding can swallow its first "$";
  *	  - everything else psql reads is ours and ASCII: bookkeeping with
  *	    string constants that lex the same either way ('...' without a
- *	    backslash, as ids and checksums are, or E'...', which
- *	    quote_literal_cstr writes for a target with one), and comments with
+ *	    backslash, as ids and checksums are; any other text, a target, as
+ *	    convert_from(decode('<hex>', 'hex'), 'UTF8')), and comments with
  *	    every byte outside printable ASCII replaced;
  *	  - the script sets client_encoding (the encoding the script text was
  *	    returned in) and standard_conforming_strings itself, as pg_dump
@@ -67,15 +75,17 @@
  */
 #include "engine.h"
 #include "lockkey.h"
+#include "psqlscript.h"
 
+#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "parser/parser.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(migrate_sql);
@@ -97,135 +107,101 @@ script_role(Step *st)
 	return st->registered_by;
 }
 
-static void
-append_array_literal(StringInfo buf, Datum arr)
+/* A text[] datum as C strings (ids: no NULLs). */
+static const char **
+text_array_items(Datum arr, int *n)
 {
-	appendStringInfoString(buf,
-						   quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, arr)));
-	appendStringInfoString(buf, "::pg_catalog.text[]");
-}
+	Datum	   *elems;
+	bool	   *nulls;
+	const char **out;
 
-/*
- * Text for a "--" comment line: every byte outside printable ASCII (line
- * breaks, and bytes of multibyte characters, which a client encoding
- * changed by a body could read as swallowing the line break) becomes "?".
- */
-static char *
-comment_text(const char *s)
-{
-	char	   *out = pstrdup(s ? s : "");
-
-	for (char *p = out; *p; p++)
-		if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
-			*p = '?';
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	out = palloc(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		out[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
 	return out;
 }
 
-/* What the script was written for: the settings its guards check. */
-typedef struct ScriptSettings
-{
-	const char *client_encoding;
-	const char *std_strings;
-} ScriptSettings;
-
 /*
- * A guard: NULL when the settings are still the script's, else a statement
- * that raises an error naming "where".  Its text lexes the same with
- * standard_conforming_strings on or off.
+ * Step k's body: one query if transactional, else statement by statement
+ * (the raw parser's statements: psqlscript.c puts a guard before each but
+ * the first).
  */
 static void
-append_guard(StringInfo buf, const ScriptSettings *ss, const char *where)
+append_step_body(StringInfo buf, const MigrateScriptSettings *ss, Step *st)
 {
-	char	   *message = psprintf("migrate: a revision body changed standard_conforming_strings or client_encoding; stopping %s",
-								   where);
-	char	   *raise = psprintf("DO $migrate_guard$BEGIN RAISE EXCEPTION %s; END$migrate_guard$",
-								 quote_literal_cstr(message));
-
-	appendStringInfo(buf,
-					 "CASE WHEN pg_catalog.current_setting('standard_conforming_strings') OPERATOR(pg_catalog.=) %s\n"
-					 "        AND pg_catalog.current_setting('client_encoding') OPERATOR(pg_catalog.=) %s THEN NULL\n"
-					 "       ELSE %s END",
-					 quote_literal_cstr(ss->std_strings),
-					 quote_literal_cstr(ss->client_encoding),
-					 quote_literal_cstr(raise));
-}
-
-/* A dollar-quote tag that does not occur in "text". */
-static char *
-dollar_tag(const char *text)
-{
-	char	   *tag = pstrdup("$migrate$");
-
-	for (int i = 1; strstr(text, tag) != NULL; i++)
-		tag = psprintf("$migrate_%d$", i);
-	return tag;
-}
-
-/*
- * Run "text" (a body, or one statement of one) through \gexec, after a
- * guard unless "where" is NULL: psql sends each value to the server as a
- * query of its own, the guard first.
- */
-static void
-append_gexec(StringInfo buf, const ScriptSettings *ss, const char *text,
-			 const char *where)
-{
-	char	   *tag = dollar_tag(text);
-
-	appendStringInfoString(buf, "SELECT ");
-	if (where)
-	{
-		append_guard(buf, ss, where);
-		appendStringInfoString(buf, ",\n");
-	}
-	/* the text right after the tag: positions in errors are the body's own */
-	appendStringInfo(buf, "%s%s\n  %s \\gexec\n", tag, text, tag);
-}
-
-/* A guard on its own (after a body, before it is recorded). */
-static void
-append_check(StringInfo buf, const ScriptSettings *ss, const char *where)
-{
-	appendStringInfoString(buf, "SELECT ");
-	append_guard(buf, ss, where);
-	appendStringInfoString(buf, " \\gexec\n");
-}
-
-static void
-append_begin(StringInfo buf)
-{
-	appendStringInfoString(buf, "BEGIN;\nSELECT pg_catalog.pg_advisory_xact_lock(" MIGRATE_LOCK_KEYS_SQL ");\n");
-}
-
-/*
- * Step k's body: one query if transactional, else statement by statement.
- * Whatever ran before the body was checked by a guard already (or is the
- * script's own start); a statement after another statement of the body
- * gets a guard of its own.
- */
-static void
-append_step_body(StringInfo buf, const ScriptSettings *ss, Step *st)
-{
+	int			n = list_length(st->stmts);
+	const char **stmts = palloc(sizeof(char *) * Max(n, 1));
 	ListCell   *lc;
 	int			i = 0;
 
-	if (st->stmts == NIL)
+	if (!st->transactional)
+		foreach(lc, st->stmts)
+		{
+			CHECK_FOR_INTERRUPTS();
+			stmts[i++] = migrate_step_statement_text(st, lfirst_node(RawStmt, lc));
+		}
+	migrate_script_body(buf, ss, st->id, st->transactional, st->body, stmts, n);
+}
+
+/*
+ * What the script checks of other projects, as upgrade() and downgrade()
+ * do: an upgrade whose revisions depend on other projects' revisions takes
+ * those projects' locks in share mode (added to "lock", which every
+ * transaction of the script takes) and checks that they are applied; a
+ * downgrade checks that no other project's applied revision depends on what
+ * it reverts (only when some revision of another project names this one).
+ */
+static void
+append_other_projects(StringInfo buf, Run *run, StringInfo lock)
+{
+	MigrateGraph *graph = run->graph;
+
+	if (run->dir == MIGRATE_UP && graph->nexternals > 0)
 	{
-		appendStringInfoString(buf, "-- (no statement)\n");
-		return;
+		const char **projects = palloc(sizeof(char *) * graph->nexternals);
+		const char **ids = palloc(sizeof(char *) * graph->nexternals);
+		bool	   *seen = palloc0(graph->nexternals);
+		int			n = 0;
+
+		for (int k = 0; k < run->nsteps; k++)
+		{
+			MigrateRevision *r = &graph->revs[run->steps[k].idx];
+
+			CHECK_FOR_INTERRUPTS();
+			for (int j = 0; j < r->ndepends; j++)
+			{
+				int			e;
+
+				if (!MIGRATE_DEP_IS_EXTERNAL(r->depend_idx[j]))
+					continue;
+				e = MIGRATE_DEP_EXTERNAL_INDEX(r->depend_idx[j]);
+				if (seen[e])
+					continue;
+				seen[e] = true;
+				projects[n] = graph->externals[e].project;
+				ids[n++] = graph->externals[e].id;
+			}
+		}
+		migrate_script_need_applied(buf, lock, projects, ids, n);
 	}
-	if (st->transactional)
+	else if (run->dir == MIGRATE_DOWN && migrate_project_has_dependents(run->project))
 	{
-		append_gexec(buf, ss, st->body, NULL);
-		return;
-	}
-	foreach(lc, st->stmts)
-	{
-		CHECK_FOR_INTERRUPTS();
-		i++;
-		append_gexec(buf, ss, migrate_step_statement_text(st, lfirst_node(RawStmt, lc)),
-					 i == 1 ? NULL :
-					 psprintf("before statement %d of revision \"%s\"", i, st->id));
+		appendStringInfo(buf,
+						 "DO $migrate$ BEGIN\n"
+						 "  IF EXISTS (SELECT 1 FROM migrate.revision r JOIN migrate.applied a\n"
+						 "               ON a.project OPERATOR(pg_catalog.=) r.project AND a.revision OPERATOR(pg_catalog.=) r.id\n"
+						 "              WHERE r.project OPERATOR(pg_catalog.<>) %s\n"
+						 "                AND r.depends_on OPERATOR(pg_catalog.&&) ARRAY[",
+						 quote_literal_cstr(run->project));
+		for (int k = 0; k < run->nsteps; k++)
+			appendStringInfo(buf, "%s%s", k > 0 ? ", " : "",
+							 quote_literal_cstr(psprintf("%s:%s", run->project, run->steps[k].id)));
+		appendStringInfoString(buf,
+							   "]::pg_catalog.text[]) THEN\n"
+							   "    RAISE EXCEPTION 'migrate: an applied revision of another project depends on a revision this script reverts';\n"
+							   "  END IF;\nEND $migrate$;\n");
 	}
 }
 
@@ -234,24 +210,41 @@ migrate_sql(PG_FUNCTION_ARGS)
 {
 	char	   *target = migrate_target_arg(fcinfo, 0);
 	MigrateDirection dir = migrate_direction_arg(fcinfo, 1);
+	const char *project = migrate_project_arg(fcinfo, 2);
+	StringInfoData lock;
 	Run			run;
 	StringInfoData buf;
 	bool		in_xact = false;
-	ScriptSettings ss;
+	MigrateScriptSettings ss;
 	MigrateCommitBoundary *pairs;
 	int			npairs;
 	bool	   *commit_after;
+	const char **from;
+	int			nfrom;
+	const char **to;
+	int			nto;
+	const char **ids;
+	const char **sums;
 
-	migrate_run_init(&run, dir, migrate_body_kind(dir), target);
+	initStringInfo(&lock);
+	appendStringInfoString(&lock, migrate_script_lock(project));
+	migrate_run_init(&run, project, dir, migrate_body_kind(dir), target);
 	/* reads only, but plans as upgrade() would: under the lock */
 	migrate_run_plan(&run, CurrentMemoryContext);
 	initStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "-- migrate: %s to %s, %d revision%s\n"
-					 "-- generated %s for database %s; run with: psql -v ON_ERROR_STOP=1 -f <file>\n",
-					 run.kind, comment_text(quote_literal_cstr(target)), run.nsteps, run.nsteps == 1 ? "" : "s",
-					 timestamptz_to_str(GetCurrentTimestamp()),
-					 comment_text(quote_identifier(get_database_name(MyDatabaseId))));
+	appendStringInfo(&buf, "-- migrate: %s", run.kind);
+	if (strcmp(project, "default") != 0)
+	{
+		appendStringInfoString(&buf, " of project ");
+		migrate_script_comment(&buf, quote_literal_cstr(project));
+	}
+	appendStringInfoString(&buf, " to ");
+	migrate_script_comment(&buf, quote_literal_cstr(target));
+	appendStringInfo(&buf, ", %d revision%s\n-- generated %s for database ",
+					 run.nsteps, run.nsteps == 1 ? "" : "s",
+					 timestamptz_to_str(GetCurrentTimestamp()));
+	migrate_script_comment(&buf, quote_identifier(get_database_name(MyDatabaseId)));
+	appendStringInfoString(&buf, "; run with: psql -v ON_ERROR_STOP=1 -f <file>\n");
 	if (run.nsteps == 0)
 	{
 		appendStringInfoString(&buf, "-- nothing to do\n");
@@ -266,25 +259,22 @@ migrate_sql(PG_FUNCTION_ARGS)
 	commit_after = palloc0(sizeof(bool) * run.nsteps);
 	for (int i = 0; i < npairs; i++)
 		commit_after[pairs[i].adder] = run.steps[pairs[i].adder].transactional;
+	from = text_array_items(run.from_heads, &nfrom);
+	ids = palloc(sizeof(char *) * run.nsteps);
+	sums = palloc(sizeof(char *) * run.nsteps);
+	for (int k = 0; k < run.nsteps; k++)
+	{
+		ids[k] = run.steps[k].id;
+		sums[k] = run.steps[k].checksum;
+	}
 
-	appendStringInfo(&buf,
-					 "-- Each body reaches the server through \\gexec, as dollar-quoted text\n"
-					 "-- that psql passes on without reading it, after a guard that stops the\n"
-					 "-- script if a body changed how the rest of it would be read.\n"
-					 "\\set ON_ERROR_STOP on\n"
-					 "SET client_encoding = %s;\n"
-					 "SET standard_conforming_strings = %s;\n\n",
-					 quote_literal_cstr(ss.client_encoding), ss.std_strings);
-	append_begin(&buf);
+	migrate_script_preamble(&buf, &ss);
+	migrate_script_begin(&buf, lock.data);
 	in_xact = true;
-	appendStringInfo(&buf,
-					 "DO $migrate$ BEGIN\n"
-					 "  IF NOT (SELECT coalesce(pg_catalog.array_agg(c ORDER BY c COLLATE pg_catalog.\"C\"), '{}'::pg_catalog.text[])\n"
-					 "            FROM migrate.current() AS c) OPERATOR(pg_catalog.=) %s::pg_catalog.text[] THEN\n"
-					 "    RAISE EXCEPTION 'migrate: this script expects the current revisions to be %%', %s;\n"
-					 "  END IF;\nEND $migrate$;\n",
-					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)),
-					 quote_literal_cstr(OidOutputFunctionCall(F_ARRAY_OUT, run.from_heads)));
+	migrate_script_expect_current(&buf, project, from, nfrom);
+	if (dir == MIGRATE_UP)
+		migrate_script_expect_registered(&buf, project, ids, sums, run.nsteps);
+	append_other_projects(&buf, &run, &lock);
 
 	/*
 	 * The role boundary, as far as a script can have it: each body whose
@@ -325,8 +315,13 @@ migrate_sql(PG_FUNCTION_ARGS)
 		Step	   *st = &run.steps[k];
 
 		CHECK_FOR_INTERRUPTS();
-		appendStringInfo(&buf, "\n-- %d/%d %s%s%s\n", k + 1, run.nsteps, st->id,
-						 st->message ? ": " : "", comment_text(st->message));
+		appendStringInfo(&buf, "\n-- %d/%d %s", k + 1, run.nsteps, st->id);
+		if (st->message)
+		{
+			appendStringInfoString(&buf, ": ");
+			migrate_script_comment(&buf, st->message);
+		}
+		appendStringInfoChar(&buf, '\n');
 		if (!st->transactional)
 		{
 			if (in_xact)
@@ -339,59 +334,24 @@ migrate_sql(PG_FUNCTION_ARGS)
 		append_step_body(&buf, &ss, st);
 		if (script_role(st))
 			appendStringInfoString(&buf, "RESET ROLE;\n");
-		append_check(&buf, &ss, psprintf("after revision \"%s\", before recording it", st->id));
+		migrate_script_check(&buf, &ss, psprintf("after revision \"%s\", before recording it", st->id));
 		if (!in_xact)
 		{
-			append_begin(&buf);
+			migrate_script_begin(&buf, lock.data);
 			in_xact = true;
 		}
-		if (dir == MIGRATE_UP)
-			appendStringInfo(&buf,
-							 "INSERT INTO migrate.applied (revision, checksum) VALUES (%s, %s);\n",
-							 quote_literal_cstr(st->id),
-							 st->checksum ? quote_literal_cstr(st->checksum) : "NULL");
-		else
-			appendStringInfo(&buf, "DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) %s;\n",
-							 quote_literal_cstr(st->id));
+		migrate_script_record(&buf, project, dir == MIGRATE_UP, st->id, st->checksum);
 		if (commit_after[k])
 		{
 			appendStringInfoString(&buf, "-- a later revision uses an enum value this one adds: commit it first\n"
 								   "COMMIT;\n");
-			append_begin(&buf);
+			migrate_script_begin(&buf, lock.data);
 		}
 		run.graph->revs[st->idx].applied = (dir == MIGRATE_UP);
 	}
 	/* the run, its steps, and (upgrade) the run id of what it applied */
-	appendStringInfo(&buf,
-					 "\nWITH r AS (\n"
-					 "  INSERT INTO migrate.run_log (kind, target, status, finished_at, from_heads, to_heads, application_name)\n"
-					 "  VALUES (%s, %s, 'succeeded', pg_catalog.clock_timestamp(), ",
-					 quote_literal_cstr(run.kind), quote_literal_cstr(target));
-	append_array_literal(&buf, run.from_heads);
-	appendStringInfoString(&buf, ", ");
-	append_array_literal(&buf, migrate_currents_array(run.graph));
-	appendStringInfoString(&buf, ", 'migrate.sql script'::pg_catalog.text)\n  RETURNING id),\n"
-						   "s AS (\n"
-						   "  INSERT INTO migrate.run_step (run_id, step, revision, direction, started_at, status)\n"
-						   "  SELECT r.id, v.step, v.revision, ");
-	appendStringInfo(&buf, "'%s', pg_catalog.now(), 'succeeded'\n"
-					 "    FROM r, (VALUES ", dir == MIGRATE_UP ? "up" : "down");
-	for (int k = 0; k < run.nsteps; k++)
-		appendStringInfo(&buf, "%s(%d, %s)", k > 0 ? ", " : "", k + 1,
-						 quote_literal_cstr(run.steps[k].id));
-	appendStringInfoString(&buf, ") AS v(step, revision))\n");
-	if (dir == MIGRATE_UP)
-	{
-		appendStringInfoString(&buf,
-							   "UPDATE migrate.applied AS a SET run_id = r.id FROM r\n"
-							   " WHERE a.revision OPERATOR(pg_catalog.=) ANY (ARRAY[");
-		for (int k = 0; k < run.nsteps; k++)
-			appendStringInfo(&buf, "%s%s", k > 0 ? ", " : "",
-							 quote_literal_cstr(run.steps[k].id));
-		appendStringInfoString(&buf, "]::pg_catalog.text[]);\n");
-	}
-	else
-		appendStringInfoString(&buf, "SELECT count(*) AS steps_recorded FROM r;\n");
-	appendStringInfoString(&buf, "COMMIT;\n");
+	to = text_array_items(migrate_currents_array(run.graph), &nto);
+	migrate_script_finish(&buf, project, dir == MIGRATE_UP, run.kind, target, from, nfrom,
+						  to, nto, ids, run.nsteps, "migrate.sql script");
 	PG_RETURN_TEXT_P(cstring_to_text(buf.data));
 }

@@ -4,10 +4,11 @@
  *	  Read-only views of the graph: current, heads, bases, history, status,
  *	  resolve and plan.
  *
- * Each call loads the graph once (without bodies, except status, which
- * counts validation findings), answers from memory and frees the graph.
- * Nothing here takes the migration lock: a reader sees the state as of its
- * snapshot and never waits for a running migration.
+ * Each call loads one project's graph once (without bodies, except status,
+ * which counts validation findings), answers from memory and frees the
+ * graph.  The project is the call's trailing argument (NULL: the setting
+ * migrate.project).  Nothing here takes a migration lock: a reader sees
+ * the state as of its snapshot and never waits for a running migration.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,7 +40,8 @@ id_list(FunctionCallInfo fcinfo, int *(*collect) (MigrateGraph *, int *))
 	int			n;
 
 	migrate_srf_init(fcinfo);
-	graph = migrate_load_graph_ext(CurrentMemoryContext, 0);
+	graph = migrate_load_graph_ext(CurrentMemoryContext,
+								   migrate_project_arg(fcinfo, 0), 0);
 	idx = collect(graph, &n);
 	for (int i = 0; i < n; i++)
 	{
@@ -134,7 +136,8 @@ migrate_history(PG_FUNCTION_ARGS)
 	MemoryContext old;
 
 	migrate_srf_init(fcinfo);
-	graph = migrate_load_graph(CurrentMemoryContext, false);
+	graph = migrate_load_graph(CurrentMemoryContext,
+							   migrate_project_arg(fcinfo, 0), false);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrate history row",
 								   ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(rowcxt);
@@ -171,6 +174,70 @@ migrate_history(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * The last run of a project: id, kind, status, when (finished, or started)
+ * and its error as one line, in v[0..4] (copied into the caller's memory
+ * context; all NULL when the project has no run).  A run recorded as
+ * 'running' (CALL migrate.run commits that row first) whose session no
+ * longer holds the project's migration lock was interrupted: its session
+ * ended or the server restarted.  The next migration of the project marks
+ * it failed; until then, say so here rather than 'running'.  Read as the
+ * caller, through the view migrate.run, which shows a failed run's message
+ * only to the role that ran it, pg_read_all_stats and superusers
+ * (rights.c); others get the revision and the SQLSTATE.
+ */
+void
+migrate_last_run(const char *project, Datum *v, bool *nulls)
+{
+	MigrateBookkeeping bk;
+	MemoryContext callcxt = CurrentMemoryContext;
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		args[2];
+
+	for (int c = 0; c < 5; c++)
+		nulls[c] = true;
+	args[0] = CStringGetTextDatum(project);
+	args[1] = ObjectIdGetDatum((Oid) (uint32) migrate_lock_key2(project));
+	migrate_caller_query_begin(&bk);
+	if (SPI_execute_with_args("SELECT r.id, r.kind, CASE WHEN r.interrupted THEN 'interrupted' ELSE r.status END,"
+							  "       COALESCE(r.finished_at, r.started_at),"
+							  "       CASE WHEN r.interrupted THEN"
+							  "         'interrupted: the run did not finish (its session ended or the server restarted); the next migration marks it failed'"
+							  "       WHEN r.status = 'failed' THEN"
+							  "         concat_ws(' ', r.error_revision || ':', r.error_sqlstate,"
+							  "                   r.error_message) END"
+							  "  FROM (SELECT run.*, run.status = 'running' AND NOT EXISTS ("
+							  "          SELECT 1 FROM pg_catalog.pg_locks l"
+							  "           WHERE l.locktype = 'advisory' AND l.granted"
+							  "             AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"
+							  "                                WHERE d.datname = pg_catalog.current_database())"
+							  "             AND l.classid = " MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) " AND l.objid = $2 AND l.objsubid = 2"
+							  "             AND l.pid = run.pid) AS interrupted"
+							  "          FROM migrate.run WHERE run.project = $1"
+							  "         ORDER BY run.id DESC LIMIT 1) r",
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read migrate.run");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
+
+		for (int c = 0; c < 5; c++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(tup, desc, c + 1, &isnull);
+
+			nulls[c] = isnull;
+			if (!isnull)
+				v[c] = datumCopy(d, TupleDescAttr(desc, c)->attbyval,
+								 TupleDescAttr(desc, c)->attlen);
+		}
+		MemoryContextSwitchTo(spicxt);
+	}
+	migrate_bookkeeping_end(&bk);
+}
+
 Datum
 migrate_status(PG_FUNCTION_ARGS)
 {
@@ -190,13 +257,12 @@ migrate_status(PG_FUNCTION_ARGS)
 	int			nitems;
 	Datum		v[13];
 	bool		nulls[13];
-	MigrateBookkeeping bk;
-	MemoryContext callcxt = CurrentMemoryContext;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
 	graph = migrate_load_graph_ext(CurrentMemoryContext,
+								   migrate_project_arg(fcinfo, 0),
 								   MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	cur = migrate_graph_currents(graph, &ncur);
 	heads = migrate_graph_heads(graph, &nheads);
@@ -239,56 +305,7 @@ migrate_status(PG_FUNCTION_ARGS)
 	v[5] = Int32GetDatum(registered);
 	v[6] = Int32GetDatum(errors);
 	v[7] = Int32GetDatum(warnings);
-	for (int i = 8; i < 13; i++)
-		nulls[i] = true;
-
-	/*
-	 * The last run.  A run recorded as 'running' (CALL migrate.run commits
-	 * that row first) whose session no longer holds the migration lock was
-	 * interrupted: its session ended or the server restarted.  The next
-	 * migration marks it failed; until then, say so here rather than
-	 * 'running'.  Read as the caller, through the view migrate.run, which
-	 * shows a failed run's message only to the role that ran it,
-	 * pg_read_all_stats and superusers (rights.c); others get the
-	 * revision and the SQLSTATE.
-	 */
-	migrate_caller_query_begin(&bk);
-	if (SPI_execute("SELECT r.id, r.kind, CASE WHEN r.interrupted THEN 'interrupted' ELSE r.status END,"
-					"       COALESCE(r.finished_at, r.started_at),"
-					"       CASE WHEN r.interrupted THEN"
-					"         'interrupted: the run did not finish (its session ended or the server restarted); the next migration marks it failed'"
-					"       WHEN r.status = 'failed' THEN"
-					"         concat_ws(' ', r.error_revision || ':', r.error_sqlstate,"
-					"                   r.error_message) END"
-					"  FROM (SELECT run.*, run.status = 'running' AND NOT EXISTS ("
-					"          SELECT 1 FROM pg_catalog.pg_locks l"
-					"           WHERE l.locktype = 'advisory' AND l.granted"
-					"             AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"
-					"                                WHERE d.datname = pg_catalog.current_database())"
-					"             AND l.classid = " MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY1) " AND l.objid = " MIGRATE_LOCK_TEXT(MIGRATE_LOCK_KEY2) " AND l.objsubid = 2"
-					"             AND l.pid = run.pid) AS interrupted"
-					"          FROM migrate.run ORDER BY run.id DESC LIMIT 1) r",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read migrate.run");
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext spicxt = MemoryContextSwitchTo(callcxt);
-
-		for (int c = 0; c < 5; c++)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(tup, desc, c + 1, &isnull);
-
-			nulls[8 + c] = isnull;
-			if (!isnull)
-				v[8 + c] = datumCopy(d, TupleDescAttr(desc, c)->attbyval,
-									 TupleDescAttr(desc, c)->attlen);
-		}
-		MemoryContextSwitchTo(spicxt);
-	}
-	migrate_bookkeeping_end(&bk);
+	migrate_last_run(graph->project, &v[8], &nulls[8]);
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), v, nulls)));
 }
@@ -302,7 +319,8 @@ migrate_resolve(PG_FUNCTION_ARGS)
 	MigrateTarget *t;
 
 	migrate_srf_init(fcinfo);
-	graph = migrate_load_graph_ext(CurrentMemoryContext, 0);
+	graph = migrate_load_graph_ext(CurrentMemoryContext,
+								   migrate_project_arg(fcinfo, 1), 0);
 	t = migrate_resolve_target(graph, target, MIGRATE_UP);
 	for (int i = 0; i < t->nrevs; i++)
 	{
@@ -328,10 +346,13 @@ migrate_plan(PG_FUNCTION_ARGS)
 	int			n;
 
 	migrate_srf_init(fcinfo);
-	graph = migrate_load_graph(CurrentMemoryContext, false);
+	graph = migrate_load_graph(CurrentMemoryContext,
+							   migrate_project_arg(fcinfo, 2), false);
 	t = migrate_resolve_target(graph, target, dir);
 	plan = dir == MIGRATE_UP ? migrate_plan_upgrade(graph, t, &n)
 		: migrate_plan_downgrade(graph, t, &n);
+	if (dir == MIGRATE_UP)
+		migrate_refuse_unapplied_externals(graph, plan, n);
 	for (int k = 0; k < n; k++)
 	{
 		MigrateRevision *r = &graph->revs[plan[k]];

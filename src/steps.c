@@ -8,19 +8,25 @@
  *	  procedure engine (run.c) and the offline script (script.c).
  *
  * A run is planned in this order:
- *	 1. take the migration lock (lock.c), then a fresh snapshot, so that a
- *	    caller that waited plans from what the other caller committed; in
- *	    REPEATABLE READ or SERIALIZABLE a snapshot that cannot see a
- *	    concurrent change to the applied state is a serialization failure
- *	    (migrate_check_serializable in catalog.c);
- *	 2. load the graph, resolve the target, compute the plan (target.c);
- *	 3. fetch the plan's bodies (catalog.c) and parse every one of them
+ *	 1. take the project's migration lock (lock.c), then a fresh snapshot,
+ *	    so that a caller that waited plans from what the other caller
+ *	    committed; in REPEATABLE READ or SERIALIZABLE a snapshot that cannot
+ *	    see a concurrent change to the project's applied state is a
+ *	    serialization failure (migrate_check_serializable in catalog.c);
+ *	 2. load the project's graph, resolve the target, compute the plan
+ *	    (target.c);
+ *	 3. check what other projects have to do with the plan (projects.c):
+ *	    an upgrade whose revisions depend on another project's revisions
+ *	    takes that project's lock in share mode and refuses unless they are
+ *	    applied; a downgrade refuses to revert a revision that another
+ *	    project's applied revision depends on;
+ *	 4. fetch the plan's bodies (catalog.c) and parse every one of them
  *	    (body.c), so that a syntax error or a forbidden statement in step 7
  *	    stops the run before step 1.
  *
- * Locking: the migration lock taken here is transaction-scoped; it is held
- * to the end of the caller's transaction (or, in migrate.run, of each of
- * its transactions).
+ * Locking: the migration locks taken here are transaction-scoped; they are
+ * held to the end of the caller's transaction (or, in migrate.run, of each
+ * of its transactions).
  *
  * IDENTIFICATION
  *	  src/steps.c
@@ -96,7 +102,7 @@ migrate_body_reset(void)
 const char *
 migrate_run_project(Run *run)
 {
-	return migrate_default_project ? migrate_default_project : "default";
+	return run->project;
 }
 
 /*
@@ -132,10 +138,11 @@ migrate_body_kind(MigrateDirection dir)
 }
 
 void
-migrate_run_init(Run *run, MigrateDirection dir, const char *kind,
-				 const char *target)
+migrate_run_init(Run *run, const char *project, MigrateDirection dir,
+				 const char *kind, const char *target)
 {
 	memset(run, 0, sizeof(*run));
+	run->project = project;
 	run->dir = dir;
 	run->kind = kind;
 	run->target = target;
@@ -160,16 +167,16 @@ migrate_currents_array(MigrateGraph *graph)
 	return PointerGetDatum(migrate_cstring_array(ids, n));
 }
 
-/* Lock, fresh snapshot, graph.  The graph lives in "cxt". */
+/* The project's lock, a fresh snapshot, its graph.  The graph lives in "cxt". */
 MigrateGraph *
-migrate_locked_graph(MemoryContext cxt, int flags)
+migrate_locked_graph(MemoryContext cxt, const char *project, int flags)
 {
 	MigrateGraph *graph;
 
-	migrate_lock_acquire();
-	migrate_check_serializable();
+	migrate_lock_acquire(project);
+	migrate_check_serializable(project);
 	PushActiveSnapshot(GetTransactionSnapshot());
-	graph = migrate_load_graph_ext(cxt, flags);
+	graph = migrate_load_graph_ext(cxt, project, flags);
 	PopActiveSnapshot();
 	return graph;
 }
@@ -213,7 +220,7 @@ migrate_run_prepare_steps(Run *run, const int *plan, int n)
 		return;
 
 	/* the bodies as of now, after the lock, not as of the statement's start */
-	migrate_read_bodies(ids, n, run->dir, step_body_found, run);
+	migrate_read_bodies(run->project, ids, n, run->dir, step_body_found, run);
 
 	for (int k = 0; k < n; k++)
 	{
@@ -226,7 +233,32 @@ migrate_run_prepare_steps(Run *run, const int *plan, int n)
 	}
 }
 
-/* Plan a run under the lock: graph, target, plan, bodies. */
+/*
+ * What other projects have to do with a plan (or one step of it): an
+ * upgrade takes the share lock of every project whose revisions the plan
+ * depends on and refuses unless they are applied; a downgrade refuses to
+ * revert a revision another project's applied revision depends on.  Both
+ * refuse with SQLSTATE 55000 before anything runs.
+ */
+void
+migrate_run_check_other_projects(Run *run, const int *plan, int n)
+{
+	if (n == 0)
+		return;
+	if (run->dir == MIGRATE_UP)
+		migrate_lock_external_dependencies(run->graph, plan, n);
+	else if (run->dir == MIGRATE_DOWN)
+	{
+		char	  **ids = palloc(sizeof(char *) * n);
+
+		for (int k = 0; k < n; k++)
+			ids[k] = run->graph->revs[plan[k]].id;
+		migrate_refuse_foreign_dependents(run->project, ids, n);
+		pfree(ids);
+	}
+}
+
+/* Plan a run under the lock: graph, target, plan, other projects, bodies. */
 void
 migrate_run_plan(Run *run, MemoryContext cxt)
 {
@@ -234,7 +266,7 @@ migrate_run_plan(Run *run, MemoryContext cxt)
 	int		   *plan;
 	int			n;
 
-	run->graph = migrate_locked_graph(cxt, 0);
+	run->graph = migrate_locked_graph(cxt, run->project, 0);
 	run->from_heads = migrate_currents_array(run->graph);
 	t = migrate_resolve_target(run->graph, run->target, run->dir);
 	plan = run->dir == MIGRATE_UP ? migrate_plan_upgrade(run->graph, t, &n)
@@ -242,6 +274,7 @@ migrate_run_plan(Run *run, MemoryContext cxt)
 	run->nsteps = n;
 	if (n == 0)
 		return;
+	migrate_run_check_other_projects(run, plan, n);
 	migrate_run_prepare_steps(run, plan, n);
 }
 
@@ -306,10 +339,27 @@ migrate_run_parse_bodies(Run *run, bool allow_non_transactional)
 	}
 }
 
+/*
+ * The CALL that runs this run's plan with migrate.run, for hints:
+ * CALL migrate.run('head'), CALL migrate.run('-1', 'down'), and with the
+ * project when it is not 'default'.
+ */
+char *
+migrate_run_call_text(Run *run)
+{
+	if (strcmp(run->project, "default") != 0)
+		return psprintf("CALL migrate.run('%s', '%s', '%s')", run->target,
+						run->dir == MIGRATE_DOWN ? "down" : "up", run->project);
+	if (run->dir == MIGRATE_DOWN)
+		return psprintf("CALL migrate.run('%s', 'down')", run->target);
+	return psprintf("CALL migrate.run('%s')", run->target);
+}
+
 /* The values the run log records of a run. */
 void
 migrate_run_info(Run *run, MigrateRunInfo *info)
 {
+	info->project = run->project;
 	info->kind = run->kind;
 	info->target = run->target;
 	info->started_at = run->started_at;
@@ -319,10 +369,11 @@ migrate_run_info(Run *run, MigrateRunInfo *info)
 	info->fingerprint = NULL;
 }
 
-/* The values the run log records of a step. */
+/* The values the run log records of a step of the run. */
 void
-migrate_step_info(Step *st, MigrateStepInfo *info)
+migrate_step_info(Run *run, Step *st, MigrateStepInfo *info)
 {
+	info->project = run->project;
 	info->revision = st->id;
 	info->checksum = st->checksum;
 	info->started_at = st->started_at;

@@ -15,6 +15,12 @@
  * this file shows it the graph through an index-based view and adds what
  * needs the database (applied state, checksums, parsed bodies).
  *
+ * A graph is one project's; a dependency on another project's revision
+ * ("project:id") is judged here by its state in that project
+ * (graph->externals; the chain rules skip it): missing_dependency when
+ * that project has no such revision, applied_gap when this revision is
+ * applied and it is not.
+ *
  * Codes and severities (the contract's, plus the rule for labels):
  *	  error:   missing_parent, missing_dependency, cycle, duplicate_label,
  *	           applied_unknown, applied_gap, checksum_mismatch,
@@ -135,11 +141,26 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 							psprintf("revision \"%s\" is applied but its parent \"%s\" is not",
 									 r->id, r->parents[j]));
 		for (int j = 0; j < r->ndepends; j++)
-			if (r->depend_idx[j] >= 0 && r->applied &&
-				!graph->revs[r->depend_idx[j]].applied)
+		{
+			if (MIGRATE_DEP_IS_EXTERNAL(r->depend_idx[j]))
+			{
+				MigrateExternal *ext = &graph->externals[MIGRATE_DEP_EXTERNAL_INDEX(r->depend_idx[j])];
+
+				if (!ext->registered)
+					add_finding(&f, MIGRATE_ERROR, "missing_dependency", r->id,
+								psprintf("revision \"%s\" depends on \"%s\": project \"%s\" has no revision \"%s\"",
+										 r->id, r->depends[j], ext->project, ext->id));
+				else if (r->applied && !ext->applied)
+					add_finding(&f, MIGRATE_ERROR, "applied_gap", r->id,
+								psprintf("revision \"%s\" is applied but its dependency \"%s\" (of project \"%s\") is not",
+										 r->id, r->depends[j], ext->project));
+			}
+			else if (r->depend_idx[j] >= 0 && r->applied &&
+					 !graph->revs[r->depend_idx[j]].applied)
 				add_finding(&f, MIGRATE_ERROR, "applied_gap", r->id,
 							psprintf("revision \"%s\" is applied but its dependency \"%s\" is not",
 									 r->id, r->depends[j]));
+		}
 
 		if (r->upgrade_problem)
 			add_finding(&f, MIGRATE_ERROR, "unparsable_body", r->id,
@@ -271,7 +292,7 @@ add_enum_findings(MigrateGraph *graph, Findings *f)
 		items[nitems].idx = i;
 		ids[nitems++] = r->id;
 	}
-	migrate_read_bodies(ids, nitems, MIGRATE_UP, adder_body_found, items);
+	migrate_read_bodies(graph->project, ids, nitems, MIGRATE_UP, adder_body_found, items);
 	for (int k = 0; k < nitems; k++)
 	{
 		ErrorData  *edata;
@@ -302,14 +323,16 @@ add_enum_findings(MigrateGraph *graph, Findings *f)
 	nadders = nitems;
 	{
 		MigrateBookkeeping bk;
-		Oid			argtypes[1] = {TEXTARRAYOID};
-		Datum		values[1] = {PointerGetDatum(migrate_cstring_array(labels, nlabels))};
+		Oid			argtypes[2] = {TEXTARRAYOID, TEXTOID};
+		Datum		values[2] = {PointerGetDatum(migrate_cstring_array(labels, nlabels)),
+		CStringGetTextDatum(graph->project)};
 
 		migrate_bookkeeping_begin(&bk);
 		if (SPI_execute_with_args("SELECT r.id, r.upgrade FROM migrate.revision r"
-								  " WHERE EXISTS (SELECT FROM pg_catalog.unnest($1::pg_catalog.text[]) AS l(v)"
+								  " WHERE r.project OPERATOR(pg_catalog.=) $2"
+								  "   AND EXISTS (SELECT FROM pg_catalog.unnest($1::pg_catalog.text[]) AS l(v)"
 								  "                WHERE pg_catalog.strpos(r.upgrade, l.v) OPERATOR(pg_catalog.>) 0)",
-								  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+								  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read revision bodies");
 		items = repalloc(items, sizeof(PendingBody) * (nitems + SPI_processed + 1));
 		for (uint64 i = 0; i < SPI_processed; i++)
@@ -363,6 +386,7 @@ migrate_validate(PG_FUNCTION_ARGS)
 
 	migrate_srf_init(fcinfo);
 	graph = migrate_load_graph_ext(CurrentMemoryContext,
+								   migrate_project_arg(fcinfo, 0),
 								   MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	items = migrate_validate_graph(graph, &n);
 	{
@@ -397,6 +421,7 @@ Datum
 migrate_check(PG_FUNCTION_ARGS)
 {
 	MigrateGraph *graph = migrate_load_graph_ext(CurrentMemoryContext,
+												 migrate_project_arg(fcinfo, 0),
 												 MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	MigrateFinding *items;
 	int			n;
@@ -422,7 +447,10 @@ migrate_check(PG_FUNCTION_ARGS)
 						nerrors, nerrors == 1 ? "" : "s",
 						items[0].message),
 				 errdetail_internal("%s", detail.data),
-				 errhint("SELECT * FROM migrate.validate() lists every finding with its revision.")));
+				 strcmp(graph->project, "default") == 0 ?
+				 errhint("SELECT * FROM migrate.validate() lists every finding with its revision.") :
+				 errhint("SELECT * FROM migrate.validate(%s) lists every finding with its revision.",
+						 quote_literal_cstr(graph->project))));
 	migrate_graph_free(graph, "migrate.check");
 	PG_RETURN_VOID();
 }

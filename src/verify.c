@@ -23,10 +23,13 @@
  *	                              recorded after the run that left the current
  *	                              revisions (drift.c)
  *
+ * The revision findings are those of one project (the fourth argument;
+ * NULL: the setting migrate.project): each service checks its own history.
+ *
  * Info findings of validate() (irreversible revisions) are left out: they
  * are facts about the chain, not about the health of this database.
  *
- * Everything comes from one load of the revision graph (no SPI: it is read
+ * Everything comes from one load of the project's revision graph (read
  * the way status() reads it, so every role may call verify()) and one scan
  * of pg_index.
  *
@@ -177,9 +180,9 @@ check_relations(VerifyRows *out, ArrayType *arr, const char *what,
 }
 
 static void
-check_revisions(VerifyRows *out)
+check_revisions(VerifyRows *out, const char *project)
 {
-	MigrateGraph *graph = migrate_load_graph_ext(CurrentMemoryContext,
+	MigrateGraph *graph = migrate_load_graph_ext(CurrentMemoryContext, project,
 												 MIGRATE_LOAD_TEXT | MIGRATE_LOAD_VERIFY);
 	MigrateFinding *items;
 	int			nitems;
@@ -216,8 +219,11 @@ check_revisions(VerifyRows *out)
 			applied++;
 	}
 	add_row(out, MIGRATE_INFO, "revisions", NULL,
+			strcmp(project, "default") == 0 ?
 			psprintf("%d registered, %d applied, %d pending",
-					 registered, applied, pending));
+					 registered, applied, pending) :
+			psprintf("project \"%s\": %d registered, %d applied, %d pending",
+					 project, registered, applied, pending));
 	MemoryContextDelete(graph->cxt);
 }
 
@@ -302,7 +308,7 @@ migrate_verify(PG_FUNCTION_ARGS)
 					RELKIND_RELATION, RELKIND_PARTITIONED_TABLE);
 	check_relations(&out, indexes, "index", "missing_index",
 					RELKIND_INDEX, RELKIND_PARTITIONED_INDEX);
-	check_revisions(&out);
+	check_revisions(&out, migrate_project_arg(fcinfo, 3));
 	check_invalid_indexes(&out);
 	check_schema_drift(&out);
 

@@ -20,9 +20,16 @@
 -- fast hash of the stored bytes, for validate().  The *_problem
 -- columns keep the parser's verdict on each body, computed once when the
 -- revision is registered, so validation does not re-parse 100,000 bodies.
+--
+-- Every row belongs to a project (a history of its own; ids are unique per
+-- project).  project comes first: a graph load reads one project, and its
+-- heap scan skips another project's row after deforming one column.  A
+-- catalog updated from 0.1 has project last (ALTER TABLE ADD COLUMN); the
+-- C code finds every column by name, so both layouts work.
 CREATE TABLE migrate.revision (
+    project           text        NOT NULL DEFAULT 'default',
     -- read by every graph load: kept first, so a scan deforms only these
-    id                text        NOT NULL PRIMARY KEY,
+    id                text        NOT NULL,
     down_revision     text[]      NOT NULL DEFAULT '{}',
     depends_on        text[]      NOT NULL DEFAULT '{}',
     branch_labels     text[]      NOT NULL DEFAULT '{}',
@@ -40,7 +47,8 @@ CREATE TABLE migrate.revision (
     content_hash      bigint      NOT NULL,
     -- read only when a plan runs (or validation recomputes checksums)
     upgrade           text        NOT NULL,
-    downgrade         text
+    downgrade         text,
+    PRIMARY KEY (project, id)
 );
 COMMENT ON TABLE migrate.revision IS
     'Registered revisions (write through migrate.add and migrate.remove only)';
@@ -72,7 +80,13 @@ CREATE TABLE migrate.run_log (
     error_message    text,
     error_detail     text,
     error_hint       text,
-    error_context    text
+    error_context    text,
+    -- last, as ALTER TABLE ADD COLUMN put it in catalogs updated from 0.1,
+    -- so SELECT * shows the same columns either way
+    project          text        NOT NULL DEFAULT 'default',
+    -- a project's runs, newest first (status, projects()), and the key
+    -- that run_step's rows reference
+    CONSTRAINT run_log_project_id_key UNIQUE (project, id)
 );
 ALTER SEQUENCE migrate.run_id_seq OWNED BY migrate.run_log.id;
 COMMENT ON TABLE migrate.run_log IS
@@ -82,17 +96,19 @@ COMMENT ON TABLE migrate.run_log IS
 -- migrate.revision on purpose: a row whose revision is no longer registered
 -- is reported by validate() as applied_unknown instead of being lost.
 CREATE TABLE migrate.applied (
-    revision   text        NOT NULL PRIMARY KEY,
+    revision   text        NOT NULL,
     checksum   text,
     applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     applied_by name        NOT NULL DEFAULT SESSION_USER,
-    run_id     bigint      REFERENCES migrate.run_log (id) ON DELETE SET NULL
+    run_id     bigint      REFERENCES migrate.run_log (id) ON DELETE SET NULL,
+    project    text        NOT NULL DEFAULT 'default',
+    PRIMARY KEY (project, revision)
 );
 COMMENT ON TABLE migrate.applied IS
     'Revisions recorded as applied (by upgrade or stamp)';
 
 CREATE TABLE migrate.run_step (
-    run_id     bigint      NOT NULL REFERENCES migrate.run_log (id) ON DELETE CASCADE,
+    run_id     bigint      NOT NULL,
     step       integer     NOT NULL,
     revision   text        NOT NULL,
     direction  text        NOT NULL CHECK (direction IN ('up', 'down')),
@@ -100,7 +116,11 @@ CREATE TABLE migrate.run_step (
     duration   interval,
     status     text        NOT NULL
                CHECK (status IN ('succeeded', 'failed', 'stamped')),
-    PRIMARY KEY (run_id, step)
+    project    text        NOT NULL DEFAULT 'default',
+    PRIMARY KEY (run_id, step),
+    -- a step belongs to a run of the same project
+    CONSTRAINT run_step_run_id_fkey FOREIGN KEY (project, run_id)
+        REFERENCES migrate.run_log (project, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE migrate.run_step IS
     'One row per revision run (or stamped) by a run';
@@ -139,7 +159,8 @@ SELECT r.id, r.kind, r.target, r.status, r.started_at, r.finished_at,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_message END AS error_message,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_detail END AS error_detail,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_hint END AS error_hint,
-       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_context END AS error_context
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_context END AS error_context,
+       r.project
   FROM migrate.run_log r;
 COMMENT ON VIEW migrate.run IS
     'One row per upgrade, downgrade or stamp run, failed runs included; the error message, detail, hint and context only for the role that ran it, members of pg_read_all_stats and superusers';
@@ -153,9 +174,10 @@ SELECT r.id AS revision,
        CASE WHEN migrate.may_read_private(r.registered_by) THEN r.checksum END AS checksum,
        r.registered_by,
        CASE WHEN migrate.may_read_private(a.applied_by) THEN a.checksum END AS applied_checksum,
-       a.applied_by
+       a.applied_by,
+       r.project
   FROM migrate.revision r
-  LEFT JOIN migrate.applied a ON a.revision = r.id;
+  LEFT JOIN migrate.applied a ON a.project = r.project AND a.revision = r.id;
 COMMENT ON VIEW migrate.revision_checksum IS
     'Checksums of registered revisions and of their applied content, visible to the role that registered (applied) them, members of pg_read_all_stats and superusers';
 
@@ -172,51 +194,53 @@ CREATE FUNCTION migrate.add(
     branch_labels text[]  DEFAULT NULL,
     depends_on    text[]  DEFAULT NULL,
     transactional boolean DEFAULT true,
-    source        text    DEFAULT NULL)
+    source        text    DEFAULT NULL,
+    project       text    DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_add'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text) IS
-'Register a revision; returns its id. Re-adding an identical revision is a no-op (message and source may change), a changed one replaces it while unapplied and is refused once applied.
-Example: SELECT migrate.add(''0002_users'', ''CREATE TABLE users (id int)'', ''DROP TABLE users'', down_revision => ''{0001_init}'');';
+COMMENT ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text) IS
+'Register a revision in a project (NULL: the setting migrate.project, ''default'' unless set); returns its id. Re-adding an identical revision is a no-op (message and source may change), a changed one replaces it while unapplied and is refused once applied. depends_on may name another project''s revision as ''project:id''.
+Example: SELECT migrate.add(''0002_users'', ''CREATE TABLE users (id int)'', ''DROP TABLE users'', down_revision => ''{0001_init}'', project => ''accounts'');';
 
-CREATE FUNCTION migrate.remove(revision text)
+CREATE FUNCTION migrate.remove(revision text, project text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_remove'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate.remove(text) IS
-'Unregister an unapplied revision; returns its id. Applied revisions cannot be removed (downgrade first).
+COMMENT ON FUNCTION migrate.remove(text, text) IS
+'Unregister an unapplied revision of a project (NULL: migrate.project); returns its id. Applied revisions cannot be removed (downgrade first).
 Example: SELECT migrate.remove(''0002_users'');';
 
 --------------------------------------------------------------------------
 -- Status
 --------------------------------------------------------------------------
 
-CREATE FUNCTION migrate.current()
+CREATE FUNCTION migrate.current(project text DEFAULT NULL)
 RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'migrate_current'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.current() IS
-'Applied revisions with no applied child (one per applied branch).
-Example: SELECT * FROM migrate.current();';
+COMMENT ON FUNCTION migrate.current(text) IS
+'Applied revisions of a project (NULL: migrate.project) with no applied child (one per applied branch).
+Example: SELECT * FROM migrate.current(); SELECT * FROM migrate.current(''billing'');';
 
-CREATE FUNCTION migrate.heads()
+CREATE FUNCTION migrate.heads(project text DEFAULT NULL)
 RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'migrate_heads'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.heads() IS
-'Registered revisions that no revision names as its parent.
+COMMENT ON FUNCTION migrate.heads(text) IS
+'Registered revisions of a project (NULL: migrate.project) that no revision names as its parent.
 Example: SELECT * FROM migrate.heads();';
 
-CREATE FUNCTION migrate.bases()
+CREATE FUNCTION migrate.bases(project text DEFAULT NULL)
 RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'migrate_bases'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.bases() IS
-'Registered revisions without parents.
+COMMENT ON FUNCTION migrate.bases(text) IS
+'Registered revisions of a project (NULL: migrate.project) without parents.
 Example: SELECT * FROM migrate.bases();';
 
 CREATE FUNCTION migrate.history(
+    project           text DEFAULT NULL,
     OUT revision      text,
     OUT down_revision text[],
     OUT message       text,
@@ -234,11 +258,12 @@ CREATE FUNCTION migrate.history(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'migrate_history'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.history() IS
-'Every revision, base first in a deterministic topological order, with its applied state; revisions recorded as applied but not registered come last.
+COMMENT ON FUNCTION migrate.history(text) IS
+'Every revision of a project (NULL: migrate.project), base first in a deterministic topological order, with its applied state; revisions recorded as applied but not registered come last.
 Example: SELECT revision, message, applied, is_head FROM migrate.history();';
 
 CREATE FUNCTION migrate.status(
+    project              text DEFAULT NULL,
     OUT current          text[],
     OUT heads            text[],
     OUT at_head          boolean,
@@ -255,25 +280,44 @@ CREATE FUNCTION migrate.status(
 RETURNS record
 AS 'MODULE_PATHNAME', 'migrate_status'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.status() IS
-'One row: current and head revisions, whether every head is applied, pending/applied/registered counts, the number of validation errors and warnings, and the last run (last_run_status ''interrupted'': a CALL migrate.run whose session ended or whose server restarted before it finished; the next migration records it as failed).
+COMMENT ON FUNCTION migrate.status(text) IS
+'One row for a project (NULL: migrate.project): current and head revisions, whether every head is applied, pending/applied/registered counts, the number of validation errors and warnings, and the last run (last_run_status ''interrupted'': a CALL migrate.run whose session ended or whose server restarted before it finished; the next migration records it as failed).
 Example: SELECT * FROM migrate.status();';
+
+-- Every project in the database (src/projects.c): one row each, readable
+-- by everyone, for the operator who runs several services on one database.
+CREATE FUNCTION migrate.projects(
+    OUT project          text,
+    OUT current          text[],
+    OUT heads            text[],
+    OUT pending          integer,
+    OUT applied          integer,
+    OUT last_run_at      timestamptz,
+    OUT last_run_status  text,
+    OUT errors           integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_projects'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate.projects() IS
+'One row per project (a project has registered revisions, applied revisions or runs), by name: its current and head revisions, pending and applied counts, its last run (when, and succeeded / failed / running / interrupted) and the number of error findings of validate(project).
+Example: SELECT * FROM migrate.projects();';
 
 --------------------------------------------------------------------------
 -- Targets and plans
 --------------------------------------------------------------------------
 
-CREATE FUNCTION migrate.resolve(target text)
+CREATE FUNCTION migrate.resolve(target text, project text DEFAULT NULL)
 RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'migrate_resolve'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.resolve(text) IS
-'The revision(s) a target names: head, heads, base (no rows), an id or unique prefix, +N, -N, <id>+N, <id>-N, <label>@head, <label>@base, <label>@+N, <label>@-N.
+COMMENT ON FUNCTION migrate.resolve(text, text) IS
+'The revision(s) a target names in a project (NULL: migrate.project; never another project''s): head, heads, base (no rows), an id or unique prefix, +N, -N, <id>+N, <id>-N, <label>@head, <label>@base, <label>@+N, <label>@-N.
 Example: SELECT * FROM migrate.resolve(''head'');';
 
 CREATE FUNCTION migrate.plan(
     target    text DEFAULT 'head',
     direction text DEFAULT 'up',
+    project   text DEFAULT NULL,
     OUT step          integer,
     OUT revision      text,
     OUT direction     text,
@@ -282,7 +326,7 @@ CREATE FUNCTION migrate.plan(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'migrate_plan'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.plan(text, text) IS
+COMMENT ON FUNCTION migrate.plan(text, text, text) IS
 'The steps an upgrade (direction ''up'') or a downgrade (''down'') to the target would take, in order; runs nothing.
 Example: SELECT * FROM migrate.plan(''head''); SELECT * FROM migrate.plan(''-1'', ''down'');';
 
@@ -291,6 +335,7 @@ Example: SELECT * FROM migrate.plan(''head''); SELECT * FROM migrate.plan(''-1''
 --------------------------------------------------------------------------
 
 CREATE FUNCTION migrate.validate(
+    project      text DEFAULT NULL,
     OUT severity text,
     OUT code     text,
     OUT revision text,
@@ -298,15 +343,15 @@ CREATE FUNCTION migrate.validate(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'migrate_validate'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.validate() IS
-'Findings about the revision chain, errors first: missing_parent, missing_dependency, cycle, duplicate_label, applied_unknown, applied_gap, checksum_mismatch, source_mismatch, unparsable_body (errors); multiple_heads, multiple_bases (warnings, or info when each has its own branch label); irreversible (info).
+COMMENT ON FUNCTION migrate.validate(text) IS
+'Findings about a project''s revision chain (NULL: migrate.project), errors first: missing_parent, missing_dependency, cycle, duplicate_label, applied_unknown, applied_gap, checksum_mismatch, source_mismatch, unparsable_body (errors); multiple_heads, multiple_bases (warnings, or info when each has its own branch label); irreversible (info).
 Example: SELECT * FROM migrate.validate() WHERE severity = ''error'';';
 
-CREATE FUNCTION migrate.check()
+CREATE FUNCTION migrate.check(project text DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'migrate_check'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.check() IS
-'Raise one error (SQLSTATE 42P17) that lists every error finding of validate(); silent when the chain is sound.
+COMMENT ON FUNCTION migrate.check(text) IS
+'Raise one error (SQLSTATE 42P17) that lists every error finding of validate(project); silent when the chain is sound.
 Example: SELECT migrate.check();';
 

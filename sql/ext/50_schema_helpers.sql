@@ -109,6 +109,7 @@ CREATE FUNCTION migrate.verify(
     extensions   text[] DEFAULT NULL,
     tables       text[] DEFAULT NULL,
     indexes      text[] DEFAULT NULL,
+    project      text   DEFAULT NULL,
     OUT severity text,
     OUT code     text,
     OUT object   text,
@@ -116,8 +117,8 @@ CREATE FUNCTION migrate.verify(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'migrate_verify'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION migrate.verify(text[], text[], text[]) IS
-'Health report, one row per finding, errors first: the extension and its version (info), revision counts (info), missing_extension / missing_table / missing_index for the names passed, errors and warnings of validate(), pending revisions, and INVALID indexes anywhere in the database (errors). Healthy when no row has severity ''error''.
+COMMENT ON FUNCTION migrate.verify(text[], text[], text[], text) IS
+'Health report, one row per finding, errors first: the extension and its version (info), revision counts of the project (NULL: migrate.project) (info), missing_extension / missing_table / missing_index for the names passed, errors and warnings of validate(project), the project''s pending revisions, and INVALID indexes anywhere in the database (errors). Healthy when no row has severity ''error''.
 Example: SELECT * FROM migrate.verify(extensions => ''{pgcrypto,pg_trgm}'', tables => ''{parties,roles}'') WHERE severity = ''error'';';
 
 -- Existence checks and the health report are for everyone; ensure() runs
@@ -135,6 +136,6 @@ GRANT EXECUTE ON FUNCTION
     migrate.column_exists(text, text),
     migrate.constraint_exists(text, text),
     migrate.trigger_exists(text, text),
-    migrate.verify(text[], text[], text[])
+    migrate.verify(text[], text[], text[], text)
     TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION migrate.ensure(text) FROM PUBLIC;

@@ -60,8 +60,8 @@ COMMENT ON VIEW migrate.ddl_statement IS
 ALTER TABLE migrate.run_log ADD COLUMN fingerprint text;
 COMMENT ON COLUMN migrate.run_log.fingerprint IS
     'migrate.fingerprint() after the run (NULL: none recorded, e.g. a run that failed half way through a non-transactional revision)';
--- The view migrate.run (00_catalog_status.sql) shows every column of the
--- run log: the same view, with the fingerprint (not private: a hash).
+
+-- the view shows every column of the table (private.sql holds them to it)
 CREATE OR REPLACE VIEW migrate.run AS
 SELECT r.id, r.kind, r.target, r.status, r.started_at, r.finished_at,
        r.from_heads, r.to_heads, r.db_user, r.application_name, r.pid,
@@ -70,7 +70,7 @@ SELECT r.id, r.kind, r.target, r.status, r.started_at, r.finished_at,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_detail END AS error_detail,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_hint END AS error_hint,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_context END AS error_context,
-       r.fingerprint
+       r.project, r.fingerprint
   FROM migrate.run_log r;
 
 CREATE FUNCTION migrate.ddl_trigger()

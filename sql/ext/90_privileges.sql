@@ -12,16 +12,16 @@ GRANT SELECT ON migrate.run, migrate.run_step, migrate.revision_checksum TO PUBL
 -- Everything about a revision but its bodies and what confirms a guess of
 -- them (checksum, content_hash; migrate.revision_checksum shows checksums
 -- to those who may read them).
-GRANT SELECT (id, down_revision, depends_on, branch_labels, message,
+GRANT SELECT (project, id, down_revision, depends_on, branch_labels, message,
               transactional, source, upgrade_problem,
               downgrade_problem, registered_at, registered_by)
     ON migrate.revision TO PUBLIC;
 -- The applied state but its checksums.
-GRANT SELECT (revision, applied_at, applied_by, run_id)
+GRANT SELECT (project, revision, applied_at, applied_by, run_id)
     ON migrate.applied TO PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION
-    migrate.add(text, text, text, text[], text, text[], text[], boolean, text),
-    migrate.remove(text)
+    migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text),
+    migrate.remove(text, text)
     FROM PUBLIC;
 

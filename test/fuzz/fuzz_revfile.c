@@ -87,7 +87,7 @@ check_result(const RevFile *rf, bool valid, const uint8_t *data, size_t size)
 	for (size_t i = 0; i < rf->n_branch_labels; i++)
 		check(revfile_id_is_valid(rf->branch_labels[i], NULL), "valid label");
 	for (size_t i = 0; i < rf->n_depends_on; i++)
-		check(revfile_id_is_valid(rf->depends_on[i], NULL), "valid dependency");
+		check(revfile_dependency_is_valid(rf->depends_on[i], NULL), "valid dependency");
 	check(rf->message == NULL || rf->message[0] != '\0', "message NULL or non-empty");
 	check(memchr(data, '\0', size) == NULL, "valid input has no NUL");
 }

@@ -91,6 +91,10 @@ static const Case cases[] = {
 	{"empty list item", HDR "-- migrate:down_revision a,,b\n-- migrate:upgrade\n", 0, 2, "empty item"},
 	{"trailing comma", HDR "-- migrate:depends_on a,\n-- migrate:upgrade\n", 0, 2, "empty item"},
 	{"bad label", HDR "-- migrate:branch_labels ok, no good\n-- migrate:upgrade\n", 0, 2, "invalid branch label \"no good\""},
+	{"valid project:id dependency", HDR "-- migrate:depends_on a, billing:0004\n-- migrate:upgrade\n", 0, 0, NULL},
+	{"dependency without project", HDR "-- migrate:depends_on :0004\n-- migrate:upgrade\n", 0, 2, "names a project before the colon"},
+	{"dependency with two colons", HDR "-- migrate:depends_on a:b:c\n-- migrate:upgrade\n", 0, 2, "invalid dependency revision id \"a:b:c\""},
+	{"parent with a project", HDR "-- migrate:down_revision billing:0004\n-- migrate:upgrade\n", 0, 2, "invalid parent revision id \"billing:0004\""},
 	{"duplicate parent", HDR "-- migrate:down_revision a, a\n-- migrate:upgrade\n", 0, 2, "lists \"a\" twice"},
 	{"bad transactional", HDR "-- migrate:transactional yes\n-- migrate:upgrade\n", 0, 2, "must be true or false, not \"yes\""},
 	{"NUL byte", HDR "-- migrate:upgrade\nSELECT\0 1;\n", 53, 3, "NUL byte at column 7"},
@@ -222,6 +226,10 @@ test_fields(void)
 
 	ok(revfile_id_is_valid("a.b-c_9", NULL) && !revfile_id_is_valid("BASE", NULL) &&
 	   !revfile_id_is_valid("_a", NULL) && !revfile_id_is_valid("", NULL), "%s", "id rules");
+	ok(revfile_dependency_is_valid("b:a1", NULL) && revfile_dependency_is_valid("a1", NULL) &&
+	   !revfile_dependency_is_valid("b:", NULL) && !revfile_dependency_is_valid("head:a", NULL) &&
+	   !revfile_dependency_is_valid("a:b:c", NULL) && !revfile_id_is_valid("b:a1", NULL),
+	   "%s", "dependency rules: id or project:id");
 }
 
 int

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Fuzz the target grammar and the plans (src/target.c on src/graph.c) with
+# Fuzz the target grammar and the plans (src/target.c and src/plan.c on src/graph.c) with
 # libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer: a graph and a
 # target per input, see fuzz_target.c for the layout and the invariants.
 #
 #   test/fuzz/run_target.sh [SECONDS]      default 60
 #
-# target.c, graph.c and ids.c are compiled against the PostgreSQL server
+# target.c, plan.c, graph.c and ids.c are compiled against the PostgreSQL server
 # headers, with fuzz_target.c standing in for the backend services they
 # use, and linked with PostgreSQL's frontend libpgcommon and libpgport.
 # The work directory (corpus, crash-* files, log) is printed; FUZZ_WORKDIR
@@ -21,7 +21,7 @@ fuzz_packages
 fuzz_workdir migrate-fuzz-target
 
 echo "== building fuzz_target (ASan, UBSan)"
-build_pg_harness "$WORK/fuzz_target" "$HERE/fuzz_target.c" "$ROOT/src/target.c" "$ROOT/src/graph.c" "$ROOT/src/ids.c" \
+build_pg_harness "$WORK/fuzz_target" "$HERE/fuzz_target.c" "$ROOT/src/target.c" "$ROOT/src/plan.c" "$ROOT/src/graph.c" "$ROOT/src/ids.c" \
     "$ROOT/common/idrule.c" "$ROOT/common/checksum.c"
 
 # seeds: the grammar's forms on small graphs (a chain, branches and a

@@ -442,7 +442,7 @@ SELECT is((SELECT message FROM err($$SELECT * FROM migrate.upgrade('e_cyc1')$$))
 --------------------------------------------------------------------------
 CREATE ROLE migrate_apply_nobody NOLOGIN;
 CREATE ROLE migrate_apply_deployer NOLOGIN;
-GRANT EXECUTE ON FUNCTION migrate.upgrade(text), migrate.downgrade(text) TO migrate_apply_deployer;
+GRANT EXECUTE ON FUNCTION migrate.upgrade(text, text), migrate.downgrade(text, text) TO migrate_apply_deployer;
 CREATE SCHEMA deploy_area;
 CREATE FUNCTION as_nobody(sql text) RETURNS void LANGUAGE plpgsql
     SET role = 'migrate_apply_nobody' AS $f$ BEGIN EXECUTE sql; END $f$;

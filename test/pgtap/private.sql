@@ -18,8 +18,8 @@ CREATE ROLE pv_teammate NOLOGIN IN ROLE pv_runner;       -- has pv_runner's priv
 CREATE ROLE pv_noinherit NOLOGIN NOINHERIT IN ROLE pv_runner;  -- a member without them
 CREATE ROLE pv_monitor NOLOGIN IN ROLE pg_read_all_stats;
 CREATE ROLE pv_nobody NOLOGIN;
-GRANT EXECUTE ON FUNCTION migrate.upgrade(text) TO pv_runner;
-GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text) TO pv_runner;
+GRANT EXECUTE ON FUNCTION migrate.upgrade(text, text) TO pv_runner;
+GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text) TO pv_runner;
 GRANT CREATE, USAGE ON SCHEMA public TO pv_runner;
 
 CREATE FUNCTION rows_as(r name, sql text) RETURNS SETOF text LANGUAGE plpgsql AS $f$

@@ -165,7 +165,7 @@ SELECT throws_ok($$SELECT migrate.add_file(NULL, 'x.sql')$$, '22004', 'content m
 SELECT throws_ok($$SELECT migrate.add_file(E'-- migrate:upgrade\n')$$, '22P02', 'invalid revision file',
                  'without a source the message names no file');
 
-SELECT ok(NOT has_function_privilege('public', 'migrate.add_file(text, text)', 'EXECUTE'),
+SELECT ok(NOT has_function_privilege('public', 'migrate.add_file(text, text, text)', 'EXECUTE'),
           'PUBLIC cannot execute add_file');
 
 --------------------------------------------------------------------------

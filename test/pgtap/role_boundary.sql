@@ -17,9 +17,9 @@ CREATE ROLE rb_deployer NOLOGIN;
 CREATE ROLE rb_owner NOLOGIN;
 CREATE ROLE rb_ops NOLOGIN;
 GRANT rb_owner TO rb_deployer;
-GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text)
+GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text)
     TO rb_deployer, rb_ops;
-GRANT EXECUTE ON FUNCTION migrate.upgrade(text), migrate.downgrade(text) TO rb_deployer, rb_ops;
+GRANT EXECUTE ON FUNCTION migrate.upgrade(text, text), migrate.downgrade(text, text) TO rb_deployer, rb_ops;
 GRANT CREATE, USAGE ON SCHEMA public TO rb_deployer, rb_owner, rb_ops;
 CREATE TABLE public.who (step text, cur name, sess name);
 GRANT ALL ON public.who TO PUBLIC;

@@ -6,11 +6,11 @@
 CREATE EXTENSION migrate;
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(89);
+SELECT plan(90);
 
 CREATE ROLE migrate_sec_nobody NOLOGIN;
 CREATE ROLE migrate_sec_adder NOLOGIN;
-GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text)
+GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text)
     TO migrate_sec_adder;
 
 -- run a statement as a role; the function's SET clause restores the role
@@ -123,8 +123,9 @@ SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                 'no changing function is executable by PUBLIC');
 SELECT ok(has_function_privilege('migrate_sec_nobody', 'migrate.' || f, 'EXECUTE'),
           f || ' is executable by PUBLIC')
-  FROM unnest(ARRAY['current()', 'heads()', 'bases()', 'history()', 'status()', 'validate()', 'check()',
-                    'resolve(text)', 'plan(text,text)']) AS f;
+  FROM unnest(ARRAY['current(text)', 'heads(text)', 'bases(text)', 'history(text)', 'status(text)',
+                    'validate(text)', 'check(text)', 'resolve(text,text)', 'plan(text,text,text)',
+                    'projects()']) AS f;
 SELECT is((SELECT count(*) FROM migrate.revision), 2::bigint, 'nothing was changed by the refused role');
 
 --------------------------------------------------------------------------
@@ -148,7 +149,7 @@ SELECT throws_ok($$SELECT as_adder('INSERT INTO migrate.applied (revision) VALUE
                  'and the tables stay closed');
 SELECT throws_ok($$SELECT as_adder('SELECT upgrade FROM migrate.revision')$$, '42501', NULL,
                  'including the bodies it registered');
-GRANT EXECUTE ON FUNCTION migrate.remove(text) TO migrate_sec_adder;
+GRANT EXECUTE ON FUNCTION migrate.remove(text, text) TO migrate_sec_adder;
 SELECT lives_ok($$SELECT as_adder('SELECT migrate.remove(''s3'')')$$, 'with the grant, remove() works');
 SELECT throws_ok($$SELECT as_adder('SELECT migrate.remove(''s1'')')$$, '55000', NULL,
                  'but not on an applied revision');

@@ -199,9 +199,9 @@ SAVEPOINT sp;
 SELECT FROM migrate.add('s2', 'SELECT 1', 'SELECT 1', '{s1}');
 ROLLBACK TO SAVEPOINT sp;
 SELECT results_eq($$SELECT * FROM migrate.heads()$$, ARRAY['s1'], 'and not a rolled back one');
-SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'migrate.history()'::regprocedure), 's',
+SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'migrate.history(text)'::regprocedure), 's',
           'history() is STABLE');
-SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'migrate.status()'::regprocedure), 's',
+SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'migrate.status(text)'::regprocedure), 's',
           'status() is STABLE');
 SELECT is_empty($$SELECT * FROM migrate.current()$$, 'current() is empty with nothing applied');
 SELECT isnt_empty($$SELECT * FROM migrate.history() h, migrate.heads() x WHERE h.revision = x$$,

@@ -6,11 +6,11 @@ CREATE EXTENSION migrate;
 BEGIN;
 SELECT plan(32);
 
-SELECT has_function('migrate', 'verify', ARRAY['text[]', 'text[]', 'text[]'], 'verify(extensions, tables, indexes) exists');
+SELECT has_function('migrate', 'verify', ARRAY['text[]', 'text[]', 'text[]', 'text'], 'verify(extensions, tables, indexes, project) exists');
 SELECT is(
     (SELECT string_agg(n, ',' ORDER BY o)
        FROM pg_proc f, unnest(f.proargnames, f.proargmodes::text[]) WITH ORDINALITY AS p(n, m, o)
-      WHERE f.oid = 'migrate.verify(text[], text[], text[])'::regprocedure AND p.m = 'o'),
+      WHERE f.oid = 'migrate.verify(text[], text[], text[], text)'::regprocedure AND p.m = 'o'),
     'severity,code,object,message', 'verify: columns are severity, code, object, message');
 
 -- a clean database: no errors, the extension reported

@@ -44,9 +44,9 @@ trap cleanup EXIT
 q $db "CREATE ROLE $nobody NOLOGIN; CREATE ROLE $deployer LOGIN PASSWORD 'pw-$sfx'; CREATE ROLE $helper NOLOGIN;
        CREATE ROLE $mallory NOLOGIN;
        GRANT $helper TO $deployer;
-       GRANT EXECUTE ON FUNCTION migrate.upgrade(text), migrate.downgrade(text), migrate.stamp(text),
-             migrate.sql(text, text), migrate.ensure(text) TO $deployer;
-       GRANT EXECUTE ON PROCEDURE migrate.run(text, text) TO $deployer;
+       GRANT EXECUTE ON FUNCTION migrate.upgrade(text, text), migrate.downgrade(text, text),
+             migrate.stamp(text, text), migrate.sql(text, text, text), migrate.ensure(text) TO $deployer;
+       GRANT EXECUTE ON PROCEDURE migrate.run(text, text, text) TO $deployer;
        GRANT CREATE, USAGE ON SCHEMA public TO $deployer;
        CREATE SCHEMA locked;
        CREATE TABLE public.who (step text, cur name, sess name);

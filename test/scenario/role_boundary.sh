@@ -56,10 +56,11 @@ q $db "CREATE ROLE $deployer LOGIN PASSWORD '$pw'; CREATE ROLE $owner NOLOGIN;
        CREATE ROLE $ops LOGIN PASSWORD '$pw'; CREATE ROLE $monitor LOGIN PASSWORD '$pw' IN ROLE pg_read_all_stats;
        CREATE ROLE $nobody LOGIN PASSWORD '$pw';
        GRANT $owner TO $deployer;
-       GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text),
-             migrate.add_file(text, text), migrate.upgrade(text), migrate.downgrade(text), migrate.sql(text, text)
+       GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text),
+             migrate.add_file(text, text, text), migrate.upgrade(text, text), migrate.downgrade(text, text),
+             migrate.sql(text, text, text)
              TO $deployer, $ops;
-       GRANT EXECUTE ON PROCEDURE migrate.run(text, text) TO $deployer, $ops;
+       GRANT EXECUTE ON PROCEDURE migrate.run(text, text, text) TO $deployer, $ops;
        GRANT CREATE, USAGE ON SCHEMA public TO $deployer, $owner, $ops;
        CREATE TABLE public.who (step text, cur name, sess name);
        GRANT ALL ON public.who TO PUBLIC;" >/dev/null

@@ -190,9 +190,11 @@ is "$(PGUSER=$nobody PGPASSWORD=$pw psql -X -q -A -t -d $db -c "SELECT error_rev
 
 # ---------------------------------------------------------------- the same catalog as a new install
 dropdb --if-exists $fresh >/dev/null 2>&1
-# a new install with the grant this test made in the 0.1 database
+# a new install with the grant this test made in the 0.1 database (on the
+# signature add() has now: the update carries grants on a replaced
+# function's old signature to its new one)
 createdb $fresh && q $fresh "CREATE EXTENSION migrate;
-    GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text) TO $deployer" >/dev/null
+    GRANT EXECUTE ON FUNCTION migrate.add(text, text, text, text[], text, text[], text[], boolean, text, text) TO $deployer" >/dev/null
 psql -X -q -d $db -f "$ROOT/test/scenario/catalog_shape.sql" >"$WORK/shape_updated.txt" 2>&1
 psql -X -q -d $fresh -f "$ROOT/test/scenario/catalog_shape.sql" >"$WORK/shape_fresh.txt" 2>&1
 diff "$WORK/shape_fresh.txt" "$WORK/shape_updated.txt" >"$WORK/shape.diff"
@@ -200,6 +202,9 @@ ok $? "the updated catalog is a new install's: $(wc -l <"$WORK/shape_fresh.txt")
 [ -s "$WORK/shape.diff" ] && sed 's/^/# /' "$WORK/shape.diff" | head -60
 ok "$([ "$(wc -l <"$WORK/shape_fresh.txt")" -gt 100 ] && ! grep -q ERROR "$WORK/shape_fresh.txt"; echo $?)" \
    "(and the comparison saw the catalog: more than 100 facts, no error)"
+like "$(pg_dump -d $db 2>/dev/null | grep "TO $deployer" | tr '\n' ' ')" \
+     "GRANT ALL ON FUNCTION migrate.add\(.*project text\) TO $deployer" \
+     "the deployer's grant, carried to add()'s new signature, is the administrator's: pg_dump dumps it"
 
 # ---------------------------------------------------------------- and it keeps working
 out=$(psql -X -q -A -t -d $db -c "DELETE FROM public.items WHERE id = 2" -c "SELECT string_agg(revision, ',') FROM migrate.upgrade('heads')" 2>&1)

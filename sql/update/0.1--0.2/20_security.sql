@@ -32,7 +32,8 @@ SELECT r.id, r.kind, r.target, r.status, r.started_at, r.finished_at,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_message END AS error_message,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_detail END AS error_detail,
        CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_hint END AS error_hint,
-       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_context END AS error_context
+       CASE WHEN migrate.may_read_private(r.db_user) THEN r.error_context END AS error_context,
+       r.project
   FROM migrate.run_log r;
 COMMENT ON VIEW migrate.run IS
     'One row per upgrade, downgrade or stamp run, failed runs included; the error message, detail, hint and context only for the role that ran it, members of pg_read_all_stats and superusers';
@@ -42,9 +43,10 @@ SELECT r.id AS revision,
        CASE WHEN migrate.may_read_private(r.registered_by) THEN r.checksum END AS checksum,
        r.registered_by,
        CASE WHEN migrate.may_read_private(a.applied_by) THEN a.checksum END AS applied_checksum,
-       a.applied_by
+       a.applied_by,
+       r.project
   FROM migrate.revision r
-  LEFT JOIN migrate.applied a ON a.revision = r.id;
+  LEFT JOIN migrate.applied a ON a.project = r.project AND a.revision = r.id;
 COMMENT ON VIEW migrate.revision_checksum IS
     'Checksums of registered revisions and of their applied content, visible to the role that registered (applied) them, members of pg_read_all_stats and superusers';
 
@@ -55,5 +57,5 @@ REVOKE ALL ON migrate.run, migrate.revision_checksum FROM PUBLIC;
 GRANT SELECT ON migrate.run, migrate.revision_checksum TO PUBLIC;
 REVOKE SELECT (checksum, content_hash) ON migrate.revision FROM PUBLIC;
 REVOKE SELECT ON migrate.applied FROM PUBLIC;
-GRANT SELECT (revision, applied_at, applied_by, run_id)
+GRANT SELECT (project, revision, applied_at, applied_by, run_id)
     ON migrate.applied TO PUBLIC;
