@@ -332,6 +332,15 @@ typedef struct MigrateTarget
 	bool	   *revert_set;
 } MigrateTarget;
 
+/* range.c: ranges "A:B" for migrate.history() and migrate.sql() */
+extern bool migrate_target_is_range(const char *target);
+extern void migrate_range_split(const char *range, char **from, char **to);
+extern bool *migrate_range_state(MigrateGraph *graph, const char *end,
+								 bool empty_is_heads);
+extern bool *migrate_range_members(MigrateGraph *graph, const char *range);
+extern bool migrate_state_top(MigrateGraph *graph, const bool *state, int i);
+extern void migrate_graph_assume_state(MigrateGraph *graph, const bool *state);
+
 extern MigrateTarget *migrate_resolve_target(MigrateGraph *graph,
 											 const char *target,
 											 MigrateDirection dir);

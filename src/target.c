@@ -804,6 +804,12 @@ migrate_resolve_target(MigrateGraph *graph, const char *target,
 		target_malformed(target, "The target is empty.");
 	if (len > 2 * MIGRATE_ID_MAXLEN + 16)
 		target_malformed(target, "The target is too long to be a revision or a label.");
+	if (migrate_target_is_range(target))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\" is a range", target),
+				 errdetail("A range A:B names two states; migrate.sql() and migrate.history() take one."),
+				 errhint("Upgrade and downgrade start from the applied state: name only where to go.")));
 
 	if (strcmp(target, "base") == 0)
 	{
