@@ -406,7 +406,10 @@ model_findings(const Model *m, const RevDir *rd, Findings *fs)
 	free(found.items);
 }
 
-/* An upgrade body with no statement: a revision that does nothing. */
+/*
+ * An upgrade body with no statement: a revision that does nothing.  A merge
+ * revision is one by nature (validate() says the same).
+ */
 static void
 empty_body_findings(const RevDir *rd, Findings *fs)
 {
@@ -415,7 +418,8 @@ empty_body_findings(const RevDir *rd, Findings *fs)
 		const RevEntry *e = &rd->e[rd->by_id[i]];
 		char	   *msg;
 
-		if (e->rf.upgrade != NULL && sql_split(e->rf.upgrade, NULL) > 0)
+		if (e->rf.n_down_revision > 1 ||
+			(e->rf.upgrade != NULL && sql_split(e->rf.upgrade, NULL) > 0))
 			continue;
 		msg = pgm_psprintf("the upgrade section of revision \"%s\" has no statement: the revision would do nothing",
 						   e->rf.revision);
