@@ -521,6 +521,10 @@ database_findings(Ctx *ctx, Findings *fs, bool only_database)
 				ctx->model.revs[idx].state == RS_CHANGED)
 				continue;
 		}
+		/* a file's empty body is reported from the file, with its line */
+		if (strcmp(code, "empty_upgrade") == 0 && ctx->rd_loaded &&
+			path_of(&ctx->rd, rev) != NULL)
+			continue;
 		/* a body's problem at its line in the file */
 		line = revdir_body_line(ctx->rd_loaded ? &ctx->rd : NULL, rev, PQgetvalue(res, i, 3), &msg);
 		report_finding(fs, PQgetvalue(res, i, 0), code, rev,
