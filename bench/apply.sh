@@ -3,9 +3,12 @@
 #  1. 1,000 revisions of CREATE TABLE + CREATE INDEX applied by
 #     SELECT migrate.upgrade('head') against the same SQL run by psql -1 -f,
 #     each on a fresh database created from a template before timing (old
-#     ones dropped after timing); ratio of medians of 5 rounds.
+#     ones dropped after timing), rounds interleaved: wall clock and the
+#     backend's CPU time, each round's ratio to psql of the same round
+#     (median and range), with and without the progress NOTICEs.
 #  2. A no-op upgrade('head') with 10,000 revisions applied.
 #  3. Memory of a 10,000-revision upgrade.
+# APPLY_REVISIONS, APPLY_ROUNDS, APPLY_ONLY=1 (skip 2 and 3).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 N=${APPLY_REVISIONS:-1000}
@@ -32,6 +35,11 @@ for r in $(seq 1 $ROUNDS); do
     createdb -T tmpl_migrate_$tag note_${tag}_$r
 done
 psql_times=(); mig_times=(); note_times=()
+psql_cpu=(); mig_cpu=(); note_cpu=()
+# the backend's CPU time (user + system, ms) from its /proc/self/stat: less
+# sensitive than wall clock to what else runs on the machine
+CPU="SELECT ((s[14])::bigint + (s[15])::bigint) * 10 FROM (SELECT string_to_array(pg_read_file('/proc/self/stat'), ' ') s) x"
+cpu_of() { grep -E '^[0-9]+$' | sed -n '1p;$p' | tr '\n' ' ' | awk '{print $NF - $1}'; }
 for r in $(seq 1 $ROUNDS); do
     # rotate which goes first
     case $((r % 3)) in
@@ -41,26 +49,32 @@ for r in $(seq 1 $ROUNDS); do
     esac
     for which in $order; do
         if [ $which = psql ]; then
-            t0=$(now_ms); psql -X -q -1 -v ON_ERROR_STOP=1 -d plain_${tag}_$r -f "$work/plain.sql" >/dev/null; t1=$(now_ms)
-            psql_times+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')")
+            t0=$(now_ms); out=$(psql -X -q -A -t -1 -v ON_ERROR_STOP=1 -d plain_${tag}_$r -c "$CPU" -f "$work/plain.sql" -c "$CPU"); t1=$(now_ms)
+            psql_times+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')"); psql_cpu+=("$(echo "$out" | cpu_of)")
         elif [ $which = migrate ]; then
-            t0=$(now_ms); psql -X -q -v ON_ERROR_STOP=1 -d mig_${tag}_$r -c "SET client_min_messages = warning" -c "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null; t1=$(now_ms)
-            mig_times+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')")
+            t0=$(now_ms); out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d mig_${tag}_$r -c "SET client_min_messages = warning" -c "$CPU" -c "SELECT count(*) FROM migrate.upgrade('head')" -c "$CPU"); t1=$(now_ms)
+            mig_times+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')"); mig_cpu+=("$(echo "$out" | cpu_of)")
         else
             # the progress NOTICE of every revision sent to the client, as a person sees it
-            t0=$(now_ms); psql -X -q -v ON_ERROR_STOP=1 -d note_${tag}_$r -c "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null 2>&1; t1=$(now_ms)
-            note_times+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')")
+            t0=$(now_ms); out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d note_${tag}_$r -c "$CPU" -c "SELECT count(*) FROM migrate.upgrade('head')" -c "$CPU" 2>/dev/null); t1=$(now_ms)
+            note_times+=("$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')"); note_cpu+=("$(echo "$out" | cpu_of)")
         fi
     done
 done
-pm=$(printf '%s\n' "${psql_times[@]}" | median)
-mm=$(printf '%s\n' "${mig_times[@]}" | median)
-echo "apply: $N revisions of CREATE TABLE + CREATE INDEX, median of $ROUNDS rounds, wall clock"
-printf '  %-40s %9.1f ms   (baseline)\n' "psql -1 -f (same SQL)" "$pm"
-printf '  %-40s %9.1f ms   %.3fx baseline   goal <= 1.00x\n' "SELECT migrate.upgrade('head')" "$mm" "$(awk -v a=$mm -v b=$pm 'BEGIN {print a / b}')"
-nm=$(printf '%s\n' "${note_times[@]}" | median)
-printf '  %-40s %9.1f ms   %.3fx baseline   (the NOTICE per revision costs %+.1f%%)\n' "  same, with the progress NOTICEs" "$nm" \
-    "$(awk -v a=$nm -v b=$pm 'BEGIN {print a / b}')" "$(awk -v a=$nm -v b=$mm 'BEGIN {print (a / b - 1) * 100}')"
+# per-round ratios (the rounds are interleaved, so a round's load is shared
+# by its contestants): median (lowest-highest)
+ratios() { paste <(printf '%s\n' $1) <(printf '%s\n' $2) | awk '{print $1 / $2}' | sort -n |
+           awk '{a[NR] = $1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3fx (%.3f-%.3f)", m, a[1], a[NR]}'; }
+spread() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%7.1f (%.0f-%.0f)", m, a[1], a[NR]}'; }
+echo "apply: $N revisions of CREATE TABLE + CREATE INDEX, $ROUNDS interleaved rounds, fresh databases"
+echo "  median (lowest-highest) of the rounds; ratios per round against psql -1 -f of the same round"
+printf '  %-34s | %-24s | %-26s | %-22s | %s\n' "" "wall ms" "wall vs psql" "backend CPU ms" "CPU vs psql"
+printf '  %-34s | %-24s | %-26s | %-22s | %s\n' "psql -1 -f (same SQL)" "$(spread "${psql_times[@]}")" "baseline" "$(spread "${psql_cpu[@]}")" "baseline"
+printf '  %-34s | %-24s | %-26s | %-22s | %s\n' "upgrade('head'), NOTICEs hidden" "$(spread "${mig_times[@]}")" "$(ratios "${mig_times[*]}" "${psql_times[*]}")" \
+    "$(spread "${mig_cpu[@]}")" "$(ratios "${mig_cpu[*]}" "${psql_cpu[*]}")   goal <= 1.00x"
+printf '  %-34s | %-24s | %-26s | %-22s | %s\n' "upgrade('head'), NOTICEs to client" "$(spread "${note_times[@]}")" "$(ratios "${note_times[*]}" "${psql_times[*]}")" \
+    "$(spread "${note_cpu[@]}")" "$(ratios "${note_cpu[*]}" "${psql_cpu[*]}")"
+echo "  the NOTICE per revision, with NOTICEs against hidden: wall $(ratios "${note_times[*]}" "${mig_times[*]}"), backend CPU $(ratios "${note_cpu[*]}" "${mig_cpu[*]}")"
 echo "  rounds psql:    ${psql_times[*]}"
 echo "  rounds migrate: ${mig_times[*]}"
 echo "  rounds notices: ${note_times[*]}"
@@ -71,6 +85,8 @@ echo "  check: $applied revisions applied in round 1"
 rereg=$(server_ms mig_${tag}_1 3 "SELECT count(migrate.add(revision => r.id, upgrade => r.upgrade, downgrade => r.downgrade, down_revision => r.down_revision)) FROM migrate.revision r")
 printf '  %-40s %9.1f ms\n' "re-add $N unchanged revisions" "$rereg"
 
+# APPLY_ONLY=1: the apply rounds alone (N = 5,000)
+if [ -z "${APPLY_ONLY:-}" ]; then
 # no-op and memory with 10,000 applied
 M=${NOOP_REVISIONS:-10000}
 createdb noop_$tag
@@ -102,8 +118,9 @@ umin=$(printf '%s\n' "${up[@]}" | sort -n | head -1); umax=$(printf '%s\n' "${up
 printf '  %-40s %9.2f ms   (%s-%s)\n' "psql -c 'SELECT 1' (fresh connection)" "$om" "$omin" "$omax"
 printf '  %-40s %9.2f ms   (%s-%s)   +%.2f ms   goal: +5 ms\n' "psql -c \"upgrade('head')\", $M applied" "$um" "$umin" "$umax" \
     "$(awk -v a=$um -v b=$om 'BEGIN {print a - b}')"
+fi
 
 # drop after timing
 for r in $(seq 1 $ROUNDS); do dropdb plain_${tag}_$r; dropdb mig_${tag}_$r; dropdb note_${tag}_$r; done
-dropdb tmpl_plain_$tag; dropdb tmpl_migrate_$tag; dropdb noop_$tag
+dropdb tmpl_plain_$tag; dropdb tmpl_migrate_$tag; dropdb --if-exists noop_$tag
 rm -rf "$work"

@@ -8,11 +8,12 @@
  * every body fetched and parsed), then:
  *	 1. the plan runs in one internal subtransaction (run_plan says why
  *	    not one per revision), each revision at a new GUC nest level, one
- *	    statement at a time through SPI, as the calling user or, across
- *	    the role boundary, as the role that registered it (rights.c), with
- *	    lock_timeout = migrate.lock_timeout; a lock timeout rolls the plan
- *	    back and tries it again after a pause, up to migrate.lock_retries
- *	    times (subxact.c);
+ *	    statement at a time from the trees parse-before-run made
+ *	    (execstmt.c), as the calling user or, across the role boundary,
+ *	    as the role that registered it (rights.c), with lock_timeout =
+ *	    migrate.lock_timeout; a lock timeout rolls the plan back and tries
+ *	    it again after a pause, up to migrate.lock_retries times
+ *	    (subxact.c);
  *	 2. on success, the applied state, the run and its steps are recorded
  *	    in the caller's transaction (runlog.c); on failure, the failed run
  *	    is recorded through runlog.c's background worker, then the body's
@@ -135,7 +136,8 @@ refuse_top_level_downgrades(Run *run)
 		CHECK_FOR_INTERRUPTS();
 		if (st->transactional)
 			continue;
-		stmts = migrate_step_parse(run, k);
+		/* kept: migrate_run_parse_bodies does not parse it again */
+		stmts = st->stmts = migrate_step_parse(run, k);
 		foreach(lc, stmts)
 			if (migrate_statement_needs_top_level(lfirst_node(RawStmt, lc)->stmt))
 				ereport(ERROR,
@@ -154,18 +156,37 @@ refuse_top_level_downgrades(Run *run)
  * statement becomes one inside the body: the characters before the
  * statement are counted here, once, when an error needs them (counting
  * them for every statement would make a body of n statements cost n^2).
+ * A statement run from its parse tree (execstmt.c) had the whole body as
+ * its query text: its positions are the body's already, and the context
+ * line SPI's callback adds for a statement run through SPI is added here,
+ * with the statement's own text.
  */
 void
 migrate_body_error_callback(void *arg)
 {
 	BodyErrorContext *c = (BodyErrorContext *) arg;
-	int			ipos = getinternalerrposition();
+	int			pos = c->parsed ? geterrposition() : 0;
+	int			ipos;
 
-	if (ipos > 0 && c->stmt_byte_offset >= 0)
+	if (pos > 0)
 	{
-		internalerrposition(ipos + pg_mbstrlen_with_len(c->step->body,
-														c->stmt_byte_offset));
+		/* as SPI's callback does: a position in the query text is internal */
+		errposition(0);
+		internalerrposition(pos);
 		internalerrquery(c->step->body);
+	}
+	else
+	{
+		ipos = getinternalerrposition();
+		if (ipos > 0 && c->stmt_byte_offset >= 0)
+		{
+			internalerrposition(ipos + pg_mbstrlen_with_len(c->step->body,
+															c->stmt_byte_offset));
+			internalerrquery(c->step->body);
+		}
+		if (c->parsed && c->raw != NULL)
+			errcontext("SQL statement \"%s\"",
+					   migrate_step_statement_text(c->step, c->raw));
 	}
 	errcontext("%s body of revision \"%s\" (step %d of %d), statement %d",
 			   migrate_body_kind(c->run->dir),
@@ -185,20 +206,33 @@ migrate_step_statement_text(Step *st, RawStmt *raw)
 }
 
 /*
- * One statement of a body, through SPI (connected by the caller), with the
- * statement guards around it (stmtguard.c).
+ * One statement of a body, with the statement guards around it
+ * (stmtguard.c): from its parse tree (execstmt.c), or, for the few that
+ * keep their query text (migrate_statement_runs_parsed), through SPI
+ * (connected by the caller) with its text.
  */
 void
 migrate_run_statement(Run *run, Step *st, RawStmt *raw, BodyErrorContext *ctx)
 {
-	char	   *sql = migrate_step_statement_text(st, raw);
+	char	   *volatile sql = NULL;
 	volatile int rc = 0;
+	bool		parsed = migrate_statement_runs_parsed(raw);
 
 	ctx->stmt_byte_offset = migrate_statement_start(st->body, raw->stmt_location);
+	ctx->raw = raw;
+	if (!parsed)
+		sql = migrate_step_statement_text(st, raw);
 	migrate_guard_statement_begin(run);
 	PG_TRY();
 	{
-		rc = SPI_execute(sql, false, 0);
+		if (parsed)
+		{
+			ctx->parsed = true;
+			migrate_execute_parsed(st->body, raw);
+			ctx->parsed = false;
+		}
+		else
+			rc = SPI_execute(sql, false, 0);
 	}
 	PG_FINALLY();
 	{
@@ -212,9 +246,12 @@ migrate_run_statement(Run *run, Step *st, RawStmt *raw, BodyErrorContext *ctx)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("statement %d of revision \"%s\" cannot run in a revision body: %s",
 						run->cur_stmt + 1, st->id, SPI_result_code_string(rc))));
-	/* a body's SELECT results are not wanted: do not keep them till the end */
-	SPI_freetuptable(SPI_tuptable);
-	pfree(sql);
+	if (!parsed)
+	{
+		/* a body's SELECT results are not wanted: do not keep them till the end */
+		SPI_freetuptable(SPI_tuptable);
+		pfree(sql);
+	}
 }
 
 typedef struct BodyCall
@@ -256,6 +293,8 @@ execute_body(void *arg)
 	ctx.run = run;
 	ctx.step = st;
 	ctx.stmt_byte_offset = -1;
+	ctx.raw = NULL;
+	ctx.parsed = false;
 	errcb.callback = migrate_body_error_callback;
 	errcb.arg = &ctx;
 	errcb.previous = error_context_stack;

@@ -86,6 +86,10 @@ typedef struct BodyErrorContext
 	Run		   *run;
 	Step	   *step;
 	int			stmt_byte_offset;	/* where the statement starts, -1: unknown */
+	RawStmt    *raw;			/* the statement running, or NULL */
+	bool		parsed;			/* it runs from its parse tree, with the
+								 * whole body as its query text
+								 * (execstmt.c) */
 } BodyErrorContext;
 
 /* The caller's user and security context around a body (rights.c). */
@@ -154,6 +158,10 @@ extern void migrate_guard_statement_check(Run *run, Step *st);
 
 /* commit boundaries of a run's steps (commit_boundary.c over run->steps) */
 extern MigrateCommitBoundary *migrate_run_commit_boundaries(Run *run, int *count);
+
+/* execstmt.c: a statement run from the tree parse-before-run made */
+extern bool migrate_statement_runs_parsed(RawStmt *raw);
+extern void migrate_execute_parsed(const char *body, RawStmt *raw);
 
 /* apply.c: running a body inside the current transaction */
 extern void migrate_body_error_callback(void *arg);

@@ -33,6 +33,7 @@
  *	    script.c    migrate.sql: the offline script
  *	    stmtguard.c around each statement of a body (statement_timeout,
  *	                standard_conforming_strings)
+ *	    execstmt.c  a body's statements run from their parse trees
  *	  schema.c      the *_exists helpers: names resolved as SQL does
  *	  ensure.c      ensure(): create, or compare by definition (ensure.h);
  *	                each kind's comparison in ensure_index.c, ensure_table.c

@@ -379,6 +379,8 @@ execute_statement(void *arg)
 	ctx.run = call->run;
 	ctx.step = call->step;
 	ctx.stmt_byte_offset = -1;
+	ctx.raw = NULL;
+	ctx.parsed = false;
 	errcb.callback = migrate_body_error_callback;
 	errcb.arg = &ctx;
 	errcb.previous = error_context_stack;

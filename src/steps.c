@@ -36,10 +36,13 @@
 #include "engine.h"
 
 #include "catalog/pg_type.h"
+#include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -291,26 +294,52 @@ checked_before_running_context(Run *run, int k)
 					  k + 1, run->nsteps);
 }
 
+typedef struct StepParseArg
+{
+	Run		   *run;
+	int			k;
+} StepParseArg;
+
 /*
- * Parse the body of step k before anything runs.  A syntax error is
- * re-raised with its position inside the body.
+ * The parser's error in step k: its position is one in the body (made an
+ * internal position, as the body is not the caller's query), and the
+ * context line says which revision.
+ */
+static void
+step_parse_error_callback(void *arg)
+{
+	StepParseArg *a = (StepParseArg *) arg;
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery(a->run->steps[a->k].body);
+	}
+	checked_before_running_context(a->run, a->k);
+}
+
+/*
+ * Parse the body of step k before anything runs.  The raw parser takes no
+ * resource, so its error is raised where it happens (no subtransaction to
+ * catch it in: a plan of 1,000 revisions took 1,000 of them), with the
+ * position inside the body and the revision in the context.
  */
 List *
 migrate_step_parse(Run *run, int k)
 {
 	Step	   *st = &run->steps[k];
-	ErrorData  *edata;
-	List	   *stmts = migrate_try_parse_body(st->body, &edata);
+	StepParseArg arg = {run, k};
+	ErrorContextCallback errcb;
+	List	   *stmts;
 
-	if (edata != NULL)
-		ereport(ERROR,
-				(errcode(edata->sqlerrcode),
-				 errmsg("%s", edata->message),
-				 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
-				 edata->hint ? errhint("%s", edata->hint) : 0,
-				 edata->cursorpos > 0 ? internalerrposition(edata->cursorpos) : 0,
-				 edata->cursorpos > 0 ? internalerrquery(st->body) : 0,
-				 checked_before_running_context(run, k)));
+	errcb.callback = step_parse_error_callback;
+	errcb.arg = &arg;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	stmts = migrate_body_statements(st->body);
+	error_context_stack = errcb.previous;
 	return stmts;
 }
 
@@ -330,7 +359,9 @@ migrate_run_parse_bodies(Run *run, bool allow_non_transactional)
 		int			location;
 
 		CHECK_FOR_INTERRUPTS();
-		st->stmts = migrate_step_parse(run, k);
+		/* parsed once: a downgrade's check may have parsed it already */
+		if (st->stmts == NIL)
+			st->stmts = migrate_step_parse(run, k);
 		if (migrate_statements_problem(st->body, st->stmts,
 									   st->transactional || !allow_non_transactional,
 									   &sqlerrcode, &message, &location))
@@ -384,6 +415,90 @@ migrate_step_info(Run *run, Step *st, MigrateStepInfo *info)
 	info->duration_us = st->duration_us;
 }
 
+/*
+ * When progress NOTICEs were last flushed to the client, and when the last
+ * one was queued (progress_notice).
+ */
+static TimestampTz progress_flushed_at = 0;
+static TimestampTz progress_queued_at = 0;
+
+/* Plans of at most this many revisions send each NOTICE at once ... */
+#define PROGRESS_QUEUE_MIN_STEPS 100
+/* ... longer ones flush the queued NOTICEs at least this often (ms) ... */
+#define PROGRESS_FLUSH_INTERVAL_MS 100
+/* ... and at once after a revision that took this long (ms). */
+#define PROGRESS_SLOW_REVISION_MS 10
+
+/*
+ * The progress NOTICE of a long plan, queued in the connection's output
+ * buffer.  elog.c flushes every NOTICE to the client the moment it is
+ * raised (send_message_to_frontend ends in pq_flush): a write to the socket
+ * and a wake-up of the client per revision, which a long plan of fast
+ * revisions notices (docs/performance.md).  Here the same NoticeResponse
+ * (severity, SQLSTATE 00000, message, where it comes from) is queued
+ * without a flush; the queue goes out when it fills (8 kB, about 100
+ * lines), when the call ends or fails (the error follows the notices), and
+ * with the next NOTICE raised the ordinary way, which is done at least
+ * every PROGRESS_FLUSH_INTERVAL_MS and right after a revision that took
+ * PROGRESS_SLOW_REVISION_MS or more.  Still one NOTICE per revision, in
+ * order, among the body's own.  What a person may see late: the lines of
+ * the fast revisions queued just before a slow statement, until that
+ * statement ends; pg_stat_activity names the running revision at once.
+ * Plans of up to PROGRESS_QUEUE_MIN_STEPS revisions (a deploy) send every
+ * line at once, as ereport does.
+ *
+ * Only where ereport would do nothing else than send the message to the
+ * client: a client on the other end, the NOTICE not wanted in the server
+ * log, no emit_log_hook, no error context to add.  Returns false where
+ * the caller is to raise the NOTICE with ereport: anywhere else, when
+ * client_min_messages hides NOTICEs (ereport costs nothing then), and when
+ * it is time to flush.
+ */
+static bool
+progress_notice(Run *run, const char *line)
+{
+	StringInfoData buf;
+	TimestampTz now;
+
+	if (run->nsteps <= PROGRESS_QUEUE_MIN_STEPS ||
+		whereToSendOutput != DestRemote || client_min_messages > NOTICE ||
+		log_min_messages <= NOTICE || emit_log_hook != NULL ||
+		error_context_stack != NULL)
+		return false;
+
+	now = GetCurrentTimestamp();
+	if (TimestampDifferenceExceeds(progress_flushed_at, now,
+								   PROGRESS_FLUSH_INTERVAL_MS) ||
+		TimestampDifferenceExceeds(progress_queued_at, now,
+								   PROGRESS_SLOW_REVISION_MS))
+	{
+		/* ereport sends it after the queued ones, and flushes them all */
+		progress_flushed_at = progress_queued_at = now;
+		return false;
+	}
+	progress_queued_at = now;
+
+	/* the fields send_message_to_frontend sends for a NOTICE */
+	pq_beginmessage(&buf, 'N');
+	pq_sendbyte(&buf, PG_DIAG_SEVERITY);
+	pq_sendstring(&buf, _("NOTICE"));
+	pq_sendbyte(&buf, PG_DIAG_SEVERITY_NONLOCALIZED);
+	pq_sendstring(&buf, "NOTICE");
+	pq_sendbyte(&buf, PG_DIAG_SQLSTATE);
+	pq_sendstring(&buf, "00000");
+	pq_sendbyte(&buf, PG_DIAG_MESSAGE_PRIMARY);
+	pq_sendstring(&buf, line);
+	pq_sendbyte(&buf, PG_DIAG_SOURCE_FILE);
+	pq_sendstring(&buf, "steps.c");
+	pq_sendbyte(&buf, PG_DIAG_SOURCE_LINE);
+	pq_sendstring(&buf, CppAsString2(__LINE__));
+	pq_sendbyte(&buf, PG_DIAG_SOURCE_FUNCTION);
+	pq_sendstring(&buf, "migrate_report_progress");
+	pq_sendbyte(&buf, '\0');
+	pq_endmessage(&buf);		/* queued (pq_putmessage), not flushed */
+	return true;
+}
+
 /* A NOTICE per revision, and the same line in pg_stat_activity. */
 void
 migrate_report_progress(Run *run, Step *st, int k)
@@ -394,7 +509,8 @@ migrate_report_progress(Run *run, Step *st, int k)
 								st->message ? " " : "",
 								st->message ? st->message : "");
 
-	ereport(NOTICE, (errmsg_internal("%s", line)));
+	if (!progress_notice(run, line))
+		ereport(NOTICE, (errmsg_internal("%s", line)));
 	pgstat_report_activity(STATE_RUNNING, psprintf("migrate: %s", line));
 	pfree(line);
 }

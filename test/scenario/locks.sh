@@ -86,5 +86,26 @@ before=$(q $db "SELECT count(*) FROM migrate.run")
 psql -X -q -d $db -c "BEGIN" -c "SELECT migrate.remove('a4')" -c "SELECT * FROM migrate.upgrade('head')" -c "ROLLBACK" >/dev/null 2>&1
 is "$(q $db "SELECT count(*) FROM migrate.run")" "$before" "an upgrade rolled back by its caller leaves no run"
 
+# a retried plan runs the same parse trees again: statements whose parse
+# analysis writes into their tree (CREATE TABLE AS, EXPLAIN) before the
+# statement that times out, which succeeds once the holder commits
+db2=scn_locks_retry
+fresh_db $db2
+q $db2 "CREATE TABLE public.busy (id int)" >/dev/null
+q $db2 "SELECT migrate.add('c1', 'CREATE TABLE public.c1_copy AS SELECT 1 AS one; EXPLAIN SELECT * FROM public.c1_copy; CREATE INDEX c1_one ON public.c1_copy (one); ALTER TABLE public.busy ADD COLUMN n int;', 'SELECT 1')" >/dev/null
+session_start holder2 $db2
+session_send holder2 "BEGIN; SELECT count(*) FROM public.busy; SELECT pg_sleep(0.7); COMMIT;"
+sleep 0.2
+err=$(psql -X -q -A -t -d $db2 -c "SET migrate.lock_timeout = '150ms'; SET migrate.lock_retries = 6;" \
+      -c "SELECT count(*) FROM migrate.upgrade('head')" 2>&1)
+rc=$?
+session_wait holder2
+session_end holder2
+is "$rc" "0" "a plan retried after lock timeouts succeeds once the lock is free"
+like "$err" "retrying \(1 of 6\)" "after at least one retry"
+is "$(q $db2 "SELECT (SELECT count(*) FROM public.c1_copy) || ' ' || (to_regclass('public.c1_one') IS NOT NULL) || ' ' || (SELECT count(*) FROM migrate.applied)")" \
+   "1 true 1" "the retried CREATE TABLE AS and CREATE INDEX ran again from their trees, once in effect"
+dropdb $db2
+
 dropdb $db
 done_testing
