@@ -13,12 +13,12 @@ err=$(mktemp)
 # 1. a short plan: each line at once, the slow revision's while it runs
 q $db "SELECT migrate.add('s1', 'CREATE TABLE s1 (id int)', 'DROP TABLE s1');
        SELECT migrate.add('s2', 'CREATE INDEX s1_id ON s1 (id)', 'DROP INDEX s1_id', '{s1}');
-       SELECT migrate.add('s3', 'SELECT pg_sleep(3)', 'SELECT 1', '{s2}', message => 'slow one')" >/dev/null
+       SELECT migrate.add('s3', 'SELECT pg_sleep(6)', 'SELECT 1', '{s2}', message => 'slow one')" >/dev/null
 psql -X -q -A -t -d $db -c "SET application_name = 'progress_short'" \
      -c "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null 2>"$err" &
 pid=$!
 seen=no
-for i in $(seq 1 50); do
+for i in $(seq 1 100); do
     if grep -q 'applying 3/3: s3 slow one' "$err"; then seen=yes; break; fi
     sleep 0.05
 done
@@ -46,12 +46,17 @@ fresh_db $db
 q $db "SELECT count(migrate.add('m' || lpad(i::text, 3, '0'), 'SELECT 1', 'SELECT 1',
            CASE WHEN i > 1 THEN ARRAY['m' || lpad((i - 1)::text, 3, '0')] END))
          FROM generate_series(1, 200) i;
-       SELECT migrate.add('m201', 'SELECT pg_sleep(2)', 'SELECT 1', '{m200}')" >/dev/null
+       SELECT migrate.add('m201', 'SELECT pg_sleep(4)', 'SELECT 1', '{m200}')" >/dev/null
 psql -X -q -A -t -d $db -c "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null 2>"$err" &
 pid=$!
-sleep 1.2
-during=$(grep -c 'NOTICE:  applying' "$err")
-ok $([ "$during" -ge 1 ]; echo $?) "a long plan: lines reach the client while it runs ($during of 201 before the slow revision ended)"
+during=0
+for i in $(seq 1 60); do
+    during=$(grep -c 'NOTICE:  applying' "$err")
+    [ "$during" -ge 1 ] && break
+    sleep 0.05
+done
+running=$(kill -0 $pid 2>/dev/null && echo running || echo done)
+is "$([ "$during" -ge 1 ] && echo yes) $running" "yes running" "a long plan: lines reach the client while it runs"
 wait $pid
 is "$(grep -c 'NOTICE:  applying' "$err")" "201" "and all 201 by the end"
 is "$(grep 'NOTICE:  applying' "$err" | tail -1)" "NOTICE:  applying 201/201: m201" "the last one last"
