@@ -263,6 +263,7 @@ extern const char *command_name;
 extern PGconn *db_connect(void);
 extern char *db_prompt_password(void);
 extern bool db_require_extension(PGconn *conn);
+extern bool db_extension_version_ok(const char *version);
 extern void db_disconnect(PGconn *conn);
 extern char *db_label(PGconn *conn);
 extern PGresult *db_query(PGconn *conn, const char *sql, int nparams,
@@ -367,6 +368,17 @@ typedef struct SyncReport
 } SyncReport;
 
 extern SyncReport sync_report;
+
+/* What the one-round-trip probe of a sync found (sync_probe). */
+typedef enum SyncProbe
+{
+	PROBE_FAILED,				/* no answer: check the extension the long way */
+	PROBE_DIFFERENT,			/* the extension is there; the files differ */
+	PROBE_SAME					/* every file registered as it is, all applied */
+} SyncProbe;
+
+extern SyncProbe sync_probe(PGconn *conn, const RevDir *rd);
+extern void sync_unchanged(const RevDir *rd);
 extern int	sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode);
 extern void sync_print(const SyncReport *r, const RevDir *rd);
 extern void sync_json(JsonWriter *w, const SyncReport *r);
