@@ -59,7 +59,6 @@ ctx_open(Ctx *ctx, SyncMode sync)
 	DirLoad		load = {opt.directory, &ctx->rd, PGM_EXIT_OK};
 	pthread_t	thread;
 	bool		threaded = false;
-	SyncProbe	probe;
 
 	if (need_files && !ctx->rd_loaded)
 		threaded = pthread_create(&thread, NULL, load_dir_thread, &load) == 0;
@@ -103,15 +102,18 @@ ctx_open(Ctx *ctx, SyncMode sync)
 
 	/*
 	 * A deploy that changed nothing is done in the connection's first
-	 * round trip, which checks the extension too (sync_probe); otherwise
-	 * the extension is checked, and the directory synced, the long way.
+	 * round trip, which vouches for the extension too (sync_probe);
+	 * otherwise the extension is checked, and the directory synced, the
+	 * long way.
 	 */
-	probe = need_files ? sync_probe(ctx->conn, &ctx->rd) : PROBE_FAILED;
-	if (probe == PROBE_FAILED && !db_require_extension(ctx->conn))
-		return PGM_EXIT_USAGE;
-	if (probe == PROBE_SAME)
+	if (need_files && sync_probe(ctx->conn, &ctx->rd))
+	{
 		sync_unchanged(&ctx->rd);
-	else if (need_files)
+		return PGM_EXIT_OK;
+	}
+	if (!db_require_extension(ctx->conn))
+		return PGM_EXIT_USAGE;
+	if (need_files)
 	{
 		/* sync on its own (SYNC_REPORT) may also prune */
 		rc = sync_directory(ctx->conn, &ctx->rd, sync == SYNC_REPORT && opt.prune, sync);

@@ -368,16 +368,7 @@ typedef struct SyncReport
 } SyncReport;
 
 extern SyncReport sync_report;
-
-/* What the one-round-trip probe of a sync found (sync_probe). */
-typedef enum SyncProbe
-{
-	PROBE_FAILED,				/* no answer: check the extension the long way */
-	PROBE_DIFFERENT,			/* the extension is there; the files differ */
-	PROBE_SAME					/* every file registered as it is, all applied */
-} SyncProbe;
-
-extern SyncProbe sync_probe(PGconn *conn, const RevDir *rd);
+extern bool sync_probe(PGconn *conn, const RevDir *rd);
 extern void sync_unchanged(const RevDir *rd);
 extern int	sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode);
 extern void sync_print(const SyncReport *r, const RevDir *rd);

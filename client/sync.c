@@ -9,11 +9,10 @@
  *	 1. every file is parsed on the client (revdir.c); any problem, or two
  *		files declaring one id, stops the sync before anything is sent;
  *	 1b. the probe (sync_probe, from ctx_open): one query, the connection's
- *		first, asks for the extension's version and for the digest of the
- *		project's registry (migrate.registry_digest: id, checksum, file
+ *		first, asks for the digest of the project's registry (migrate.registry_digest: id, checksum, file
  *		name, message and applied of every registered revision, hashed as
- *		common/regdigest.c does), and compares it with the same digest of
- *		the files.  Equal, every file is registered as it is, no revision
+ *		common/regdigest.c does, with migrate's version), and compares it
+ *		with the same digest of the files.  Equal, every file is registered as it is, no revision
  *		is registered without a file, and all are applied: that is the
  *		whole sync (a deploy that changed nothing), without reading 1,000
  *		rows.  Different, or NULL (a checksum this role may not read), the
@@ -128,7 +127,7 @@ read_registry(PGconn *conn, Registered **out, size_t *n)
 static bool
 files_digest(const RevDir *rd, char hex[MIGRATE_REGDIGEST_LEN + 1])
 {
-	MigrateRegDigest *d = migrate_regdigest_begin();
+	MigrateRegDigest *d = migrate_regdigest_begin(MIGRATE_VERSION);
 	const char *error;
 
 	for (size_t i = 0; i < rd->n_by_id; i++)
@@ -141,39 +140,34 @@ files_digest(const RevDir *rd, char hex[MIGRATE_REGDIGEST_LEN + 1])
 }
 
 /*
- * One round trip, the connection's first: the extension's version and the
- * registry digest, compared with the files' (the files are loaded, without
- * problems).  A failed query (no extension, or one too old to have
- * migrate.registry_digest) is not reported here: PROBE_FAILED sends the
- * caller to db_require_extension, which says what is wrong.
+ * One round trip, the connection's first: is the registry digest the
+ * files'?  The digest covers migrate's version (the extension's library
+ * and this client's must be the same), so true says the extension is the
+ * one this client speaks to as well.  Anything else (another digest, NULL,
+ * no extension or one too old to have migrate.registry_digest: the query
+ * fails) is false, reported by nobody: the caller checks the extension
+ * and syncs the long way, and says what is wrong.
  */
 static double probe_seconds;
 
-SyncProbe
+bool
 sync_probe(PGconn *conn, const RevDir *rd)
 {
 	double		t0 = pgm_now();
 	PGresult   *res;
-	SyncProbe	probe = PROBE_FAILED;
+	bool		same = false;
 	char		hex[MIGRATE_REGDIGEST_LEN + 1];
 
-	if (rd->n_invalid > 0 || rd->n_duplicates > 0 || rd->n_by_id != rd->n)
-		return PROBE_FAILED;
-	res = PQexecParams(conn,
-					   "SELECT e.extversion, migrate.registry_digest($1)"
-					   "  FROM pg_catalog.pg_extension e WHERE e.extname = 'migrate'",
+	if (rd->n == 0 || rd->n_invalid > 0 || rd->n_duplicates > 0 || rd->n_by_id != rd->n ||
+		!files_digest(rd, hex))
+		return false;
+	res = PQexecParams(conn, "SELECT migrate.registry_digest($1)",
 					   1, NULL, (const char *[]) {opt.project}, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		db_extension_version_ok(PQgetvalue(res, 0, 0)))
-	{
-		probe = PROBE_DIFFERENT;
-		if (!PQgetisnull(res, 0, 1) && rd->n > 0 && files_digest(rd, hex) &&
-			strcmp(PQgetvalue(res, 0, 1), hex) == 0)
-			probe = PROBE_SAME;
-	}
+	same = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), hex) == 0;
 	PQclear(res);
 	probe_seconds = pgm_now() - t0;
-	return probe;
+	return same;
 }
 
 /*

@@ -6,7 +6,7 @@
  *
  * Its canonical text (version 1):
  *
- *	   migrate-registry-v1\n
+ *	   migrate-registry-v1 <version of migrate>\n
  *	   then per revision, in id order (bytewise), five fields:
  *	   id, checksum, source, message, applied ("t" or "f"),
  *
@@ -42,12 +42,14 @@ struct MigrateRegDigest
 };
 
 MigrateRegDigest *
-migrate_regdigest_begin(void)
+migrate_regdigest_begin(const char *version)
 {
 	MigrateRegDigest *d = palloc(sizeof(MigrateRegDigest));
 
 	initStringInfo(&d->buf);
-	appendStringInfoString(&d->buf, "migrate-registry-v1\n");
+	appendStringInfoString(&d->buf, "migrate-registry-v1 ");
+	appendStringInfoString(&d->buf, version);
+	appendStringInfoChar(&d->buf, '\n');
 	return d;
 }
 

@@ -29,8 +29,13 @@
 
 typedef struct MigrateRegDigest MigrateRegDigest;
 
-/* A digest under construction (palloc'd; in the client malloc'd). */
-extern MigrateRegDigest *migrate_regdigest_begin(void);
+/*
+ * A digest under construction (palloc'd; in the client malloc'd), for the
+ * given version of migrate (MIGRATE_VERSION, the library's or the
+ * client's): a client and an extension of different versions never find
+ * their digests equal, and take the long way, which checks the version.
+ */
+extern MigrateRegDigest *migrate_regdigest_begin(const char *version);
 
 /*
  * Add one revision; call in the order of the ids, compared bytewise

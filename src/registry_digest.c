@@ -253,7 +253,7 @@ migrate_registry_digest(PG_FUNCTION_ARGS)
 
 	if (nrows > 1)
 		qsort(rows, nrows, sizeof(DigestRow), cmp_row_id);
-	d = migrate_regdigest_begin();
+	d = migrate_regdigest_begin(MIGRATE_VERSION);
 	for (int i = 0; i < nrows; i++)
 	{
 		DigestRow  *r = &rows[i];
