@@ -449,6 +449,22 @@ typedef struct ApplyRun
 	double		t0;
 } ApplyRun;
 
+/* The --json document of a plan that is not run (lint: its findings, if read). */
+static void
+json_plan_only(Ctx *ctx, ApplyRun *a, const LintFindings *lint)
+{
+	JsonWriter	w;
+
+	result_begin(&w, ctx, true);
+	json_kv_string(&w, "target", a->target);
+	json_kv_bool(&w, "dry_run", opt.dry_run);
+	json_steps(&w, "plan", &a->plan);
+	json_kv_strlist(&w, "current", &a->before);
+	if (lint != NULL)
+		lint_json(&w, "lint", lint);
+	result_end(&w);
+}
+
 /* "nothing to upgrade: at ...", from the sync's read alone (nothing_pending) */
 static int
 report_at_head(Ctx *ctx, ApplyRun *a)
@@ -456,16 +472,7 @@ report_at_head(Ctx *ctx, ApplyRun *a)
 	char	   *cur = current_text(&a->before);
 
 	if (opt.json)
-	{
-		JsonWriter	w;
-
-		result_begin(&w, ctx, true);
-		json_kv_string(&w, "target", a->target);
-		json_kv_bool(&w, "dry_run", opt.dry_run);
-		json_steps(&w, "plan", &a->plan);
-		json_kv_strlist(&w, "current", &a->before);
-		result_end(&w);
-	}
+		json_plan_only(ctx, a, NULL);
 	else
 		printf("nothing to upgrade: at %s\n", cur);
 	set_summary("nothing to upgrade: at %s", cur);
@@ -522,17 +529,7 @@ report_plan_only(Ctx *ctx, ApplyRun *a)
 		return PGM_EXIT_FAIL;
 	cur = current_text(&a->before);
 	if (opt.json)
-	{
-		JsonWriter	w;
-
-		result_begin(&w, ctx, true);
-		json_kv_string(&w, "target", a->target);
-		json_kv_bool(&w, "dry_run", opt.dry_run);
-		json_steps(&w, "plan", &a->plan);
-		json_kv_strlist(&w, "current", &a->before);
-		lint_json(&w, "lint", &lint);
-		result_end(&w);
-	}
+		json_plan_only(ctx, a, &lint);
 	else if (a->plan.n == 0)
 		printf("nothing to %s: at %s\n", a->verb, cur);
 	else

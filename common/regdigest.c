@@ -30,11 +30,13 @@
 #include "postgres_fe.h"
 #endif
 
+#include "checksum.h"
 #include "regdigest.h"
 
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "lib/stringinfo.h"
+
+StaticAssertDecl(MIGRATE_REGDIGEST_LEN == MIGRATE_CHECKSUM_LEN,
+				 "a registry digest is a hex SHA-256, as a checksum");
 
 struct MigrateRegDigest
 {
@@ -94,32 +96,9 @@ bool
 migrate_regdigest_end(MigrateRegDigest *d, char hex[MIGRATE_REGDIGEST_LEN + 1],
 					  const char **error)
 {
-	static const char hexdigits[] = "0123456789abcdef";
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	pg_cryptohash_ctx *ctx;
-	bool		ok = true;
+	bool		ok = migrate_sha256_hex(d->buf.data, d->buf.len, hex, error);
 
-	StaticAssertStmt(MIGRATE_REGDIGEST_LEN == 2 * PG_SHA256_DIGEST_LENGTH,
-					 "a registry digest is a hex SHA-256");
-
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) d->buf.data, d->buf.len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-	{
-		*error = pg_cryptohash_error(ctx);
-		ok = false;
-	}
-	pg_cryptohash_free(ctx);
 	pfree(d->buf.data);
 	pfree(d);
-	if (!ok)
-		return false;
-	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-	{
-		hex[2 * i] = hexdigits[digest[i] >> 4];
-		hex[2 * i + 1] = hexdigits[digest[i] & 0xf];
-	}
-	hex[MIGRATE_REGDIGEST_LEN] = '\0';
-	return true;
+	return ok;
 }

@@ -25,7 +25,7 @@
 
 #include <stdbool.h>
 
-#define MIGRATE_REGDIGEST_LEN	64	/* hex SHA-256 */
+#define MIGRATE_REGDIGEST_LEN	64	/* hex SHA-256, as MIGRATE_CHECKSUM_LEN */
 
 typedef struct MigrateRegDigest MigrateRegDigest;
 
