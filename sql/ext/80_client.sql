@@ -3,6 +3,8 @@
 --------------------------------------------------------------------------
 
 -- A deploy that changed nothing learns it from one value (src/registry_digest.c).
+-- New in 0.2; sql/update/0.1--0.2/70_client.sql is a link to this file (a
+-- new function only, no catalog change: the update adds it as is).
 CREATE FUNCTION migrate.registry_digest(project text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_registry_digest'
