@@ -12,20 +12,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/tap.bash"
 P=${PGM_PREFIX:-pgm_noop_}
-if [ -z "${PG_MIGRATE:-}" ]; then
-    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
-    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
-fi
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 WORK=$(mktemp -d)
+source "$HERE/pgm.bash"
 db=${P}db
 trap 'rm -rf "$WORK"; dropdb --if-exists "$db" >/dev/null 2>&1; psql -X -q -d postgres -c "DROP ROLE IF EXISTS ${P}reader" >/dev/null 2>&1' EXIT
-pgm() {
-    "$PG_MIGRATE" "$@" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    OUT=$(cat "$WORK/out")
-    ERR=$(cat "$WORK/err")
-}
 revfile() {   # revfile <id> <parent> <body> [message]
     {
         echo "-- migrate:revision $1"

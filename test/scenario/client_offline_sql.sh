@@ -14,20 +14,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/tap.bash"
 P=${PGM_PREFIX:-pgm_off_}
-if [ -z "${PG_MIGRATE:-}" ]; then
-    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
-    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
-fi
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 WORK=$(mktemp -d)
+source "$HERE/pgm.bash"
 DBS="${P}up ${P}sc ${P}mid ${P}fresh ${P}on ${P}nt_a ${P}nt_b ${P}h"
 trap 'rm -rf "$WORK"; for d in $DBS; do dropdb --if-exists "$d" >/dev/null 2>&1; done' EXIT
-pgm() {
-    "$PG_MIGRATE" "$@" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    OUT=$(cat "$WORK/out")
-    ERR=$(cat "$WORK/err")
-}
 # run_script, schema, state: shared with offline_sql.sh
 source "$HERE/offline_script.bash"
 nowhere=(-d "host=/nonexistent-socket-dir port=1")
