@@ -9,14 +9,15 @@
  *	 1. every file is parsed on the client (revdir.c); any problem, or two
  *		files declaring one id, stops the sync before anything is sent;
  *	 1b. the probe (sync_probe, from ctx_open): one query, the connection's
- *		first, asks for the digest of the project's registry (migrate.registry_digest: id, checksum, file
- *		name, message and applied of every registered revision, hashed as
- *		common/regdigest.c does, with migrate's version), and compares it
- *		with the same digest of the files.  Equal, every file is registered as it is, no revision
- *		is registered without a file, and all are applied: that is the
- *		whole sync (a deploy that changed nothing), without reading 1,000
- *		rows.  Different, or NULL (a checksum this role may not read), the
- *		sync goes on:
+ *		first, asks for the digest of the project's registry
+ *		(migrate.registry_digest: id, checksum, file name, message and
+ *		applied of every registered revision, hashed as common/regdigest.c
+ *		does, with migrate's version), and compares it with the same digest
+ *		of the files.  Equal, every file is registered as it is, no
+ *		revision is registered without a file, and all are applied: that is
+ *		the whole sync (a deploy that changed nothing), without reading
+ *		1,000 rows.  Different, or NULL (a checksum this role may not
+ *		read), the sync goes on:
  *	 2. one query reads id, checksum, message and source of every registered
  *		revision (the checksum through migrate.revision_checksum, which
  *		shows it to the role that registered it, pg_read_all_stats and

@@ -224,7 +224,7 @@ migrate_registry_digest(PG_FUNCTION_ARGS)
 				readable = false;
 				break;
 			}
-			last_by = pstrdup(by);
+			last_by = by ? pstrdup(by) : NULL;
 		}
 		if (nrows == cap)
 		{
