@@ -11,8 +11,10 @@
 # round's pg_migrate against the same round's psql, run side by side, so
 # a burst of load on the machine moves both).  psql is the binary of
 # pg_config --bindir (Debian's /usr/bin/psql is a Perl wrapper that adds
-# 15 ms).  Also the read-only status and check, for scale.  Asserts
-# nothing.
+# 15 ms).  Also the read-only status and check, for scale.  With
+# PG_MIGRATE_BEFORE=/path/to/another/pg_migrate, that build's upgrade runs
+# in every round too (a change measured against what it replaces, under
+# the same load).  Asserts nothing.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +66,9 @@ run() {   # run NAME CMD...: one timed process
 ratios_upgrade=""
 ratios_sync=""
 names=(psql upgrade sync status check)
+BEFORE=${PG_MIGRATE_BEFORE:-}
+[ -n "$BEFORE" ] && names+=(before)
+ratios_before=""
 for r in $(seq 1 "$ROUNDS"); do
     # rotate which goes first
     k=$((r % ${#names[@]}))
@@ -75,10 +80,12 @@ for r in $(seq 1 "$ROUNDS"); do
             sync) run sync "$PGM" -q -D "$work/m" -d "$db" sync ;;
             status) run status "$PGM" -q -D "$work/m" -d "$db" status ;;
             check) run check "$PGM" -q -D "$work/m" -d "$db" check ;;
+            before) run before "$BEFORE" -q -D "$work/m" -d "$db" upgrade ;;
         esac
     done
     ratios_upgrade="$ratios_upgrade $(awk -v a="${last[upgrade]}" -v b="${last[psql]}" 'BEGIN {print a / b}')"
     ratios_sync="$ratios_sync $(awk -v a="${last[sync]}" -v b="${last[psql]}" 'BEGIN {print a / b}')"
+    [ -n "$BEFORE" ] && ratios_before="$ratios_before $(awk -v a="${last[before]}" -v b="${last[psql]}" 'BEGIN {print a / b}')"
 done
 quartiles() {  # quartiles VALUES...: "q1 median q3" (nearest rank)
     printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
@@ -102,6 +109,13 @@ printf '  %-42s %8.1f ms (%s-%s)   %.2fx baseline   goal <= 1.10x\n' "pg_migrate
     "$(awk -v a="$um" -v b="$pm" 'BEGIN {print a / b}')"
 read -r q1 qm q3 qlo qhi <<<"$(quartiles $ratios_upgrade)"
 printf '  %-42s %.2fx median of the rounds'"'"' ratios, quartiles %.2f-%.2f, range %.2f-%.2f\n' "  per round, upgrade / psql" "$qm" "$q1" "$q3" "$qlo" "$qhi"
+if [ -n "$BEFORE" ]; then
+    read -r bm blo bhi <<<"$(stat before)"
+    printf '  %-42s %8.1f ms (%s-%s)   %.2fx baseline\n' "before: $(basename "$(dirname "$BEFORE")")/$(basename "$BEFORE") upgrade" "$bm" "$blo" "$bhi" \
+        "$(awk -v a="$bm" -v b="$pm" 'BEGIN {print a / b}')"
+    read -r q1 qm q3 qlo qhi <<<"$(quartiles $ratios_before)"
+    printf '  %-42s %.2fx median of the rounds'"'"' ratios, quartiles %.2f-%.2f, range %.2f-%.2f\n' "  per round, before / psql" "$qm" "$q1" "$q3" "$qlo" "$qhi"
+fi
 read -r sm slo shi <<<"$(stat sync)"
 printf '  %-42s %8.1f ms (%s-%s)   goal < 300 ms\n' "pg_migrate sync" "$sm" "$slo" "$shi"
 read -r q1 qm q3 qlo qhi <<<"$(quartiles $ratios_sync)"

@@ -368,7 +368,8 @@ typedef struct SyncReport
 } SyncReport;
 
 extern SyncReport sync_report;
-extern bool sync_probe(PGconn *conn, const RevDir *rd);
+extern bool sync_probe_send(PGconn *conn);
+extern bool sync_probe_finish(PGconn *conn, const RevDir *rd);
 extern void sync_unchanged(const RevDir *rd);
 extern int	sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode);
 extern void sync_print(const SyncReport *r, const RevDir *rd);

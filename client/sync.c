@@ -143,31 +143,47 @@ files_digest(const RevDir *rd, char hex[MIGRATE_REGDIGEST_LEN + 1])
 /*
  * One round trip, the connection's first: is the registry digest the
  * files'?  The digest covers migrate's version (the extension's library
- * and this client's must be the same), so true says the extension is the
- * one this client speaks to as well.  Anything else (another digest, NULL,
- * no extension or one too old to have migrate.registry_digest: the query
- * fails) is false, reported by nobody: the caller checks the extension
- * and syncs the long way, and says what is wrong.
+ * and this client's must be the same), so a match says the extension is
+ * the one this client speaks to as well.  Anything else (another digest,
+ * NULL, no extension or one too old to have migrate.registry_digest: the
+ * query fails) is no match, reported by nobody: the caller checks the
+ * extension and syncs the long way, and says what is wrong.
+ *
+ * The query is sent as soon as the connection is made (sync_probe_send),
+ * while the files may still be being read: the server computes its digest
+ * meanwhile.  sync_probe_finish reads the answer, always (the connection
+ * is free for other queries after it), and compares it with the files'
+ * digest when the files are given (NULL: loading them failed).
  */
+static double probe_t0;
 static double probe_seconds;
 
 bool
-sync_probe(PGconn *conn, const RevDir *rd)
+sync_probe_send(PGconn *conn)
 {
-	double		t0 = pgm_now();
+	probe_t0 = pgm_now();
+	return PQsendQueryParams(conn, "SELECT migrate.registry_digest($1)",
+							 1, NULL, (const char *[]) {opt.project}, NULL, NULL, 0) == 1;
+}
+
+bool
+sync_probe_finish(PGconn *conn, const RevDir *rd)
+{
 	PGresult   *res;
 	bool		same = false;
+	bool		files_ok;
 	char		hex[MIGRATE_REGDIGEST_LEN + 1];
 
-	if (rd->n == 0 || rd->n_invalid > 0 || rd->n_duplicates > 0 || rd->n_by_id != rd->n ||
-		!files_digest(rd, hex))
-		return false;
-	res = PQexecParams(conn, "SELECT migrate.registry_digest($1)",
-					   1, NULL, (const char *[]) {opt.project}, NULL, NULL, 0);
-	same = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), hex) == 0;
-	PQclear(res);
-	probe_seconds = pgm_now() - t0;
+	files_ok = rd != NULL && rd->n > 0 && rd->n_invalid == 0 && rd->n_duplicates == 0 &&
+		rd->n_by_id == rd->n && files_digest(rd, hex);
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (files_ok && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+			!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), hex) == 0)
+			same = true;
+		PQclear(res);
+	}
+	probe_seconds = pgm_now() - probe_t0;
 	return same;
 }
 
