@@ -40,7 +40,15 @@ calls() {
     done
     echo "$n"
 }
-reset_calls() { q "$db" "SELECT pg_stat_reset()" >/dev/null; }
+# reset them once every earlier client's backend has gone (a backend
+# reports its calls when it exits, which may be after its client has)
+reset_calls() {
+    for _ in $(seq 1 40); do
+        [ "$(q "$db" "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")" = "0" ] && break
+        sleep 0.05
+    done
+    q "$db" "SELECT pg_stat_reset()" >/dev/null
+}
 M=(-D "$WORK/m" -d "$db")
 
 mkdir -p "$WORK/m"
