@@ -17,14 +17,17 @@ source "$(dirname "$0")/common.sh"
 N=${DRIFT_REVISIONS:-1000}
 T=${DRIFT_TABLES:-10000}
 ROUNDS=${DRIFT_ROUNDS:-5}
+PARTS=${DRIFT_PARTS:-"1 2 3"}   # which of the three to run
+part() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
 work=$(mktemp -d)
 tag=$$
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 spread() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {printf "%.1f-%.1f", a[1], a[NR]}'; }
 
-# ---------------------------------------------------------------- 1. apply
 createdb tmpl_drift_$tag
 q tmpl_drift_$tag "CREATE EXTENSION migrate"
+# ---------------------------------------------------------------- 1. apply
+if part 1; then
 q tmpl_drift_$tag "SELECT count(migrate.add(
     revision => 'v' || lpad(i::text, 5, '0'),
     upgrade => format('CREATE TABLE t_%s (id bigint, v text, created timestamptz DEFAULT now()); CREATE INDEX t_%s_v ON t_%s (v);', i, i, i),
@@ -55,8 +58,10 @@ echo "drift: the DDL ledger's cost, median of $ROUNDS rounds, wall clock"
 printf '  %-52s %9.1f ms   (baseline)   spread %s\n' "upgrade('head'), $N revisions, track_ddl off" "$off_m" "$(spread "${off_t[@]}")"
 printf '  %-52s %9.1f ms   %sx          spread %s   goal < 1.05x\n' "upgrade('head'), $N revisions, track_ddl on" "$on_m" "$(ratio "$on_m" "$off_m")" "$(spread "${on_t[@]}")"
 echo "    check: $rows ledger rows with tracking on, $rows_off off; $fp_rec fingerprint recorded"
+fi
 
 # ------------------------------------------------------ 2. psql CREATE TABLE
+if part 2; then
 q postgres "SELECT string_agg(format('CREATE TABLE c_%s (id bigint PRIMARY KEY, v text);', i), E'\n' ORDER BY i) FROM generate_series(1, $T) i" >"$work/create.sql"
 createdb tmpl_plain_$tag
 R2=${DRIFT_CREATE_ROUNDS:-3}
@@ -85,8 +90,11 @@ printf '  %-52s %9.1f ms   (baseline)   spread %s\n' "track_ddl off" "$m_off" "$
 printf '  %-52s %9.1f ms   %sx          spread %s   goal < 1.05x\n' "track_ddl on" "$m_on" "$(ratio "$m_on" "$m_off")" "$(spread "${con[@]}")"
 printf '  %-52s %9.1f ms   %sx\n' "no extension in the database" "$m_none" "$(ratio "$m_none" "$m_off")"
 echo "    check: $crows ledger rows (a table and its primary key index each)"
+dropdb tmpl_plain_$tag
+fi
 
 # ----------------------------------------------------------- 3. fingerprint
+if part 3; then
 createdb fp_$tag
 q fp_$tag "CREATE EXTENSION migrate"
 # one transaction per table: 10,000 tables in one would need more locks
@@ -103,6 +111,7 @@ warm=$(server_ms fp_$tag 5 "SELECT migrate.fingerprint()")
 dropdb fp_$tag
 printf '  %-52s %9.1f ms   spread %s   goal < 200 ms\n' "fingerprint(), $T tables + $((2 * T)) indexes, first call" "$(printf '%s\n' "${first[@]}" | median)" "$(spread "${first[@]}")"
 printf '  %-52s %9.1f ms\n' "  same, warm (median of 5 in one session)" "$warm"
+fi
 
-dropdb tmpl_drift_$tag; dropdb tmpl_plain_$tag
+dropdb tmpl_drift_$tag
 rm -rf "$work"
