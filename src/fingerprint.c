@@ -5,8 +5,9 @@
  *	  database's own schema.  The engines record it in migrate.run after
  *	  each run (runlog.c), once per run.
  *
- * The description is a set of lines, one per object, each starting with
- * the kind of object and its schema-qualified name:
+ * The description is a sequence of lines, one per object and part of one,
+ * each starting with its kind; an object's line names it (schema-qualified)
+ * and its parts' lines follow it:
  *
  *	  schema   owner and privileges
  *	  ext      extensions (name, version, schema), migrate itself left out
@@ -43,7 +44,7 @@
  * with search_path = pg_catalog, so that nothing depends on OIDs, on the
  * order objects were made in, or on the caller's search_path.
  *
- * How (a first call on 10,000 tables must take well under a second): each
+ * How (the goal: a first call on 10,000 tables under 200 ms): each
  * catalog is read once by a sequential scan under one snapshot, objects
  * are kept in hash tables by OID, and the lines are sorted by names
  * (schema, kind, object, part of it: never OIDs) and fed to SHA-256 one
@@ -56,6 +57,10 @@
  * -- and what has no cheaper form -- views, triggers, rules, functions --
  * go through ruleutils, one call per object.  SET client_min_messages =
  * debug1 prints each phase's time, debug2 every line.
+ *
+ * This file: the schemas, extensions, relations and columns, and the
+ * sorting and hashing; fingerprint_parts.c: defaults, constraints, indexes,
+ * triggers, policies, rules, functions, types (fingerprint.h between them).
  *
  * IDENTIFICATION
  *	  src/fingerprint.c
@@ -366,97 +371,6 @@ fp_opclass_name(Oid opclass)
 }
 
 /* ---------------------------------------------------------------------
- * Expressions: one deparse per distinct expression without columns
- * ---------------------------------------------------------------------
- */
-
-typedef struct FpExprEntry
-{
-	char	   *key;			/* normalized node string; hash key */
-	char	   *text;
-} FpExprEntry;
-
-static uint32
-expr_key_hash(const void *key, Size keysize)
-{
-	const char *s = *(char *const *) key;
-
-	return hash_bytes((const unsigned char *) s, strlen(s));
-}
-
-static int
-expr_key_match(const void *a, const void *b, Size keysize)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/*
- * A node string (len bytes, not terminated) into buf with every token
- * position made -1: the positions depend on the statement's text, the
- * expression does not.
- */
-static void
-normalize_node(StringInfo buf, const char *s, int len)
-{
-	const char *end = s + len;
-	const char *p = s;
-
-	resetStringInfo(buf);
-	while (p < end)
-	{
-		const char *colon = memchr(p, ':', end - p);
-
-		if (colon == NULL)
-			break;
-		if (end - colon > 10 && memcmp(colon, ":location ", 10) == 0)
-		{
-			appendBinaryStringInfo(buf, p, colon - p);
-			appendStringInfoString(buf, ":location -1");
-			p = colon + 10;
-			if (p < end && *p == '-')
-				p++;
-			while (p < end && *p >= '0' && *p <= '9')
-				p++;
-		}
-		else
-		{
-			appendBinaryStringInfo(buf, p, colon + 1 - p);
-			p = colon + 1;
-		}
-	}
-	appendBinaryStringInfo(buf, p, end - p);
-}
-
-/*
- * A stored expression of relation relid as text.  One that names no column
- * (defaults, mostly: now(), 0, 'x', nextval(...)) is deparsed without the
- * relation -- pg_get_expr opens it, which on a fresh connection builds its
- * relation cache entry -- and once per distinct expression.
- */
-static char *
-expr_text(FpState *st, Datum expr, Oid relid)
-{
-	text	   *t = DatumGetTextPP(expr);
-	StringInfo	buf = &st->exprbuf;
-	char	   *key;
-	FpExprEntry *e;
-	bool		found;
-
-	normalize_node(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-	if (strstr(buf->data, "{VAR ") != NULL || strstr(buf->data, "{SUBLINK ") != NULL ||
-		strstr(buf->data, "{QUERY ") != NULL)
-		return fp_get_expr(expr, relid);
-	key = buf->data;
-	e = hash_search(st->exprs, &key, HASH_FIND, NULL);
-	if (e)
-		return e->text;
-	key = pstrdup(buf->data);
-	e = hash_search(st->exprs, &key, HASH_ENTER, &found);
-	e->text = deparse_expression(stringToNode(key), NIL, false, false);
-	return e->text;
-}
-
-/* ---------------------------------------------------------------------
  * Scans
  * ---------------------------------------------------------------------
  */
@@ -692,30 +606,6 @@ scan_attributes(FpState *st)
 		col->generated = a->attgenerated;
 		acl = heap_getattr(tup, Anum_pg_attribute_attacl, RelationGetDescr(rel), &isnull);
 		col->acl = fp_acl_text(acl, isnull, OBJECT_COLUMN, InvalidOid);
-	}
-	fp_scan_end(scan, rel);
-}
-
-static void
-scan_attrdefs(FpState *st)
-{
-	Relation	rel;
-	SysScanDesc scan = fp_scan_begin(st, AttrDefaultRelationId, &rel, 0, NULL);
-	HeapTuple	tup;
-
-	while ((tup = systable_getnext(scan)) != NULL)
-	{
-		Form_pg_attrdef ad = (Form_pg_attrdef) GETSTRUCT(tup);
-		FpRel	   *r = fp_find_rel(st, ad->adrelid);
-		bool		isnull;
-		Datum		bin;
-
-		if (r == NULL || ad->adnum < 1 || ad->adnum > r->natts ||
-			r->cols[ad->adnum - 1].name == NULL)
-			continue;
-		bin = heap_getattr(tup, Anum_pg_attrdef_adbin, RelationGetDescr(rel), &isnull);
-		if (!isnull)
-			r->cols[ad->adnum - 1].def = expr_text(st, bin, ad->adrelid);
 	}
 	fp_scan_end(scan, rel);
 }
@@ -976,7 +866,7 @@ static const struct
 	{"schemas", scan_namespaces},
 	{"relations", scan_classes},
 	{"columns", scan_attributes},
-	{"defaults", scan_attrdefs},
+	{"defaults", fp_scan_attrdefs},
 	{"inheritance", scan_inherits},
 	{"types", fp_scan_types},
 	{"constraints", fp_scan_constraints},
@@ -1024,12 +914,7 @@ migrate_fingerprint_compute(void)
 	ctl.hcxt = cxt;
 	st.typefmt = hash_create("fingerprint type names", 64, &ctl,
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(FpExprEntry);
-	ctl.hash = expr_key_hash;
-	ctl.match = expr_key_match;
-	st.exprs = hash_create("fingerprint expressions", 64, &ctl,
-						   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	st.exprs = fp_exprs_create(cxt);
 	initStringInfo(&st.exprbuf);
 	st.maxobjs = 1024;
 	st.objs = palloc(st.maxobjs * sizeof(FpObj));

@@ -190,6 +190,8 @@ extern bool fp_is_member(FpState *st, Oid classid, Oid objid);
 extern FpNsp *fp_find_nsp(FpState *st, Oid nspoid);
 extern FpRel *fp_find_rel(FpState *st, Oid relid);
 extern FpRel *fp_get_rel(FpState *st, Oid relid);
+extern HTAB *fp_exprs_create(MemoryContext cxt);
+extern void fp_scan_attrdefs(FpState *st);
 extern void fp_scan_constraints(FpState *st);
 extern void fp_scan_indexes(FpState *st);
 extern void fp_scan_triggers(FpState *st);

@@ -2,9 +2,10 @@
  *
  * fingerprint_parts.c
  *	  The lines of migrate.fingerprint()'s description (fingerprint.c) for
- *	  what hangs off relations and schemas: constraints, indexes, triggers,
- *	  policies, rules, functions and types.  Each is one sequential scan of
- *	  its catalog, looking up the relations and schemas fingerprint.c read.
+ *	  what hangs off relations and schemas: column defaults, constraints,
+ *	  indexes, triggers, policies, rules, functions and types.  Each is one
+ *	  sequential scan of its catalog, looking up the relations and schemas
+ *	  fingerprint.c read.
  *
  * IDENTIFICATION
  *	  src/fingerprint_parts.c
@@ -18,6 +19,7 @@
 #include "access/table.h"
 #include "access/transam.h"
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -37,9 +39,142 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
 #include "fingerprint.h"
+
+/* ---------------------------------------------------------------------
+ * Expressions: one deparse per distinct expression without columns
+ * ---------------------------------------------------------------------
+ */
+
+typedef struct FpExprEntry
+{
+	char	   *key;			/* normalized node string; hash key */
+	char	   *text;
+} FpExprEntry;
+
+static uint32
+expr_key_hash(const void *key, Size keysize)
+{
+	const char *s = *(char *const *) key;
+
+	return hash_bytes((const unsigned char *) s, strlen(s));
+}
+
+static int
+expr_key_match(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * A node string (len bytes, not terminated) into buf with every token
+ * position made -1: the positions depend on the statement's text, the
+ * expression does not.
+ */
+static void
+normalize_node(StringInfo buf, const char *s, int len)
+{
+	const char *end = s + len;
+	const char *p = s;
+
+	resetStringInfo(buf);
+	while (p < end)
+	{
+		const char *colon = memchr(p, ':', end - p);
+
+		if (colon == NULL)
+			break;
+		if (end - colon > 10 && memcmp(colon, ":location ", 10) == 0)
+		{
+			appendBinaryStringInfo(buf, p, colon - p);
+			appendStringInfoString(buf, ":location -1");
+			p = colon + 10;
+			if (p < end && *p == '-')
+				p++;
+			while (p < end && *p >= '0' && *p <= '9')
+				p++;
+		}
+		else
+		{
+			appendBinaryStringInfo(buf, p, colon + 1 - p);
+			p = colon + 1;
+		}
+	}
+	appendBinaryStringInfo(buf, p, end - p);
+}
+
+/*
+ * A stored expression of relation relid as text.  One that names no column
+ * (defaults, mostly: now(), 0, 'x', nextval(...)) is deparsed without the
+ * relation -- pg_get_expr opens it, which on a fresh connection builds its
+ * relation cache entry -- and once per distinct expression.
+ */
+static char *
+expr_text(FpState *st, Datum expr, Oid relid)
+{
+	text	   *t = DatumGetTextPP(expr);
+	StringInfo	buf = &st->exprbuf;
+	char	   *key;
+	FpExprEntry *e;
+	bool		found;
+
+	normalize_node(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	if (strstr(buf->data, "{VAR ") != NULL || strstr(buf->data, "{SUBLINK ") != NULL ||
+		strstr(buf->data, "{QUERY ") != NULL)
+		return fp_get_expr(expr, relid);
+	key = buf->data;
+	e = hash_search(st->exprs, &key, HASH_FIND, NULL);
+	if (e)
+		return e->text;
+	key = pstrdup(buf->data);
+	e = hash_search(st->exprs, &key, HASH_ENTER, &found);
+	e->text = deparse_expression(stringToNode(key), NIL, false, false);
+	return e->text;
+}
+
+/* The cache of expr_text(), in cxt. */
+HTAB *
+fp_exprs_create(MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(FpExprEntry);
+	ctl.hash = expr_key_hash;
+	ctl.match = expr_key_match;
+	ctl.hcxt = cxt;
+	return hash_create("fingerprint expressions", 64, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/* Default expressions of the columns kept. */
+void
+fp_scan_attrdefs(FpState *st)
+{
+	Relation	rel;
+	SysScanDesc scan = fp_scan_begin(st, AttrDefaultRelationId, &rel, 0, NULL);
+	HeapTuple	tup;
+
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_attrdef ad = (Form_pg_attrdef) GETSTRUCT(tup);
+		FpRel	   *r = fp_find_rel(st, ad->adrelid);
+		bool		isnull;
+		Datum		bin;
+
+		if (r == NULL || ad->adnum < 1 || ad->adnum > r->natts ||
+			r->cols[ad->adnum - 1].name == NULL)
+			continue;
+		bin = heap_getattr(tup, Anum_pg_attrdef_adbin, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			r->cols[ad->adnum - 1].def = expr_text(st, bin, ad->adrelid);
+	}
+	fp_scan_end(scan, rel);
+}
 
 /* A column of relation r by number, quoted (another relation's: looked up). */
 static const char *
