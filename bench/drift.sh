@@ -63,6 +63,11 @@ fi
 # ------------------------------------------------------ 2. psql CREATE TABLE
 if part 2; then
 q postgres "SELECT string_agg(format('CREATE TABLE c_%s (id bigint PRIMARY KEY, v text);', i), E'\n' ORDER BY i) FROM generate_series(1, $T) i" >"$work/create.sql"
+# last, the backend's own CPU time (user + system, in clock ticks, from
+# /proc/self/stat): what the ledger costs the server, steadier than the wall
+# clock on a machine shared with other work
+echo "SELECT f[12]::bigint + f[13]::bigint FROM (SELECT pg_catalog.string_to_array(pg_catalog.split_part(pg_catalog.pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS f) s;" >>"$work/create.sql"
+tick_ms=$(awk -v t="$(getconf CLK_TCK)" 'BEGIN {print 1000 / t}')
 createdb tmpl_plain_$tag
 R2=${DRIFT_CREATE_ROUNDS:-5}
 for r in $(seq 1 "$R2"); do
@@ -72,28 +77,40 @@ for r in $(seq 1 "$R2"); do
 done
 # each round runs the three back to back (order alternating): the ratio
 # is taken within a round, where the machine's load is the most alike
-con=(); coff=(); cnone=(); r_on=(); r_none=()
+con=(); coff=(); cnone=(); r_on=(); r_none=(); c_on=(); c_off=(); c_none=(); rc_on=(); rc_none=()
 for r in $(seq 1 "$R2"); do
     order="con coff cnone"; [ $((r % 2)) -eq 0 ] && order="cnone coff con"
     for which in $order; do
         opts=""; [ "$which" = coff ] && opts="-c migrate.track_ddl=off"
         t0=$(now_ms)
-        PGOPTIONS="$opts" psql -X -q -v ON_ERROR_STOP=1 -d ${which}_${tag}_$r -f "$work/create.sql" >/dev/null
+        ticks=$(PGOPTIONS="$opts" psql -X -q -A -t -v ON_ERROR_STOP=1 -d ${which}_${tag}_$r -f "$work/create.sql" | tail -1)
         t1=$(now_ms)
         d=$(awk -v a=$t0 -v b=$t1 'BEGIN {print b - a}')
-        case $which in con) d_on=$d; con+=("$d");; coff) d_off=$d; coff+=("$d");; cnone) d_none=$d; cnone+=("$d");; esac
+        cpu=$(awk -v n="$ticks" -v m="$tick_ms" 'BEGIN {print n * m}')
+        case $which in
+            con) d_on=$d; con+=("$d"); u_on=$cpu; c_on+=("$cpu");;
+            coff) d_off=$d; coff+=("$d"); u_off=$cpu; c_off+=("$cpu");;
+            cnone) d_none=$d; cnone+=("$d"); u_none=$cpu; c_none+=("$cpu");;
+        esac
     done
     r_on+=("$(ratio "$d_on" "$d_off")"); r_none+=("$(ratio "$d_none" "$d_off")")
+    rc_on+=("$(ratio "$u_on" "$u_off")"); rc_none+=("$(ratio "$u_none" "$u_off")")
 done
 crows=$(q con_${tag}_1 "SELECT count(*) FROM migrate.ddl_log")
 m_on=$(printf '%s\n' "${con[@]}" | median); m_off=$(printf '%s\n' "${coff[@]}" | median); m_none=$(printf '%s\n' "${cnone[@]}" | median)
 rspread() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {printf "%.3f-%.3f", a[1], a[NR]}'; }
-echo "  $T CREATE TABLE (id bigint PRIMARY KEY, v text) by psql -f, one transaction each, $R2 rounds"
+echo "  $T CREATE TABLE (id bigint PRIMARY KEY, v text) by psql -f, one transaction each, $R2 rounds, wall clock"
 printf '  %-52s %9.1f ms   (baseline)   spread %s\n' "track_ddl off" "$m_off" "$(spread "${coff[@]}")"
 printf '  %-52s %9.1f ms   spread %s\n' "track_ddl on" "$m_on" "$(spread "${con[@]}")"
 printf '  %-52s %9.1f ms   spread %s\n' "no extension in the database" "$m_none" "$(spread "${cnone[@]}")"
 printf '  %-52s %9sx   rounds %s   goal < 1.05x\n' "on/off, median of the rounds' ratios" "$(printf '%s\n' "${r_on[@]}" | median)" "$(rspread "${r_on[@]}")"
 printf '  %-52s %9sx   rounds %s\n' "no extension/off, median of the rounds' ratios" "$(printf '%s\n' "${r_none[@]}" | median)" "$(rspread "${r_none[@]}")"
+echo "  the same, the backend's CPU time (user + system)"
+printf '  %-52s %9.1f ms   (baseline)   spread %s\n' "track_ddl off" "$(printf '%s\n' "${c_off[@]}" | median)" "$(spread "${c_off[@]}")"
+printf '  %-52s %9.1f ms   spread %s\n' "track_ddl on" "$(printf '%s\n' "${c_on[@]}" | median)" "$(spread "${c_on[@]}")"
+printf '  %-52s %9.1f ms   spread %s\n' "no extension in the database" "$(printf '%s\n' "${c_none[@]}" | median)" "$(spread "${c_none[@]}")"
+printf '  %-52s %9sx   rounds %s   goal < 1.05x\n' "on/off, median of the rounds' ratios" "$(printf '%s\n' "${rc_on[@]}" | median)" "$(rspread "${rc_on[@]}")"
+printf '  %-52s %9sx   rounds %s\n' "no extension/off, median of the rounds' ratios" "$(printf '%s\n' "${rc_none[@]}" | median)" "$(rspread "${rc_none[@]}")"
 echo "    check: $crows ledger rows (a table and its primary key index each)"
 # dropped after the figures are out (10,000 tables each: slow on a busy disk)
 for r in $(seq 1 "$R2"); do dropdb con_${tag}_$r; dropdb coff_${tag}_$r; dropdb cnone_${tag}_$r; done
