@@ -451,7 +451,9 @@ apply(Ctx *ctx, bool up, const char *target)
 	char	   *failed_revision = NULL;
 	char	   *failed_message = NULL;
 
-	rc = ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
+	/* a dry run registers nothing: the files only in a rolled-back transaction */
+	rc = opt.dry_run ? ctx_open_rolled_back(ctx, up ? SYNC_STRICT : SYNC_LENIENT)
+		: ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	if (up && nothing_pending(ctx, target, &before))

@@ -5,22 +5,38 @@
  *	  works out itself: "show REV", "history -r A:B", and the offline
  *	  script of "sql --offline [A:]B", which has no database to ask.
  *
- * The grammar is the extension's (src/target.c, Alembic's), read in the
- * same order, for the forms that name revisions rather than moves from
- * the applied state:
+ * The grammar and its answers are the extension's (src/target.c and
+ * src/range.c, Alembic's): this file is a port of them onto the model,
+ * rule for rule and in the same order, so that "pg_migrate show T" names
+ * what migrate.resolve(T) names, or refuses where it refuses (with the
+ * same message).  test/scenario/client_resolve_agree.sh runs a list of
+ * targets through both.  Change the two together.
  *
- *	  base, heads, head, current (with a database), an exact id,
- *	  head-N / heads-N (N steps below the single head), base+N (the single
- *	  base is base+1), a bare branch label, <label>@head, <label>@heads,
- *	  <id>@head, <label>@<id>, <x>@<id>+N and -N, <id>+N, <id>-N, a unique
- *	  prefix of an id; +N and -N from the current revision (with a
- *	  database; offline, +N counts from base).
+ *	  base | heads | head
+ *	  <anchor>@head | @heads | @base | @+N | @-N | @head-N | @<id>
+ *	      | @<id>+N | @<id>-N (the anchor is a branch label or, failing
+ *	      that, a revision: <id>@head is the head of its branch)
+ *	  +N | -N
+ *	  <id>                  (exact; ids may contain "-")
+ *	  head-N | heads-N      (below the single head)
+ *	  base+N                (base+1 is the single base)
+ *	  <branch label>        (the revision that carries it)
+ *	  <id or prefix>+N | <id or prefix>-N
+ *	  <unique prefix of an id>
  *
- * Moves that only the applied state defines (<label>@+N, <label>@-N,
- * <label>@base) are the server's: an online command passes them on, the
- * offline ones refuse them with a message saying so.  A target names a
- * state: the revisions it names, with their ancestors and dependencies,
- * applied.  A range A:B is the revisions between two such states.
+ * What differs, on purpose:
+ *	  - the client's graph is the files and the registered revisions
+ *	    together (a file not yet registered is a revision here);
+ *	  - a target names a state, as an end of a range does on the server
+ *	    (range.c): "-N", "<label>@-N" and "<label>@base" are read as
+ *	    downgrade() would read them (the state left after reverting), the
+ *	    rest as upgrade() would; "current" is the applied state.  Offline
+ *	    nothing is applied.
+ *
+ * Errors are reported (pgm_error) and unwind to model_resolve with
+ * longjmp: the port keeps the server's shape, where ereport does not
+ * return.  What an unwound resolution allocated is left to the process's
+ * end (a command resolves a handful of targets).
  *
  * IDENTIFICATION
  *	  client/resolve.c
@@ -30,8 +46,13 @@
 #include "pg_migrate.h"
 
 #include <limits.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "idrule.h"
+
+#define MAX_CANDIDATES_SHOWN 10
 
 void
 il_add(IdxList *l, int v)
@@ -82,6 +103,16 @@ sort_by_id(const Model *m, IdxList *l)
 	free(mark);
 }
 
+static char *
+marks_new(const Model *m)
+{
+	char	   *mark = calloc((size_t) (m->n ? m->n : 1), 1);
+
+	if (mark == NULL)
+		pgm_fatal_oom();
+	return mark;
+}
+
 void
 model_heads(const Model *m, IdxList *out)
 {
@@ -90,47 +121,90 @@ model_heads(const Model *m, IdxList *out)
 			il_add(out, m->by_id[k]);
 }
 
-static int
-parse_steps(const char *target, const char *digits)
-{
-	char	   *end;
-	long		v;
+/* ---------------------------------------------------------------------
+ * Errors: report, then unwind to model_resolve
+ * ---------------------------------------------------------------------
+ */
+static jmp_buf *resolve_unwind;
 
-	if (*digits < '0' || *digits > '9')
-		return -1;
-	v = strtol(digits, &end, 10);
-	if (*end != '\0' || v <= 0 || v > INT_MAX)
-		return -1;
-	(void) target;
-	return (int) v;
+static PGM_NORETURN void
+unwind(void)
+{
+	longjmp(*resolve_unwind, 1);
+}
+
+static PGM_NORETURN void
+target_malformed(const char *target, const char *detail)
+{
+	if (strlen(target) > 100)
+		pgm_error("malformed target \"%.100s...\"", target);
+	else
+		pgm_error("malformed target \"%s\"", target);
+	pgm_error_detail(detail);
+	pgm_error_hint("A target is head, heads, base, a revision id or unique prefix, a branch label, +N, -N, <id>+N, <id>-N, head-N, base+N, or <label>@ followed by head, heads, base, +N, -N, head-N or a revision.");
+	unwind();
+}
+
+/* Parse the step count of "+N" / "-N" (digits only, at least 1). */
+static int
+parse_step_count(const char *target, const char *digits)
+{
+	long long	n = 0;
+
+	if (*digits == '\0')
+		target_malformed(target, "A relative step needs a number after the sign.");
+	for (const char *p = digits; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			target_malformed(target, "A relative step is a sign followed by digits.");
+		n = n * 10 + (*p - '0');
+		if (n > INT_MAX)
+		{
+			pgm_error("relative step in target \"%s\" is out of range", target);
+			unwind();
+		}
+	}
+	if (n == 0)
+	{
+		pgm_error("relative step in target \"%s\" must be at least 1", target);
+		unwind();
+	}
+	return (int) n;
 }
 
 static bool
-all_digits(const char *s)
+is_relative(const char *s)
 {
-	return *s != '\0' && strspn(s, "0123456789") == strlen(s);
+	if (s[0] != '+' && s[0] != '-')
+		return false;
+	if (s[1] == '\0')
+		return false;
+	for (const char *p = s + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
 }
 
-/* An exact id or a unique prefix; -1 after reporting. */
+/* An exact id, or a unique prefix of one; errors otherwise. */
 static int
-lookup(const Model *m, const char *target, const char *name)
+lookup_revision(const Model *m, const char *target, const char *name)
 {
 	int			idx = model_find(m, name);
 	IdxList		cand = {0};
-	size_t		len = strlen(name);
-	char	   *list;
+	const char *reason;
+	size_t		len;
 
 	if (idx >= 0)
 		return idx;
+	/* a prefix must itself look like (the start of) an id */
+	if (!migrate_id_is_valid(name, &reason) && !migrate_is_target_word(name))
+		target_malformed(target, reason);
+	len = strlen(name);
 	for (int k = 0; k < m->n; k++)
 		if (strncmp(m->revs[m->by_id[k]].id, name, len) == 0)
 			il_add(&cand, m->by_id[k]);
 	if (cand.n == 1)
-	{
-		idx = cand.v[0];
-		il_free(&cand);
-		return idx;
-	}
+		return cand.v[0];
 	if (cand.n == 0)
 	{
 		pgm_error("revision \"%s\" is not %s", name,
@@ -139,18 +213,301 @@ lookup(const Model *m, const char *target, const char *name)
 		if (strcmp(target, name) != 0)
 			pgm_error_detail(pgm_psprintf("It is part of the target \"%s\".", target));
 		pgm_error_hint("\"pg_migrate history\" lists the revisions.");
-		return -1;
+		unwind();
 	}
-	list = join_idx(m, &cand, 10);
 	pgm_error("revision prefix \"%s\" is ambiguous", name);
-	pgm_error_detail(pgm_psprintf("It matches %d revisions: %s.", cand.n, list));
+	pgm_error_detail(pgm_psprintf("It matches %d revisions: %s%s", cand.n,
+								  join_idx(m, &cand, MAX_CANDIDATES_SHOWN),
+								  cand.n > MAX_CANDIDATES_SHOWN ? "" : "."));
 	pgm_error_hint("Give more characters of the id.");
-	free(list);
-	il_free(&cand);
-	return -1;
+	unwind();
 }
 
-/* The revision that carries "label", or -1 (not reported). */
+/* A walk of more steps than there are revisions has gone round a cycle. */
+static void
+check_walk(const Model *m, const char *target, int from, int done)
+{
+	if (done > m->n)
+	{
+		pgm_error("target \"%s\" goes round a cycle through revision \"%s\"",
+				  target, m->revs[from].id);
+		pgm_error_hint("\"pg_migrate check\" shows the cycle.");
+		unwind();
+	}
+}
+
+/* The unique child of "from" inside "within" (NULL: anywhere). */
+static int
+step_forward(const Model *m, const char *target, int from, const char *within,
+			 int done, int total)
+{
+	const Rev  *r = &m->revs[from];
+	IdxList		kids = {0};
+
+	check_walk(m, target, from, done);
+	for (int j = 0; j < r->nchildren; j++)
+		if (within == NULL || within[r->children[j]])
+			il_add(&kids, r->children[j]);
+	if (kids.n == 1)
+	{
+		int			next = kids.v[0];
+
+		il_free(&kids);
+		return next;
+	}
+	if (kids.n == 0)
+	{
+		pgm_error("target \"%s\" goes past a head", target);
+		pgm_error_detail(pgm_psprintf("Revision \"%s\" has no child: only %d of %d steps are possible.",
+									  r->id, done, total));
+		unwind();
+	}
+	sort_by_id(m, &kids);
+	pgm_error("target \"%s\" is ambiguous: revision \"%s\" has %d children",
+			  target, r->id, kids.n);
+	pgm_error_detail(pgm_psprintf("Its children are %s.", join_idx(m, &kids, INT_MAX)));
+	pgm_error_hint("Name the revision to go to, or use <label>@+N.");
+	unwind();
+}
+
+/* The unique parent of "from". */
+static int
+step_backward(const Model *m, const char *target, int from, int done, int total)
+{
+	const Rev  *r = &m->revs[from];
+
+	check_walk(m, target, from, done);
+	if (r->nparents == 1 && r->parent_idx[0] >= 0)
+		return r->parent_idx[0];
+	if (r->nparents == 0)
+	{
+		pgm_error("target \"%s\" goes past a base", target);
+		pgm_error_detail(pgm_psprintf("Revision \"%s\" has no parent: only %d of %d steps are possible.",
+									  r->id, done, total));
+	}
+	else if (r->nparents == 1)
+		pgm_error("revision \"%s\" names parent \"%s\", which is not %s",
+				  r->id, r->parents[0], m->has_db ? "registered" : "declared by any file");
+	else
+	{
+		pgm_error("target \"%s\" is ambiguous: revision \"%s\" is a merge of %d parents",
+				  target, r->id, r->nparents);
+		pgm_error_hint("Name the revision to go to.");
+	}
+	unwind();
+}
+
+/*
+ * Currents inside "within" (NULL: all): applied revisions of the set with
+ * no applied child and no applied dependent in the set.
+ */
+static void
+currents_within(const Model *m, const char *within, const char *applied,
+				IdxList *out)
+{
+	for (int i = 0; i < m->n; i++)
+	{
+		const Rev  *r = &m->revs[i];
+		bool		leaf = true;
+
+		if (!applied[i] || (within && !within[i]))
+			continue;
+		for (int j = 0; j < r->nchildren + r->ndependents && leaf; j++)
+		{
+			int			c = j < r->nchildren ? r->children[j]
+				: r->dependents[j - r->nchildren];
+
+			if (applied[c] && (within == NULL || within[c]))
+				leaf = false;
+		}
+		if (leaf)
+			il_add(out, i);
+	}
+	sort_by_id(m, out);
+}
+
+/*
+ * The one unapplied revision inside "within" whose parents are exactly the
+ * current revisions "cur": the merge that joins them; -1 if none or several.
+ */
+static int
+merge_of_currents(const Model *m, const char *within, const char *applied,
+				  const IdxList *cur)
+{
+	int			found = -1;
+	const Rev  *first = &m->revs[cur->v[0]];
+
+	for (int j = 0; j < first->nchildren; j++)
+	{
+		int			mg = first->children[j];
+		const Rev  *r = &m->revs[mg];
+		int			matched = 0;
+
+		if (applied[mg] || !within[mg] || r->nparents != cur->n)
+			continue;
+		for (int p = 0; p < r->nparents; p++)
+			for (int c = 0; c < cur->n; c++)
+				if (r->parent_idx[p] == cur->v[c])
+					matched++;
+		if (matched != cur->n)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = mg;
+	}
+	return found;
+}
+
+static const char *
+nothing_applied_note(const Model *m)
+{
+	return m->has_db ? "" : " (offline: nothing is applied)";
+}
+
+/* "+N" inside "within": from the single current revision, or the single base. */
+static int
+relative_forward_from(const Model *m, const char *target, int steps,
+					  const char *within, const char *scope, const char *applied)
+{
+	IdxList		cur = {0};
+	int			pos;
+	int			done;
+
+	currents_within(m, within, applied, &cur);
+	if (cur.n == 0)
+	{
+		IdxList		bases = {0};
+
+		for (int k = 0; k < m->n; k++)
+		{
+			int			i = m->by_id[k];
+
+			if (rev_is_base(&m->revs[i]) && (within == NULL || within[i]))
+				il_add(&bases, i);
+		}
+		if (bases.n == 0)
+		{
+			pgm_error("target \"%s\": there are no revisions%s", target, scope);
+			unwind();
+		}
+		if (bases.n > 1)
+		{
+			pgm_error("target \"%s\" is ambiguous: nothing is applied and there are %d bases%s",
+					  target, bases.n, scope);
+			pgm_error_detail(pgm_psprintf("The bases are %s.", join_idx(m, &bases, INT_MAX)));
+			pgm_error_hint("Use <label>@+N, or name the revision to go to.");
+			unwind();
+		}
+		pos = bases.v[0];
+		done = 1;
+	}
+	else if (cur.n > 1 && within != NULL &&
+			 (pos = merge_of_currents(m, within, applied, &cur)) >= 0)
+		done = 1;				/* Alembic's answer: the merge of the branch's currents */
+	else if (cur.n > 1)
+	{
+		pgm_error("target \"%s\" is ambiguous: %d revisions are current%s",
+				  target, cur.n, scope);
+		pgm_error_detail(pgm_psprintf("The current revisions are %s.", join_idx(m, &cur, INT_MAX)));
+		pgm_error_hint("Use <id>+N or <label>@+N.");
+		unwind();
+	}
+	else
+	{
+		pos = cur.v[0];
+		done = 0;
+	}
+	for (; done < steps; done++)
+		pos = step_forward(m, target, pos, within, done, steps);
+	il_free(&cur);
+	return pos;
+}
+
+static char *
+applied_marks(const Model *m)
+{
+	char	   *applied = marks_new(m);
+
+	for (int i = 0; i < m->n; i++)
+		applied[i] = m->revs[i].applied;
+	return applied;
+}
+
+/* "-N" inside "within": revert the single current revision, N times. */
+static void
+relative_backward(const Model *m, const char *target, int steps,
+				  const char *within, const char *scope, char *revert)
+{
+	char	   *applied = applied_marks(m);
+	IdxList		cur = {0};
+
+	currents_within(m, within, applied, &cur);
+	for (int s = 0; s < steps; s++)
+	{
+		const Rev  *r;
+		int			x;
+
+		if (cur.n == 0 && s == 0)
+		{
+			pgm_error("target \"%s\": nothing is applied%s%s", target, scope,
+					  nothing_applied_note(m));
+			unwind();
+		}
+		if (cur.n == 0)
+		{
+			pgm_error("target \"%s\" goes past base%s", target, scope);
+			pgm_error_detail(pgm_psprintf("Only %d revision%s can be reverted.", s, s == 1 ? "" : "s"));
+			unwind();
+		}
+		if (cur.n > 1)
+		{
+			pgm_error("target \"%s\" is ambiguous: %d revisions are current%s",
+					  target, cur.n, s > 0 ? " after the first steps" : scope);
+			pgm_error_detail(pgm_psprintf("The current revisions are %s.", join_idx(m, &cur, INT_MAX)));
+			pgm_error_hint("Downgrade to a revision id, or use <label>@-N.");
+			unwind();
+		}
+		x = cur.v[0];
+		r = &m->revs[x];
+		applied[x] = 0;
+		revert[x] = 1;
+		/* what is left with no applied child or dependent becomes current */
+		cur.n = 0;
+		for (int j = 0; j < r->nparents + r->ndepends; j++)
+		{
+			int			p = j < r->nparents ? r->parent_idx[j]
+				: r->depend_idx[j - r->nparents];
+			const Rev  *pr;
+			bool		leaf = true;
+
+			if (p < 0 || !applied[p] || (within && !within[p]))
+				continue;
+			pr = &m->revs[p];
+			for (int c = 0; c < pr->nchildren + pr->ndependents && leaf; c++)
+			{
+				int			k = c < pr->nchildren ? pr->children[c]
+					: pr->dependents[c - pr->nchildren];
+
+				if (applied[k] && (within == NULL || within[k]))
+					leaf = false;
+			}
+			if (leaf)
+			{
+				bool		dup = false;
+
+				for (int c = 0; c < cur.n; c++)
+					dup = dup || cur.v[c] == p;
+				if (!dup)
+					il_add(&cur, p);
+			}
+		}
+		sort_by_id(m, &cur);
+	}
+	il_free(&cur);
+	free(applied);
+}
+
+/* The revision that carries "label", or -1 when none does. */
 static int
 label_owner(const Model *m, const char *label)
 {
@@ -165,338 +522,481 @@ label_owner(const Model *m, const char *label)
 	return -1;
 }
 
-/* N steps along unique children (+) or unique parents (-); -1 after reporting. */
+/* The revision that carries "label"; errors if several do. */
 static int
-walk(const Model *m, const char *target, int pos, int steps, bool forward)
+find_label(const Model *m, const char *label)
+{
+	int			found = -1;
+	int			second = -1;
+	int			nfound = 0;
+
+	for (int k = 0; k < m->n; k++)
+	{
+		const Rev  *r = &m->revs[m->by_id[k]];
+
+		for (int j = 0; j < r->nlabels; j++)
+			if (strcmp(r->labels[j], label) == 0)
+			{
+				if (nfound == 0)
+					found = m->by_id[k];
+				else
+					second = m->by_id[k];
+				nfound++;
+			}
+	}
+	if (nfound == 0)
+	{
+		pgm_error("branch label \"%s\" does not exist", label);
+		unwind();
+	}
+	if (nfound > 1)
+	{
+		pgm_error("branch label \"%s\" is on %d revisions", label, nfound);
+		pgm_error_detail(pgm_psprintf("Among them \"%s\" and \"%s\".",
+									  m->revs[found].id, m->revs[second].id));
+		unwind();
+	}
+	return found;
+}
+
+static int
+walk_back(const Model *m, const char *target, int pos, int steps)
 {
 	for (int s = 0; s < steps; s++)
-	{
-		const Rev  *r = &m->revs[pos];
-
-		if (s > m->n)
-		{
-			pgm_error("target \"%s\" goes round a cycle through revision \"%s\"", target, r->id);
-			return -1;
-		}
-		if (forward)
-		{
-			IdxList		kids = {0};
-			char	   *list;
-
-			if (r->nchildren == 1)
-			{
-				pos = r->children[0];
-				continue;
-			}
-			if (r->nchildren == 0)
-			{
-				pgm_error("target \"%s\" goes past a head", target);
-				pgm_error_detail(pgm_psprintf("Revision \"%s\" has no child: only %d of %d steps are possible.",
-											  r->id, s, steps));
-				return -1;
-			}
-			for (int k = 0; k < r->nchildren; k++)
-				il_add(&kids, r->children[k]);
-			sort_by_id(m, &kids);
-			list = join_idx(m, &kids, INT_MAX);
-			pgm_error("target \"%s\" is ambiguous: revision \"%s\" has %d children",
-					  target, r->id, r->nchildren);
-			pgm_error_detail(pgm_psprintf("Its children are %s.", list));
-			free(list);
-			il_free(&kids);
-			return -1;
-		}
-		if (r->nparents == 1 && r->parent_idx[0] >= 0)
-		{
-			pos = r->parent_idx[0];
-			continue;
-		}
-		if (r->nparents == 0)
-			pgm_error("target \"%s\" goes below a base: revision \"%s\" has no parent", target, r->id);
-		else if (r->nparents == 1)
-			pgm_error("target \"%s\" goes below revision \"%s\", whose parent \"%s\" is not a revision",
-					  target, r->id, r->parents[0]);
-		else
-			pgm_error("target \"%s\" is ambiguous: revision \"%s\" is a merge of %d parents",
-					  target, r->id, r->nparents);
-		return -1;
-	}
+		pos = step_backward(m, target, pos, s, steps);
 	return pos;
 }
 
-/* The heads among "from" and its descendants. */
+/* The heads among the revisions marked in "below", sorted by id. */
 static void
-heads_above(const Model *m, int from, IdxList *out)
+heads_within(const Model *m, const char *below, IdxList *out)
 {
-	char	   *seen = calloc((size_t) (m->n ? m->n : 1), 1);
+	for (int k = 0; k < m->n; k++)
+		if (below[m->by_id[k]] && rev_is_head(&m->revs[m->by_id[k]]))
+			il_add(out, m->by_id[k]);
+}
+
+/* "head-N" / "heads-N": the N, or 0 if not that form. */
+static int
+head_minus(const char *target, const char *what)
+{
+	const char *rest;
+
+	if (strncmp(what, "heads-", 6) == 0)
+		rest = what + 6;
+	else if (strncmp(what, "head-", 5) == 0)
+		rest = what + 5;
+	else
+		return 0;
+	/* "head-1x" may be a prefix of an id such as "head-1xyz" */
+	if (*rest == '\0' || strspn(rest, "0123456789") != strlen(rest))
+		return 0;
+	return parse_step_count(target, rest);
+}
+
+/* "from" and its descendants (children only) */
+static void
+mark_descendants(const Model *m, int from, char *mark)
+{
 	IdxList		stack = {0};
 
-	if (seen == NULL)
-		pgm_fatal_oom();
+	mark[from] = 1;
 	il_add(&stack, from);
-	seen[from] = 1;
 	while (stack.n > 0)
 	{
 		const Rev  *r = &m->revs[stack.v[--stack.n]];
 
-		if (rev_is_head(r))
-			il_add(out, (int) (r - m->revs));
 		for (int k = 0; k < r->nchildren; k++)
-			if (!seen[r->children[k]])
+			if (!mark[r->children[k]])
 			{
-				seen[r->children[k]] = 1;
+				mark[r->children[k]] = 1;
 				il_add(&stack, r->children[k]);
 			}
 	}
-	sort_by_id(m, out);
 	il_free(&stack);
-	free(seen);
 }
 
-static bool
-single(IdxList *out, int idx)
+/* "from" and its ancestors through parents */
+static void
+mark_parent_ancestors(const Model *m, int from, char *mark)
 {
-	if (idx < 0)
-		return false;
-	il_add(out, idx);
-	return true;
-}
+	IdxList		stack = {0};
 
-/* The unique head of "list", or -1 after reporting. */
-static int
-unique_head(const Model *m, const char *target, IdxList *heads)
-{
-	char	   *list;
-
-	if (heads->n == 1)
-		return heads->v[0];
-	if (heads->n == 0)
+	mark[from] = 1;
+	il_add(&stack, from);
+	while (stack.n > 0)
 	{
-		pgm_error("target \"%s\" names nothing: there is no revision", target);
-		return -1;
-	}
-	list = join_idx(m, heads, INT_MAX);
-	pgm_error("target \"%s\" is ambiguous: there are %d heads", target, heads->n);
-	pgm_error_detail(pgm_psprintf("The heads are %s.", list));
-	pgm_error_hint("Use 'heads' to go to every head, '<label>@head' for one branch, or add a merge revision.");
-	free(list);
-	return -1;
-}
+		const Rev  *r = &m->revs[stack.v[--stack.n]];
 
-/* N steps below the end of "head-N" / "heads-N", or 0 if not that form. */
-static int
-head_minus(const char *target)
-{
-	const char *p = NULL;
-
-	if (strncmp(target, "head-", 5) == 0)
-		p = target + 5;
-	else if (strncmp(target, "heads-", 6) == 0)
-		p = target + 6;
-	if (p == NULL || !all_digits(p))
-		return 0;
-	return parse_steps(target, p);
-}
-
-/* "<x>@<rest>" */
-static bool
-resolve_at(const Model *m, const char *target, const char *left, const char *rest,
-		   IdxList *out)
-{
-	int			owner = label_owner(m, left);
-	int			from;
-	IdxList		heads = {0};
-	bool		ok;
-
-	if (strcmp(rest, "head") == 0 || strcmp(rest, "heads") == 0)
-	{
-		from = owner >= 0 ? owner : lookup(m, target, left);
-		if (from < 0)
-			return false;
-		heads_above(m, from, &heads);
-		if (strcmp(rest, "heads") == 0)
+		for (int k = 0; k < r->nparents; k++)
 		{
-			for (int i = 0; i < heads.n; i++)
-				il_add(out, heads.v[i]);
-			ok = true;
-		}
-		else
-			ok = single(out, unique_head(m, target, &heads));
-		il_free(&heads);
-		return ok;
-	}
-	if (strncmp(rest, "head-", 5) == 0 && all_digits(rest + 5))
-	{
-		int			steps = parse_steps(target, rest + 5);
+			int			p = r->parent_idx[k];
 
-		from = owner >= 0 ? owner : lookup(m, target, left);
-		if (from < 0 || steps < 0)
-			return false;
-		heads_above(m, from, &heads);
-		from = unique_head(m, target, &heads);
-		il_free(&heads);
-		return from >= 0 && single(out, walk(m, target, from, steps, false));
+			if (p >= 0 && !mark[p])
+			{
+				mark[p] = 1;
+				il_add(&stack, p);
+			}
+		}
 	}
-	if (strcmp(rest, "base") == 0 || rest[0] == '+' || rest[0] == '-')
-	{
-		pgm_error("target \"%s\" moves from the applied state: only the database resolves it", target);
-		pgm_error_hint("Name a revision (an id, a label, <label>@head), or leave out --offline.");
-		return false;
-	}
-	/* <label>@<id>[+-N]: a revision lookup, the label as documentation */
-	return model_resolve(m, rest, out);
+	il_free(&stack);
 }
 
 /*
- * The revisions "target" names (out: a state; empty for base).  Returns
- * false after reporting.
+ * What a target resolves to: revisions (a state's tops), or a revert set
+ * (what downgrade(target) reverts from the applied state).
  */
-bool
-model_resolve(const Model *m, const char *target, IdxList *out)
+typedef struct Resolved
+{
+	IdxList    *revs;
+	char	   *revert;			/* NULL: not a revert set */
+} Resolved;
+
+static void
+one(Resolved *res, int idx)
+{
+	il_add(res->revs, idx);
+}
+
+/* <anchor>@<what> */
+static void
+resolve_label(const Model *m, const char *target, const char *label,
+			  const char *what, bool down, Resolved *res)
+{
+	const char *reason;
+	int			anchor;
+	char	   *branch;
+	char	   *below;
+	char	   *scope;
+	char	   *branch_name;
+	int			back = 0;
+
+	if (*label == '\0')
+		target_malformed(target, "A branch label is needed before \"@\".");
+	if (!migrate_id_is_valid(label, &reason))
+		target_malformed(target, reason);
+	if (strchr(what, '@') != NULL)
+		target_malformed(target, "A target has at most one \"@\".");
+	if (*what == '\0')
+		target_malformed(target, "After \"@\" comes head, heads, base, +N, -N, head-N or a revision.");
+
+	if (label_owner(m, label) >= 0)
+	{
+		anchor = find_label(m, label);
+		branch_name = pgm_psprintf("branch \"%s\"", label);
+	}
+	else
+	{
+		int			idx = model_find(m, label);
+
+		/* not a label: a revision, as in <id>@head */
+		if (idx < 0)
+		{
+			bool		any = false;
+
+			for (int i = 0; i < m->n && !any; i++)
+				any = strncmp(m->revs[i].id, label, strlen(label)) == 0;
+			if (!any)
+			{
+				pgm_error("branch label \"%s\" does not exist", label);
+				pgm_error_detail("No revision has that label, and no revision id starts with it.");
+				unwind();
+			}
+			idx = lookup_revision(m, target, label);
+		}
+		anchor = idx;
+		branch_name = pgm_psprintf("the branch of revision \"%s\"", m->revs[idx].id);
+	}
+	scope = pgm_psprintf(" on %s", branch_name);
+
+	/* branch = ancestors + anchor + descendants; below = anchor + descendants */
+	branch = marks_new(m);
+	below = marks_new(m);
+	mark_descendants(m, anchor, below);
+	memcpy(branch, below, (size_t) m->n);
+	mark_parent_ancestors(m, anchor, branch);
+
+	if (strcmp(what, "head") == 0 || strcmp(what, "heads") == 0 ||
+		(back = head_minus(target, what)) > 0)
+	{
+		IdxList		heads = {0};
+
+		heads_within(m, below, &heads);
+		if (strcmp(what, "heads") == 0)
+		{
+			for (int i = 0; i < heads.n; i++)
+				one(res, heads.v[i]);
+			return;
+		}
+		if (heads.n != 1)
+		{
+			pgm_error("%s has %d heads", branch_name, heads.n);
+			pgm_error_detail(pgm_psprintf("Its heads are %s.", join_idx(m, &heads, INT_MAX)));
+			pgm_error_hint("Merge them with a revision that names both as down_revision, or target one by id.");
+			unwind();
+		}
+		if (strcmp(what, "head") == 0)
+			one(res, heads.v[0]);
+		else
+			one(res, walk_back(m, target, heads.v[0], back));
+		return;
+	}
+	if (strcmp(what, "base") == 0)
+	{
+		char	   *outside_anc = marks_new(m);
+
+		if (!down)
+		{
+			pgm_error("target \"%s\" is a downgrade target", target);
+			pgm_error_hint(pgm_psprintf("Use pg_migrate downgrade %s.", target));
+			unwind();
+		}
+		/* the branch's own revisions: not shared with revisions outside it */
+		for (int i = 0; i < m->n; i++)
+			if (!branch[i])
+				mark_parent_ancestors(m, i, outside_anc);
+		res->revert = marks_new(m);
+		for (int i = 0; i < m->n; i++)
+			res->revert[i] = branch[i] && !outside_anc[i];
+		return;
+	}
+	if (what[0] == '+' || what[0] == '-')
+	{
+		int			steps = parse_step_count(target, what + 1);
+
+		if (what[0] == '+')
+		{
+			char	   *applied = applied_marks(m);
+
+			if (down)
+			{
+				pgm_error("target \"%s\" moves forward", target);
+				pgm_error_hint(pgm_psprintf("Use pg_migrate upgrade %s.", target));
+				unwind();
+			}
+			one(res, relative_forward_from(m, target, steps, branch, scope, applied));
+			return;
+		}
+		else
+		{
+			bool		own_applied = false;
+
+			if (!down)
+			{
+				pgm_error("target \"%s\" moves backward", target);
+				pgm_error_hint(pgm_psprintf("Use pg_migrate downgrade %s.", target));
+				unwind();
+			}
+			/* a step back must revert the branch's own revisions, never the trunk below */
+			for (int i = 0; i < m->n && !own_applied; i++)
+				own_applied = below[i] && m->revs[i].applied;
+			if (!own_applied)
+			{
+				pgm_error("target \"%s\": nothing of %s is applied%s", target, branch_name,
+						  nothing_applied_note(m));
+				pgm_error_detail(pgm_psprintf("Revision \"%s\" and the revisions above it are not applied; stepping back would revert revisions of another branch.",
+											  m->revs[anchor].id));
+				unwind();
+			}
+			res->revert = marks_new(m);
+			relative_backward(m, target, steps, branch, scope, res->revert);
+			return;
+		}
+	}
+
+	/* <anchor>@<id>, <anchor>@<id>+N, <anchor>@<id>-N: a revision of the branch */
+	{
+		const char *sign = NULL;
+		size_t		len = strlen(what);
+		char	   *name = (char *) what;
+		int			steps = 0;
+		int			pos;
+
+		for (const char *p = what + len - 1; p > what; p--)
+		{
+			if (*p >= '0' && *p <= '9')
+				continue;
+			if ((*p == '+' || *p == '-') && p[1] != '\0')
+				sign = p;
+			break;
+		}
+		/* an exact id wins over the relative reading, as without "@" */
+		if (sign != NULL && model_find(m, what) >= 0)
+			sign = NULL;
+		if (sign != NULL)
+		{
+			name = pgm_strndup(what, (size_t) (sign - what));
+			steps = parse_step_count(target, sign + 1);
+		}
+		pos = lookup_revision(m, target, name);
+		if (!branch[pos])
+		{
+			pgm_error("revision \"%s\" is not on %s", m->revs[pos].id, branch_name);
+			pgm_error_hint("A branch is its labelled revision with its ancestors and descendants.");
+			unwind();
+		}
+		for (int s = 0; s < steps; s++)
+			pos = (*sign == '+') ? step_forward(m, target, pos, branch, s, steps)
+				: step_backward(m, target, pos, s, steps);
+		one(res, pos);
+	}
+}
+
+/* src/target.c's migrate_resolve_target, on the model */
+static void
+resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 {
 	const char *at;
-	int			back;
 	size_t		len = strlen(target);
 
 	if (len == 0)
+		target_malformed(target, "The target is empty.");
+	if (len > 2 * MIGRATE_ID_MAXLEN + 16)
+		target_malformed(target, "The target is too long to be a revision or a label.");
+	if (strchr(target, ':') != NULL)
 	{
-		pgm_error("invalid target \"\": the target is empty");
-		return false;
+		pgm_error("target \"%s\" is a range", target);
+		pgm_error_detail("A range A:B names two states; only sql and history -r take one.");
+		unwind();
 	}
 	if (strcmp(target, "base") == 0)
-		return true;
+		return;
 	if (strcmp(target, "heads") == 0 || strcmp(target, "head") == 0)
 	{
 		IdxList		heads = {0};
-		bool		ok = true;
 
 		model_heads(m, &heads);
+		if (heads.n == 0 && m->ntopo < m->n)
+		{
+			pgm_error("target \"%s\" names nothing: every revision lies on or below a cycle", target);
+			pgm_error_hint("\"pg_migrate check\" shows the cycle.");
+			unwind();
+		}
 		if (heads.n == 0)
 		{
 			pgm_error("target \"%s\" names nothing: there are no revisions", target);
-			ok = false;
+			unwind();
 		}
-		else if (strcmp(target, "heads") == 0)
-			for (int i = 0; i < heads.n; i++)
-				il_add(out, heads.v[i]);
-		else
-			ok = single(out, unique_head(m, target, &heads));
+		if (strcmp(target, "head") == 0 && heads.n > 1)
+		{
+			pgm_error("target \"head\" is ambiguous: there are %d heads", heads.n);
+			pgm_error_detail(pgm_psprintf("The heads are %s.", join_idx(m, &heads, INT_MAX)));
+			pgm_error_hint("Use 'heads' to go to every head, '<label>@head' for one branch, or add a merge revision.");
+			unwind();
+		}
+		for (int i = 0; i < heads.n; i++)
+			one(res, heads.v[i]);
 		il_free(&heads);
-		return ok;
+		return;
 	}
-	if (strcmp(target, "current") == 0)
+	/* the applied state (range.c's "current"), unless a revision has that id */
+	if (strcmp(target, "current") == 0 && model_find(m, target) < 0)
 	{
 		if (!m->has_db)
 		{
 			pgm_error("target \"current\" needs a database");
-			return false;
+			pgm_error_hint("Leave out --offline, or name the revisions.");
+			unwind();
 		}
-		for (int k = 0; k < m->n; k++)
-			if (m->revs[m->by_id[k]].current)
-				il_add(out, m->by_id[k]);
-		return true;
+		res->revert = marks_new(m);
+		return;
 	}
+
 	at = strchr(target, '@');
 	if (at != NULL)
 	{
-		char	   *left = pgm_strndup(target, (size_t) (at - target));
-		bool		ok = resolve_at(m, target, left, at + 1, out);
-
-		free(left);
-		return ok;
+		resolve_label(m, target, pgm_strndup(target, (size_t) (at - target)), at + 1, down, res);
+		return;
 	}
-	if ((target[0] == '+' || target[0] == '-') && all_digits(target + 1))
+
+	if (is_relative(target))
 	{
-		int			steps = parse_steps(target, target + 1);
-		IdxList		cur = {0};
-		int			pos = -1;
+		int			steps = parse_step_count(target, target + 1);
 
-		for (int k = 0; k < m->n; k++)
-			if (m->revs[m->by_id[k]].current)
-				il_add(&cur, m->by_id[k]);
-		if (cur.n > 1)
+		if (target[0] == '+')
 		{
-			char	   *list = join_idx(m, &cur, INT_MAX);
+			char	   *applied = applied_marks(m);
 
-			pgm_error("target \"%s\" is ambiguous: %d revisions are current (%s)", target, cur.n, list);
-			free(list);
-			il_free(&cur);
-			return false;
-		}
-		if (cur.n == 1)
-			pos = cur.v[0];
-		il_free(&cur);
-		if (target[0] == '-')
-		{
-			if (pos < 0)
+			if (down)
 			{
-				pgm_error("target \"%s\" moves below base: nothing is %s", target,
-						  m->has_db ? "applied" : "applied (offline, nothing is)");
-				return false;
+				pgm_error("target \"%s\" moves forward", target);
+				pgm_error_hint(pgm_psprintf("Use pg_migrate upgrade %s.", target));
+				unwind();
 			}
-			return single(out, walk(m, target, pos, steps, false));
+			one(res, relative_forward_from(m, target, steps, NULL, "", applied));
+			free(applied);
+			return;
 		}
-		if (pos < 0)
+		if (!down)
 		{
-			IdxList		bases = {0};
-
-			for (int k = 0; k < m->n; k++)
-				if (rev_is_base(&m->revs[m->by_id[k]]))
-					il_add(&bases, m->by_id[k]);
-			if (bases.n != 1)
-			{
-				pgm_error("target \"%s\" is ambiguous: there are %d bases", target, bases.n);
-				il_free(&bases);
-				return false;
-			}
-			pos = bases.v[0];
-			il_free(&bases);
-			steps--;
-			if (steps == 0)
-				return single(out, pos);
+			pgm_error("target \"%s\" moves backward", target);
+			pgm_error_hint(pgm_psprintf("Use pg_migrate downgrade %s.", target));
+			unwind();
 		}
-		return single(out, walk(m, target, pos, steps, true));
+		res->revert = marks_new(m);
+		relative_backward(m, target, steps, NULL, "", res->revert);
+		return;
 	}
 	if (target[0] == '+' || target[0] == '-')
-	{
-		pgm_error("invalid target \"%s\": a relative step is a sign followed by digits", target);
-		return false;
-	}
+		target_malformed(target, "A relative step is a sign followed by digits.");
+
 	/* an exact id wins over any reading of a trailing "-N" */
 	if (model_find(m, target) >= 0)
-		return single(out, model_find(m, target));
-	back = head_minus(target);
-	if (back > 0)
 	{
-		IdxList		heads = {0};
-		int			h;
-
-		model_heads(m, &heads);
-		h = unique_head(m, target, &heads);
-		il_free(&heads);
-		return h >= 0 && single(out, walk(m, target, h, back, false));
+		one(res, model_find(m, target));
+		return;
 	}
-	if (strncmp(target, "base+", 5) == 0 && all_digits(target + 5))
-	{
-		IdxList		bases = {0};
-		int			steps = parse_steps(target, target + 5);
-		int			pos;
 
-		for (int k = 0; k < m->n; k++)
-			if (rev_is_base(&m->revs[m->by_id[k]]))
-				il_add(&bases, m->by_id[k]);
-		if (bases.n != 1)
+	/* head-N, heads-N: N steps below the single head */
+	{
+		int			back = head_minus(target, target);
+
+		if (back > 0)
 		{
-			pgm_error("target \"%s\" is ambiguous: there are %d bases", target, bases.n);
-			il_free(&bases);
-			return false;
+			IdxList		heads = {0};
+
+			model_heads(m, &heads);
+			if (heads.n == 0)
+			{
+				pgm_error("target \"%s\" names nothing: there are no revisions", target);
+				unwind();
+			}
+			if (heads.n > 1)
+			{
+				pgm_error("target \"%s\" is ambiguous: there are %d heads", target, heads.n);
+				pgm_error_detail(pgm_psprintf("The heads are %s.", join_idx(m, &heads, INT_MAX)));
+				pgm_error_hint("Use '<label>@head-N' for one branch, or name the revision.");
+				unwind();
+			}
+			one(res, walk_back(m, target, heads.v[0], back));
+			return;
 		}
-		pos = bases.v[0];
-		il_free(&bases);
-		return single(out, walk(m, target, pos, steps - 1, true));
 	}
+
+	/* base+N: N steps up from the single base (base+1 is the base itself) */
+	if (strncmp(target, "base+", 5) == 0)
+	{
+		char	   *none = marks_new(m);
+		int			steps = parse_step_count(target, target + 5);
+
+		if (down)
+		{
+			pgm_error("target \"%s\" moves forward", target);
+			pgm_error_hint(pgm_psprintf("Use pg_migrate upgrade %s.", target));
+			unwind();
+		}
+		one(res, relative_forward_from(m, target, steps, NULL, "", none));
+		free(none);
+		return;
+	}
+
+	/* a bare branch label: the revision that carries it */
 	if (label_owner(m, target) >= 0)
-		return single(out, label_owner(m, target));
+	{
+		one(res, find_label(m, target));
+		return;
+	}
+
 	/* <id>+N, <id>-N */
 	{
 		const char *sign = NULL;
@@ -509,19 +1009,111 @@ model_resolve(const Model *m, const char *target, IdxList *out)
 				sign = p;
 			break;
 		}
+		if (sign == NULL && strchr(target, '+') != NULL)
+			target_malformed(target, "\"+\" may only be followed by a number of steps.");
 		if (sign != NULL)
 		{
 			char	   *base = pgm_strndup(target, (size_t) (sign - target));
-			int			steps = parse_steps(target, sign + 1);
-			int			pos = steps > 0 ? lookup(m, target, base) : -1;
+			int			steps = parse_step_count(target, sign + 1);
+			int			pos;
 
+			/* "abc-2" may be a prefix of "abc-2x": prefer the relative reading */
+			pos = lookup_revision(m, target, base);
+			for (int s = 0; s < steps; s++)
+				pos = (*sign == '+') ? step_forward(m, target, pos, NULL, s, steps)
+					: step_backward(m, target, pos, s, steps);
 			free(base);
-			if (pos < 0)
-				return false;
-			return single(out, walk(m, target, pos, steps, *sign == '+'));
+			one(res, pos);
+			return;
 		}
 	}
-	return single(out, lookup(m, target, target));
+	one(res, lookup_revision(m, target, target));
+}
+
+/* range.c's end_moves_back: read as downgrade() would read it */
+static bool
+moves_back(const char *target)
+{
+	size_t		len = strlen(target);
+
+	return target[0] == '-' || strstr(target, "@-") != NULL ||
+		(len > 5 && strcmp(target + len - 5, "@base") == 0);
+}
+
+/*
+ * Resolve "target": its revisions into "out", or a revert set into
+ * *revert (malloc'd; the state left is the applied revisions not in it).
+ * Returns false after reporting.
+ */
+static bool
+resolve(const Model *m, const char *target, IdxList *out, char **revert)
+{
+	jmp_buf		here;
+	jmp_buf    *outer = resolve_unwind;
+	Resolved	res = {out, NULL};
+
+	*revert = NULL;
+	resolve_unwind = &here;
+	if (setjmp(here) != 0)
+	{
+		resolve_unwind = outer;
+		out->n = 0;
+		return false;
+	}
+	resolve_target(m, target, moves_back(target), &res);
+	resolve_unwind = outer;
+	*revert = res.revert;
+	return true;
+}
+
+/* The state left by a revert set: the applied revisions not in it. */
+static void
+state_after_revert(const Model *m, const char *revert, char *mark)
+{
+	for (int i = 0; i < m->n; i++)
+		mark[i] = m->revs[i].applied && !revert[i];
+}
+
+/* Whether revision i of "state" has no child or dependent in the state. */
+static bool
+state_top(const Model *m, const char *state, int i)
+{
+	const Rev  *r = &m->revs[i];
+
+	if (!state[i])
+		return false;
+	for (int c = 0; c < r->nchildren; c++)
+		if (state[r->children[c]])
+			return false;
+	for (int c = 0; c < r->ndependents; c++)
+		if (state[r->dependents[c]])
+			return false;
+	return true;
+}
+
+/*
+ * The revisions "target" names (out: the tops of the state it names;
+ * empty for base).  Returns false after reporting.
+ */
+bool
+model_resolve(const Model *m, const char *target, IdxList *out)
+{
+	char	   *revert;
+
+	if (!resolve(m, target, out, &revert))
+		return false;
+	if (revert != NULL)
+	{
+		char	   *state = marks_new(m);
+
+		state_after_revert(m, revert, state);
+		for (int k = 0; k < m->n; k++)
+			if (state_top(m, state, m->by_id[k]))
+				il_add(out, m->by_id[k]);
+		free(state);
+		free(revert);
+	}
+	return true;
 }
 
 /*
@@ -533,10 +1125,18 @@ model_state(const Model *m, const char *target, char *mark)
 {
 	IdxList		named = {0};
 	IdxList		stack = {0};
+	char	   *revert;
 
 	memset(mark, 0, (size_t) (m->n ? m->n : 1));
-	if (!model_resolve(m, target, &named))
+	if (!resolve(m, target, &named, &revert))
 		return false;
+	if (revert != NULL)
+	{
+		state_after_revert(m, revert, mark);
+		free(revert);
+		il_free(&named);
+		return true;
+	}
 	for (int i = 0; i < named.n; i++)
 		if (!mark[named.v[i]])
 		{
@@ -564,49 +1164,68 @@ model_state(const Model *m, const char *target, char *mark)
 }
 
 /*
- * A range "A:B" (either side may be empty: base, heads): the revisions of
- * state B that are not below A, in the model's order (ancestors first);
- * "inclusive" adds the revisions A names (as alembic history -r A:B lists
- * A).  "from" and "to" get the states (may be NULL).  Without a colon the
- * range is ":B".  Returns false after reporting.
+ * A range "A:B", as src/range.c reads it: state A (an empty A is base)
+ * and state B (an empty B is every revision); the revisions of B not in
+ * A, in the model's order (ancestors first).  "inclusive" adds A's own
+ * revisions (the tops of state A) that state B holds, as
+ * migrate.history('A:B') and alembic history -r A:B list A.  "from" and
+ * "to" get the states (may be NULL).  Without a colon the range is ":B".
+ * *reversed (may be NULL) is set when state B lies below state A: the
+ * range is empty because it runs backwards.  Returns false after
+ * reporting.
  */
 bool
 model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
-			char *from_mark, char *to_mark)
+			char *from_mark, char *to_mark, bool *reversed)
 {
 	const char *colon = strchr(range, ':');
 	char	   *a = colon ? pgm_strndup(range, (size_t) (colon - range)) : pgm_strdup("");
 	const char *b = colon ? colon + 1 : range;
-	char	   *from = from_mark ? from_mark : calloc((size_t) (m->n ? m->n : 1), 1);
-	char	   *to = to_mark ? to_mark : calloc((size_t) (m->n ? m->n : 1), 1);
-	bool		ok;
+	char	   *from = from_mark ? from_mark : marks_new(m);
+	char	   *to = to_mark ? to_mark : marks_new(m);
+	bool		ok = true;
 
-	if (from == NULL || to == NULL)
-		pgm_fatal_oom();
+	if (reversed)
+		*reversed = false;
 	if (colon != NULL && strchr(colon + 1, ':') != NULL)
 	{
-		pgm_error("invalid range \"%s\": one colon separates its two ends", range);
+		pgm_error("malformed range \"%s\"", range);
+		pgm_error_detail("A range has one colon between its two ends, as in 'A:B', 'A:' or ':B'.");
 		ok = false;
 	}
 	else
-		ok = model_state(m, a[0] ? a : "base", from) && model_state(m, b[0] ? b : "heads", to);
-	if (ok && inclusive && a[0])
 	{
-		IdxList		named = {0};
-
-		(void) model_resolve(m, a, &named);
-		for (int i = 0; i < named.n; i++)
-			from[named.v[i]] = 0;	/* listed, as the range's first */
-		il_free(&named);
+		if (a[0])
+			ok = model_state(m, a, from);
+		else
+			memset(from, 0, (size_t) (m->n ? m->n : 1));
+		if (ok && b[0])
+			ok = model_state(m, b, to);
+		else if (ok)
+			memset(to, 1, (size_t) (m->n ? m->n : 1));
 	}
 	if (ok)
+	{
+		bool		below = true;
+		bool		same = true;
+
+		for (int i = 0; i < m->n; i++)
+		{
+			if (to[i] && !from[i])
+				below = false;
+			if (to[i] != from[i])
+				same = false;
+		}
+		if (reversed)
+			*reversed = below && !same;
 		for (int k = 0; k < m->ntopo; k++)
 		{
 			int			i = m->topo[k];
 
-			if (to[i] && !from[i])
+			if (to[i] && (!from[i] || (inclusive && state_top(m, from, i))))
 				il_add(out, i);
 		}
+	}
 	free(a);
 	if (from_mark == NULL)
 		free(from);
@@ -620,18 +1239,6 @@ void
 model_state_heads(const Model *m, const char *mark, StrList *out)
 {
 	for (int k = 0; k < m->n; k++)
-	{
-		int			i = m->by_id[k];
-		const Rev  *r = &m->revs[i];
-		bool		top = mark[i] != 0;
-
-		for (int c = 0; top && c < r->nchildren; c++)
-			if (mark[r->children[c]])
-				top = false;
-		for (int c = 0; top && c < r->ndependents; c++)
-			if (mark[r->dependents[c]])
-				top = false;
-		if (top)
-			sl_add(out, r->id);
-	}
+		if (state_top(m, mark, m->by_id[k]))
+			sl_add(out, m->revs[m->by_id[k]].id);
 }
