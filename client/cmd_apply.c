@@ -450,6 +450,8 @@ apply(Ctx *ctx, bool up, const char *target)
 	char	   *before_run;
 	char	   *failed_revision = NULL;
 	char	   *failed_message = NULL;
+	bool		known;			/* the state after the run was read */
+	char	   *run_pid;		/* the run's backend: a lost connection is replaced */
 
 	/* a dry run registers nothing: the files only in a rolled-back transaction */
 	rc = opt.dry_run ? ctx_open_rolled_back(ctx, up ? SYNC_STRICT : SYNC_LENIENT)
@@ -551,6 +553,7 @@ apply(Ctx *ctx, bool up, const char *target)
 	before_run = pgm_strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 
+	run_pid = pgm_psprintf("%d", PQbackendPID(ctx->conn));
 	t0 = pgm_now();
 	progress_begin(verb);
 	if (!nontx)
@@ -588,7 +591,7 @@ apply(Ctx *ctx, bool up, const char *target)
 	}
 	if (nontx && !failed)
 	{
-		const char *rparams[2];
+		const char *rparams[3];
 
 		per_revision = true;
 
@@ -598,13 +601,15 @@ apply(Ctx *ctx, bool up, const char *target)
 		{
 			db_report_result_error(res, NULL);
 			failed = true;
-			report_invalid_indexes(ctx->conn, &invalid);
+			if (db_reconnect(ctx->conn))
+				report_invalid_indexes(ctx->conn, &invalid);
 		}
 		PQclear(res);
 
 		/* what the procedure committed, failed or not */
 		rparams[0] = before_run;
 		rparams[1] = opt.project;
+		rparams[2] = run_pid;
 		res = db_query(ctx->conn,
 					   "SELECT s.step, s.revision, r.message, s.status,"
 					   "       pg_catalog.date_part('epoch', s.duration)"
@@ -612,9 +617,9 @@ apply(Ctx *ctx, bool up, const char *target)
 					   "  LEFT JOIN migrate.revision r ON r.project = s.project AND r.id = s.revision"
 					   " WHERE s.run_id = (SELECT max(id) FROM migrate.run"
 					   "                    WHERE id > $1::bigint AND project = $2"
-					   "                      AND pid = pg_catalog.pg_backend_pid())"
+					   "                      AND pid = $3::int)"
 					   "   AND s.status <> 'failed'"
-					   " ORDER BY s.step", 2, rparams);
+					   " ORDER BY s.step", 3, rparams);
 		if (res != NULL)
 		{
 			steps_from_result(res, &done, -1, 4, 3);
@@ -622,16 +627,19 @@ apply(Ctx *ctx, bool up, const char *target)
 		}
 	}
 	progress_end();
+	/* a lost connection: read the state on a new one, never guess it */
+	if (failed)
+		(void) db_reconnect(ctx->conn);
 	if (failed)
 	{
 		/* which revision failed: the run record, else the last progress line */
-		const char *rparams[2] = {before_run, opt.project};
+		const char *rparams[3] = {before_run, opt.project, run_pid};
 
 		res = db_try(ctx->conn,
 					 "SELECT error_revision FROM migrate.run"
-					 " WHERE id > $1::bigint AND project = $2 AND pid = pg_catalog.pg_backend_pid()"
+					 " WHERE id > $1::bigint AND project = $2 AND pid = $3::int"
 					 "   AND status = 'failed' AND error_revision IS NOT NULL"
-					 " ORDER BY id DESC LIMIT 1", 2, rparams);
+					 " ORDER BY id DESC LIMIT 1", 3, rparams);
 		if (res != NULL && PQntuples(res) == 1)
 			failed_revision = pgm_strdup(PQgetvalue(res, 0, 0));
 		else if (progress_last_revision()[0] != '\0')
@@ -639,8 +647,8 @@ apply(Ctx *ctx, bool up, const char *target)
 		PQclear(res);
 	}
 	free(before_run);
-	(void) fetch_current(ctx->conn, &after);
-	cur = current_text(&after);
+	known = PQstatus(ctx->conn) == CONNECTION_OK && fetch_current(ctx->conn, &after);
+	cur = known ? current_text(&after) : pgm_strdup("unknown");
 
 	if (opt.json)
 	{
@@ -652,7 +660,13 @@ apply(Ctx *ctx, bool up, const char *target)
 		json_steps(&w, "plan", &plan);
 		json_steps(&w, up ? "applied" : "reverted", &done);
 		json_kv_strlist(&w, "current_before", &before);
-		json_kv_strlist(&w, "current", &after);
+		if (known)
+			json_kv_strlist(&w, "current", &after);
+		else
+		{
+			json_key(&w, "current");	/* not read: the connection was lost */
+			json_null(&w);
+		}
 		json_kv_string(&w, "failed_revision", failed_revision);
 		json_kv_strlist(&w, "invalid_indexes", &invalid);
 		json_kv_double(&w, "seconds", pgm_now() - t0);
@@ -677,7 +691,10 @@ apply(Ctx *ctx, bool up, const char *target)
 				if (failed_revision && strcmp(plan.s[i].revision, failed_revision) == 0 &&
 					!plan.s[i].transactional && k != 1)
 					partial = true;
-			if (per_revision && done.n > 0)
+			if (!known)
+				printf("%s failed%s and the connection to the server was lost: what is applied now "
+					   "was not read (\"pg_migrate status\" shows it)\n", verb, at);
+			else if (per_revision && done.n > 0)
 				printf("%s failed%s after %zu of %zu revisions (committed one by one); now at %s\n",
 					   verb, at, done.n, plan.n, cur);
 			else if (partial)

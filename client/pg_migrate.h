@@ -270,6 +270,7 @@ extern PGresult *db_query(PGconn *conn, const char *sql, int nparams,
 extern PGresult *db_try(PGconn *conn, const char *sql, int nparams,
 						const char *const *params);
 extern bool db_command(PGconn *conn, const char *sql);
+extern bool db_reconnect(PGconn *conn);
 extern void db_report_result_error(const PGresult *res, const char *prefix);
 extern const char *db_sqlstate(const PGresult *res);
 extern char *db_array_literal(const StrList *items);
