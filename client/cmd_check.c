@@ -349,9 +349,10 @@ finish(Ctx *ctx, Findings *fs, bool db_checked, int nrevisions)
 			printf("check: no problems (%d revision%s%s)\n", nrevisions, nrevisions == 1 ? "" : "s",
 				   db_checked ? "" : ", files only");
 		else
-			printf("check: %d error%s, %d warning%s%s\n", fs->errors, fs->errors == 1 ? "" : "s",
+			printf("check: %d error%s, %d warning%s%s%s\n", fs->errors, fs->errors == 1 ? "" : "s",
 				   fs->warnings, fs->warnings == 1 ? "" : "s",
-				   failed ? "" : " (warnings do not fail without --strict)");
+				   failed ? "" : " (warnings do not fail without --strict)",
+				   !db_checked && !opt.offline ? "; the database was not checked: fix the files first" : "");
 	}
 	set_summary("%d error%s, %d warning%s", fs->errors, fs->errors == 1 ? "" : "s",
 				fs->warnings, fs->warnings == 1 ? "" : "s");
@@ -628,7 +629,8 @@ cmd_check(Ctx *ctx)
 	}
 	if (fs.errors > 0)
 	{
-		report_finding(&fs, "error", "not_checked", NULL, NULL, 0,
+		/* a note, not one more error: the files' errors are the problems */
+		report_finding(&fs, "info", "not_checked", NULL, NULL, 0,
 					   "the database was not checked: fix the files first");
 		return finish(ctx, &fs, false, (int) ctx->rd.n_by_id);
 	}
