@@ -282,7 +282,7 @@ cmd_history(Ctx *ctx)
 	{
 		bool		reversed;
 
-		if (!model_range(m, opt.range, true, &rows, NULL, NULL, &reversed))
+		if (!model_range(m, opt.range, RANGE_APPLIED, true, &rows, NULL, NULL, &reversed))
 		{
 			set_summary("history -r %s: %s", opt.range, n_diags ? diags[n_diags - 1].message : "");
 			return PGM_EXIT_FAIL;

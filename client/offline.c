@@ -117,7 +117,7 @@ build_script(const Model *m, const char *range, bool up, bool user_range, int *n
 	/* down "A:B": from A down to B, the revisions of A not in B */
 	if (up)
 	{
-		if (!model_range(m, range, false, &plan, from, to, &reversed))
+		if (!model_range(m, range, RANGE_B_FROM_A, false, &plan, from, to, &reversed))
 			return NULL;
 	}
 	else
@@ -131,7 +131,7 @@ build_script(const Model *m, const char *range, bool up, bool user_range, int *n
 			return NULL;
 		}
 		swapped = pgm_psprintf("%s:%.*s", colon + 1, (int) (colon - range), range);
-		if (!model_range(m, swapped, false, &plan, to, from, &reversed))
+		if (!model_range(m, swapped, RANGE_A_FROM_B, false, &plan, to, from, &reversed))
 			return NULL;
 		free(swapped);
 	}

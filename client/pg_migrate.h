@@ -487,8 +487,14 @@ extern void il_free(IdxList *l);
 extern void model_heads(const Model *m, IdxList *out);
 extern bool model_resolve(const Model *m, const char *target, IdxList *out);
 extern bool model_state(const Model *m, const char *target, char *mark);
-extern bool model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
-						char *from_mark, char *to_mark, bool *reversed);
+typedef enum RangeMode
+{
+	RANGE_APPLIED,				/* both ends from the applied state */
+	RANGE_B_FROM_A,				/* B from state A */
+	RANGE_A_FROM_B				/* A from state B */
+} RangeMode;
+extern bool model_range(const Model *m, const char *range, RangeMode mode, bool inclusive,
+						IdxList *out, char *from_mark, char *to_mark, bool *reversed);
 extern void model_state_heads(const Model *m, const char *mark, StrList *out);
 
 /* ---------------------------------------------------------------------

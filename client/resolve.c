@@ -358,10 +358,23 @@ merge_of_currents(const Model *m, const char *within, const char *applied,
 	return found;
 }
 
+/*
+ * The applied state targets move from: the database's (Rev.applied), or
+ * the state a range's other end names while model_range resolves this one
+ * (as migrate.sql('A:B') resolves B from state A).
+ */
+static const char *assumed_applied;
+
+static bool
+is_applied(const Model *m, int i)
+{
+	return assumed_applied ? assumed_applied[i] != 0 : m->revs[i].applied;
+}
+
 static const char *
 nothing_applied_note(const Model *m)
 {
-	return m->has_db ? "" : " (offline: nothing is applied)";
+	return m->has_db || assumed_applied ? "" : " (offline: nothing is applied)";
 }
 
 /* "+N" inside "within": from the single current revision, or the single base. */
@@ -429,7 +442,7 @@ applied_marks(const Model *m)
 	char	   *applied = marks_new(m);
 
 	for (int i = 0; i < m->n; i++)
-		applied[i] = m->revs[i].applied;
+		applied[i] = is_applied(m, i);
 	return applied;
 }
 
@@ -789,7 +802,7 @@ resolve_label(const Model *m, const char *target, const char *label,
 			}
 			/* a step back must revert the branch's own revisions, never the trunk below */
 			for (int i = 0; i < m->n && !own_applied; i++)
-				own_applied = below[i] && m->revs[i].applied;
+				own_applied = below[i] && is_applied(m, i);
 			if (!own_applied)
 			{
 				pgm_error("target \"%s\": nothing of %s is applied%s", target, branch_name,
@@ -1071,7 +1084,7 @@ static void
 state_after_revert(const Model *m, const char *revert, char *mark)
 {
 	for (int i = 0; i < m->n; i++)
-		mark[i] = m->revs[i].applied && !revert[i];
+		mark[i] = is_applied(m, i) && !revert[i];
 }
 
 /* Whether revision i of "state" has no child or dependent in the state. */
@@ -1166,7 +1179,10 @@ model_state(const Model *m, const char *target, char *mark)
 /*
  * A range "A:B", as src/range.c reads it: state A (an empty A is base)
  * and state B (an empty B is every revision); the revisions of B not in
- * A, in the model's order (ancestors first).  "inclusive" adds A's own
+ * A, in the model's order (ancestors first).  "mode": both ends move from
+ * the applied state (migrate.history('A:B')), or B moves from state A
+ * (migrate.sql('A:B'): the script starts at A), or A from state B (the
+ * down script, given as "B:A").  "inclusive" adds A's own
  * revisions (the tops of state A) that state B holds, as
  * migrate.history('A:B') and alembic history -r A:B list A.  "from" and
  * "to" get the states (may be NULL).  Without a colon the range is ":B".
@@ -1175,8 +1191,8 @@ model_state(const Model *m, const char *target, char *mark)
  * reporting.
  */
 bool
-model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
-			char *from_mark, char *to_mark, bool *reversed)
+model_range(const Model *m, const char *range, RangeMode mode, bool inclusive,
+			IdxList *out, char *from_mark, char *to_mark, bool *reversed)
 {
 	const char *colon = strchr(range, ':');
 	char	   *a = colon ? pgm_strndup(range, (size_t) (colon - range)) : pgm_strdup("");
@@ -1193,16 +1209,33 @@ model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
 		pgm_error_detail("A range has one colon between its two ends, as in 'A:B', 'A:' or ':B'.");
 		ok = false;
 	}
+	else if (mode == RANGE_A_FROM_B)
+	{
+		/* B first, against the applied state; then A from state B */
+		if (b[0])
+			ok = model_state(m, b, to);
+		else
+			memset(to, 1, (size_t) (m->n ? m->n : 1));
+		assumed_applied = to;
+		if (ok && a[0])
+			ok = model_state(m, a, from);
+		else if (ok)
+			memset(from, 0, (size_t) (m->n ? m->n : 1));
+		assumed_applied = NULL;
+	}
 	else
 	{
 		if (a[0])
 			ok = model_state(m, a, from);
 		else
 			memset(from, 0, (size_t) (m->n ? m->n : 1));
+		if (mode == RANGE_B_FROM_A)
+			assumed_applied = from;
 		if (ok && b[0])
 			ok = model_state(m, b, to);
 		else if (ok)
 			memset(to, 1, (size_t) (m->n ? m->n : 1));
+		assumed_applied = NULL;
 	}
 	if (ok)
 	{

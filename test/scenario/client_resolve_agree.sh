@@ -134,6 +134,22 @@ R1=(r1:r4 f1:r4 r4:r1 r2:feat@head :r3 r3: : r1:r1 current: :current
     r1:r2:r3 r1:nosuch r2:+1)
 ranges_agree "$DB1" "$G1" "g1 at r3,f2" "${R1[@]}"
 
+# Scripts: "sql --offline A:B" (no database) plans the steps that
+# migrate.sql('A:B') plans, B moving from state A (the ends here do not
+# depend on what this database has applied), or both refuse alike
+# the steps ("1/2 r3"), or the error, of a script
+steps() { sed -nE 's/^-- ([0-9]+\/[0-9]+ [^:]+):.*/\1/p; s/^(pg_migrate: error: |ERROR:  )(.*)/ERR: \2/p' | tr '\n' ' '; }
+for r in r1:r4 r2:feat@head base:feat@+1 r2:+1 r2:+2 feat@f1:+1 :feat@head-1 r1:heads base:r1@head; do
+    c=$("$PG_MIGRATE" -q -D "$G1" -h /nonexistent sql --offline "$r" 2>&1 | steps)
+    s=$(q "$DB1" "SELECT migrate.sql(\$r\$$r\$r\$)" 2>&1 | steps)
+    is "$c" "$s" "sql --offline '$r' plans what migrate.sql('$r') plans"
+done
+for r in r4:r2 r4:-1 r4:-2 f3:feat@base f3:feat@-1 heads:r2 r4:base; do
+    c=$("$PG_MIGRATE" -q -D "$G1" -h /nonexistent sql --offline --down "$r" 2>&1 | steps)
+    s=$(q "$DB1" "SELECT migrate.sql(\$r\$$r\$r\$, 'down')" 2>&1 | steps)
+    is "$c" "$s" "sql --offline --down '$r' plans what migrate.sql('$r', 'down') plans"
+done
+
 # A range that runs backwards: history says so (exit 0, the empty list is
 # true); sql writes no empty script (exit 1); --down the other way round too
 out=$("$PG_MIGRATE" -q -d "$DB1" -D "$G1" history -r r4:r1 2>&1); rc=$?
