@@ -196,6 +196,25 @@ lookup_revision(const Model *m, const char *target, const char *name)
 
 	if (idx >= 0)
 		return idx;
+
+	/*
+	 * head+1, heads+1, base-1, <label>@head+1: a step from a word, not from
+	 * a revision (and never a prefix: "head" is no abbreviation of
+	 * "headline").  head-N and base+N were read before.
+	 */
+	if (name != target &&
+		(strcmp(name, "head") == 0 || strcmp(name, "heads") == 0 ||
+		 strcmp(name, "base") == 0))
+	{
+		if (strlen(target) > 100)
+			pgm_error("target \"%.100s...\" steps beyond \"%s\"", target, name);
+		else
+			pgm_error("target \"%s\" steps beyond \"%s\"", target, name);
+		pgm_error_detail("Nothing lies above a head or below base.");
+		pgm_error_hint("Steps count down from a head (head-N, <label>@head-N) and up from base (base+N), or from a revision (<id>+N, <id>-N).");
+		unwind();
+	}
+
 	/* a prefix must itself look like (the start of) an id */
 	if (!migrate_id_is_valid(name, &reason) && !migrate_is_target_word(name))
 		target_malformed(target, reason);

@@ -129,6 +129,8 @@ typedef struct MigrateRevision
 								 * longer matches its content_hash */
 	bool		may_add_enum_value; /* MIGRATE_LOAD_VERIFY: the upgrade body
 									 * has the words ADD VALUE */
+	bool		upgrade_empty;	/* MIGRATE_LOAD_VERIFY: the upgrade body has
+								 * no statement */
 } MigrateRevision;
 
 struct revhash_hash;

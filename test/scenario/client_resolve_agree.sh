@@ -119,7 +119,7 @@ fresh_db "$DB1"
 T1=(base heads head feat feat@heads feat@head f2@head r3@head r1@head
     feat@f2 feat@r4 feat@r1 feat@r3 feat@f1+1 feat@r2+1 feat@r1+1 feat@head-1
     feat@head-2 feat@heads-1 feat@head-9 feat@f3-1 f1@head-1 r2@head
-    head-1 heads-1 head-0 head+1 base+1 base+2 base+3 base+0 base+x base+ base-1
+    head-1 heads-1 head-0 head+1 heads+1 feat@head+1 base+1 base+2 base+3 base+0 base+x base+ base-1
     r1+1 r1+2 r3-1 r3-5 r2+1 f+1 r4+1 +1 +2 +0 +x - + "" r "r*" 'f1;' feat@
     @head feat@@head nosuch nosuch@head feat@nosuch feat@+0 feat@+x
     r1:r2 r1:r2:r3)
