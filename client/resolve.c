@@ -33,10 +33,12 @@
  *	    rest as upgrade() would; "current" is the applied state.  Offline
  *	    nothing is applied.
  *
- * Errors are reported (pgm_error) and unwind to model_resolve with
+ * Errors are reported (pgm_error) and rs_unwind to model_resolve with
  * longjmp: the port keeps the server's shape, where ereport does not
  * return.  What an unwound resolution allocated is left to the process's
  * end (a command resolves a handful of targets).
+ *
+ * The steps are in resolve_moves.c, labels in resolve_label.c.
  *
  * IDENTIFICATION
  *	  client/resolve.c
@@ -51,6 +53,7 @@
 #include <string.h>
 
 #include "idrule.h"
+#include "resolve_int.h"
 
 #define MAX_CANDIDATES_SHOWN 10
 
@@ -72,8 +75,8 @@ il_free(IdxList *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static char *
-join_idx(const Model *m, const IdxList *l, int limit)
+char *
+rs_join_idx(const Model *m, const IdxList *l, int limit)
 {
 	StrBuf		sb;
 
@@ -85,8 +88,8 @@ join_idx(const Model *m, const IdxList *l, int limit)
 	return sb.data;
 }
 
-static void
-sort_by_id(const Model *m, IdxList *l)
+void
+rs_sort_by_id(const Model *m, IdxList *l)
 {
 	/* by_id is sorted: walk it and keep the members */
 	char	   *mark = calloc((size_t) (m->n ? m->n : 1), 1);
@@ -103,8 +106,8 @@ sort_by_id(const Model *m, IdxList *l)
 	free(mark);
 }
 
-static char *
-marks_new(const Model *m)
+char *
+rs_marks_new(const Model *m)
 {
 	char	   *mark = calloc((size_t) (m->n ? m->n : 1), 1);
 
@@ -122,19 +125,19 @@ model_heads(const Model *m, IdxList *out)
 }
 
 /* ---------------------------------------------------------------------
- * Errors: report, then unwind to model_resolve
+ * Errors: report, then rs_unwind to model_resolve
  * ---------------------------------------------------------------------
  */
 static jmp_buf *resolve_unwind;
 
-static PGM_NORETURN void
-unwind(void)
+PGM_NORETURN void
+rs_unwind(void)
 {
 	longjmp(*resolve_unwind, 1);
 }
 
-static PGM_NORETURN void
-target_malformed(const char *target, const char *detail)
+PGM_NORETURN void
+rs_malformed(const char *target, const char *detail)
 {
 	if (strlen(target) > 100)
 		pgm_error("malformed target \"%.100s...\"", target);
@@ -142,32 +145,32 @@ target_malformed(const char *target, const char *detail)
 		pgm_error("malformed target \"%s\"", target);
 	pgm_error_detail(detail);
 	pgm_error_hint("A target is head, heads, base, a revision id or unique prefix, a branch label, +N, -N, <id>+N, <id>-N, head-N, base+N, or <label>@ followed by head, heads, base, +N, -N, head-N or a revision.");
-	unwind();
+	rs_unwind();
 }
 
 /* Parse the step count of "+N" / "-N" (digits only, at least 1). */
-static int
-parse_step_count(const char *target, const char *digits)
+int
+rs_step_count(const char *target, const char *digits)
 {
 	long long	n = 0;
 
 	if (*digits == '\0')
-		target_malformed(target, "A relative step needs a number after the sign.");
+		rs_malformed(target, "A relative step needs a number after the sign.");
 	for (const char *p = digits; *p; p++)
 	{
 		if (*p < '0' || *p > '9')
-			target_malformed(target, "A relative step is a sign followed by digits.");
+			rs_malformed(target, "A relative step is a sign followed by digits.");
 		n = n * 10 + (*p - '0');
 		if (n > INT_MAX)
 		{
 			pgm_error("relative step in target \"%s\" is out of range", target);
-			unwind();
+			rs_unwind();
 		}
 	}
 	if (n == 0)
 	{
 		pgm_error("relative step in target \"%s\" must be at least 1", target);
-		unwind();
+		rs_unwind();
 	}
 	return (int) n;
 }
@@ -186,8 +189,8 @@ is_relative(const char *s)
 }
 
 /* An exact id, or a unique prefix of one; errors otherwise. */
-static int
-lookup_revision(const Model *m, const char *target, const char *name)
+int
+rs_lookup(const Model *m, const char *target, const char *name)
 {
 	int			idx = model_find(m, name);
 	IdxList		cand = {0};
@@ -212,12 +215,12 @@ lookup_revision(const Model *m, const char *target, const char *name)
 			pgm_error("target \"%s\" steps beyond \"%s\"", target, name);
 		pgm_error_detail("Nothing lies above a head or below base.");
 		pgm_error_hint("Steps count down from a head (head-N, <label>@head-N) and up from base (base+N), or from a revision (<id>+N, <id>-N).");
-		unwind();
+		rs_unwind();
 	}
 
 	/* a prefix must itself look like (the start of) an id */
 	if (!migrate_id_is_valid(name, &reason) && !migrate_is_target_word(name))
-		target_malformed(target, reason);
+		rs_malformed(target, reason);
 	len = strlen(name);
 	for (int k = 0; k < m->n; k++)
 		if (strncmp(m->revs[m->by_id[k]].id, name, len) == 0)
@@ -232,647 +235,17 @@ lookup_revision(const Model *m, const char *target, const char *name)
 		if (strcmp(target, name) != 0)
 			pgm_error_detail(pgm_psprintf("It is part of the target \"%s\".", target));
 		pgm_error_hint("\"pg_migrate history\" lists the revisions.");
-		unwind();
+		rs_unwind();
 	}
 	pgm_error("revision prefix \"%s\" is ambiguous", name);
 	pgm_error_detail(pgm_psprintf("It matches %d revisions: %s%s", cand.n,
-								  join_idx(m, &cand, MAX_CANDIDATES_SHOWN),
+								  rs_join_idx(m, &cand, MAX_CANDIDATES_SHOWN),
 								  cand.n > MAX_CANDIDATES_SHOWN ? "" : "."));
 	pgm_error_hint("Give more characters of the id.");
-	unwind();
+	rs_unwind();
 }
 
-/* A walk of more steps than there are revisions has gone round a cycle. */
-static void
-check_walk(const Model *m, const char *target, int from, int done)
-{
-	if (done > m->n)
-	{
-		pgm_error("target \"%s\" goes round a cycle through revision \"%s\"",
-				  target, m->revs[from].id);
-		pgm_error_hint("\"pg_migrate check\" shows the cycle.");
-		unwind();
-	}
-}
 
-/* The unique child of "from" inside "within" (NULL: anywhere). */
-static int
-step_forward(const Model *m, const char *target, int from, const char *within,
-			 int done, int total)
-{
-	const Rev  *r = &m->revs[from];
-	IdxList		kids = {0};
-
-	check_walk(m, target, from, done);
-	for (int j = 0; j < r->nchildren; j++)
-		if (within == NULL || within[r->children[j]])
-			il_add(&kids, r->children[j]);
-	if (kids.n == 1)
-	{
-		int			next = kids.v[0];
-
-		il_free(&kids);
-		return next;
-	}
-	if (kids.n == 0)
-	{
-		pgm_error("target \"%s\" goes past a head", target);
-		pgm_error_detail(pgm_psprintf("Revision \"%s\" has no child: only %d of %d steps are possible.",
-									  r->id, done, total));
-		unwind();
-	}
-	sort_by_id(m, &kids);
-	pgm_error("target \"%s\" is ambiguous: revision \"%s\" has %d children",
-			  target, r->id, kids.n);
-	pgm_error_detail(pgm_psprintf("Its children are %s.", join_idx(m, &kids, INT_MAX)));
-	pgm_error_hint("Name the revision to go to, or use <label>@+N.");
-	unwind();
-}
-
-/* The unique parent of "from". */
-static int
-step_backward(const Model *m, const char *target, int from, int done, int total)
-{
-	const Rev  *r = &m->revs[from];
-
-	check_walk(m, target, from, done);
-	if (r->nparents == 1 && r->parent_idx[0] >= 0)
-		return r->parent_idx[0];
-	if (r->nparents == 0)
-	{
-		pgm_error("target \"%s\" goes past a base", target);
-		pgm_error_detail(pgm_psprintf("Revision \"%s\" has no parent: only %d of %d steps are possible.",
-									  r->id, done, total));
-	}
-	else if (r->nparents == 1)
-		pgm_error("revision \"%s\" names parent \"%s\", which is not %s",
-				  r->id, r->parents[0], m->has_db ? "registered" : "declared by any file");
-	else
-	{
-		pgm_error("target \"%s\" is ambiguous: revision \"%s\" is a merge of %d parents",
-				  target, r->id, r->nparents);
-		pgm_error_hint("Name the revision to go to.");
-	}
-	unwind();
-}
-
-/*
- * Currents inside "within" (NULL: all): applied revisions of the set with
- * no applied child and no applied dependent in the set.
- */
-static void
-currents_within(const Model *m, const char *within, const char *applied,
-				IdxList *out)
-{
-	for (int i = 0; i < m->n; i++)
-	{
-		const Rev  *r = &m->revs[i];
-		bool		leaf = true;
-
-		if (!applied[i] || (within && !within[i]))
-			continue;
-		for (int j = 0; j < r->nchildren + r->ndependents && leaf; j++)
-		{
-			int			c = j < r->nchildren ? r->children[j]
-				: r->dependents[j - r->nchildren];
-
-			if (applied[c] && (within == NULL || within[c]))
-				leaf = false;
-		}
-		if (leaf)
-			il_add(out, i);
-	}
-	sort_by_id(m, out);
-}
-
-/*
- * The one unapplied revision inside "within" whose parents are exactly the
- * current revisions "cur": the merge that joins them; -1 if none or several.
- */
-static int
-merge_of_currents(const Model *m, const char *within, const char *applied,
-				  const IdxList *cur)
-{
-	int			found = -1;
-	const Rev  *first = &m->revs[cur->v[0]];
-
-	for (int j = 0; j < first->nchildren; j++)
-	{
-		int			mg = first->children[j];
-		const Rev  *r = &m->revs[mg];
-		int			matched = 0;
-
-		if (applied[mg] || !within[mg] || r->nparents != cur->n)
-			continue;
-		for (int p = 0; p < r->nparents; p++)
-			for (int c = 0; c < cur->n; c++)
-				if (r->parent_idx[p] == cur->v[c])
-					matched++;
-		if (matched != cur->n)
-			continue;
-		if (found >= 0)
-			return -1;
-		found = mg;
-	}
-	return found;
-}
-
-/*
- * The applied state targets move from: the database's (Rev.applied), or
- * the state a range's other end names while model_range resolves this one
- * (as migrate.sql('A:B') resolves B from state A).
- */
-static const char *assumed_applied;
-
-static bool
-is_applied(const Model *m, int i)
-{
-	return assumed_applied ? assumed_applied[i] != 0 : m->revs[i].applied;
-}
-
-static const char *
-nothing_applied_note(const Model *m)
-{
-	return m->has_db || assumed_applied ? "" : " (offline: nothing is applied)";
-}
-
-/* "+N" inside "within": from the single current revision, or the single base. */
-static int
-relative_forward_from(const Model *m, const char *target, int steps,
-					  const char *within, const char *scope, const char *applied)
-{
-	IdxList		cur = {0};
-	int			pos;
-	int			done;
-
-	currents_within(m, within, applied, &cur);
-	if (cur.n == 0)
-	{
-		IdxList		bases = {0};
-
-		for (int k = 0; k < m->n; k++)
-		{
-			int			i = m->by_id[k];
-
-			if (rev_is_base(&m->revs[i]) && (within == NULL || within[i]))
-				il_add(&bases, i);
-		}
-		if (bases.n == 0)
-		{
-			pgm_error("target \"%s\": there are no revisions%s", target, scope);
-			unwind();
-		}
-		if (bases.n > 1)
-		{
-			pgm_error("target \"%s\" is ambiguous: nothing is applied and there are %d bases%s",
-					  target, bases.n, scope);
-			pgm_error_detail(pgm_psprintf("The bases are %s.", join_idx(m, &bases, INT_MAX)));
-			pgm_error_hint("Use <label>@+N, or name the revision to go to.");
-			unwind();
-		}
-		pos = bases.v[0];
-		done = 1;
-	}
-	else if (cur.n > 1 && within != NULL &&
-			 (pos = merge_of_currents(m, within, applied, &cur)) >= 0)
-		done = 1;				/* Alembic's answer: the merge of the branch's currents */
-	else if (cur.n > 1)
-	{
-		pgm_error("target \"%s\" is ambiguous: %d revisions are current%s",
-				  target, cur.n, scope);
-		pgm_error_detail(pgm_psprintf("The current revisions are %s.", join_idx(m, &cur, INT_MAX)));
-		pgm_error_hint("Use <id>+N or <label>@+N.");
-		unwind();
-	}
-	else
-	{
-		pos = cur.v[0];
-		done = 0;
-	}
-	for (; done < steps; done++)
-		pos = step_forward(m, target, pos, within, done, steps);
-	il_free(&cur);
-	return pos;
-}
-
-static char *
-applied_marks(const Model *m)
-{
-	char	   *applied = marks_new(m);
-
-	for (int i = 0; i < m->n; i++)
-		applied[i] = is_applied(m, i);
-	return applied;
-}
-
-/* "-N" inside "within": revert the single current revision, N times. */
-static void
-relative_backward(const Model *m, const char *target, int steps,
-				  const char *within, const char *scope, char *revert)
-{
-	char	   *applied = applied_marks(m);
-	IdxList		cur = {0};
-
-	currents_within(m, within, applied, &cur);
-	for (int s = 0; s < steps; s++)
-	{
-		const Rev  *r;
-		int			x;
-
-		if (cur.n == 0 && s == 0)
-		{
-			pgm_error("target \"%s\": nothing is applied%s%s", target, scope,
-					  nothing_applied_note(m));
-			unwind();
-		}
-		if (cur.n == 0)
-		{
-			pgm_error("target \"%s\" goes past base%s", target, scope);
-			pgm_error_detail(pgm_psprintf("Only %d revision%s can be reverted.", s, s == 1 ? "" : "s"));
-			unwind();
-		}
-		if (cur.n > 1)
-		{
-			pgm_error("target \"%s\" is ambiguous: %d revisions are current%s",
-					  target, cur.n, s > 0 ? " after the first steps" : scope);
-			pgm_error_detail(pgm_psprintf("The current revisions are %s.", join_idx(m, &cur, INT_MAX)));
-			pgm_error_hint("Downgrade to a revision id, or use <label>@-N.");
-			unwind();
-		}
-		x = cur.v[0];
-		r = &m->revs[x];
-		applied[x] = 0;
-		revert[x] = 1;
-		/* what is left with no applied child or dependent becomes current */
-		cur.n = 0;
-		for (int j = 0; j < r->nparents + r->ndepends; j++)
-		{
-			int			p = j < r->nparents ? r->parent_idx[j]
-				: r->depend_idx[j - r->nparents];
-			const Rev  *pr;
-			bool		leaf = true;
-
-			if (p < 0 || !applied[p] || (within && !within[p]))
-				continue;
-			pr = &m->revs[p];
-			for (int c = 0; c < pr->nchildren + pr->ndependents && leaf; c++)
-			{
-				int			k = c < pr->nchildren ? pr->children[c]
-					: pr->dependents[c - pr->nchildren];
-
-				if (applied[k] && (within == NULL || within[k]))
-					leaf = false;
-			}
-			if (leaf)
-			{
-				bool		dup = false;
-
-				for (int c = 0; c < cur.n; c++)
-					dup = dup || cur.v[c] == p;
-				if (!dup)
-					il_add(&cur, p);
-			}
-		}
-		sort_by_id(m, &cur);
-	}
-	il_free(&cur);
-	free(applied);
-}
-
-/* The revision that carries "label", or -1 when none does. */
-static int
-label_owner(const Model *m, const char *label)
-{
-	for (int k = 0; k < m->n; k++)
-	{
-		const Rev  *r = &m->revs[m->by_id[k]];
-
-		for (int j = 0; j < r->nlabels; j++)
-			if (strcmp(r->labels[j], label) == 0)
-				return m->by_id[k];
-	}
-	return -1;
-}
-
-/* The revision that carries "label"; errors if several do. */
-static int
-find_label(const Model *m, const char *label)
-{
-	int			found = -1;
-	int			second = -1;
-	int			nfound = 0;
-
-	for (int k = 0; k < m->n; k++)
-	{
-		const Rev  *r = &m->revs[m->by_id[k]];
-
-		for (int j = 0; j < r->nlabels; j++)
-			if (strcmp(r->labels[j], label) == 0)
-			{
-				if (nfound == 0)
-					found = m->by_id[k];
-				else
-					second = m->by_id[k];
-				nfound++;
-			}
-	}
-	if (nfound == 0)
-	{
-		pgm_error("branch label \"%s\" does not exist", label);
-		unwind();
-	}
-	if (nfound > 1)
-	{
-		pgm_error("branch label \"%s\" is on %d revisions", label, nfound);
-		pgm_error_detail(pgm_psprintf("Among them \"%s\" and \"%s\".",
-									  m->revs[found].id, m->revs[second].id));
-		unwind();
-	}
-	return found;
-}
-
-static int
-walk_back(const Model *m, const char *target, int pos, int steps)
-{
-	for (int s = 0; s < steps; s++)
-		pos = step_backward(m, target, pos, s, steps);
-	return pos;
-}
-
-/* The heads among the revisions marked in "below", sorted by id. */
-static void
-heads_within(const Model *m, const char *below, IdxList *out)
-{
-	for (int k = 0; k < m->n; k++)
-		if (below[m->by_id[k]] && rev_is_head(&m->revs[m->by_id[k]]))
-			il_add(out, m->by_id[k]);
-}
-
-/* "head-N" / "heads-N": the N, or 0 if not that form. */
-static int
-head_minus(const char *target, const char *what)
-{
-	const char *rest;
-
-	if (strncmp(what, "heads-", 6) == 0)
-		rest = what + 6;
-	else if (strncmp(what, "head-", 5) == 0)
-		rest = what + 5;
-	else
-		return 0;
-	/* "head-1x" may be a prefix of an id such as "head-1xyz" */
-	if (*rest == '\0' || strspn(rest, "0123456789") != strlen(rest))
-		return 0;
-	return parse_step_count(target, rest);
-}
-
-/* "from" and its descendants (children only) */
-static void
-mark_descendants(const Model *m, int from, char *mark)
-{
-	IdxList		stack = {0};
-
-	mark[from] = 1;
-	il_add(&stack, from);
-	while (stack.n > 0)
-	{
-		const Rev  *r = &m->revs[stack.v[--stack.n]];
-
-		for (int k = 0; k < r->nchildren; k++)
-			if (!mark[r->children[k]])
-			{
-				mark[r->children[k]] = 1;
-				il_add(&stack, r->children[k]);
-			}
-	}
-	il_free(&stack);
-}
-
-/* "from" and its ancestors through parents */
-static void
-mark_parent_ancestors(const Model *m, int from, char *mark)
-{
-	IdxList		stack = {0};
-
-	mark[from] = 1;
-	il_add(&stack, from);
-	while (stack.n > 0)
-	{
-		const Rev  *r = &m->revs[stack.v[--stack.n]];
-
-		for (int k = 0; k < r->nparents; k++)
-		{
-			int			p = r->parent_idx[k];
-
-			if (p >= 0 && !mark[p])
-			{
-				mark[p] = 1;
-				il_add(&stack, p);
-			}
-		}
-	}
-	il_free(&stack);
-}
-
-/*
- * What a target resolves to: revisions (a state's tops), or a revert set
- * (what downgrade(target) reverts from the applied state).
- */
-typedef struct Resolved
-{
-	IdxList    *revs;
-	char	   *revert;			/* NULL: not a revert set */
-} Resolved;
-
-static void
-one(Resolved *res, int idx)
-{
-	il_add(res->revs, idx);
-}
-
-/* <anchor>@<what> */
-static void
-resolve_label(const Model *m, const char *target, const char *label,
-			  const char *what, bool down, Resolved *res)
-{
-	const char *reason;
-	int			anchor;
-	char	   *branch;
-	char	   *below;
-	char	   *scope;
-	char	   *branch_name;
-	int			back = 0;
-
-	if (*label == '\0')
-		target_malformed(target, "A branch label is needed before \"@\".");
-	if (!migrate_id_is_valid(label, &reason))
-		target_malformed(target, reason);
-	if (strchr(what, '@') != NULL)
-		target_malformed(target, "A target has at most one \"@\".");
-	if (*what == '\0')
-		target_malformed(target, "After \"@\" comes head, heads, base, +N, -N, head-N or a revision.");
-
-	if (label_owner(m, label) >= 0)
-	{
-		anchor = find_label(m, label);
-		branch_name = pgm_psprintf("branch \"%s\"", label);
-	}
-	else
-	{
-		int			idx = model_find(m, label);
-
-		/* not a label: a revision, as in <id>@head */
-		if (idx < 0)
-		{
-			bool		any = false;
-
-			for (int i = 0; i < m->n && !any; i++)
-				any = strncmp(m->revs[i].id, label, strlen(label)) == 0;
-			if (!any)
-			{
-				pgm_error("branch label \"%s\" does not exist", label);
-				pgm_error_detail("No revision has that label, and no revision id starts with it.");
-				unwind();
-			}
-			idx = lookup_revision(m, target, label);
-		}
-		anchor = idx;
-		branch_name = pgm_psprintf("the branch of revision \"%s\"", m->revs[idx].id);
-	}
-	scope = pgm_psprintf(" on %s", branch_name);
-
-	/* branch = ancestors + anchor + descendants; below = anchor + descendants */
-	branch = marks_new(m);
-	below = marks_new(m);
-	mark_descendants(m, anchor, below);
-	memcpy(branch, below, (size_t) m->n);
-	mark_parent_ancestors(m, anchor, branch);
-
-	if (strcmp(what, "head") == 0 || strcmp(what, "heads") == 0 ||
-		(back = head_minus(target, what)) > 0)
-	{
-		IdxList		heads = {0};
-
-		heads_within(m, below, &heads);
-		if (strcmp(what, "heads") == 0)
-		{
-			for (int i = 0; i < heads.n; i++)
-				one(res, heads.v[i]);
-			return;
-		}
-		if (heads.n != 1)
-		{
-			pgm_error("%s has %d heads", branch_name, heads.n);
-			pgm_error_detail(pgm_psprintf("Its heads are %s.", join_idx(m, &heads, INT_MAX)));
-			pgm_error_hint("Merge them with a revision that names both as down_revision, or target one by id.");
-			unwind();
-		}
-		if (strcmp(what, "head") == 0)
-			one(res, heads.v[0]);
-		else
-			one(res, walk_back(m, target, heads.v[0], back));
-		return;
-	}
-	if (strcmp(what, "base") == 0)
-	{
-		char	   *outside_anc = marks_new(m);
-
-		if (!down)
-		{
-			pgm_error("target \"%s\" is a downgrade target", target);
-			pgm_error_hint(pgm_psprintf("Use pg_migrate downgrade %s.", target));
-			unwind();
-		}
-		/* the branch's own revisions: not shared with revisions outside it */
-		for (int i = 0; i < m->n; i++)
-			if (!branch[i])
-				mark_parent_ancestors(m, i, outside_anc);
-		res->revert = marks_new(m);
-		for (int i = 0; i < m->n; i++)
-			res->revert[i] = branch[i] && !outside_anc[i];
-		return;
-	}
-	if (what[0] == '+' || what[0] == '-')
-	{
-		int			steps = parse_step_count(target, what + 1);
-
-		if (what[0] == '+')
-		{
-			char	   *applied = applied_marks(m);
-
-			if (down)
-			{
-				pgm_error("target \"%s\" moves forward", target);
-				pgm_error_hint(pgm_psprintf("Use pg_migrate upgrade %s.", target));
-				unwind();
-			}
-			one(res, relative_forward_from(m, target, steps, branch, scope, applied));
-			return;
-		}
-		else
-		{
-			bool		own_applied = false;
-
-			if (!down)
-			{
-				pgm_error("target \"%s\" moves backward", target);
-				pgm_error_hint(pgm_psprintf("Use pg_migrate downgrade %s.", target));
-				unwind();
-			}
-			/* a step back must revert the branch's own revisions, never the trunk below */
-			for (int i = 0; i < m->n && !own_applied; i++)
-				own_applied = below[i] && is_applied(m, i);
-			if (!own_applied)
-			{
-				pgm_error("target \"%s\": nothing of %s is applied%s", target, branch_name,
-						  nothing_applied_note(m));
-				pgm_error_detail(pgm_psprintf("Revision \"%s\" and the revisions above it are not applied; stepping back would revert revisions of another branch.",
-											  m->revs[anchor].id));
-				unwind();
-			}
-			res->revert = marks_new(m);
-			relative_backward(m, target, steps, branch, scope, res->revert);
-			return;
-		}
-	}
-
-	/* <anchor>@<id>, <anchor>@<id>+N, <anchor>@<id>-N: a revision of the branch */
-	{
-		const char *sign = NULL;
-		size_t		len = strlen(what);
-		char	   *name = (char *) what;
-		int			steps = 0;
-		int			pos;
-
-		for (const char *p = what + len - 1; p > what; p--)
-		{
-			if (*p >= '0' && *p <= '9')
-				continue;
-			if ((*p == '+' || *p == '-') && p[1] != '\0')
-				sign = p;
-			break;
-		}
-		/* an exact id wins over the relative reading, as without "@" */
-		if (sign != NULL && model_find(m, what) >= 0)
-			sign = NULL;
-		if (sign != NULL)
-		{
-			name = pgm_strndup(what, (size_t) (sign - what));
-			steps = parse_step_count(target, sign + 1);
-		}
-		pos = lookup_revision(m, target, name);
-		if (!branch[pos])
-		{
-			pgm_error("revision \"%s\" is not on %s", m->revs[pos].id, branch_name);
-			pgm_error_hint("A branch is its labelled revision with its ancestors and descendants.");
-			unwind();
-		}
-		for (int s = 0; s < steps; s++)
-			pos = (*sign == '+') ? step_forward(m, target, pos, branch, s, steps)
-				: step_backward(m, target, pos, s, steps);
-		one(res, pos);
-	}
-}
 
 /* src/target.c's migrate_resolve_target, on the model */
 static void
@@ -882,14 +255,14 @@ resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 	size_t		len = strlen(target);
 
 	if (len == 0)
-		target_malformed(target, "The target is empty.");
+		rs_malformed(target, "The target is empty.");
 	if (len > 2 * MIGRATE_ID_MAXLEN + 16)
-		target_malformed(target, "The target is too long to be a revision or a label.");
+		rs_malformed(target, "The target is too long to be a revision or a label.");
 	if (strchr(target, ':') != NULL)
 	{
 		pgm_error("target \"%s\" is a range", target);
 		pgm_error_detail("A range A:B names two states; only sql and history -r take one.");
-		unwind();
+		rs_unwind();
 	}
 	if (strcmp(target, "base") == 0)
 		return;
@@ -902,22 +275,22 @@ resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 		{
 			pgm_error("target \"%s\" names nothing: every revision lies on or below a cycle", target);
 			pgm_error_hint("\"pg_migrate check\" shows the cycle.");
-			unwind();
+			rs_unwind();
 		}
 		if (heads.n == 0)
 		{
 			pgm_error("target \"%s\" names nothing: there are no revisions", target);
-			unwind();
+			rs_unwind();
 		}
 		if (strcmp(target, "head") == 0 && heads.n > 1)
 		{
 			pgm_error("target \"head\" is ambiguous: there are %d heads", heads.n);
-			pgm_error_detail(pgm_psprintf("The heads are %s.", join_idx(m, &heads, INT_MAX)));
+			pgm_error_detail(pgm_psprintf("The heads are %s.", rs_join_idx(m, &heads, INT_MAX)));
 			pgm_error_hint("Use 'heads' to go to every head, '<label>@head' for one branch, or add a merge revision.");
-			unwind();
+			rs_unwind();
 		}
 		for (int i = 0; i < heads.n; i++)
-			one(res, heads.v[i]);
+			rs_add(res, heads.v[i]);
 		il_free(&heads);
 		return;
 	}
@@ -928,34 +301,34 @@ resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 		{
 			pgm_error("target \"current\" needs a database");
 			pgm_error_hint("Leave out --offline, or name the revisions.");
-			unwind();
+			rs_unwind();
 		}
-		res->revert = marks_new(m);
+		res->revert = rs_marks_new(m);
 		return;
 	}
 
 	at = strchr(target, '@');
 	if (at != NULL)
 	{
-		resolve_label(m, target, pgm_strndup(target, (size_t) (at - target)), at + 1, down, res);
+		rs_resolve_label(m, target, pgm_strndup(target, (size_t) (at - target)), at + 1, down, res);
 		return;
 	}
 
 	if (is_relative(target))
 	{
-		int			steps = parse_step_count(target, target + 1);
+		int			steps = rs_step_count(target, target + 1);
 
 		if (target[0] == '+')
 		{
-			char	   *applied = applied_marks(m);
+			char	   *applied = rs_applied_marks(m);
 
 			if (down)
 			{
 				pgm_error("target \"%s\" moves forward", target);
 				pgm_error_hint(pgm_psprintf("Use pg_migrate upgrade %s.", target));
-				unwind();
+				rs_unwind();
 			}
-			one(res, relative_forward_from(m, target, steps, NULL, "", applied));
+			rs_add(res, rs_forward_from(m, target, steps, NULL, "", applied));
 			free(applied);
 			return;
 		}
@@ -963,25 +336,25 @@ resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 		{
 			pgm_error("target \"%s\" moves backward", target);
 			pgm_error_hint(pgm_psprintf("Use pg_migrate downgrade %s.", target));
-			unwind();
+			rs_unwind();
 		}
-		res->revert = marks_new(m);
-		relative_backward(m, target, steps, NULL, "", res->revert);
+		res->revert = rs_marks_new(m);
+		rs_backward(m, target, steps, NULL, "", res->revert);
 		return;
 	}
 	if (target[0] == '+' || target[0] == '-')
-		target_malformed(target, "A relative step is a sign followed by digits.");
+		rs_malformed(target, "A relative step is a sign followed by digits.");
 
 	/* an exact id wins over any reading of a trailing "-N" */
 	if (model_find(m, target) >= 0)
 	{
-		one(res, model_find(m, target));
+		rs_add(res, model_find(m, target));
 		return;
 	}
 
 	/* head-N, heads-N: N steps below the single head */
 	{
-		int			back = head_minus(target, target);
+		int			back = rs_head_minus(target, target);
 
 		if (back > 0)
 		{
@@ -991,16 +364,16 @@ resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 			if (heads.n == 0)
 			{
 				pgm_error("target \"%s\" names nothing: there are no revisions", target);
-				unwind();
+				rs_unwind();
 			}
 			if (heads.n > 1)
 			{
 				pgm_error("target \"%s\" is ambiguous: there are %d heads", target, heads.n);
-				pgm_error_detail(pgm_psprintf("The heads are %s.", join_idx(m, &heads, INT_MAX)));
+				pgm_error_detail(pgm_psprintf("The heads are %s.", rs_join_idx(m, &heads, INT_MAX)));
 				pgm_error_hint("Use '<label>@head-N' for one branch, or name the revision.");
-				unwind();
+				rs_unwind();
 			}
-			one(res, walk_back(m, target, heads.v[0], back));
+			rs_add(res, rs_walk_back(m, target, heads.v[0], back));
 			return;
 		}
 	}
@@ -1008,24 +381,24 @@ resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 	/* base+N: N steps up from the single base (base+1 is the base itself) */
 	if (strncmp(target, "base+", 5) == 0)
 	{
-		char	   *none = marks_new(m);
-		int			steps = parse_step_count(target, target + 5);
+		char	   *none = rs_marks_new(m);
+		int			steps = rs_step_count(target, target + 5);
 
 		if (down)
 		{
 			pgm_error("target \"%s\" moves forward", target);
 			pgm_error_hint(pgm_psprintf("Use pg_migrate upgrade %s.", target));
-			unwind();
+			rs_unwind();
 		}
-		one(res, relative_forward_from(m, target, steps, NULL, "", none));
+		rs_add(res, rs_forward_from(m, target, steps, NULL, "", none));
 		free(none);
 		return;
 	}
 
 	/* a bare branch label: the revision that carries it */
-	if (label_owner(m, target) >= 0)
+	if (rs_label_owner(m, target) >= 0)
 	{
-		one(res, find_label(m, target));
+		rs_add(res, rs_find_label(m, target));
 		return;
 	}
 
@@ -1042,24 +415,24 @@ resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 			break;
 		}
 		if (sign == NULL && strchr(target, '+') != NULL)
-			target_malformed(target, "\"+\" may only be followed by a number of steps.");
+			rs_malformed(target, "\"+\" may only be followed by a number of steps.");
 		if (sign != NULL)
 		{
 			char	   *base = pgm_strndup(target, (size_t) (sign - target));
-			int			steps = parse_step_count(target, sign + 1);
+			int			steps = rs_step_count(target, sign + 1);
 			int			pos;
 
 			/* "abc-2" may be a prefix of "abc-2x": prefer the relative reading */
-			pos = lookup_revision(m, target, base);
+			pos = rs_lookup(m, target, base);
 			for (int s = 0; s < steps; s++)
-				pos = (*sign == '+') ? step_forward(m, target, pos, NULL, s, steps)
-					: step_backward(m, target, pos, s, steps);
+				pos = (*sign == '+') ? rs_step_forward(m, target, pos, NULL, s, steps)
+					: rs_step_backward(m, target, pos, s, steps);
 			free(base);
-			one(res, pos);
+			rs_add(res, pos);
 			return;
 		}
 	}
-	one(res, lookup_revision(m, target, target));
+	rs_add(res, rs_lookup(m, target, target));
 }
 
 /* range.c's end_moves_back: read as downgrade() would read it */
@@ -1103,7 +476,7 @@ static void
 state_after_revert(const Model *m, const char *revert, char *mark)
 {
 	for (int i = 0; i < m->n; i++)
-		mark[i] = is_applied(m, i) && !revert[i];
+		mark[i] = rs_is_applied(m, i) && !revert[i];
 }
 
 /* Whether revision i of "state" has no child or dependent in the state. */
@@ -1136,7 +509,7 @@ model_resolve(const Model *m, const char *target, IdxList *out)
 		return false;
 	if (revert != NULL)
 	{
-		char	   *state = marks_new(m);
+		char	   *state = rs_marks_new(m);
 
 		state_after_revert(m, revert, state);
 		for (int k = 0; k < m->n; k++)
@@ -1216,8 +589,8 @@ model_range(const Model *m, const char *range, RangeMode mode, bool inclusive,
 	const char *colon = strchr(range, ':');
 	char	   *a = colon ? pgm_strndup(range, (size_t) (colon - range)) : pgm_strdup("");
 	const char *b = colon ? colon + 1 : range;
-	char	   *from = from_mark ? from_mark : marks_new(m);
-	char	   *to = to_mark ? to_mark : marks_new(m);
+	char	   *from = from_mark ? from_mark : rs_marks_new(m);
+	char	   *to = to_mark ? to_mark : rs_marks_new(m);
 	bool		ok = true;
 
 	if (reversed)
@@ -1235,12 +608,12 @@ model_range(const Model *m, const char *range, RangeMode mode, bool inclusive,
 			ok = model_state(m, b, to);
 		else
 			memset(to, 1, (size_t) (m->n ? m->n : 1));
-		assumed_applied = to;
+		rs_assumed_applied = to;
 		if (ok && a[0])
 			ok = model_state(m, a, from);
 		else if (ok)
 			memset(from, 0, (size_t) (m->n ? m->n : 1));
-		assumed_applied = NULL;
+		rs_assumed_applied = NULL;
 	}
 	else
 	{
@@ -1249,12 +622,12 @@ model_range(const Model *m, const char *range, RangeMode mode, bool inclusive,
 		else
 			memset(from, 0, (size_t) (m->n ? m->n : 1));
 		if (mode == RANGE_B_FROM_A)
-			assumed_applied = from;
+			rs_assumed_applied = from;
 		if (ok && b[0])
 			ok = model_state(m, b, to);
 		else if (ok)
 			memset(to, 1, (size_t) (m->n ? m->n : 1));
-		assumed_applied = NULL;
+		rs_assumed_applied = NULL;
 	}
 	if (ok)
 	{
