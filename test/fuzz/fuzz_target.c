@@ -523,6 +523,7 @@ is_plain_id(const char *id)
 	/* the forms the grammar tries before an exact id */
 	return strcmp(id, "base") != 0 && strcmp(id, "head") != 0 &&
 		strcmp(id, "heads") != 0 && strchr(id, '@') == NULL &&
+		strchr(id, ':') == NULL &&	/* a range (ids have no colon) */
 		id[0] != '+' && id[0] != '-' && strlen(id) <= 2 * MIGRATE_ID_MAXLEN + 16;
 }
 
