@@ -3,17 +3,44 @@
  * graph.c
  *	  The in-memory revision graph: a hash table by id, parent, dependency,
  *	  child and dependent edges as index arrays, a deterministic topological
- *	  order and the cycles found on the way.
+ *	  order and the cycles found on the way; and the memory graphs are built
+ *	  in.
  *
- * A graph lives in its own memory context, created under the caller's
- * (normally the function call's) context and deleted with it.  Every
- * algorithm here is iterative and linear in revisions + edges: chains of
- * 100,000 revisions must not recurse 100,000 deep or loop quadratically.
+ * Every algorithm here is iterative and linear in revisions + edges: chains
+ * of 100,000 revisions must not recurse 100,000 deep or loop quadratically.
  *
  * Order: a depth-first post-order that visits the heads sorted by id, and
  * for each revision its parents in declared order and then its
  * dependencies.  So ancestors come first, a branch stays contiguous, and the
  * same catalog always yields the same order.
+ *
+ * Memory.  A graph is a few large arrays (the revisions, the hash table, the
+ * edge pools, the order) and many small pieces (ids, parent lists,
+ * messages, checksums), all living exactly as long as the graph: they are
+ * carved from large blocks by a bump allocator (no chunk headers, no
+ * power-of-two rounding, nothing freed one by one).  The hash table holds
+ * 12-byte entries (an index and its hash; the id is the revision's).
+ *
+ * The blocks are kept by the backend between graphs (kept_memory): the
+ * next graph is built in the same pages, already faulted in, instead of
+ * fresh ones from malloc, whose first touch costs a page fault each (about
+ * 9,000 for a graph of 100,000 revisions, most of a warm call's time).
+ * What is kept is memory, never contents: every graph is read from the
+ * catalog afresh, under its call's snapshot, so nothing can be stale.  At
+ * most GRAPH_KEEP_BYTES stay kept; a block no graph used for
+ * GRAPH_BLOCK_IDLE_MAX graphs in a row is freed.  A graph built while the
+ * kept memory is in use (a body that calls migrate.status() during an
+ * upgrade) gets memory of its own, in a context under its caller's, freed
+ * with it.
+ *
+ * A graph is released by migrate_graph_free() or, when a call ends
+ * otherwise (an error; a caller that leaves the graph to its memory
+ * context), when the context it was created under is reset or deleted: a
+ * reset callback on that context, matched to the graph by a use count so
+ * that a late callback never releases a later graph.
+ *
+ * IDENTIFICATION
+ *	  src/graph.c
  *
  *-------------------------------------------------------------------------
  */
@@ -24,89 +51,278 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-typedef struct RevHashEntry
+/* the most memory a backend keeps for its next graph */
+#define GRAPH_KEEP_BYTES		((Size) 64 * 1024 * 1024)
+/* graphs in a row that may leave a kept block unused before it is freed */
+#define GRAPH_BLOCK_IDLE_MAX	8
+/* the first block for small pieces; each further one twice as large */
+#define GRAPH_BLOCK_FIRST		((Size) 64 * 1024)
+#define GRAPH_BLOCK_MAX			((Size) 4 * 1024 * 1024)
+
+typedef struct GraphBlock
 {
-	const char *key;
-	int			index;
-	uint32		hash;
-	char		status;
-} RevHashEntry;
+	struct GraphBlock *next;
+	Size		size;			/* usable bytes, after the header */
+	Size		used;			/* by the graph being built */
+	int			idle;			/* graphs in a row that used none of it */
+} GraphBlock;
 
-#define SH_PREFIX		revhash
-#define SH_ELEMENT_TYPE RevHashEntry
-#define SH_KEY_TYPE		const char *
-#define SH_KEY			key
-#define SH_HASH_KEY(tb, k)	hash_bytes((const unsigned char *) (k), strlen(k))
-#define SH_EQUAL(tb, a, b)	(strcmp(a, b) == 0)
-#define SH_STORE_HASH
-#define SH_GET_HASH(tb, a)	((a)->hash)
-#define SH_SCOPE		static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
+#define GRAPH_BLOCK_HDRSZ	MAXALIGN(sizeof(GraphBlock))
+#define GRAPH_BLOCK_DATA(b)	((char *) (b) + GRAPH_BLOCK_HDRSZ)
 
-MigrateGraph *
-migrate_graph_create(MemoryContext parent, int expected)
+struct MigrateGraphMemory
 {
-	MemoryContext cxt;
-	MigrateGraph *graph;
+	MemoryContext cxt;			/* the graph's small palloc'd things */
+	MemoryContext block_cxt;	/* where the blocks are allocated */
+	MemoryContext parent;		/* the context the graph was created under */
+	GraphBlock *blocks;			/* in the order they were first used */
+	GraphBlock *current;		/* the block being carved */
+	Size		next_block;		/* size of the next new block for small pieces */
+	bool		kept;			/* the backend's kept memory */
+	bool		in_use;
+	uint64		uses;			/* graphs built in it so far */
+};
 
-	cxt = AllocSetContextCreate(parent, "migrate revision graph",
-								ALLOCSET_DEFAULT_SIZES);
-	graph = MemoryContextAllocZero(cxt, sizeof(MigrateGraph));
-	graph->cxt = cxt;
-	graph->capacity = Max(expected, 16);
-	graph->revs = MemoryContextAllocHuge(cxt,
-										 sizeof(MigrateRevision) * graph->capacity);
-	/*
-	 * Twice the expected entries: simplehash fills to 90% before it grows,
-	 * and at three quarters full each linear-probing insert shifts a long
-	 * run of entries (that was a sixth of the time of validate()).
-	 */
-	graph->byid = revhash_create(cxt, graph->capacity * 2, NULL);
-	graph->arena_block = 8192;
-	return graph;
+/* the backend's kept graph memory (NULL until the first graph) */
+static MigrateGraphMemory *kept_memory = NULL;
+
+/* a reset callback on the context a graph in kept memory was created under */
+typedef struct GraphRelease
+{
+	MemoryContextCallback cb;
+	uint64		use;			/* kept_memory->uses when it was taken */
+} GraphRelease;
+
+static void graph_memory_release(MigrateGraphMemory *mem);
+
+static void
+graph_release_callback(void *arg)
+{
+	GraphRelease *rel = (GraphRelease *) arg;
+
+	if (kept_memory != NULL && kept_memory->in_use &&
+		kept_memory->uses == rel->use)
+		graph_memory_release(kept_memory);
 }
 
 /*
- * Memory for the graph's small pieces (ids, parent lists, messages) that
- * live exactly as long as the graph: carved from large blocks, without the
- * per-chunk header and power-of-two rounding of palloc, and never freed one
- * by one.  A load of 100,000 revisions makes half a million of these; as
- * separate pallocs they cost more than the scan of the catalog.
+ * Memory for a new graph: the kept memory if it is free, else memory of its
+ * own under "parent".
+ */
+static MigrateGraphMemory *
+graph_memory_acquire(MemoryContext parent)
+{
+	MigrateGraphMemory *mem;
+
+	/*
+	 * Without a top context (test/fuzz/fuzz_target.c) nothing is kept, so
+	 * that the sanitizers see each graph's memory freed.
+	 */
+	if (TopMemoryContext != NULL && (kept_memory == NULL || !kept_memory->in_use))
+	{
+		GraphRelease *rel;
+
+		if (kept_memory == NULL)
+		{
+			MemoryContext top = AllocSetContextCreate(TopMemoryContext,
+													  "migrate graph memory",
+													  ALLOCSET_DEFAULT_SIZES);
+
+			mem = MemoryContextAllocZero(top, sizeof(MigrateGraphMemory));
+			mem->block_cxt = top;
+			mem->cxt = AllocSetContextCreate(top, "migrate revision graph",
+											 ALLOCSET_DEFAULT_SIZES);
+			mem->kept = true;
+			kept_memory = mem;
+		}
+		mem = kept_memory;
+		mem->parent = parent;
+		mem->in_use = true;
+		mem->uses++;
+		mem->current = NULL;
+		mem->next_block = GRAPH_BLOCK_FIRST;
+		rel = MemoryContextAlloc(parent, sizeof(GraphRelease));
+		rel->use = mem->uses;
+		rel->cb.func = graph_release_callback;
+		rel->cb.arg = rel;
+		MemoryContextRegisterResetCallback(parent, &rel->cb);
+		return mem;
+	}
+
+	{
+		MemoryContext cxt = AllocSetContextCreate(parent, "migrate revision graph",
+												  ALLOCSET_DEFAULT_SIZES);
+
+		mem = MemoryContextAllocZero(cxt, sizeof(MigrateGraphMemory));
+		mem->cxt = cxt;
+		mem->block_cxt = cxt;
+		mem->parent = parent;
+		mem->in_use = true;
+		mem->uses = 1;
+		mem->next_block = GRAPH_BLOCK_FIRST;
+		return mem;
+	}
+}
+
+/*
+ * Done with a graph: memory of its own is freed; the kept memory is reset
+ * for the next graph, its idle blocks freed and what it keeps bounded.
+ */
+static void
+graph_memory_release(MigrateGraphMemory *mem)
+{
+	GraphBlock **link;
+	Size		kept = 0;
+
+	if (!mem->kept)
+	{
+		MemoryContextDelete(mem->cxt);
+		return;
+	}
+	link = &mem->blocks;
+	while (*link != NULL)
+	{
+		GraphBlock *b = *link;
+
+		b->idle = b->used > 0 ? 0 : b->idle + 1;
+		if (b->idle > GRAPH_BLOCK_IDLE_MAX ||
+			kept + GRAPH_BLOCK_HDRSZ + b->size > GRAPH_KEEP_BYTES)
+		{
+			*link = b->next;
+			pfree(b);
+			continue;
+		}
+		kept += GRAPH_BLOCK_HDRSZ + b->size;
+		b->used = 0;
+		link = &b->next;
+	}
+	mem->current = NULL;
+	MemoryContextReset(mem->cxt);
+	mem->in_use = false;
+}
+
+/*
+ * Bytes the memory holds (blocks and small pieces), and how many of them
+ * the graph uses.
+ */
+static void
+graph_memory_bytes(MigrateGraphMemory *mem, Size *held, Size *used)
+{
+	Size		blocks = 0;
+	Size		blocks_used = 0;
+	Size		small = MemoryContextMemAllocated(mem->cxt, true);
+
+	for (GraphBlock *b = mem->blocks; b != NULL; b = b->next)
+	{
+		blocks += GRAPH_BLOCK_HDRSZ + b->size;
+		blocks_used += b->used;
+	}
+	/* a graph's own blocks are in its context */
+	if (mem->block_cxt == mem->cxt)
+		small = small > blocks ? small - blocks : 0;
+	*held = blocks + small;
+	*used = blocks_used + small;
+}
+
+/*
+ * A block with room for "size" bytes: an unused kept block that fits, or a
+ * new one.  Small pieces get blocks that double up to GRAPH_BLOCK_MAX; a
+ * large array a block of its own, an eighth larger than asked, so that the
+ * next graph of a slightly larger catalog still fits it.
+ */
+static GraphBlock *
+graph_memory_block(MigrateGraphMemory *mem, Size size)
+{
+	GraphBlock *b;
+	GraphBlock **tail;
+	Size		want;
+
+	for (b = mem->blocks; b != NULL; b = b->next)
+		if (b->used == 0 && b != mem->current && b->size >= size)
+			return b;
+
+	if (size > mem->next_block / 4)
+		want = size + size / 8;
+	else
+	{
+		want = mem->next_block;
+		if (mem->next_block < GRAPH_BLOCK_MAX)
+			mem->next_block *= 2;
+	}
+	want = MAXALIGN(want);
+	b = MemoryContextAllocExtended(mem->block_cxt, GRAPH_BLOCK_HDRSZ + want,
+								   MCXT_ALLOC_HUGE);
+	b->next = NULL;
+	b->size = want;
+	b->used = 0;
+	b->idle = 0;
+	for (tail = &mem->blocks; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = b;
+	return b;
+}
+
+/*
+ * "size" bytes of the graph's memory, MAXALIGNed if "aligned", for as long
+ * as the graph lives; never freed one by one (see migrate_graph_mark).
  */
 void *
 migrate_graph_alloc(MigrateGraph *graph, Size size, bool aligned)
 {
-	char	   *p;
+	MigrateGraphMemory *mem = graph->mem;
+	GraphBlock *b = mem->current;
+	Size		off;
 
-	if (aligned)
+	if (b != NULL)
 	{
-		Size		pad = MAXALIGN((uintptr_t) graph->arena_next) -
-			(uintptr_t) graph->arena_next;
-
-		if (graph->arena_left >= pad)
+		off = aligned ? MAXALIGN(b->used) : b->used;
+		if (off + size <= b->size)
 		{
-			graph->arena_next += pad;
-			graph->arena_left -= pad;
+			b->used = off + size;
+			return GRAPH_BLOCK_DATA(b) + off;
 		}
-		else
-			graph->arena_left = 0;
 	}
-	if (size > graph->arena_left)
-	{
-		/* big pieces get their own chunk, so a block is never half wasted */
-		if (size > graph->arena_block / 8)
-			return MemoryContextAllocHuge(graph->cxt, size);
-		graph->arena_next = MemoryContextAlloc(graph->cxt, graph->arena_block);
-		graph->arena_left = graph->arena_block;
-		if (graph->arena_block < 1024 * 1024)
-			graph->arena_block *= 2;
-	}
-	p = graph->arena_next;
-	graph->arena_next += size;
-	graph->arena_left -= size;
+	b = graph_memory_block(mem, Max(size, 1));
+	mem->current = b;
+	b->used = size;
+	return GRAPH_BLOCK_DATA(b);
+}
+
+/* Zeroed graph memory, MAXALIGNed: for the arrays. */
+static void *
+graph_alloc0(MigrateGraph *graph, Size size)
+{
+	void	   *p = migrate_graph_alloc(graph, size, true);
+
+	memset(p, 0, size);
 	return p;
+}
+
+/*
+ * Scratch space: graph memory allocated after a mark is given back by
+ * graph_release_to(), as long as it came from the block the mark was in
+ * (else it stays until the graph is freed).
+ */
+typedef struct GraphMark
+{
+	GraphBlock *block;
+	Size		used;
+} GraphMark;
+
+static GraphMark
+graph_mark(MigrateGraph *graph)
+{
+	GraphMark	m = {graph->mem->current,
+	graph->mem->current ? graph->mem->current->used : 0};
+
+	return m;
+}
+
+static void
+graph_release_to(MigrateGraph *graph, GraphMark m)
+{
+	if (m.block != NULL && graph->mem->current == m.block)
+		m.block->used = m.used;
 }
 
 char *
@@ -120,7 +336,101 @@ migrate_graph_strndup(MigrateGraph *graph, const char *s, Size len)
 }
 
 /*
- * Append the revision "id" (a string in the graph's context, kept) without
+ * The hash table by id.  An entry is a graph index and the id's hash; the
+ * id itself is the revision's.  A lookup by string passes GRAPH_PROBE as
+ * its key, with the string in graph->probe.
+ */
+typedef struct RevHashEntry
+{
+	uint32		index;
+	uint32		hash;
+	char		status;
+} RevHashEntry;
+
+#define GRAPH_PROBE		PG_UINT32_MAX
+
+static inline const char *
+revhash_key_string(struct revhash_hash *tb, uint32 k);
+
+#define SH_PREFIX		revhash
+#define SH_ELEMENT_TYPE RevHashEntry
+#define SH_KEY_TYPE		uint32
+#define SH_KEY			index
+#define SH_HASH_KEY(tb, k)	\
+	hash_bytes((const unsigned char *) revhash_key_string(tb, k), \
+			   strlen(revhash_key_string(tb, k)))
+#define SH_EQUAL(tb, a, b)	\
+	(strcmp(revhash_key_string(tb, a), revhash_key_string(tb, b)) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a)	((a)->hash)
+#define SH_SCOPE		static inline
+#define SH_USE_NONDEFAULT_ALLOCATOR
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+static inline const char *
+revhash_key_string(struct revhash_hash *tb, uint32 k)
+{
+	MigrateGraph *graph = (MigrateGraph *) tb->private_data;
+
+	return k == GRAPH_PROBE ? graph->probe : graph->revs[k].id;
+}
+
+/* the table's arrays are graph memory (zeroed, as simplehash expects) */
+static inline void *
+revhash_allocate(revhash_hash *tb, Size size)
+{
+	return graph_alloc0((MigrateGraph *) tb->private_data, size);
+}
+
+static inline void
+revhash_free(revhash_hash *tb, void *pointer)
+{
+	/* the old array of a table that grew stays until the graph is freed */
+}
+
+MigrateGraph *
+migrate_graph_create(MemoryContext parent, int expected)
+{
+	MigrateGraphMemory *mem = graph_memory_acquire(parent);
+	MigrateGraph *graph;
+
+	graph = MemoryContextAllocZero(mem->cxt, sizeof(MigrateGraph));
+	graph->mem = mem;
+	graph->cxt = mem->cxt;
+	graph->capacity = Max(expected, 16);
+	graph->revs = migrate_graph_alloc(graph,
+									  sizeof(MigrateRevision) * graph->capacity,
+									  true);
+
+	/*
+	 * Twice the expected entries: simplehash fills to 90% before it grows,
+	 * and at three quarters full each linear-probing insert shifts a long
+	 * run of entries (that was a sixth of the time of validate()).
+	 */
+	graph->byid = revhash_create(mem->cxt, graph->capacity * 2, graph);
+	return graph;
+}
+
+/* Room for one more revision in graph->revs. */
+static void
+graph_grow(MigrateGraph *graph)
+{
+	MigrateRevision *revs;
+
+	if (graph->nrevs < graph->capacity)
+		return;
+	revs = migrate_graph_alloc(graph,
+							   sizeof(MigrateRevision) * graph->capacity * 2,
+							   true);
+	memcpy(revs, graph->revs, sizeof(MigrateRevision) * graph->nrevs);
+	graph->revs = revs;
+	graph->capacity *= 2;
+}
+
+/*
+ * Append the revision "id" (a string in the graph's memory, kept) without
  * entering it in the hash table yet: migrate_graph_index_appended() does
  * that for the whole batch.  For the catalog scan, where ids are unique.
  */
@@ -129,12 +439,7 @@ migrate_graph_append(MigrateGraph *graph, char *id)
 {
 	MigrateRevision *rev;
 
-	if (graph->nrevs == graph->capacity)
-	{
-		graph->capacity *= 2;
-		graph->revs = repalloc_huge(graph->revs,
-									sizeof(MigrateRevision) * graph->capacity);
-	}
+	graph_grow(graph);
 	rev = &graph->revs[graph->nrevs++];
 	memset(rev, 0, sizeof(MigrateRevision));
 	rev->id = id;
@@ -159,10 +464,12 @@ migrate_graph_index_appended(MigrateGraph *graph)
 	int			from = graph->nindexed;
 	int			count = graph->nrevs - from;
 	uint32	   *hashes;
+	GraphMark	mark;
 
 	if (count <= 0)
 		return;
-	hashes = MemoryContextAllocHuge(graph->cxt, sizeof(uint32) * count);
+	mark = graph_mark(graph);
+	hashes = migrate_graph_alloc(graph, sizeof(uint32) * count, true);
 	for (int i = 0; i < count; i++)
 	{
 		const char *id = graph->revs[from + i].id;
@@ -173,7 +480,6 @@ migrate_graph_index_appended(MigrateGraph *graph)
 	for (int i = 0; i < count; i++)
 	{
 		MigrateRevision *rev = &graph->revs[from + i];
-		RevHashEntry *entry;
 		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
@@ -182,64 +488,56 @@ migrate_graph_index_appended(MigrateGraph *graph)
 			__builtin_prefetch(&graph->byid->data[hashes[i + INDEX_PREFETCH_DISTANCE] &
 												  graph->byid->sizemask]);
 #endif
-		entry = revhash_insert_hash(graph->byid, rev->id, hashes[i], &found);
+		(void) revhash_insert_hash(graph->byid, from + i, hashes[i], &found);
 		if (found)
 		{
 			rev->registered = false;
 			rev->applied = false;
 			rev->nparents = rev->ndepends = rev->nlabels = 0;
-			continue;
 		}
-		entry->index = from + i;
 	}
-	pfree(hashes);
+	graph_release_to(graph, mark);
 	graph->nindexed = graph->nrevs;
 }
 
 /*
- * Find or add the revision "id" (copied into the graph's context).  A new
+ * Find or add the revision "id" (copied into the graph's memory).  A new
  * entry is zeroed; *found says whether it existed.
  */
 MigrateRevision *
 migrate_graph_add(MigrateGraph *graph, const char *id, bool *found)
 {
-	RevHashEntry *entry;
+	int			idx = migrate_graph_find(graph, id);
 	MigrateRevision *rev;
-	char	   *key;
 
-	entry = revhash_lookup(graph->byid, id);
-	if (entry)
+	if (idx >= 0)
 	{
 		*found = true;
-		return &graph->revs[entry->index];
+		return &graph->revs[idx];
 	}
 	*found = false;
-
-	if (graph->nrevs == graph->capacity)
-	{
-		graph->capacity *= 2;
-		graph->revs = repalloc_huge(graph->revs,
-									sizeof(MigrateRevision) * graph->capacity);
-	}
 	Assert(graph->nindexed == graph->nrevs);
-	key = migrate_graph_strndup(graph, id, strlen(id));
-	entry = revhash_insert(graph->byid, key, found);
-	entry->index = graph->nrevs;
-	graph->nindexed = graph->nrevs + 1;
-
-	rev = &graph->revs[graph->nrevs++];
+	graph_grow(graph);
+	rev = &graph->revs[graph->nrevs];
 	memset(rev, 0, sizeof(MigrateRevision));
-	rev->id = key;
+	rev->id = migrate_graph_strndup(graph, id, strlen(id));
 	rev->topo_pos = -1;
+	(void) revhash_insert(graph->byid, graph->nrevs, found);
+	Assert(!*found);
+	graph->nrevs++;
+	graph->nindexed = graph->nrevs;
 	return rev;
 }
 
 int
 migrate_graph_find(MigrateGraph *graph, const char *id)
 {
-	RevHashEntry *entry = revhash_lookup(graph->byid, id);
+	RevHashEntry *entry;
 
-	return entry ? entry->index : -1;
+	graph->probe = id;
+	entry = revhash_lookup(graph->byid, GRAPH_PROBE);
+	graph->probe = NULL;
+	return entry ? (int) entry->index : -1;
 }
 
 /* Edge i of revision r towards its predecessors: parents, then dependencies */
@@ -366,36 +664,41 @@ topo_visit(MigrateGraph *graph, int root, char *color, int *stack_node,
 }
 
 /*
- * Resolve names to indexes, build reverse edges, compute the order and find
- * cycles.  Call once, after every revision has been added.
+ * The registered revisions for which pred() holds, sorted by id, into
+ * "out" (room for every revision); their count.
  */
-void
-migrate_graph_link(MigrateGraph *graph)
+static int
+collect_into(MigrateGraph *graph, bool (*pred) (MigrateGraph *, int), int *out)
 {
-	MemoryContext old = MemoryContextSwitchTo(graph->cxt);
+	int			n = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (pred(graph, i))
+			out[n++] = i;
+	}
+	migrate_sort_by_id(graph, out, n);
+	return n;
+}
+
+/*
+ * Parent and dependency names to graph indexes, in one pool of int32 for
+ * the whole graph; each revision's count of children and dependents.
+ */
+static void
+link_predecessors(MigrateGraph *graph)
+{
 	int			n = graph->nrevs;
-	int		   *child_fill;
-	int		   *dep_fill;
-	char	   *color;
-	int		   *stack_node;
-	int		   *stack_edge;
-	int		   *stack_pos;
-	int		   *heads;
-	int			nheads;
+	Size		total_edges = 0;
 	int		   *edge_pool;
 
-	/* names to indexes (in one flat pool), and counts of reverse edges */
+	for (int i = 0; i < n; i++)
 	{
-		Size		total_edges = 0;
-
-		for (int i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			total_edges += graph->revs[i].nparents + graph->revs[i].ndepends;
-		}
-		edge_pool = palloc_extended(sizeof(int) * Max(total_edges, 1),
-									MCXT_ALLOC_HUGE);
+		CHECK_FOR_INTERRUPTS();
+		total_edges += graph->revs[i].nparents + graph->revs[i].ndepends;
 	}
+	edge_pool = migrate_graph_alloc(graph, sizeof(int) * Max(total_edges, 1), true);
 	for (int i = 0; i < n; i++)
 	{
 		MigrateRevision *r = &graph->revs[i];
@@ -409,10 +712,12 @@ migrate_graph_link(MigrateGraph *graph)
 
 			/*
 			 * Revisions are mostly registered in order, so a parent is
-			 * often the row before: a hot string compare instead of a
-			 * probe of a hash table too large for the cache.
+			 * often the row before (and then the load made it the very
+			 * same string): no probe of a hash table too large for the
+			 * cache.
 			 */
-			if (i > 0 && strcmp(graph->revs[i - 1].id, r->parents[j]) == 0)
+			if (i > 0 && (graph->revs[i - 1].id == r->parents[j] ||
+						  strcmp(graph->revs[i - 1].id, r->parents[j]) == 0))
 				p = i - 1;
 			else
 				p = migrate_graph_find(graph, r->parents[j]);
@@ -436,72 +741,105 @@ migrate_graph_link(MigrateGraph *graph)
 				graph->revs[d].ndependents++;
 		}
 	}
+}
 
-	/* reverse edges in one flat allocation each */
+/* Children and dependents: the reverse edges, one pool each. */
+static void
+link_successors(MigrateGraph *graph)
+{
+	int			n = graph->nrevs;
+	Size		total_children = 0;
+	Size		total_dependents = 0;
+	int		   *child_pool;
+	int		   *dep_pool;
+
+	for (int i = 0; i < n; i++)
 	{
-		int			total_children = 0;
-		int			total_dependents = 0;
-		int		   *child_pool;
-		int		   *dep_pool;
+		CHECK_FOR_INTERRUPTS();
+		total_children += graph->revs[i].nchildren;
+		total_dependents += graph->revs[i].ndependents;
+	}
+	child_pool = migrate_graph_alloc(graph, sizeof(int) * Max(total_children, 1), true);
+	dep_pool = migrate_graph_alloc(graph, sizeof(int) * Max(total_dependents, 1), true);
 
-		for (int i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			total_children += graph->revs[i].nchildren;
-			total_dependents += graph->revs[i].ndependents;
-		}
-		child_pool = palloc_extended(sizeof(int) * Max(total_children, 1),
-									 MCXT_ALLOC_HUGE);
-		dep_pool = palloc_extended(sizeof(int) * Max(total_dependents, 1),
-								   MCXT_ALLOC_HUGE);
-		child_fill = palloc_huge_zero(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-		dep_fill = palloc_huge_zero(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-		for (int i = 0; i < n; i++)
-		{
-			MigrateRevision *r = &graph->revs[i];
+	/*
+	 * Each revision's slice of the pools; the counts are refilled as the
+	 * edges go in, so no array of fill positions is needed.
+	 */
+	for (int i = 0; i < n; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
 
-			CHECK_FOR_INTERRUPTS();
-			r->children = child_pool;
-			child_pool += r->nchildren;
-			r->dependents = dep_pool;
-			dep_pool += r->ndependents;
-		}
-		for (int i = 0; i < n; i++)
-		{
-			MigrateRevision *r = &graph->revs[i];
+		CHECK_FOR_INTERRUPTS();
+		r->children = child_pool;
+		child_pool += r->nchildren;
+		r->nchildren = 0;
+		r->dependents = dep_pool;
+		dep_pool += r->ndependents;
+		r->ndependents = 0;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
 
-			CHECK_FOR_INTERRUPTS();
-			for (int j = 0; j < r->nparents; j++)
+		CHECK_FOR_INTERRUPTS();
+		for (int j = 0; j < r->nparents; j++)
+		{
+			int			p = r->parent_idx[j];
+
+			if (p >= 0)
 			{
-				int			p = r->parent_idx[j];
+				MigrateRevision *pr = &graph->revs[p];
 
-				if (p >= 0)
-					graph->revs[p].children[child_fill[p]++] = i;
+				pr->children[pr->nchildren++] = i;
 			}
-			for (int j = 0; j < r->ndepends; j++)
-			{
-				int			d = r->depend_idx[j];
+		}
+		for (int j = 0; j < r->ndepends; j++)
+		{
+			int			d = r->depend_idx[j];
 
-				if (d >= 0)
-					graph->revs[d].dependents[dep_fill[d]++] = i;
+			if (d >= 0)
+			{
+				MigrateRevision *dr = &graph->revs[d];
+
+				dr->dependents[dr->ndependents++] = i;
 			}
 		}
 	}
+}
 
-	/* order: from the heads sorted by id, then whatever cycles hid */
-	graph->topo = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+/*
+ * The order (graph->topo): from the heads sorted by id, then whatever
+ * cycles hid.  Its scratch arrays are given back to the graph's memory.
+ */
+static void
+link_order(MigrateGraph *graph)
+{
+	int			n = graph->nrevs;
+	GraphMark	mark;
+	char	   *color;
+	int		   *stack_node;
+	int		   *stack_edge;
+	int		   *stack_pos;
+	int		   *roots;
+	int			nroots;
+
+	graph->topo = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
 	graph->ntopo = 0;
-	color = palloc_huge_zero(Max(n, 1), MCXT_ALLOC_HUGE);
-	stack_node = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-	stack_edge = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-	stack_pos = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
 
-	heads = migrate_graph_heads(graph, &nheads);
-	for (int i = 0; i < nheads; i++)
+	mark = graph_mark(graph);
+	color = graph_alloc0(graph, Max(n, 1));
+	stack_node = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
+	stack_edge = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
+	stack_pos = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
+	roots = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
+
+	nroots = collect_into(graph, migrate_is_head, roots);
+	for (int i = 0; i < nroots; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (color[heads[i]] == 0)
-			topo_visit(graph, heads[i], color, stack_node, stack_edge, stack_pos);
+		if (color[roots[i]] == 0)
+			topo_visit(graph, roots[i], color, stack_node, stack_edge, stack_pos);
 	}
 
 	/*
@@ -509,32 +847,35 @@ migrate_graph_link(MigrateGraph *graph)
 	 * too, so the order (and the cycles reported) do not depend on the
 	 * physical order of the catalog's rows.
 	 */
+	nroots = 0;
+	for (int i = 0; i < n; i++)
 	{
-		int		   *rest = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-		int			nrest = 0;
-
-		for (int i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			if (graph->revs[i].registered && color[i] == 0)
-				rest[nrest++] = i;
-		}
-		migrate_sort_by_id(graph, rest, nrest);
-		for (int k = 0; k < nrest; k++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			if (color[rest[k]] == 0)
-				topo_visit(graph, rest[k], color, stack_node, stack_edge, stack_pos);
-		}
-		pfree(rest);
+		CHECK_FOR_INTERRUPTS();
+		if (graph->revs[i].registered && color[i] == 0)
+			roots[nroots++] = i;
 	}
+	migrate_sort_by_id(graph, roots, nroots);
+	for (int k = 0; k < nroots; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (color[roots[k]] == 0)
+			topo_visit(graph, roots[k], color, stack_node, stack_edge, stack_pos);
+	}
+	graph_release_to(graph, mark);
+}
 
-	pfree(color);
-	pfree(stack_node);
-	pfree(stack_edge);
-	pfree(stack_pos);
-	pfree(child_fill);
-	pfree(dep_fill);
+/*
+ * Resolve names to indexes, build reverse edges, compute the order and find
+ * cycles.  Call once, after every revision has been added.
+ */
+void
+migrate_graph_link(MigrateGraph *graph)
+{
+	MemoryContext old = MemoryContextSwitchTo(graph->cxt);
+
+	link_predecessors(graph);
+	link_successors(graph);
+	link_order(graph);
 	MemoryContextSwitchTo(old);
 }
 
@@ -576,16 +917,8 @@ collect(MigrateGraph *graph, bool (*pred) (MigrateGraph *, int), int *count)
 {
 	int		   *out = palloc_extended(sizeof(int) * Max(graph->nrevs, 1),
 									  MCXT_ALLOC_HUGE);
-	int			n = 0;
 
-	for (int i = 0; i < graph->nrevs; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (pred(graph, i))
-			out[n++] = i;
-	}
-	migrate_sort_by_id(graph, out, n);
-	*count = n;
+	*count = collect_into(graph, pred, out);
 	return out;
 }
 
@@ -767,21 +1100,32 @@ migrate_parent_ancestors(MigrateGraph *graph, const int *start, int nstart,
 }
 
 /*
- * Free a graph.  With migrate.report_memory on, first say how much memory
- * the graph and the whole call (the graph's parent context) hold.
+ * Free a graph: its memory is given back (kept for the next graph, or freed
+ * if it had memory of its own).  With migrate.report_memory on, first say
+ * how much memory the graph and the whole call (the graph's parent context)
+ * hold: "graph" is what this graph used, "kept" what the backend keeps for
+ * the next one.
  */
 void
 migrate_graph_free(MigrateGraph *graph, const char *caller)
 {
+	MigrateGraphMemory *mem = graph->mem;
+
 	if (migrate_report_memory)
 	{
-		Size		graph_bytes = MemoryContextMemAllocated(graph->cxt, true);
-		Size		call_bytes = graph->cxt->parent ?
-			MemoryContextMemAllocated(graph->cxt->parent, true) : graph_bytes;
+		Size		held;
+		Size		used;
+		Size		call_bytes;
 
+		/* the parent holds a graph of its own memory, not the kept one */
+		graph_memory_bytes(mem, &held, &used);
+		call_bytes = MemoryContextMemAllocated(mem->parent, true);
+		if (mem->kept)
+			call_bytes += used;
 		ereport(NOTICE,
-				(errmsg("%s: %d revisions, graph %zu kB, call %zu kB",
-						caller, graph->nrevs, graph_bytes / 1024, call_bytes / 1024)));
+				(errmsg("%s: %d revisions, graph %zu kB, call %zu kB, kept %zu kB",
+						caller, graph->nrevs, used / 1024, call_bytes / 1024,
+						mem->kept ? held / 1024 : (Size) 0)));
 	}
-	MemoryContextDelete(graph->cxt);
+	graph_memory_release(mem);
 }
