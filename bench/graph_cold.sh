@@ -29,13 +29,13 @@ stats() {  # median min max of stdin
     printf '%s %s %s' "$(printf '%s\n' "$s" | median)" \
         "$(printf '%s\n' "$s" | sort -n | head -1)" "$(printf '%s\n' "$s" | sort -n | tail -1)"
 }
-# minor page faults a statement causes in a backend that has already run it once
-faults() {  # faults DB SQL
-    psql -X -q -A -t -d "$1" -c "$2" -c "$2" \
-        -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 10)" \
-        -c "$2" \
-        -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 10)" 2>/dev/null \
-        | tail -2 | awk 'NR == 1 {a = $1} NR == 2 {print $1 - a}'
+# minor page faults of a statement: its first call in a fresh backend, and
+# its third (the backend has run it twice before)
+minflt="SELECT 'minflt ' || split_part(pg_read_file('/proc/self/stat'), ' ', 10)"
+faults() {  # faults DB SQL: "first warm"
+    psql -X -q -A -t -d "$1" -c "$minflt" -c "$2" -c "$minflt" -c "$2" -c "$2" -c "$minflt" \
+        -c "$2" -c "$minflt" 2>/dev/null \
+        | awk '/^minflt / {f[++n] = $2} END {printf "%d %d", f[2] - f[1], f[4] - f[3]}'
 }
 
 echo "graph memory and first calls, fresh connections (issue 15)"
@@ -94,8 +94,8 @@ for n in $SIZES; do
         printf '  %-34s %8.1f (%5.1f-%5.1f) %+12.1f %5.1f (%4.1f-%5.1f) %7.1f %9.0f\n' "SELECT $c" "$m" "$lo" "$hi" "$dm" \
             "$fm" "$flo" "$fhi" "$warm" "$(awk -v k=${kb:-0} -v n=$total 'BEGIN {print k * 1024 / n}')"
     done
-    printf '  minor page faults of a warm call (4 kB each):'
-    for c in "${calls[@]}"; do printf '  %s %s' "${c#* FROM migrate.}" "$(faults $db "SELECT $c")"; done
+    printf '  minor page faults (4 kB each), first call / warm call:'
+    for c in "${calls[@]}"; do read -r f w <<<"$(faults $db "SELECT $c")"; printf '  %s %s / %s' "${c#* FROM migrate.}" "$f" "$w"; done
     echo
     unset wall diff first
     dropdb $db

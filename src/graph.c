@@ -136,16 +136,17 @@ graph_memory_acquire(MemoryContext parent)
 			kept_memory = mem;
 		}
 		mem = kept_memory;
-		mem->parent = parent;
-		mem->in_use = true;
-		mem->uses++;
-		mem->current = NULL;
-		mem->next_block = GRAPH_BLOCK_FIRST;
+		/* nothing can fail between taking the memory and the callback */
 		rel = MemoryContextAlloc(parent, sizeof(GraphRelease));
+		mem->uses++;
 		rel->use = mem->uses;
 		rel->cb.func = graph_release_callback;
 		rel->cb.arg = rel;
 		MemoryContextRegisterResetCallback(parent, &rel->cb);
+		mem->parent = parent;
+		mem->in_use = true;
+		mem->current = NULL;
+		mem->next_block = GRAPH_BLOCK_FIRST;
 		return mem;
 	}
 
