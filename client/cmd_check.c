@@ -406,7 +406,10 @@ model_findings(const Model *m, const RevDir *rd, Findings *fs)
 	free(found.items);
 }
 
-/* An upgrade body with no statement: a revision that does nothing. */
+/*
+ * An upgrade body with no statement: a revision that does nothing.  A merge
+ * revision is one by nature (validate() says the same).
+ */
 static void
 empty_body_findings(const RevDir *rd, Findings *fs)
 {
@@ -415,7 +418,8 @@ empty_body_findings(const RevDir *rd, Findings *fs)
 		const RevEntry *e = &rd->e[rd->by_id[i]];
 		char	   *msg;
 
-		if (e->rf.upgrade != NULL && sql_split(e->rf.upgrade, NULL) > 0)
+		if (e->rf.n_down_revision > 1 ||
+			(e->rf.upgrade != NULL && sql_split(e->rf.upgrade, NULL) > 0))
 			continue;
 		msg = pgm_psprintf("the upgrade section of revision \"%s\" has no statement: the revision would do nothing",
 						   e->rf.revision);
@@ -517,6 +521,10 @@ database_findings(Ctx *ctx, Findings *fs, bool only_database)
 				ctx->model.revs[idx].state == RS_CHANGED)
 				continue;
 		}
+		/* a file's empty body is reported from the file, with its line */
+		if (strcmp(code, "empty_upgrade") == 0 && ctx->rd_loaded &&
+			path_of(&ctx->rd, rev) != NULL)
+			continue;
 		/* a body's problem at its line in the file */
 		line = revdir_body_line(ctx->rd_loaded ? &ctx->rd : NULL, rev, PQgetvalue(res, i, 3), &msg);
 		report_finding(fs, PQgetvalue(res, i, 0), code, rev,

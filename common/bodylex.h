@@ -305,4 +305,53 @@ bodylines_next(BodyLines *it, BodyLine *out)
 	}
 }
 
+/*
+ * Whether a body holds any statement: anything but blanks, semicolons and
+ * comments (-- to the end of the line, nested block comments).  An upgrade
+ * body without one does nothing: validate() and pg_migrate check warn.
+ */
+static inline bool
+bodylex_has_statement(const char *text, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		char		c = text[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+			c == '\v' || c == ';')
+			i++;
+		else if (c == '-' && i + 1 < len && text[i + 1] == '-')
+		{
+			while (i < len && text[i] != '\n')
+				i++;
+		}
+		else if (c == '/' && i + 1 < len && text[i + 1] == '*')
+		{
+			int			depth = 0;
+
+			while (i < len)
+			{
+				if (text[i] == '/' && i + 1 < len && text[i + 1] == '*')
+				{
+					depth++;
+					i += 2;
+				}
+				else if (text[i] == '*' && i + 1 < len && text[i + 1] == '/')
+				{
+					i += 2;
+					if (--depth == 0)
+						break;
+				}
+				else
+					i++;
+			}
+		}
+		else
+			return true;
+	}
+	return false;
+}
+
 #endif							/* MIGRATE_BODYLEX_H */

@@ -34,6 +34,7 @@
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "bodylex.h"
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -399,6 +400,8 @@ verify_revision_content(GraphLoad *ld, MigrateRevision *r,
 							 r->transactional);
 	r->may_add_enum_value = up != NULL &&
 		migrate_text_may_add_enum_value(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up));
+	r->upgrade_empty = up == NULL ||
+		!bodylex_has_statement(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up));
 	r->content_edited = isnull[c->hash] ||
 		(uint64) DatumGetInt64(values[c->hash]) != h;
 

@@ -48,6 +48,8 @@ typedef struct Run
 	MigrateDirection dir;
 	const char *kind;			/* "upgrade" / "downgrade" / "stamp" */
 	const char *target;
+	const char *start_state;	/* migrate.sql('A:B'): A, the state the plan
+								 * starts from instead of the applied one */
 	MigrateGraph *graph;
 	Step	   *steps;
 	int			nsteps;

@@ -129,6 +129,8 @@ typedef struct MigrateRevision
 								 * longer matches its content_hash */
 	bool		may_add_enum_value; /* MIGRATE_LOAD_VERIFY: the upgrade body
 									 * has the words ADD VALUE */
+	bool		upgrade_empty;	/* MIGRATE_LOAD_VERIFY: the upgrade body has
+								 * no statement */
 } MigrateRevision;
 
 struct revhash_hash;
@@ -338,6 +340,15 @@ typedef struct MigrateTarget
 	bool		has_revert_set;
 	bool	   *revert_set;
 } MigrateTarget;
+
+/* range.c: ranges "A:B" for migrate.history() and migrate.sql() */
+extern bool migrate_target_is_range(const char *target);
+extern void migrate_range_split(const char *range, char **from, char **to);
+extern bool *migrate_range_state(MigrateGraph *graph, const char *end,
+								 bool empty_is_heads);
+extern bool *migrate_range_members(MigrateGraph *graph, const char *range);
+extern bool migrate_state_top(MigrateGraph *graph, const bool *state, int i);
+extern void migrate_graph_assume_state(MigrateGraph *graph, const bool *state);
 
 extern MigrateTarget *migrate_resolve_target(MigrateGraph *graph,
 											 const char *target,

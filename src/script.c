@@ -229,6 +229,16 @@ migrate_sql(PG_FUNCTION_ARGS)
 	initStringInfo(&lock);
 	appendStringInfoString(&lock, migrate_script_lock(project));
 	migrate_run_init(&run, project, dir, migrate_body_kind(dir), target);
+	if (migrate_target_is_range(target))
+	{
+		/* 'A:B': from state A (whatever is applied) to B */
+		char	   *start;
+		char	   *end;
+
+		migrate_range_split(target, &start, &end);
+		run.start_state = start;
+		run.target = end[0] != '\0' ? end : dir == MIGRATE_UP ? "heads" : "base";
+	}
 	/* reads only, but plans as upgrade() would: under the lock */
 	migrate_run_plan(&run, CurrentMemoryContext);
 	initStringInfo(&buf);
@@ -238,7 +248,7 @@ migrate_sql(PG_FUNCTION_ARGS)
 		appendStringInfoString(&buf, " of project ");
 		migrate_script_comment(&buf, quote_literal_cstr(project));
 	}
-	appendStringInfoString(&buf, " to ");
+	appendStringInfoString(&buf, run.start_state ? " over the range " : " to ");
 	migrate_script_comment(&buf, quote_literal_cstr(target));
 	appendStringInfo(&buf, ", %d revision%s\n-- generated %s for database ",
 					 run.nsteps, run.nsteps == 1 ? "" : "s",

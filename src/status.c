@@ -134,21 +134,37 @@ migrate_history(PG_FUNCTION_ARGS)
 	MigrateGraph *graph;
 	MemoryContext rowcxt;
 	MemoryContext old;
+	char	   *range = NULL;
+	bool	   *members = NULL;
 
 	migrate_srf_init(fcinfo);
+
+	/*
+	 * history('A:B'): a range of the project migrate.project.  No project
+	 * name has a colon, and the signature stays history(project), as every
+	 * history function ends with its project.
+	 */
+	if (PG_NARGS() > 0 && !PG_ARGISNULL(0) &&
+		migrate_target_is_range(text_to_cstring(PG_GETARG_TEXT_PP(0))))
+		range = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	graph = migrate_load_graph(CurrentMemoryContext,
-							   migrate_project_arg(fcinfo, 0), false);
+							   range ? migrate_project_arg(fcinfo, PG_NARGS())
+							   : migrate_project_arg(fcinfo, 0), false);
+	if (range != NULL)
+		members = migrate_range_members(graph, range);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migrate history row",
 								   ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(rowcxt);
 	for (int k = 0; k < graph->ntopo; k++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		history_row(rsinfo, graph, graph->topo[k]);
+		if (members == NULL || members[graph->topo[k]])
+			history_row(rsinfo, graph, graph->topo[k]);
 		MemoryContextReset(rowcxt);
 	}
 	MemoryContextSwitchTo(old);
-	/* recorded as applied, not registered: last, by id */
+	/* recorded as applied, not registered: last, by id (not in a range) */
+	if (members == NULL)
 	{
 		int		   *rest = palloc(sizeof(int) * Max(graph->nrevs, 1));
 		int			nrest = 0;

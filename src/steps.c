@@ -267,6 +267,10 @@ migrate_run_plan(Run *run, MemoryContext cxt)
 	int			n;
 
 	run->graph = migrate_locked_graph(cxt, run->project, 0);
+	if (run->start_state != NULL)
+		migrate_graph_assume_state(run->graph,
+								   migrate_range_state(run->graph, run->start_state,
+													   run->dir == MIGRATE_DOWN));
 	run->from_heads = migrate_currents_array(run->graph);
 	t = migrate_resolve_target(run->graph, run->target, run->dir);
 	plan = run->dir == MIGRATE_UP ? migrate_plan_upgrade(run->graph, t, &n)

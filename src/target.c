@@ -134,6 +134,20 @@ lookup_revision(MigrateGraph *graph, const char *target, const char *name)
 	if (idx >= 0 && graph->revs[idx].registered)
 		return idx;
 
+	/*
+	 * head+1, heads+1, base-1, <label>@head+1: a step from a word, not from
+	 * a revision (and never a prefix: "head" is no abbreviation of
+	 * "headline").  head-N and base+N were read before.
+	 */
+	if (name != target &&
+		(strcmp(name, "head") == 0 || strcmp(name, "heads") == 0 ||
+		 strcmp(name, "base") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\" steps beyond \"%s\"", migrate_clip(target, 100), name),
+				 errdetail("Nothing lies above a head or below base."),
+				 errhint("Steps count down from a head (head-N, <label>@head-N) and up from base (base+N), or from a revision (<id>+N, <id>-N).")));
+
 	/* a prefix must itself look like (the start of) an id */
 	if (!migrate_id_is_valid(name, &reason) && !migrate_is_target_word(name))
 		target_malformed(target, reason);
@@ -804,6 +818,12 @@ migrate_resolve_target(MigrateGraph *graph, const char *target,
 		target_malformed(target, "The target is empty.");
 	if (len > 2 * MIGRATE_ID_MAXLEN + 16)
 		target_malformed(target, "The target is too long to be a revision or a label.");
+	if (migrate_target_is_range(target))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\" is a range", target),
+				 errdetail("A range A:B names two states; migrate.sql() and migrate.history() take one."),
+				 errhint("Upgrade and downgrade start from the applied state: name only where to go.")));
 
 	if (strcmp(target, "base") == 0)
 	{

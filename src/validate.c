@@ -169,6 +169,12 @@ migrate_validate_graph(MigrateGraph *graph, int *count)
 			add_finding(&f, MIGRATE_ERROR, "unparsable_body", r->id,
 						psprintf("downgrade body of \"%s\": %s", r->id, r->downgrade_problem));
 
+		/* a merge revision has nothing to do by nature */
+		if (graph->content_verified && r->upgrade_empty && r->nparents < 2 &&
+			r->upgrade_problem == NULL)
+			add_finding(&f, MIGRATE_WARNING, "empty_upgrade", r->id,
+						psprintf("the upgrade body of revision \"%s\" has no statement: the revision does nothing",
+								 r->id));
 		if (graph->content_verified)
 		{
 			if (r->content_edited)

@@ -259,8 +259,9 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'migrate_history'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate.history(text) IS
-'Every revision of a project (NULL: migrate.project), base first in a deterministic topological order, with its applied state; revisions recorded as applied but not registered come last.
-Example: SELECT revision, message, applied, is_head FROM migrate.history();';
+'Every revision of a project (NULL: migrate.project), base first in a deterministic topological order, with its applied state; revisions recorded as applied but not registered come last.  An argument with a colon is a range of the project migrate.project (no project name has a colon), as alembic history -r A:B: A and what an upgrade from state A to state B applies (an empty end is base or heads; current is the applied state).
+Example: SELECT revision, message, applied, is_head FROM migrate.history();
+Example: SELECT revision FROM migrate.history(''current:'');';
 
 CREATE FUNCTION migrate.status(
     project              text DEFAULT NULL,

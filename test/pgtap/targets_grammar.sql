@@ -8,7 +8,7 @@
 CREATE EXTENSION migrate;
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(38);
+SELECT plan(44);
 
 CREATE FUNCTION err(sql text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE s text; m text; d text;
@@ -110,6 +110,18 @@ ROLLBACK TO ids;
 -- a label wins over an id prefix it also is
 SELECT FROM migrate.add('x9', 'SELECT 1', 'SELECT 1', branch_labels => '{n}');
 SELECT results_eq($$SELECT * FROM migrate.resolve('n')$$, ARRAY['x9'], 'a bare label wins over the prefix of n1, n2');
+
+-- a step from a word: never "revision "head" is not registered", never a prefix
+SAVEPOINT words;
+SELECT FROM migrate.add('headline', 'SELECT 1', 'SELECT 1', '{x9}');
+SELECT throws_ok($$SELECT * FROM migrate.resolve('head+1')$$, '22023', 'target "head+1" steps beyond "head"',
+                 'head+1 steps beyond the head (and is no prefix of headline)');
+SELECT throws_ok($$SELECT * FROM migrate.resolve('heads+2')$$, '22023', 'target "heads+2" steps beyond "heads"', 'heads+N too');
+SELECT throws_ok($$SELECT * FROM migrate.resolve('base-1')$$, '22023', 'target "base-1" steps beyond "base"', 'base-1 steps below base');
+SELECT throws_ok($$SELECT * FROM migrate.plan('alpha@head+1')$$, '22023', NULL, '<label>@head+1 too');
+SELECT throws_ok($$SELECT * FROM migrate.history('head+1:')$$, '22023', NULL, 'and as the end of a range');
+SELECT results_eq($$SELECT * FROM migrate.resolve('headl')$$, ARRAY['headline'], 'a prefix that starts with a word still works');
+ROLLBACK TO words;
 
 SELECT * FROM finish();
 ROLLBACK;

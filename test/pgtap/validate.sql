@@ -6,7 +6,7 @@
 CREATE EXTENSION migrate;
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(95);
+SELECT plan(99);
 
 -- start a scenario from an empty catalog
 CREATE FUNCTION reset() RETURNS void LANGUAGE sql AS $f$
@@ -344,7 +344,19 @@ SELECT is_empty($$SELECT * FROM migrate.validate()$$, 'ordinary index builds, AN
 SELECT FROM migrate.add('n5', 'COPY t FROM STDIN', 'SELECT 1', '{n4}');
 SELECT results_eq($$SELECT * FROM findings()$$, ARRAY['error unparsable_body n5'], 'COPY FROM STDIN has no client');
 SELECT FROM migrate.add('n5', '', 'SELECT 1', '{n4}');
-SELECT is_empty($$SELECT * FROM migrate.validate()$$, 'an empty body is no problem');
+SELECT results_eq($$SELECT * FROM findings()$$, ARRAY['warning empty_upgrade n5'],
+                  'an empty body is no error, but a warning: the revision does nothing');
+SELECT FROM migrate.add('n5', E'-- nothing yet\n/* nor /* here */ */ ;\n', 'SELECT 1', '{n4}');
+SELECT results_eq($$SELECT * FROM findings()$$, ARRAY['warning empty_upgrade n5'],
+                  'comments and semicolons alone are empty too');
+SELECT FROM migrate.add('n5', E'-- a comment\nSELECT 1', 'SELECT 1', '{n4}');
+SELECT is_empty($$SELECT * FROM migrate.validate()$$, 'a statement after a comment is not empty');
+SELECT FROM migrate.add('n5', E'/* unterminated', 'SELECT 1', '{n4}');
+SELECT results_eq($$SELECT * FROM findings()$$, ARRAY['error unparsable_body n5'],
+                  'an unterminated comment is the parser''s error, not an empty body');
+SELECT FROM migrate.add('n6', '', NULL, '{n5,n4}');
+SELECT FROM migrate.add('n5', 'SELECT 1', 'SELECT 1', '{n4}');
+SELECT is_empty($$SELECT * FROM migrate.validate() WHERE code = 'empty_upgrade'$$, 'an empty merge revision is no warning: a merge has nothing to do by nature');
 
 --------------------------------------------------------------------------
 -- irreversible

@@ -156,6 +156,7 @@ pgm "${A[@]}" check
 is "$RC" "0" "an empty upgrade body does not fail check"
 like "$OUT" "007_rev.sql:4: warning: the upgrade section of revision \"007\" has no statement.*\[empty_upgrade\]" \
      "but is a warning, with its file and line"
+is "$(grep -c 'empty_upgrade' <<<"$OUT")" "1" "once: the server's validate() says the same and is not repeated"
 pgm "${A[@]}" check --offline
 like "$OUT" "warning: .*\[empty_upgrade\]" "check --offline too"
 pgm "${A[@]}" check --strict

@@ -302,4 +302,39 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$a" -c "CALL migrate.run('head')" >/dev/null 2
 is "$(schema "$b")" "$(schema "$a")" "the same schema as CALL migrate.run"
 is "$(state "$b")" "$(state "$a")" "the same applied revisions"
 
+#---------------------------------------------------------------- ranges A:B
+# migrate.sql('A:B') is written from state A whatever the database it is
+# generated in has applied (as alembic upgrade A:B --sql): here from a
+# database at base, for one at 001; and 'A:B' down from one at head.
+a=${P}_rg_a; b=${P}_rg_b; g=${P}_rg_gen
+for db in "$a" "$b" "$g"; do
+    fresh_db "$db" && register_lifegraph "$db"
+done
+q "$a" "SELECT count(*) FROM migrate.upgrade('001')" >/dev/null
+q "$b" "SELECT count(*) FROM migrate.upgrade('001')" >/dev/null
+gen "$g" "001:003" >"$WORK/range.sql"
+like "$(head -1 "$WORK/range.sql")" "^-- migrate: upgrade over the range '001:003', 2 revisions" "sql('001:003') from a database at base plans 002 and 003"
+is "$(q "$g" "SELECT count(*) FROM migrate.applied")" "0" "generating it recorded nothing where it was generated"
+run_script "$a" "$WORK/range.sql"
+ok $? "the range script runs on a database at 001"
+q "$b" "SELECT count(*) FROM migrate.upgrade('003')" >/dev/null
+is "$(schema "$a")" "$(schema "$b")" "the same schema as upgrade('003') from 001"
+is "$(state "$a")" "$(state "$b")" "the same applied revisions"
+is "$(q "$a" "SELECT target || ' ' || from_heads::text || ' ' || to_heads::text FROM migrate.run ORDER BY id DESC LIMIT 1")" \
+   "001:003 {001} {003}" "the run records the range"
+run_script "$g" "$WORK/range.sql"
+ok_if "$? != 0" "the range script refuses a database that is not at 001"
+like "$(cat "$WORK/err")" "expects the current revisions to be \{001\}" "saying so"
+gen "$g" ":001" >"$WORK/range0.sql"
+run_script "$g" "$WORK/range0.sql"
+ok $? "sql(':001') (from base) runs on a database at base"
+is "$(q "$g" "SELECT string_agg(c, ',') FROM migrate.current() c")" "001" "leaving it at 001"
+gen "$g" "004:002" down >"$WORK/rangedown.sql"
+like "$(head -1 "$WORK/rangedown.sql")" "^-- migrate: downgrade over the range '004:002', 2 revisions" "sql('004:002', 'down') from a database at 001 reverts 004 and 003"
+q "$b" "SELECT count(*) FROM migrate.upgrade('head')" >/dev/null
+run_script "$b" "$WORK/rangedown.sql"
+ok $? "and runs on a database at head"
+is "$(q "$b" "SELECT string_agg(c, ',') FROM migrate.current() c")" "002" "leaving it at 002"
+for db in "$a" "$b" "$g"; do dropdb --if-exists "$db" >/dev/null 2>&1; done
+
 done_testing
