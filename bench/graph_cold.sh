@@ -5,8 +5,10 @@
 #   - as a fresh connection's first call, whole psql process, interleaved
 #     with `psql -c 'SELECT 1'` in the same round (PAIRS rounds, default 9):
 #     median, range, and the median of the per-round differences;
-#   - in the server (first call of a fresh connection, and warm: the 2nd to
-#     6th call of one connection, median);
+#   - in the server: the backend's CPU time for the first call of a fresh
+#     connection (/proc/self/schedstat: on-CPU time, which the machine's
+#     load does not inflate as it does wall time), and warm: the 2nd to 6th
+#     call of one connection, median;
 #   - memory: bytes per revision of the graph (migrate.report_memory) and the
 #     page faults (minflt of the backend, /proc/self/stat) of a warm call.
 # Prints a table; asserts nothing.
@@ -28,6 +30,12 @@ stats() {  # median min max of stdin
     s=$(cat)
     printf '%s %s %s' "$(printf '%s\n' "$s" | median)" \
         "$(printf '%s\n' "$s" | sort -n | head -1)" "$(printf '%s\n' "$s" | sort -n | tail -1)"
+}
+# on-CPU ms of a backend for a statement, its first call in a fresh backend
+cpu="SELECT 'cpu ' || split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)"
+cpu_ms() {  # cpu_ms DB SQL
+    psql -X -q -A -t -d "$1" -c "$cpu" -c "$2" -c "$cpu" 2>/dev/null \
+        | awk '/^cpu / {c[++n] = $2} END {printf "%.2f\n", (c[2] - c[1]) / 1e6}'
 }
 # minor page faults of a statement: its first call in a fresh backend, and
 # its third (the backend has run it twice before)
@@ -66,7 +74,7 @@ for n in $SIZES; do
     total=$(q $db "SELECT count(*) FROM migrate.revision")
     echo
     echo "N = $total revisions (all applied); $PAIRS interleaved rounds"
-    printf '  %-34s %22s %12s %12s %10s %9s\n' "call" "fresh psql ms (range)" "- SELECT 1" "server 1st" "warm" "B/rev"
+    printf '  %-34s %22s %12s %12s %10s %9s\n' "call" "fresh psql ms (range)" "- SELECT 1" "1st CPU ms" "warm" "B/rev"
     calls=("count(*) FROM migrate.validate()" "* FROM migrate.status()" "count(*) FROM migrate.heads()")
     declare -A wall diff first
     wall[base]=""
@@ -78,7 +86,7 @@ for n in $SIZES; do
             w=$(wall_ms $db "SELECT $c")
             wall[$c]+="$w"$'\n'
             diff[$c]+="$(awk -v a=$w -v b=$b 'BEGIN {printf "%.2f", a - b}')"$'\n'
-            first[$c]+="$(server_ms $db 1 "SELECT $c")"$'\n'
+            first[$c]+="$(cpu_ms $db "SELECT $c")"$'\n'
         done
     done
     read -r m lo hi <<<"$(printf '%s' "${wall[base]}" | stats)"
