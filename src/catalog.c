@@ -155,15 +155,6 @@ datum_to_cstrings(Datum d, int *count)
 	return out;
 }
 
-static char *
-text_or_null(HeapTuple tup, TupleDesc desc, AttrNumber att)
-{
-	bool		isnull;
-	Datum		d = heap_getattr(tup, att, desc, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
 /* Column numbers of migrate.revision, looked up once per load. */
 typedef struct RevisionColumns
 {
@@ -533,47 +524,68 @@ scan_applied(GraphLoad *ld)
 {
 	MigrateGraph *graph = ld->graph;
 	Relation	rel = table_open(migrate_relid("applied"), AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	AttrNumber	p_rev = attnum_of(rel, "revision", TEXTOID);
-	AttrNumber	p_sum = attnum_of(rel, "checksum", TEXTOID);
-	AttrNumber	p_at = attnum_of(rel, "applied_at", TIMESTAMPTZOID);
-	AttrNumber	p_project = attnum_of(rel, "project", TEXTOID);
+	/* 0-based, into the deformed arrays */
+	int			p_rev = attnum_of(rel, "revision", TEXTOID) - 1;
+	int			p_sum = attnum_of(rel, "checksum", TEXTOID) - 1;
+	int			p_at = attnum_of(rel, "applied_at", TIMESTAMPTZOID) - 1;
+	int			p_project = attnum_of(rel, "project", TEXTOID) - 1;
+	int			natts = Max(Max(p_rev, p_at), ld->want_text ? p_sum : 0) + 1;
 	TableScanDesc scan;
-	HeapTuple	tup;
+	TupleTableSlot *slot;
+	int			next = 0;		/* the revision the next row likely is */
 
+	slot = table_slot_create(rel, NULL);
 	scan = table_beginscan(rel, ld->snapshot, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		bool		null;
+		Datum	   *values = slot->tts_values;
+		bool	   *isnull = slot->tts_isnull;
 		bool		found;
-		char	   *id;
 		MigrateRevision *r;
-		Datum		d;
 
 		CHECK_FOR_INTERRUPTS();
-		d = heap_getattr(tup, p_project, desc, &null);
-		if (null || !text_datum_equals(d, ld->project, ld->project_len))
+		/* each row deformed once, as far as needed, after its project */
+		slot_getsomeattrs(slot, p_project + 1);
+		if (isnull[p_project] ||
+			!text_datum_equals(values[p_project], ld->project, ld->project_len))
 			continue;
-		id = text_or_null(tup, desc, p_rev);
-		if (id == NULL)
+		slot_getsomeattrs(slot, natts);
+		if (isnull[p_rev])
 			continue;			/* NOT NULL in the catalog; skip if altered */
-		r = migrate_graph_add(graph, id, &found);
-		pfree(id);
+
+		/*
+		 * Revisions are applied in about the order they were registered:
+		 * the revision after the previous row's is a hot string compare
+		 * instead of a hash and a probe of a table too large for the
+		 * cache.  Only a registered revision is taken so (a repeated id's
+		 * later rows are not), which is the one the table would find.
+		 */
+		if (next < graph->nindexed && graph->revs[next].registered &&
+			text_datum_equals(values[p_rev], graph->revs[next].id,
+							  strlen(graph->revs[next].id)))
+			r = &graph->revs[next];
+		else
+		{
+			char	   *id = TextDatumGetCString(values[p_rev]);
+
+			r = migrate_graph_add(graph, id, &found);
+			pfree(id);
+		}
+		next = (int) (r - graph->revs) + 1;
 		r->applied = true;
 		if (ld->want_text)
 		{
-			d = heap_getattr(tup, p_sum, desc, &null);
-			if (null)
+			if (isnull[p_sum])
 				r->applied_checksum = NULL;
 			else if (r->checksum != NULL &&
-					 text_datum_equals(d, r->checksum, strlen(r->checksum)))
+					 text_datum_equals(values[p_sum], r->checksum, strlen(r->checksum)))
 				r->applied_checksum = r->checksum;
 			else
-				r->applied_checksum = graph_cstring(graph, d);
+				r->applied_checksum = graph_cstring(graph, values[p_sum]);
 		}
-		d = heap_getattr(tup, p_at, desc, &null);
-		r->applied_at = null ? 0 : DatumGetTimestampTz(d);
+		r->applied_at = isnull[p_at] ? 0 : DatumGetTimestampTz(values[p_at]);
 	}
+	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 }
