@@ -426,291 +426,393 @@ nothing_pending(Ctx *ctx, const char *target, StrList *current)
 }
 
 /*
- * upgrade and downgrade: sync, validate, plan, run, report.
+ * An upgrade or downgrade as it goes through apply()'s steps: what was
+ * planned, what ran, and what the database says before and after.
+ */
+typedef struct ApplyRun
+{
+	bool		up;
+	const char *verb;			/* "upgrade" or "downgrade" */
+	const char *target;
+	/* target, direction, project; upgrade() and downgrade() take $1 and $3 */
+	const char *params[3];
+	const char *tp_params[2];	/* target, project */
+	Steps		plan;
+	Steps		done;
+	StrList		before;			/* current revisions before */
+	StrList		after;
+	StrList		invalid;		/* INVALID indexes a failed run left */
+	bool		nontx;			/* the plan has a non-transactional revision */
+	bool		per_revision;	/* ran through CALL migrate.run */
+	bool		failed;
+	char	   *failed_revision;
+	double		t0;
+} ApplyRun;
+
+/* The --json document of a plan that is not run (lint: its findings, if read). */
+static void
+json_plan_only(Ctx *ctx, ApplyRun *a, const LintFindings *lint)
+{
+	JsonWriter	w;
+
+	result_begin(&w, ctx, true);
+	json_kv_string(&w, "target", a->target);
+	json_kv_bool(&w, "dry_run", opt.dry_run);
+	json_steps(&w, "plan", &a->plan);
+	json_kv_strlist(&w, "current", &a->before);
+	if (lint != NULL)
+		lint_json(&w, "lint", lint);
+	result_end(&w);
+}
+
+/* "nothing to upgrade: at ...", from the sync's read alone (nothing_pending) */
+static int
+report_at_head(Ctx *ctx, ApplyRun *a)
+{
+	char	   *cur = current_text(&a->before);
+
+	if (opt.json)
+		json_plan_only(ctx, a, NULL);
+	else
+		printf("nothing to upgrade: at %s\n", cur);
+	set_summary("nothing to upgrade: at %s", cur);
+	free(cur);
+	return PGM_EXIT_OK;
+}
+
+/*
+ * Before running anything: the chain validated, the lock settings of the
+ * command line set, the current revisions and the plan read.  An upgrade
+ * refuses a plan that would run revisions no file declares.
  */
 static int
-apply(Ctx *ctx, bool up, const char *target)
+read_plan(Ctx *ctx, ApplyRun *a)
 {
-	const char *verb = up ? "upgrade" : "downgrade";
-	/* target, direction, project; upgrade() and downgrade() take $1 and $3 */
-	const char *params[3] = {target, up ? "up" : "down", opt.project};
-	const char *tp_params[2] = {target, opt.project};
 	PGresult   *res;
-	Steps		plan = {0};
-	Steps		done = {0};
-	bool		nontx = false;
-	bool		per_revision = false;
 	int			rc;
-	double		t0;
-	StrList		before = {0};
-	StrList		after = {0};
-	StrList		invalid = {0};
-	bool		failed = false;
-	char	   *cur;
-	char	   *before_run;
-	char	   *failed_revision = NULL;
-	char	   *failed_message = NULL;
 
-	rc = ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
-	if (rc != PGM_EXIT_OK)
-		return rc;
-	if (up && nothing_pending(ctx, target, &before))
-	{
-		cur = current_text(&before);
-		if (opt.json)
-		{
-			JsonWriter	w;
-
-			result_begin(&w, ctx, true);
-			json_kv_string(&w, "target", target);
-			json_kv_bool(&w, "dry_run", opt.dry_run);
-			json_steps(&w, "plan", &plan);
-			json_kv_strlist(&w, "current", &before);
-			result_end(&w);
-		}
-		else
-			printf("nothing to upgrade: at %s\n", cur);
-		set_summary("nothing to upgrade: at %s", cur);
-		free(cur);
-		return PGM_EXIT_OK;
-	}
 	rc = preflight(ctx);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	if (!db_set_lock_settings(ctx->conn))
 		return PGM_EXIT_FAIL;
-	if (!fetch_current(ctx->conn, &before))
+	if (!fetch_current(ctx->conn, &a->before))
 		return PGM_EXIT_FAIL;
 
 	res = db_query(ctx->conn,
 				   "SELECT step, revision, message, transactional FROM migrate.plan($1, $2, $3)",
-				   3, params);
+				   3, a->params);
 	if (res == NULL)
 	{
-		set_summary("%s to %s: %s", verb, target, n_diags ? diag_text(&diags[n_diags - 1]) : "failed");
+		set_summary("%s to %s: %s", a->verb, a->target, n_diags ? diag_text(&diags[n_diags - 1]) : "failed");
 		return PGM_EXIT_FAIL;
 	}
-	steps_from_result(res, &plan, 3, -1, -1);
+	steps_from_result(res, &a->plan, 3, -1, -1);
 	PQclear(res);
-	for (size_t i = 0; i < plan.n; i++)
-		if (!plan.s[i].transactional)
-			nontx = true;
-	if (up && !opt.allow_missing)
-	{
-		rc = refuse_missing_files(&plan, verb, target);
-		if (rc != PGM_EXIT_OK)
-			return rc;
-	}
+	for (size_t i = 0; i < a->plan.n; i++)
+		if (!a->plan.s[i].transactional)
+			a->nontx = true;
+	if (a->up && !opt.allow_missing)
+		return refuse_missing_files(&a->plan, a->verb, a->target);
+	return PGM_EXIT_OK;
+}
 
-	if (opt.dry_run || plan.n == 0)
-	{
-		LintFindings lint = {0};
+/* --dry-run, or an empty plan: what would run, with its lint findings */
+static int
+report_plan_only(Ctx *ctx, ApplyRun *a)
+{
+	LintFindings lint = {0};
+	char	   *cur;
 
-		/* the plan's lint findings (cmd_lint.c), shown, never fatal */
-		if (plan.n > 0 && !lint_plan(ctx, target, !up, &lint))
-			return PGM_EXIT_FAIL;
-		cur = current_text(&before);
-		if (opt.json)
-		{
-			JsonWriter	w;
-
-			result_begin(&w, ctx, true);
-			json_kv_string(&w, "target", target);
-			json_kv_bool(&w, "dry_run", opt.dry_run);
-			json_steps(&w, "plan", &plan);
-			json_kv_strlist(&w, "current", &before);
-			lint_json(&w, "lint", &lint);
-			result_end(&w);
-		}
-		else if (plan.n == 0)
-			printf("nothing to %s: at %s\n", verb, cur);
-		else
-		{
-			print_plan(&plan, up ? "would apply" : "would revert");
-			lint_print(&lint, stdout, opt.verbose);
-			if (lint.errors + lint.warnings > 0)
-				printf("lint: %d error%s, %d warning%s (pg_migrate lint -v lists every lock)\n",
-					   lint.errors, lint.errors == 1 ? "" : "s",
-					   lint.warnings, lint.warnings == 1 ? "" : "s");
-		}
-		lint_free(&lint);
-		if (plan.n == 0)
-			set_summary("nothing to %s: at %s", verb, cur);
-		else
-			set_summary("%zu revision%s to %s (dry run)", plan.n, plan.n == 1 ? "" : "s",
-						up ? "apply" : "revert");
-		free(cur);
-		return PGM_EXIT_OK;
-	}
-
-	res = db_query(ctx->conn, "SELECT coalesce(max(id), 0) FROM migrate.run", 0, NULL);	/* ids of every project */
-	if (res == NULL)
+	/* the plan's lint findings (cmd_lint.c), shown, never fatal */
+	if (a->plan.n > 0 && !lint_plan(ctx, a->target, !a->up, &lint))
 		return PGM_EXIT_FAIL;
+	cur = current_text(&a->before);
+	if (opt.json)
+		json_plan_only(ctx, a, &lint);
+	else if (a->plan.n == 0)
+		printf("nothing to %s: at %s\n", a->verb, cur);
+	else
+	{
+		print_plan(&a->plan, a->up ? "would apply" : "would revert");
+		lint_print(&lint, stdout, opt.verbose);
+		if (lint.errors + lint.warnings > 0)
+			printf("lint: %d error%s, %d warning%s (pg_migrate lint -v lists every lock)\n",
+				   lint.errors, lint.errors == 1 ? "" : "s",
+				   lint.warnings, lint.warnings == 1 ? "" : "s");
+	}
+	lint_free(&lint);
+	if (a->plan.n == 0)
+		set_summary("nothing to %s: at %s", a->verb, cur);
+	else
+		set_summary("%zu revision%s to %s (dry run)", a->plan.n, a->plan.n == 1 ? "" : "s",
+					a->up ? "apply" : "revert");
+	free(cur);
+	return PGM_EXIT_OK;
+}
+
+/*
+ * A plan of transactional revisions: one statement, all or nothing.  The
+ * server may answer that the plan cannot run in one transaction after all
+ * (25001: a non-transactional revision; 55P04: an enum value used by a
+ * later revision than the one adding it): then a->nontx, and the plan goes
+ * per revision, where the server has migrate.run (a downgrade asks).
+ */
+static void
+run_one_transaction(Ctx *ctx, ApplyRun *a)
+{
+	PGresult   *res = PQexecParams(ctx->conn,
+								   a->up ? "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
+								   "  FROM migrate.upgrade($1, $2)"
+								   : "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
+								   "  FROM migrate.downgrade($1, $2)",
+								   2, NULL, a->tp_params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		steps_from_result(res, &a->done, -1, 3, -1);
+	else if ((strcmp(db_sqlstate(res), "25001") == 0 || needs_commit_between(res)) &&
+			 (a->up || db_has_procedure(ctx->conn, "migrate.run(text,text,text)")))
+		a->nontx = true;		/* non-transactional, or commits needed: per revision */
+	else
+	{
+		db_report_result_error(res, NULL);
+		a->failed = true;
+	}
+	PQclear(res);
+}
+
+/*
+ * A downgrade that must go per revision on a server without
+ * migrate.run: let migrate.downgrade() say why it cannot, and what to do.
+ */
+static void
+explain_no_run_procedure(Ctx *ctx, ApplyRun *a)
+{
+	PGresult   *res = PQexecParams(ctx->conn, "SELECT * FROM migrate.downgrade($1, $2)", 2, NULL,
+								   a->tp_params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		db_report_result_error(res, NULL);
+		a->failed = true;
+	}
+	PQclear(res);
+	a->nontx = false;
+}
+
+/*
+ * The plan per revision: CALL migrate.run on this connection, outside any
+ * transaction block, committing after each revision.  What it committed,
+ * failed or not, is read back from the run's steps (runs after
+ * "before_run", of this project and this backend).
+ */
+static void
+run_per_revision(Ctx *ctx, ApplyRun *a, const char *before_run)
+{
+	const char *rparams[2] = {before_run, opt.project};
+	PGresult   *res;
+
+	a->per_revision = true;
+	res = PQexecParams(ctx->conn, "CALL migrate.run($1, $2, $3)",
+					   3, NULL, a->params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		db_report_result_error(res, NULL);
+		a->failed = true;
+		report_invalid_indexes(ctx->conn, &a->invalid);
+	}
+	PQclear(res);
+
+	res = db_query(ctx->conn,
+				   "SELECT s.step, s.revision, r.message, s.status,"
+				   "       pg_catalog.date_part('epoch', s.duration)"
+				   "  FROM migrate.run_step s"
+				   "  LEFT JOIN migrate.revision r ON r.project = s.project AND r.id = s.revision"
+				   " WHERE s.run_id = (SELECT max(id) FROM migrate.run"
+				   "                    WHERE id > $1::bigint AND project = $2"
+				   "                      AND pid = pg_catalog.pg_backend_pid())"
+				   "   AND s.status <> 'failed'"
+				   " ORDER BY s.step", 2, rparams);
+	if (res != NULL)
+	{
+		steps_from_result(res, &a->done, -1, 4, 3);
+		PQclear(res);
+	}
+}
+
+/* Which revision failed: the run record, else the last progress line. */
+static void
+find_failed_revision(Ctx *ctx, ApplyRun *a, const char *before_run)
+{
+	const char *rparams[2] = {before_run, opt.project};
+	PGresult   *res = db_try(ctx->conn,
+							 "SELECT error_revision FROM migrate.run"
+							 " WHERE id > $1::bigint AND project = $2 AND pid = pg_catalog.pg_backend_pid()"
+							 "   AND status = 'failed' AND error_revision IS NOT NULL"
+							 " ORDER BY id DESC LIMIT 1", 2, rparams);
+
+	if (res != NULL && PQntuples(res) == 1)
+		a->failed_revision = pgm_strdup(PQgetvalue(res, 0, 0));
+	else if (progress_last_revision()[0] != '\0')
+		a->failed_revision = pgm_strdup(progress_last_revision());
+	PQclear(res);
+}
+
+/*
+ * Run the plan: in one transaction where it can, else per revision; the
+ * NOTICE progress shown meanwhile.  Returns false if the run id before it
+ * could not be read (nothing ran).
+ */
+static bool
+run_plan(Ctx *ctx, ApplyRun *a)
+{
+	PGresult   *res;
+	char	   *before_run;
+
+	/* the last run id of every project: the runs after it are this one's */
+	res = db_query(ctx->conn, "SELECT coalesce(max(id), 0) FROM migrate.run", 0, NULL);
+	if (res == NULL)
+		return false;
 	before_run = pgm_strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 
-	t0 = pgm_now();
-	progress_begin(verb);
-	if (!nontx)
-	{
-		res = PQexecParams(ctx->conn,
-						   up ? "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
-						   "  FROM migrate.upgrade($1, $2)"
-						   : "SELECT step, revision, message, pg_catalog.date_part('epoch', duration)"
-						   "  FROM migrate.downgrade($1, $2)",
-						   2, NULL, tp_params, NULL, NULL, 0);
-		if (PQresultStatus(res) == PGRES_TUPLES_OK)
-			steps_from_result(res, &done, -1, 3, -1);
-		else if ((strcmp(db_sqlstate(res), "25001") == 0 || needs_commit_between(res)) &&
-				 (up || db_has_procedure(ctx->conn, "migrate.run(text,text,text)")))
-			nontx = true;		/* non-transactional, or commits needed: per revision */
-		else
-		{
-			db_report_result_error(res, NULL);
-			failed = true;
-		}
-		PQclear(res);
-	}
-	if (nontx && !up && !db_has_procedure(ctx->conn, "migrate.run(text,text,text)"))
-	{
-		/* let migrate.downgrade() say why it cannot, and what to do */
-		res = PQexecParams(ctx->conn, "SELECT * FROM migrate.downgrade($1, $2)", 2, NULL, tp_params,
-						   NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			db_report_result_error(res, NULL);
-			failed = true;
-		}
-		PQclear(res);
-		nontx = false;
-	}
-	if (nontx && !failed)
-	{
-		const char *rparams[2];
-
-		per_revision = true;
-
-		res = PQexecParams(ctx->conn, "CALL migrate.run($1, $2, $3)",
-						   3, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			db_report_result_error(res, NULL);
-			failed = true;
-			report_invalid_indexes(ctx->conn, &invalid);
-		}
-		PQclear(res);
-
-		/* what the procedure committed, failed or not */
-		rparams[0] = before_run;
-		rparams[1] = opt.project;
-		res = db_query(ctx->conn,
-					   "SELECT s.step, s.revision, r.message, s.status,"
-					   "       pg_catalog.date_part('epoch', s.duration)"
-					   "  FROM migrate.run_step s"
-					   "  LEFT JOIN migrate.revision r ON r.project = s.project AND r.id = s.revision"
-					   " WHERE s.run_id = (SELECT max(id) FROM migrate.run"
-					   "                    WHERE id > $1::bigint AND project = $2"
-					   "                      AND pid = pg_catalog.pg_backend_pid())"
-					   "   AND s.status <> 'failed'"
-					   " ORDER BY s.step", 2, rparams);
-		if (res != NULL)
-		{
-			steps_from_result(res, &done, -1, 4, 3);
-			PQclear(res);
-		}
-	}
+	a->t0 = pgm_now();
+	progress_begin(a->verb);
+	if (!a->nontx)
+		run_one_transaction(ctx, a);
+	if (a->nontx && !a->up && !db_has_procedure(ctx->conn, "migrate.run(text,text,text)"))
+		explain_no_run_procedure(ctx, a);
+	if (a->nontx && !a->failed)
+		run_per_revision(ctx, a, before_run);
 	progress_end();
-	if (failed)
-	{
-		/* which revision failed: the run record, else the last progress line */
-		const char *rparams[2] = {before_run, opt.project};
-
-		res = db_try(ctx->conn,
-					 "SELECT error_revision FROM migrate.run"
-					 " WHERE id > $1::bigint AND project = $2 AND pid = pg_catalog.pg_backend_pid()"
-					 "   AND status = 'failed' AND error_revision IS NOT NULL"
-					 " ORDER BY id DESC LIMIT 1", 2, rparams);
-		if (res != NULL && PQntuples(res) == 1)
-			failed_revision = pgm_strdup(PQgetvalue(res, 0, 0));
-		else if (progress_last_revision()[0] != '\0')
-			failed_revision = pgm_strdup(progress_last_revision());
-		PQclear(res);
-	}
+	if (a->failed)
+		find_failed_revision(ctx, a, before_run);
 	free(before_run);
-	(void) fetch_current(ctx->conn, &after);
-	cur = current_text(&after);
+	return true;
+}
 
+/* The failure in words: where, and what stays (one transaction or per revision). */
+static void
+print_failure(ApplyRun *a, const char *cur)
+{
+	char	   *at = a->failed_revision ? pgm_psprintf(" at revision %s", a->failed_revision)
+		: pgm_strdup("");
+	int			k = failed_statement();
+	bool		partial = false;
+
+	for (size_t i = 0; i < a->plan.n; i++)
+		if (a->failed_revision && strcmp(a->plan.s[i].revision, a->failed_revision) == 0 &&
+			!a->plan.s[i].transactional && k != 1)
+			partial = true;
+	if (a->per_revision && a->done.n > 0)
+		printf("%s failed%s after %zu of %zu revisions (committed one by one); now at %s\n",
+			   a->verb, at, a->done.n, a->plan.n, cur);
+	else if (partial)
+		printf("%s failed%s; still at %s\n", a->verb, at, cur);
+	else
+		printf("%s failed%s: nothing was %s; still at %s\n", a->verb, at,
+			   a->up ? "applied" : "reverted", cur);
+	print_partial(&a->plan, a->failed_revision, a->up);
+	free(at);
+}
+
+/* What the run did, as JSON or text, and the summary line. */
+static void
+report_run(Ctx *ctx, ApplyRun *a)
+{
+	char	   *cur;
+
+	(void) fetch_current(ctx->conn, &a->after);
+	cur = current_text(&a->after);
 	if (opt.json)
 	{
 		JsonWriter	w;
 
-		result_begin(&w, ctx, !failed);
-		json_kv_string(&w, "target", target);
-		json_kv_string(&w, "mode", per_revision ? "per-revision (CALL migrate.run)" : "one transaction");
-		json_steps(&w, "plan", &plan);
-		json_steps(&w, up ? "applied" : "reverted", &done);
-		json_kv_strlist(&w, "current_before", &before);
-		json_kv_strlist(&w, "current", &after);
-		json_kv_string(&w, "failed_revision", failed_revision);
-		json_kv_strlist(&w, "invalid_indexes", &invalid);
-		json_kv_double(&w, "seconds", pgm_now() - t0);
+		result_begin(&w, ctx, !a->failed);
+		json_kv_string(&w, "target", a->target);
+		json_kv_string(&w, "mode", a->per_revision ? "per-revision (CALL migrate.run)" : "one transaction");
+		json_steps(&w, "plan", &a->plan);
+		json_steps(&w, a->up ? "applied" : "reverted", &a->done);
+		json_kv_strlist(&w, "current_before", &a->before);
+		json_kv_strlist(&w, "current", &a->after);
+		json_kv_string(&w, "failed_revision", a->failed_revision);
+		json_kv_strlist(&w, "invalid_indexes", &a->invalid);
+		json_kv_double(&w, "seconds", pgm_now() - a->t0);
 		result_end(&w);
 	}
 	else
 	{
 		if (opt.verbose)
-			for (size_t i = 0; i < done.n; i++)
-				printf("%s %s%s%s (%s)\n", up ? "applied" : "reverted", done.s[i].revision,
-					   done.s[i].message ? " " : "", done.s[i].message ? done.s[i].message : "",
-					   done.s[i].seconds >= 0 ? pgm_format_seconds(done.s[i].seconds) : "?");
-		if (failed)
-		{
-			char	   *at = failed_revision ? pgm_psprintf(" at revision %s", failed_revision)
-				: pgm_strdup("");
-
-			int			k = failed_statement();
-			bool		partial = false;
-
-			for (size_t i = 0; i < plan.n; i++)
-				if (failed_revision && strcmp(plan.s[i].revision, failed_revision) == 0 &&
-					!plan.s[i].transactional && k != 1)
-					partial = true;
-			if (per_revision && done.n > 0)
-				printf("%s failed%s after %zu of %zu revisions (committed one by one); now at %s\n",
-					   verb, at, done.n, plan.n, cur);
-			else if (partial)
-				printf("%s failed%s; still at %s\n", verb, at, cur);
-			else
-				printf("%s failed%s: nothing was %s; still at %s\n", verb, at,
-					   up ? "applied" : "reverted", cur);
-			print_partial(&plan, failed_revision, up);
-			free(at);
-		}
-		else if (done.n == 0)
+			for (size_t i = 0; i < a->done.n; i++)
+				printf("%s %s%s%s (%s)\n", a->up ? "applied" : "reverted", a->done.s[i].revision,
+					   a->done.s[i].message ? " " : "", a->done.s[i].message ? a->done.s[i].message : "",
+					   a->done.s[i].seconds >= 0 ? pgm_format_seconds(a->done.s[i].seconds) : "?");
+		if (a->failed)
+			print_failure(a, cur);
+		else if (a->done.n == 0)
 			printf("nothing left to %s: another session ran the plan meanwhile; now at %s\n",
-				   verb, cur);
+				   a->verb, cur);
 		else
-			printf("%s to %s: %zu revision%s %s in %s; now at %s\n", verb, target, done.n,
-				   done.n == 1 ? "" : "s", up ? "applied" : "reverted",
-				   pgm_format_seconds(pgm_now() - t0), cur);
+			printf("%s to %s: %zu revision%s %s in %s; now at %s\n", a->verb, a->target, a->done.n,
+				   a->done.n == 1 ? "" : "s", a->up ? "applied" : "reverted",
+				   pgm_format_seconds(pgm_now() - a->t0), cur);
 	}
-	if (failed)
+	if (a->failed)
 	{
+		char	   *failed_message = NULL;
+
 		for (size_t k = 0; k < n_diags; k++)
 			if (strcmp(diags[k].severity, "error") == 0)
 			{
 				failed_message = diag_text(&diags[k]);
 				break;
 			}
-		set_summary("%s%s%s%s", failed_revision ? "revision " : "",
-					failed_revision ? failed_revision : "", failed_revision ? ": " : "",
+		set_summary("%s%s%s%s", a->failed_revision ? "revision " : "",
+					a->failed_revision ? a->failed_revision : "", a->failed_revision ? ": " : "",
 					failed_message ? failed_message : "failed");
 	}
 	else
-		set_summary("%zu revision%s %s in %s; at %s", done.n, done.n == 1 ? "" : "s",
-					up ? "applied" : "reverted", pgm_format_seconds(pgm_now() - t0), cur);
+		set_summary("%zu revision%s %s in %s; at %s", a->done.n, a->done.n == 1 ? "" : "s",
+					a->up ? "applied" : "reverted", pgm_format_seconds(pgm_now() - a->t0), cur);
 	free(cur);
-	return failed ? PGM_EXIT_FAIL : PGM_EXIT_OK;
+}
+
+/*
+ * upgrade and downgrade: sync (the files registered, or refused when an
+ * applied one was edited), then either the deploy that changed nothing,
+ * answered from the sync's one read; or validate, plan, and run the plan
+ * (or show it: --dry-run), and report.
+ */
+static int
+apply(Ctx *ctx, bool up, const char *target)
+{
+	ApplyRun	a;
+	int			rc;
+
+	memset(&a, 0, sizeof(a));
+	a.up = up;
+	a.verb = up ? "upgrade" : "downgrade";
+	a.target = target;
+	a.params[0] = target;
+	a.params[1] = up ? "up" : "down";
+	a.params[2] = opt.project;
+	a.tp_params[0] = target;
+	a.tp_params[1] = opt.project;
+
+	rc = ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	if (up && nothing_pending(ctx, target, &a.before))
+		return report_at_head(ctx, &a);
+	rc = read_plan(ctx, &a);
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	if (opt.dry_run || a.plan.n == 0)
+		return report_plan_only(ctx, &a);
+	if (!run_plan(ctx, &a))
+		return PGM_EXIT_FAIL;
+	report_run(ctx, &a);
+	return a.failed ? PGM_EXIT_FAIL : PGM_EXIT_OK;
 }
 
 int

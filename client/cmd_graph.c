@@ -228,157 +228,171 @@ node_label(const Model *m, const GNode *nd, bool mermaid)
 	return sb.data;
 }
 
+/*
+ * The two drawings are one walk (draw) over the same nodes and edges, in
+ * the same order, with a renderer each for the syntax: the walk decides
+ * what is drawn (every node, then each node's parent edges and dependency
+ * edges), the renderer only how it is written.
+ */
+typedef struct Renderer
+{
+	bool		nontx_in_label; /* say "(non-transactional)" in the label */
+	void		(*begin) (StrBuf *out);
+	void		(*node) (StrBuf *out, const Model *m, const Graph *g, int i, const char *label);
+	void		(*edge) (StrBuf *out, const Model *m, const Graph *g, int from, int to, bool depends);
+	void		(*end) (StrBuf *out, const Model *m, const Graph *g);
+} Renderer;
+
+/* Draw g with "rd"; returns the number of edges drawn. */
+static int
+draw(const Renderer *rd, const Model *m, Graph *g, StrBuf *out)
+{
+	int			nedges = 0;
+
+	rd->begin(out);
+	for (int i = 0; i < g->n; i++)
+	{
+		char	   *label = node_label(m, &g->nodes[i], rd->nontx_in_label);
+
+		rd->node(out, m, g, i, label);
+		free(label);
+	}
+	for (int i = 0; i < g->n; i++)
+	{
+		const GNode *nd = &g->nodes[i];
+		const Rev  *r;
+
+		if (nd->missing)
+			continue;
+		r = &m->revs[nd->first];
+		for (int k = 0; k < r->nparents; k++, nedges++)
+			rd->edge(out, m, g, edge_end(g, r->parent_idx[k], r->parents[k]), i, false);
+		for (int k = 0; k < r->ndepends; k++, nedges++)
+			rd->edge(out, m, g, edge_end(g, r->depend_idx[k], r->depends[k]), i, true);
+	}
+	rd->end(out, m, g);
+	return nedges;
+}
+
+/* ---- DOT: a node is named by its id ("a ... b" for a run) */
+
 static void
-draw_dot(const Model *m, Graph *g, StrBuf *out, int *nedges)
+dot_node_name(StrBuf *out, const Model *m, const GNode *nd)
+{
+	if (nd->missing)
+		dot_string(out, nd->missing);
+	else if (nd->length > 1)
+	{
+		char	   *id = pgm_psprintf("%s ... %s", m->revs[nd->first].id, m->revs[nd->last].id);
+
+		dot_string(out, id);
+		free(id);
+	}
+	else
+		dot_string(out, m->revs[nd->first].id);
+}
+
+static void
+dot_begin(StrBuf *out)
 {
 	sb_append(out, "digraph migrate {\n"
 			  "  rankdir=TB;\n"
 			  "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
 			  "  edge [fontname=\"Helvetica\", fontsize=10];\n");
-	for (int i = 0; i < g->n; i++)
-	{
-		const GNode *nd = &g->nodes[i];
-		char	   *label = node_label(m, nd, false);
-		const Rev  *r = nd->missing ? NULL : &m->revs[nd->first];
-
-		sb_append(out, "  ");
-		if (nd->missing)
-			dot_string(out, nd->missing);
-		else if (nd->length > 1)
-		{
-			char	   *id = pgm_psprintf("%s ... %s", r->id, m->revs[nd->last].id);
-
-			dot_string(out, id);
-			free(id);
-		}
-		else
-			dot_string(out, r->id);
-		sb_append(out, " [label=");
-		dot_string(out, label);
-		if (nd->missing)
-			sb_append(out, ", style=\"rounded,dashed\", color=red");
-		else if (nd->length > 1)
-			sb_append(out, ", style=\"rounded,dotted\"");
-		else
-		{
-			if (rev_is_head(r))
-				sb_append(out, ", peripheries=2");
-			if (!r->transactional)
-				sb_append(out, ", color=blue");
-			if (r->current)
-				sb_append(out, ", style=\"rounded,filled\", fillcolor=\"#fff3b0\"");
-		}
-		sb_append(out, "];\n");
-		free(label);
-	}
-	for (int i = 0; i < g->n; i++)
-	{
-		const GNode *nd = &g->nodes[i];
-		const Rev  *r;
-
-		if (nd->missing)
-			continue;
-		r = &m->revs[nd->first];
-		for (int k = 0; k < r->nparents; k++)
-		{
-			const GNode *from = &g->nodes[edge_end(g, r->parent_idx[k], r->parents[k])];
-
-			sb_append(out, "  ");
-			if (from->missing)
-				dot_string(out, from->missing);
-			else if (from->length > 1)
-			{
-				char	   *id = pgm_psprintf("%s ... %s", m->revs[from->first].id, m->revs[from->last].id);
-
-				dot_string(out, id);
-				free(id);
-			}
-			else
-				dot_string(out, m->revs[from->first].id);
-			sb_append(out, " -> ");
-			if (nd->length > 1)
-			{
-				char	   *id = pgm_psprintf("%s ... %s", r->id, m->revs[nd->last].id);
-
-				dot_string(out, id);
-				free(id);
-			}
-			else
-				dot_string(out, r->id);
-			sb_append(out, ";\n");
-			(*nedges)++;
-		}
-		for (int k = 0; k < r->ndepends; k++)
-		{
-			const GNode *from = &g->nodes[edge_end(g, r->depend_idx[k], r->depends[k])];
-
-			sb_append(out, "  ");
-			dot_string(out, from->missing ? from->missing : m->revs[from->first].id);
-			sb_append(out, " -> ");
-			dot_string(out, r->id);
-			sb_append(out, " [style=dashed, label=\"depends on\"];\n");
-			(*nedges)++;
-		}
-	}
-	sb_append(out, "}\n");
 }
 
 static void
-draw_mermaid(const Model *m, Graph *g, StrBuf *out, int *nedges)
+dot_node(StrBuf *out, const Model *m, const Graph *g, int i, const char *label)
+{
+	const GNode *nd = &g->nodes[i];
+	const Rev  *r = nd->missing ? NULL : &m->revs[nd->first];
+
+	sb_append(out, "  ");
+	dot_node_name(out, m, nd);
+	sb_append(out, " [label=");
+	dot_string(out, label);
+	if (nd->missing)
+		sb_append(out, ", style=\"rounded,dashed\", color=red");
+	else if (nd->length > 1)
+		sb_append(out, ", style=\"rounded,dotted\"");
+	else
+	{
+		if (rev_is_head(r))
+			sb_append(out, ", peripheries=2");
+		if (!r->transactional)
+			sb_append(out, ", color=blue");
+		if (r->current)
+			sb_append(out, ", style=\"rounded,filled\", fillcolor=\"#fff3b0\"");
+	}
+	sb_append(out, "];\n");
+}
+
+static void
+dot_edge(StrBuf *out, const Model *m, const Graph *g, int from, int to, bool depends)
+{
+	sb_append(out, "  ");
+	dot_node_name(out, m, &g->nodes[from]);
+	sb_append(out, " -> ");
+	dot_node_name(out, m, &g->nodes[to]);
+	sb_append(out, depends ? " [style=dashed, label=\"depends on\"];\n" : ";\n");
+}
+
+static void
+dot_end(StrBuf *out, const Model *m, const Graph *g)
+{
+	sb_append(out, "}\n");
+}
+
+static const Renderer dot_renderer = {false, dot_begin, dot_node, dot_edge, dot_end};
+
+/* ---- Mermaid: a node is named n<i>; its shape says what it is */
+
+static void
+mermaid_begin(StrBuf *out)
 {
 	sb_append(out, "flowchart TD\n");
-	for (int i = 0; i < g->n; i++)
-	{
-		const GNode *nd = &g->nodes[i];
-		char	   *label = node_label(m, nd, true);
-		const Rev  *r = nd->missing ? NULL : &m->revs[nd->first];
-		const char *open = nd->missing ? "[/\"" : nd->length > 1 ? "([\"" :
-			rev_is_head(r) ? "[[\"" : "[\"";
-		const char *close = nd->missing ? "\"/]" : nd->length > 1 ? "\"])" :
-			rev_is_head(r) ? "\"]]" : "\"]";
+}
 
-		sb_appendf(out, "  n%d%s", i, open);
-		mermaid_text(out, label);
-		sb_appendf(out, "%s\n", close);
-		free(label);
-	}
-	for (int i = 0; i < g->n; i++)
-	{
-		const GNode *nd = &g->nodes[i];
-		const Rev  *r;
+static void
+mermaid_node(StrBuf *out, const Model *m, const Graph *g, int i, const char *label)
+{
+	const GNode *nd = &g->nodes[i];
+	const Rev  *r = nd->missing ? NULL : &m->revs[nd->first];
+	const char *open = nd->missing ? "[/\"" : nd->length > 1 ? "([\"" :
+		rev_is_head(r) ? "[[\"" : "[\"";
+	const char *close = nd->missing ? "\"/]" : nd->length > 1 ? "\"])" :
+		rev_is_head(r) ? "\"]]" : "\"]";
 
-		if (nd->missing)
-			continue;
-		r = &m->revs[nd->first];
-		for (int k = 0; k < r->nparents; k++)
-		{
-			sb_appendf(out, "  n%d --> n%d\n", edge_end(g, r->parent_idx[k], r->parents[k]), i);
-			(*nedges)++;
-		}
-		for (int k = 0; k < r->ndepends; k++)
-		{
-			sb_appendf(out, "  n%d -.->|depends on| n%d\n",
-					   edge_end(g, r->depend_idx[k], r->depends[k]), i);
-			(*nedges)++;
-		}
-	}
+	sb_appendf(out, "  n%d%s", i, open);
+	mermaid_text(out, label);
+	sb_appendf(out, "%s\n", close);
+}
+
+static void
+mermaid_edge(StrBuf *out, const Model *m, const Graph *g, int from, int to, bool depends)
+{
+	sb_appendf(out, depends ? "  n%d -.->|depends on| n%d\n" : "  n%d --> n%d\n", from, to);
+}
+
+/* the styles Mermaid takes after the nodes and edges */
+static void
+mermaid_end(StrBuf *out, const Model *m, const Graph *g)
+{
+	bool		any = false;
+
 	/* as DOT draws them blue: a class of their own */
+	for (int i = 0; i < g->n; i++)
 	{
-		bool		any = false;
+		const GNode *nd = &g->nodes[i];
 
-		for (int i = 0; i < g->n; i++)
-		{
-			const GNode *nd = &g->nodes[i];
-
-			if (nd->missing || nd->length > 1 || m->revs[nd->first].transactional)
-				continue;
-			sb_append(out, any ? "," : "  classDef nontransactional stroke:#1f4fd8,stroke-width:2px\n  class ");
-			sb_appendf(out, "n%d", i);
-			any = true;
-		}
-		if (any)
-			sb_append(out, " nontransactional\n");
+		if (nd->missing || nd->length > 1 || m->revs[nd->first].transactional)
+			continue;
+		sb_append(out, any ? "," : "  classDef nontransactional stroke:#1f4fd8,stroke-width:2px\n  class ");
+		sb_appendf(out, "n%d", i);
+		any = true;
 	}
+	if (any)
+		sb_append(out, " nontransactional\n");
 	for (int i = 0; i < g->n; i++)
 	{
 		const GNode *nd = &g->nodes[i];
@@ -387,6 +401,8 @@ draw_mermaid(const Model *m, Graph *g, StrBuf *out, int *nedges)
 			sb_appendf(out, "  style n%d fill:#fff3b0\n", i);
 	}
 }
+
+static const Renderer mermaid_renderer = {true, mermaid_begin, mermaid_node, mermaid_edge, mermaid_end};
 
 static void
 draw_json(Ctx *ctx, const Model *m, Graph *g, bool ok)
@@ -506,10 +522,7 @@ cmd_graph(Ctx *ctx)
 		return clean ? PGM_EXIT_OK : PGM_EXIT_FAIL;
 	}
 	sb_init(&out);
-	if (mermaid)
-		draw_mermaid(m, &g, &out, &nedges);
-	else
-		draw_dot(m, &g, &out, &nedges);
+	nedges = draw(mermaid ? &mermaid_renderer : &dot_renderer, m, &g, &out);
 	if (opt.output != NULL)
 	{
 		f = fopen(opt.output, "w");

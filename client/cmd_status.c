@@ -535,10 +535,7 @@ cmd_sync(Ctx *ctx)
 	rc = ctx_load_dir(ctx, true);
 	if (rc != PGM_EXIT_OK)
 		return rc;
-	rc = ctx_open(ctx, SYNC_NONE);
-	if (rc != PGM_EXIT_OK)
-		return rc;
-	rc = sync_directory(ctx->conn, &ctx->rd, opt.prune, SYNC_REPORT);
+	rc = ctx_open(ctx, SYNC_REPORT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	if (opt.json)

@@ -386,6 +386,13 @@ compare_versions(const char *a, const char *b)
 	return 0;
 }
 
+/* Is an installed extension's version one this client speaks to? */
+bool
+db_extension_version_ok(const char *version)
+{
+	return compare_versions(version, MIGRATE_VERSION) >= 0;
+}
+
 /*
  * The extension is installed, at the version this client was built with
  * or a newer one: an older catalog (a server whose ALTER EXTENSION has not
@@ -407,7 +414,7 @@ db_require_extension(PGconn *conn)
 		PQclear(res);
 		return false;
 	}
-	if (compare_versions(PQgetvalue(res, 0, 0), MIGRATE_VERSION) < 0)
+	if (!db_extension_version_ok(PQgetvalue(res, 0, 0)))
 	{
 		pgm_error("the migrate extension in database \"%s\" is at version %s; this pg_migrate needs version %s",
 				  PQdb(conn), PQgetvalue(res, 0, 0), MIGRATE_VERSION);

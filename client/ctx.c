@@ -59,38 +59,48 @@ ctx_open(Ctx *ctx, SyncMode sync)
 	DirLoad		load = {opt.directory, &ctx->rd, PGM_EXIT_OK};
 	pthread_t	thread;
 	bool		threaded = false;
+	bool		probing;
 
 	if (need_files && !ctx->rd_loaded)
 		threaded = pthread_create(&thread, NULL, load_dir_thread, &load) == 0;
 	ctx->conn = db_connect();
+
+	/*
+	 * A deploy that changed nothing is done in the connection's first
+	 * round trip, which vouches for the extension too (sync_probe_send):
+	 * sent now, the server computes its digest while the files are read.
+	 */
+	probing = need_files && ctx->conn != NULL && sync_probe_send(ctx->conn);
+	rc = PGM_EXIT_OK;
 	if (threaded)
 	{
 		pthread_join(thread, NULL);
 		if (load.rc == PGM_EXIT_OK)
 			ctx->rd_loaded = true;
 		else
-		{
-			/* again, to say why */
-			rc = ctx_load_dir(ctx, true);
-			if (rc != PGM_EXIT_OK)
-				return rc;
-		}
+			rc = ctx_load_dir(ctx, true);	/* again, to say why */
 	}
-	if (need_files)
+	if (need_files && rc == PGM_EXIT_OK)
 	{
 		rc = ctx_load_dir(ctx, true);
-		if (rc != PGM_EXIT_OK)
-			return rc;
 		/* file problems are found before the database is used */
-		if (ctx->rd.n_invalid > 0 || ctx->rd.n_duplicates > 0)
+		if (rc == PGM_EXIT_OK && (ctx->rd.n_invalid > 0 || ctx->rd.n_duplicates > 0))
 		{
 			(void) revdir_report_errors(&ctx->rd);
 			pgm_error("revision files with problems: %zu of %zu in \"%s\"; nothing was loaded",
 					  ctx->rd.n_invalid + ctx->rd.n_duplicates, ctx->rd.n, ctx->rd.dir);
-			return PGM_EXIT_FAIL;
+			rc = PGM_EXIT_FAIL;
 		}
 	}
-	else if (!ctx->rd_loaded)
+	if (probing && sync_probe_finish(ctx->conn, rc == PGM_EXIT_OK ? &ctx->rd : NULL) &&
+		rc == PGM_EXIT_OK)
+	{
+		sync_unchanged(&ctx->rd);
+		return PGM_EXIT_OK;
+	}
+	if (rc != PGM_EXIT_OK)
+		return rc;
+	if (!need_files && !ctx->rd_loaded)
 	{
 		/* for file names in messages, if the directory is there */
 		if (revdir_load_quiet(opt.directory, &ctx->rd) == PGM_EXIT_OK)
@@ -99,11 +109,14 @@ ctx_open(Ctx *ctx, SyncMode sync)
 
 	if (ctx->conn == NULL)
 		return PGM_EXIT_USAGE;
+
+	/* otherwise the extension is checked, and the directory synced, the long way */
 	if (!db_require_extension(ctx->conn))
 		return PGM_EXIT_USAGE;
 	if (need_files)
 	{
-		rc = sync_directory(ctx->conn, &ctx->rd, false, sync);
+		/* sync on its own (SYNC_REPORT) may also prune */
+		rc = sync_directory(ctx->conn, &ctx->rd, sync == SYNC_REPORT && opt.prune, sync);
 		if (rc != PGM_EXIT_OK)
 			return rc;
 	}

@@ -163,192 +163,221 @@ protect_relative_targets(int argc, char **argv, int *newargc)
 	return out;
 }
 
-int
-main(int argc, char **argv)
+/* A step of main that lets the program go on (else: the exit status). */
+#define GO_ON (-1)
+
+/*
+ * An option that only has a long form (getopt_long returns 1000 + its O_
+ * id): store it in opt.  Returns GO_ON, or the exit status of a bad one.
+ */
+static int
+take_long_option(int id)
+{
+	switch (id)
+	{
+		case O_JSON:
+			opt.json = true;
+			break;
+		case O_NO_SYNC:
+			opt.no_sync = true;
+			break;
+		case O_HELP:
+			break;				/* seen: main prints the help */
+		case O_MERGE:
+			opt.merge = true;
+			break;
+		case O_LABEL:
+			sl_add(&opt.labels, optarg);
+			break;
+		case O_HEAD:
+			sl_add(&opt.heads, optarg);
+			break;
+		case O_DEPENDS_ON:
+			sl_add(&opt.depends_on, optarg);
+			break;
+		case O_REV_ID:
+			opt.rev_id = optarg;
+			break;
+		case O_NON_TX:
+			opt.non_transactional = true;
+			break;
+		case O_SQL:
+			opt.sql = true;
+			break;
+		case O_DRY_RUN:
+			opt.dry_run = true;
+			break;
+		case O_DOWN:
+			opt.down = true;
+			break;
+		case O_FORMAT:
+			opt.format = optarg;
+			break;
+		case O_DOT:
+			opt.format = "dot";
+			break;
+		case O_MERMAID:
+			opt.format = "mermaid";
+			break;
+		case O_OFFLINE:
+			opt.offline = true;
+			break;
+		case O_STRICT:
+			opt.strict = true;
+			break;
+		case O_AT_HEAD:
+			opt.at_head = true;
+			break;
+		case O_DRIFT:
+			opt.drift = true;
+			break;
+		case O_PRUNE:
+			opt.prune = true;
+			break;
+		case O_SKIP_VALIDATION:
+			opt.skip_validation = true;
+			break;
+		case O_ALLOW_MISSING:
+			opt.allow_missing = true;
+			break;
+		case O_FULL:
+			opt.full = true;
+			break;
+		case O_FORCE:
+			opt.force = true;
+			break;
+		case O_TABLE:
+			opt.table = optarg;
+			break;
+		case O_EACH_DB:
+			opt.each_db = optarg;
+			break;
+		case O_DB_FILE:
+			opt.db_file = optarg;
+			break;
+		case O_LOCK_TIMEOUT:
+			opt.lock_timeout = optarg;
+			break;
+		case O_LOCK_WAIT:
+			opt.lock_wait = optarg;
+			break;
+		case O_LOCK_RETRIES:
+			opt.lock_retries = optarg;
+			break;
+		case O_PROJECT:
+			opt.project = optarg;
+			opt.project_source = "--project";
+			break;
+		default:
+			return PGM_EXIT_USAGE;
+	}
+	return GO_ON;
+}
+
+/*
+ * One option as getopt_long returned it ("c"): store it in opt and set
+ * *id to its O_ id (which main records as seen, to check later that the
+ * command takes it).  Returns GO_ON, or the exit status when the option
+ * ends the program (--version, an unknown option, a bad value).
+ */
+static int
+take_option(int c, int *id)
+{
+	switch (c)
+	{
+		case 'D':
+			*id = O_DIRECTORY;
+			opt.directory = optarg;
+			break;
+		case 'd':
+			*id = O_DBNAME;
+			opt.dbname = optarg;
+			break;
+		case 'h':
+			*id = O_HOST;
+			opt.host = optarg;
+			break;
+		case 'p':
+			*id = O_PORT;
+			opt.port = optarg;
+			break;
+		case 'U':
+			*id = O_USERNAME;
+			opt.username = optarg;
+			break;
+		case 'w':
+			*id = O_NO_PASSWORD;
+			opt.password_prompt = -1;
+			break;
+		case 'W':
+			*id = O_PASSWORD;
+			opt.password_prompt = 1;
+			break;
+		case 'q':
+			*id = O_QUIET;
+			opt.quiet = true;
+			break;
+		case 'v':
+			*id = O_VERBOSE;
+			opt.verbose = true;
+			break;
+		case 'V':
+			printf("pg_migrate (migrate) %s\n", PG_MIGRATE_VERSION);
+			return PGM_EXIT_OK;
+		case 'm':
+			*id = O_MESSAGE;
+			opt.message = optarg;
+			break;
+		case 'o':
+			*id = O_OUTPUT;
+			opt.output = optarg;
+			break;
+		case 'r':
+			*id = O_REV_RANGE;
+			opt.range = optarg;
+			break;
+		case 'j':
+			*id = O_JOBS;
+			if (!parse_int_option(optarg, 1, 256, &opt.jobs))
+				return usage_error("-j/--jobs must be an integer from 1 to 256, not \"%s\"", optarg);
+			break;
+		case '?':
+			fprintf(stderr, "Try \"pg_migrate --help\" for more information.\n");
+			return PGM_EXIT_USAGE;
+		default:
+			*id = c - 1000;
+			return take_long_option(*id);
+	}
+	return GO_ON;
+}
+
+/* Every option, before or after the command, into opt and *seen. */
+static int
+parse_options(int argc, char **argv, uint64_t *seen)
 {
 	int			c;
 	int			longindex;
-	uint64_t	seen = 0;
-	Ctx			ctx;
-	int			rc;
-	const char *env_dir = getenv("PG_MIGRATE_DIR");
-
-	argv = protect_relative_targets(argc, argv, &argc);
-	memset(&opt, 0, sizeof(opt));
-	opt.directory = env_dir && *env_dir ? env_dir : "migrations";
-	opt.jobs = 4;
 
 	while ((c = getopt_long(argc, argv, "D:d:h:p:U:wWqvVm:o:j:r:", long_options,
 							&longindex)) != -1)
 	{
 		int			id;
+		int			rc = take_option(c, &id);
 
-		switch (c)
-		{
-			case 'D':
-				id = O_DIRECTORY;
-				opt.directory = optarg;
-				break;
-			case 'd':
-				id = O_DBNAME;
-				opt.dbname = optarg;
-				break;
-			case 'h':
-				id = O_HOST;
-				opt.host = optarg;
-				break;
-			case 'p':
-				id = O_PORT;
-				opt.port = optarg;
-				break;
-			case 'U':
-				id = O_USERNAME;
-				opt.username = optarg;
-				break;
-			case 'w':
-				id = O_NO_PASSWORD;
-				opt.password_prompt = -1;
-				break;
-			case 'W':
-				id = O_PASSWORD;
-				opt.password_prompt = 1;
-				break;
-			case 'q':
-				id = O_QUIET;
-				opt.quiet = true;
-				break;
-			case 'v':
-				id = O_VERBOSE;
-				opt.verbose = true;
-				break;
-			case 'V':
-				printf("pg_migrate (migrate) %s\n", PG_MIGRATE_VERSION);
-				return PGM_EXIT_OK;
-			case 'm':
-				id = O_MESSAGE;
-				opt.message = optarg;
-				break;
-			case 'o':
-				id = O_OUTPUT;
-				opt.output = optarg;
-				break;
-			case 'r':
-				id = O_REV_RANGE;
-				opt.range = optarg;
-				break;
-			case 'j':
-				id = O_JOBS;
-				if (!parse_int_option(optarg, 1, 256, &opt.jobs))
-					return usage_error("-j/--jobs must be an integer from 1 to 256, not \"%s\"", optarg);
-				break;
-			case '?':
-				fprintf(stderr, "Try \"pg_migrate --help\" for more information.\n");
-				return PGM_EXIT_USAGE;
-			default:
-				id = c - 1000;
-				switch (id)
-				{
-					case O_JSON:
-						opt.json = true;
-						break;
-					case O_NO_SYNC:
-						opt.no_sync = true;
-						break;
-					case O_HELP:
-						break;
-					case O_MERGE:
-						opt.merge = true;
-						break;
-					case O_LABEL:
-						sl_add(&opt.labels, optarg);
-						break;
-					case O_HEAD:
-						sl_add(&opt.heads, optarg);
-						break;
-					case O_DEPENDS_ON:
-						sl_add(&opt.depends_on, optarg);
-						break;
-					case O_REV_ID:
-						opt.rev_id = optarg;
-						break;
-					case O_NON_TX:
-						opt.non_transactional = true;
-						break;
-					case O_SQL:
-						opt.sql = true;
-						break;
-					case O_DRY_RUN:
-						opt.dry_run = true;
-						break;
-					case O_DOWN:
-						opt.down = true;
-						break;
-					case O_FORMAT:
-						opt.format = optarg;
-						break;
-					case O_DOT:
-						opt.format = "dot";
-						break;
-					case O_MERMAID:
-						opt.format = "mermaid";
-						break;
-					case O_OFFLINE:
-						opt.offline = true;
-						break;
-					case O_STRICT:
-						opt.strict = true;
-						break;
-					case O_AT_HEAD:
-						opt.at_head = true;
-						break;
-					case O_DRIFT:
-						opt.drift = true;
-						break;
-					case O_PRUNE:
-						opt.prune = true;
-						break;
-					case O_SKIP_VALIDATION:
-						opt.skip_validation = true;
-						break;
-					case O_ALLOW_MISSING:
-						opt.allow_missing = true;
-						break;
-					case O_FULL:
-						opt.full = true;
-						break;
-					case O_FORCE:
-						opt.force = true;
-						break;
-					case O_TABLE:
-						opt.table = optarg;
-						break;
-					case O_EACH_DB:
-						opt.each_db = optarg;
-						break;
-					case O_DB_FILE:
-						opt.db_file = optarg;
-						break;
-					case O_LOCK_TIMEOUT:
-						opt.lock_timeout = optarg;
-						break;
-					case O_LOCK_WAIT:
-						opt.lock_wait = optarg;
-						break;
-					case O_LOCK_RETRIES:
-						opt.lock_retries = optarg;
-						break;
-					case O_PROJECT:
-						opt.project = optarg;
-						opt.project_source = "--project";
-						break;
-					default:
-						return PGM_EXIT_USAGE;
-				}
-				break;
-		}
-		seen |= OPT(id);
+		if (rc != GO_ON)
+			return rc;
+		*seen |= OPT(id);
 	}
+	return GO_ON;
+}
 
+/*
+ * The command: the first argument that is not an option.  --help with no
+ * command is the program's help, with a command the command's.
+ */
+static int
+select_command(int argc, char **argv, uint64_t seen)
+{
 	if (optind >= argc)
 	{
 		if (seen & OPT(O_HELP))
@@ -374,6 +403,17 @@ main(int argc, char **argv)
 		print_command_help(current_command, stdout);
 		return PGM_EXIT_OK;
 	}
+	return GO_ON;
+}
+
+/*
+ * Usage errors, all found before anything is read or connected (exit
+ * status 2): an option the command does not take, too few or too many
+ * arguments, options that go together or exclude each other.
+ */
+static int
+check_usage(int argc, char **argv, uint64_t seen)
+{
 	for (int o = 0; o < O_COUNT; o++)
 		if ((seen & OPT(o)) && !((GLOBAL_OPTIONS | current_command->options) & OPT(o)))
 		{
@@ -403,8 +443,21 @@ main(int argc, char **argv)
 		return usage_error("%s", "-o/--output goes with --sql");
 	if ((seen & OPT(O_OUTPUT)) && strcmp(command_name, "downgrade") == 0 && !opt.sql)
 		return usage_error("%s", "-o/--output goes with --sql");
+	return GO_ON;
+}
 
-	/* the directory's project: every command acts on it alone */
+/*
+ * Run the command on the directory's project: once, or for each database
+ * of a fleet (fleet.c, a process each).  A --json command that printed no
+ * document of its own (it failed before) still gets one, so a script
+ * always has one to read.
+ */
+static int
+run_command(void)
+{
+	Ctx			ctx;
+	int			rc;
+
 	if (current_command->fn != cmd_help)
 	{
 		rc = project_resolve();
@@ -428,4 +481,23 @@ main(int argc, char **argv)
 	db_disconnect(ctx.conn);
 	fflush(stdout);
 	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t	seen = 0;		/* the O_ ids of the options given */
+	int			rc;
+	const char *env_dir = getenv("PG_MIGRATE_DIR");
+
+	argv = protect_relative_targets(argc, argv, &argc);
+	memset(&opt, 0, sizeof(opt));
+	opt.directory = env_dir && *env_dir ? env_dir : "migrations";
+	opt.jobs = 4;
+
+	if ((rc = parse_options(argc, argv, &seen)) != GO_ON ||
+		(rc = select_command(argc, argv, seen)) != GO_ON ||
+		(rc = check_usage(argc, argv, seen)) != GO_ON)
+		return rc;
+	return run_command();
 }

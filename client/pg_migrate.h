@@ -263,6 +263,7 @@ extern const char *command_name;
 extern PGconn *db_connect(void);
 extern char *db_prompt_password(void);
 extern bool db_require_extension(PGconn *conn);
+extern bool db_extension_version_ok(const char *version);
 extern void db_disconnect(PGconn *conn);
 extern char *db_label(PGconn *conn);
 extern PGresult *db_query(PGconn *conn, const char *sql, int nparams,
@@ -367,6 +368,9 @@ typedef struct SyncReport
 } SyncReport;
 
 extern SyncReport sync_report;
+extern bool sync_probe_send(PGconn *conn);
+extern bool sync_probe_finish(PGconn *conn, const RevDir *rd);
+extern void sync_unchanged(const RevDir *rd);
 extern int	sync_directory(PGconn *conn, RevDir *rd, bool prune, SyncMode mode);
 extern void sync_print(const SyncReport *r, const RevDir *rd);
 extern void sync_json(JsonWriter *w, const SyncReport *r);

@@ -8,6 +8,16 @@
  *
  *	 1. every file is parsed on the client (revdir.c); any problem, or two
  *		files declaring one id, stops the sync before anything is sent;
+ *	 1b. the probe (sync_probe, from ctx_open): one query, the connection's
+ *		first, asks for the digest of the project's registry
+ *		(migrate.registry_digest: id, checksum, file name, message and
+ *		applied of every registered revision, hashed as common/regdigest.c
+ *		does, with migrate's version), and compares it with the same digest
+ *		of the files.  Equal, every file is registered as it is, no
+ *		revision is registered without a file, and all are applied: that is
+ *		the whole sync (a deploy that changed nothing), without reading
+ *		1,000 rows.  Different, or NULL (a checksum this role may not
+ *		read), the sync goes on:
  *	 2. one query reads id, checksum, message and source of every registered
  *		revision (the checksum through migrate.revision_checksum, which
  *		shows it to the role that registered it, pg_read_all_stats and
@@ -33,12 +43,14 @@
  *		service's revisions, or a file deleted); "sync --prune" unregisters
  *		the unapplied ones with migrate.remove.
  *
- * So a deploy that changed nothing costs one query, however many files.
+ * So a deploy that changed nothing costs one query, however many files,
+ * and that query returns one value.
  *
  *-------------------------------------------------------------------------
  */
 #include "pg_migrate.h"
 #include "lockkey.h"
+#include "regdigest.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +115,95 @@ read_registry(PGconn *conn, Registered **out, size_t *n)
 		qsort(regs, *n, sizeof(Registered), cmp_registered);
 	*out = regs;
 	return res;
+}
+
+/*
+ * The digest of common/regdigest.c over the files, as the registry would
+ * give it if each file were registered as it is and applied: in id order
+ * (rd->by_id, sorted bytewise), the file's checksum, its name (the source
+ * sync registers) and its message.  A file without a message against a
+ * registered message differs here although is_unchanged() takes it as
+ * unchanged: the long way decides then.  False if SHA-256 failed.
+ */
+static bool
+files_digest(const RevDir *rd, char hex[MIGRATE_REGDIGEST_LEN + 1])
+{
+	MigrateRegDigest *d = migrate_regdigest_begin(MIGRATE_VERSION);
+	const char *error;
+
+	for (size_t i = 0; i < rd->n_by_id; i++)
+	{
+		const RevEntry *e = &rd->e[rd->by_id[i]];
+
+		migrate_regdigest_add(d, e->rf.revision, e->checksum, e->file, e->rf.message, true);
+	}
+	return migrate_regdigest_end(d, hex, &error);
+}
+
+/*
+ * One round trip, the connection's first: is the registry digest the
+ * files'?  The digest covers migrate's version (the extension's library
+ * and this client's must be the same), so a match says the extension is
+ * the one this client speaks to as well.  Anything else (another digest,
+ * NULL, no extension or one too old to have migrate.registry_digest: the
+ * query fails) is no match, reported by nobody: the caller checks the
+ * extension and syncs the long way, and says what is wrong.
+ *
+ * The query is sent as soon as the connection is made (sync_probe_send),
+ * while the files may still be being read: the server computes its digest
+ * meanwhile.  sync_probe_finish reads the answer, always (the connection
+ * is free for other queries after it), and compares it with the files'
+ * digest when the files are given (NULL: loading them failed).
+ */
+static double probe_t0;
+static double probe_seconds;
+
+bool
+sync_probe_send(PGconn *conn)
+{
+	probe_t0 = pgm_now();
+	return PQsendQueryParams(conn, "SELECT migrate.registry_digest($1)",
+							 1, NULL, (const char *[]) {opt.project}, NULL, NULL, 0) == 1;
+}
+
+bool
+sync_probe_finish(PGconn *conn, const RevDir *rd)
+{
+	PGresult   *res;
+	bool		same = false;
+	bool		files_ok;
+	char		hex[MIGRATE_REGDIGEST_LEN + 1];
+
+	files_ok = rd != NULL && rd->n > 0 && rd->n_invalid == 0 && rd->n_duplicates == 0 &&
+		rd->n_by_id == rd->n && files_digest(rd, hex);
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (files_ok && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+			!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), hex) == 0)
+			same = true;
+		PQclear(res);
+	}
+	probe_seconds = pgm_now() - probe_t0;
+	return same;
+}
+
+/*
+ * The sync when the probe found the registry as the files declare it:
+ * nothing to send, nothing missing, every file unchanged and applied.
+ */
+void
+sync_unchanged(const RevDir *rd)
+{
+	SyncReport *r = &sync_report;
+
+	memset(r, 0, sizeof(*r));
+	r->files = rd->n;
+	r->unchanged = rd->n;
+	r->registered = rd->n;
+	r->applied = rd->n;
+	r->done = true;
+	r->seconds = probe_seconds;
+	sync_print(r, rd);
 }
 
 /* Same checksum, same file name, same message (or none in the file). */

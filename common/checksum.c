@@ -115,6 +115,38 @@ checksum_append_body(StringInfo buf, const char *tag, const char *body)
 }
 
 bool
+migrate_sha256_hex(const char *data, size_t len, char hex[MIGRATE_CHECKSUM_LEN + 1],
+				   const char **error)
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	pg_cryptohash_ctx *ctx;
+	bool		ok = true;
+
+	StaticAssertStmt(MIGRATE_CHECKSUM_LEN == 2 * PG_SHA256_DIGEST_LENGTH,
+					 "a checksum is a hex SHA-256");
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	{
+		*error = pg_cryptohash_error(ctx);
+		ok = false;
+	}
+	pg_cryptohash_free(ctx);
+	if (!ok)
+		return false;
+	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+	{
+		hex[2 * i] = hexdigits[digest[i] >> 4];
+		hex[2 * i + 1] = hexdigits[digest[i] & 0xf];
+	}
+	hex[MIGRATE_CHECKSUM_LEN] = '\0';
+	return true;
+}
+
+bool
 migrate_checksum_hex(const char *upgrade, const char *downgrade,
 					 char *const *parents, int nparents,
 					 char *const *depends, int ndepends,
@@ -123,14 +155,8 @@ migrate_checksum_hex(const char *upgrade, const char *downgrade,
 					 char hex[MIGRATE_CHECKSUM_LEN + 1],
 					 const char **error)
 {
-	static const char hexdigits[] = "0123456789abcdef";
 	StringInfoData buf;
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	pg_cryptohash_ctx *ctx;
-	bool		ok = true;
-
-	StaticAssertStmt(MIGRATE_CHECKSUM_LEN == 2 * PG_SHA256_DIGEST_LENGTH,
-					 "a checksum is a hex SHA-256");
+	bool		ok;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "migrate-checksum-v1\n");
@@ -141,24 +167,7 @@ migrate_checksum_hex(const char *upgrade, const char *downgrade,
 	checksum_append_body(&buf, "upgrade", upgrade);
 	checksum_append_body(&buf, "downgrade", downgrade);
 
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-	{
-		*error = pg_cryptohash_error(ctx);
-		ok = false;
-	}
-	pg_cryptohash_free(ctx);
+	ok = migrate_sha256_hex(buf.data, buf.len, hex, error);
 	pfree(buf.data);
-	if (!ok)
-		return false;
-
-	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-	{
-		hex[2 * i] = hexdigits[digest[i] >> 4];
-		hex[2 * i + 1] = hexdigits[digest[i] & 0xf];
-	}
-	hex[MIGRATE_CHECKSUM_LEN] = '\0';
-	return true;
+	return ok;
 }

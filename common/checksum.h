@@ -21,6 +21,7 @@
 #define MIGRATE_CHECKSUM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define MIGRATE_CHECKSUM_LEN	64	/* hex SHA-256 */
 
@@ -29,6 +30,14 @@
  * frontend program: malloc'd, exits when out of memory).
  */
 extern char *migrate_normalize_body(const char *body);
+
+/*
+ * SHA-256 of "len" bytes into lower-case hex (NUL-terminated).  Returns
+ * false, with *error set to a static message, if it could not be computed.
+ */
+extern bool migrate_sha256_hex(const char *data, size_t len,
+							   char hex[MIGRATE_CHECKSUM_LEN + 1],
+							   const char **error);
 
 /*
  * The checksum of a revision's content into hex (NUL-terminated).  Lists

@@ -342,7 +342,12 @@ typedef struct MigrateTarget
 } MigrateTarget;
 
 /* range.c: ranges "A:B" for migrate.history() and migrate.sql() */
-extern bool migrate_target_is_range(const char *target);
+/* a range has a colon, which no id, label or target word has */
+static inline bool
+migrate_target_is_range(const char *target)
+{
+	return target != NULL && strchr(target, ':') != NULL;
+}
 extern void migrate_range_split(const char *range, char **from, char **to);
 extern bool *migrate_range_state(MigrateGraph *graph, const char *end,
 								 bool empty_is_heads);

@@ -28,12 +28,6 @@
 
 #include "miscadmin.h"
 
-bool
-migrate_target_is_range(const char *target)
-{
-	return target != NULL && strchr(target, ':') != NULL;
-}
-
 /*
  * Split "A:B" into its two ends (either may come back empty).  One colon
  * only: "A:B:C" is refused, as is a range with neither end.

@@ -144,7 +144,7 @@ lookup_revision(MigrateGraph *graph, const char *target, const char *name)
 		 strcmp(name, "base") == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target \"%s\" steps beyond \"%s\"", migrate_clip(target, 100), name),
+				 errmsg("target \"%s\" steps beyond \"%s\"", target, name),
 				 errdetail("Nothing lies above a head or below base."),
 				 errhint("Steps count down from a head (head-N, <label>@head-N) and up from base (base+N), or from a revision (<id>+N, <id>-N).")));
 

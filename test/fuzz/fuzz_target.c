@@ -96,6 +96,7 @@ MemoryContextReset(MemoryContext context)
 {
 	abort();					/* nor resets any */
 }
+
 volatile sig_atomic_t InterruptPending = false;
 bool		migrate_report_memory = false;
 
@@ -473,17 +474,6 @@ pg_mbcliplen(const char *mbstr, int len, int limit)
 	return n;
 }
 
-/* as src/fmgr_util.c's (which is backend code beyond the harness) */
-char *
-migrate_clip(const char *s, int maxchars)
-{
-	size_t		len = strlen(s);
-
-	if (len <= (size_t) maxchars)
-		return pstrdup(s);
-	return psprintf("%s...", pnstrdup(s, pg_mbcliplen(s, len, maxchars)));
-}
-
 char *
 quote_literal_cstr(const char *rawstr)
 {
@@ -547,10 +537,10 @@ has_flag(const Spec *s, char flag)
 static bool
 is_plain_id(const char *id)
 {
-	/* the forms the grammar tries before an exact id (":" makes a range) */
+	/* the forms the grammar tries before an exact id */
 	return strcmp(id, "base") != 0 && strcmp(id, "head") != 0 &&
 		strcmp(id, "heads") != 0 && strchr(id, '@') == NULL &&
-		strchr(id, ':') == NULL &&
+		strchr(id, ':') == NULL &&	/* a range (ids have no colon) */
 		id[0] != '+' && id[0] != '-' && strlen(id) <= 2 * MIGRATE_ID_MAXLEN + 16;
 }
 

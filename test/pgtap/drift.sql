@@ -6,7 +6,7 @@
 CREATE EXTENSION migrate;
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(92);
+SELECT plan(98);
 
 --------------------------------------------------------------------------
 -- the objects
@@ -264,6 +264,27 @@ SELECT migrate.add('0003_despite', 'CREATE TABLE public.despite_too (id int)', '
 SELECT lives_ok($$SELECT migrate.upgrade('head')$$, 'an unwritable ledger: upgrade still works');
 SELECT has_table('public', 'despite_too', 'its table is there');
 DROP TRIGGER refuse ON migrate.ddl_log;
+-- the direct path (heap insert, no subtransaction) writes only the ledger
+-- as the extension made it; a user's index on it is kept up to date (the
+-- general path), and a sequence that can run out is a WARNING, not an error
+CREATE INDEX ddl_log_by_identity ON migrate.ddl_log (object_identity);
+CREATE TABLE public.indexed_ledger (id int);
+SET LOCAL enable_seqscan = off;
+SELECT is((SELECT count(*)::int FROM migrate.ddl_log WHERE object_identity = 'public.indexed_ledger'), 1,
+          'a user''s index on the ledger: the row is recorded and found through the index');
+RESET enable_seqscan;
+DROP INDEX migrate.ddl_log_by_identity;
+CREATE TABLE public.direct_again (id int);
+SELECT is((SELECT count(*)::int FROM migrate.ddl_log WHERE object_identity = 'public.direct_again'), 1,
+          'the index dropped: recorded again (the direct path)');
+DO $$BEGIN EXECUTE format('ALTER SEQUENCE migrate.ddl_log_id_seq MAXVALUE %s', (SELECT last_value FROM migrate.ddl_log_id_seq)); END$$;
+SELECT lives_ok($$CREATE TABLE public.no_more_ids (id int)$$, 'the ledger''s sequence at its end: CREATE TABLE still works (a WARNING)');
+SELECT has_table('public', 'no_more_ids', 'the table is there');
+SELECT is((SELECT count(*)::int FROM migrate.ddl_log WHERE object_identity = 'public.no_more_ids'), 0, 'without its record');
+ALTER SEQUENCE migrate.ddl_log_id_seq NO MAXVALUE;
+CREATE TABLE public.ids_again (id int);
+SELECT is((SELECT count(*)::int FROM migrate.ddl_log WHERE object_identity = 'public.ids_again'), 1,
+          'the sequence restored: recorded again');
 
 --------------------------------------------------------------------------
 -- a failing body leaves no record; retention

@@ -14,29 +14,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/tap.bash"
 P=${PGM_PREFIX:-pgm_off_}
-if [ -z "${PG_MIGRATE:-}" ]; then
-    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
-    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
-fi
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 WORK=$(mktemp -d)
+source "$HERE/pgm.bash"
 DBS="${P}up ${P}sc ${P}mid ${P}fresh ${P}on ${P}nt_a ${P}nt_b ${P}h"
 trap 'rm -rf "$WORK"; for d in $DBS; do dropdb --if-exists "$d" >/dev/null 2>&1; done' EXIT
-pgm() {
-    "$PG_MIGRATE" "$@" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    OUT=$(cat "$WORK/out")
-    ERR=$(cat "$WORK/err")
-}
-run_script() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$2" >/dev/null 2>"$WORK/err"; }
-schema() {
-    pg_dump --schema-only --no-owner --no-privileges -n public -d "$1" \
-        | grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' | sed '/^$/d'
-}
-state() {
-    q "$1" "SELECT coalesce(string_agg(c, ',' ORDER BY c), '-') FROM migrate.current() c"
-    q "$1" "SELECT coalesce(string_agg(revision || '=' || coalesce(checksum, 'NULL'), ',' ORDER BY revision), '-') FROM migrate.applied"
-}
+# run_script, schema, state: shared with offline_sql.sh
+source "$HERE/offline_script.bash"
 nowhere=(-d "host=/nonexistent-socket-dir port=1")
 
 mkdir -p "$WORK/lg"
@@ -160,32 +144,7 @@ is "$(schema "${P}nt_b")" "$(schema "${P}nt_a")" "the same schema"
 is "$(state "${P}nt_b")" "$(state "${P}nt_a")" "the same applied revisions"
 
 # ------------------------------------------------------------- hostile bodies
-marker="$WORK/pwned"
-mkdir -p "$WORK/hostile"
-hfile() {   # hfile <id> <transactional>: upgrade body on stdin, MARKER replaced
-    {
-        echo "-- migrate:revision $1"
-        echo "-- migrate:transactional $2"
-        echo "-- migrate:upgrade"
-        sed "s|MARKER|$marker|g"
-        echo "-- migrate:downgrade"
-        echo "SELECT 1;"
-    } >"$WORK/hostile/$1_hostile.sql"
-}
-hfile h2 true <<'EOF'
-SELECT set_config('standard_conforming_strings', 'off', false);
-SELECT 'x\', '
-\! touch MARKER #' AS y;
-EOF
-hfile h3 false <<'EOF'
-SELECT set_config('standard_conforming_strings', 'off', false);
-SELECT 'x\', '
-\! touch MARKER #' AS y;
-EOF
-hfile h4 true <<'EOF'
-SELECT set_config('client_encoding', 'SQL_ASCII', false);
-SELECT '\! touch MARKER';
-EOF
+hostile_settings     # h2, h3, h4 (offline_script.bash)
 fresh_db "${P}h"
 for r in h2 h3 h4; do
     mkdir -p "$WORK/h_$r"; cp "$WORK/hostile/${r}_hostile.sql" "$WORK/h_$r/"

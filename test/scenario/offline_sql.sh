@@ -34,20 +34,8 @@ register_lifegraph() {   # register_lifegraph <db>
             <<<"SELECT migrate.add_file(:'content', :'src');" >/dev/null || return 1
     done
 }
-# the public schema as pg_dump sees it, without comments, blank lines and
-# the per-dump \restrict key
-schema() {
-    pg_dump --schema-only --no-owner --no-privileges -n public -d "$1" \
-        | grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' | sed '/^$/d'
-}
-state() {   # current revisions, then applied revisions with their checksums
-    q "$1" "SELECT coalesce(string_agg(c, ',' ORDER BY c), '-') FROM migrate.current() c"
-    q "$1" "SELECT coalesce(string_agg(revision || '=' || coalesce(checksum, 'NULL'), ',' ORDER BY revision), '-') FROM migrate.applied"
-}
-# run_script <db> <file>: psql as the contract says; stderr kept in $WORK/err
-run_script() {
-    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$2" >/dev/null 2>"$WORK/err"
-}
+# run_script, schema, state: shared with client_offline_sql.sh
+source "$(dirname "$0")/offline_script.bash"
 # gen <db> <target> [direction] > file
 gen() {
     q "$1" "SELECT migrate.sql('$2', '${3:-up}')"
@@ -181,45 +169,19 @@ is "$(state "$b")" "$(state "$a")" "non-transactional downgrade: the same curren
 # Whatever a body holds, psql runs no meta-command of it and no SQL the
 # server did not check as the body's own.  Every attempt below would touch
 # $marker; it must never exist.
-marker="$WORK/pwned"
 PG_MIGRATE=${PG_MIGRATE:-}
 if [ -z "$PG_MIGRATE" ]; then
     PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
     [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
 fi
-mkdir -p "$WORK/hostile"
-# hfile <id> <transactional>: a revision file whose upgrade body is stdin, with MARKER replaced
-hfile() {
-    {
-        echo "-- migrate:revision $1"
-        echo "-- migrate:transactional $2"
-        echo "-- migrate:upgrade"
-        sed "s|MARKER|$marker|g"
-        echo "-- migrate:downgrade"
-        echo "SELECT 1;"
-    } >"$WORK/hostile/$1_hostile.sql"
-}
 # the body of the report, as it was
 hfile h1 true <<'EOF'
 SET standard_conforming_strings = off;
 SELECT 'x\', '
 \! touch MARKER #' AS y;
 EOF
-# the same, with the setting changed where no parser sees it
-hfile h2 true <<'EOF'
-SELECT set_config('standard_conforming_strings', 'off', false);
-SELECT 'x\', '
-\! touch MARKER #' AS y;
-EOF
-hfile h3 false <<'EOF'
-SELECT set_config('standard_conforming_strings', 'off', false);
-SELECT 'x\', '
-\! touch MARKER #' AS y;
-EOF
-hfile h4 true <<'EOF'
-SELECT set_config('client_encoding', 'SQL_ASCII', false);
-SELECT '\! touch MARKER';
-EOF
+# the same, with the setting changed where no parser sees it (h2, h3, h4)
+hostile_settings
 # meta-command lookalikes that are the body's own text: they run as SQL
 hfile h5 true <<'EOF'
 CREATE TABLE h5_done (id int);

@@ -1,0 +1,1 @@
+../../ext/95_drift_privileges.sql

@@ -1,0 +1,1 @@
+../../ext/80_client.sql

@@ -1,0 +1,14 @@
+# pg_migrate for the client's scenario tests (sourced after tap.bash, with
+# $ROOT and $WORK set): $PG_MIGRATE, the client under test (the installed
+# one, else the tree's), and pgm, which runs it and keeps its exit status,
+# stdout and stderr in $RC, $OUT and $ERR.
+if [ -z "${PG_MIGRATE:-}" ]; then
+    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
+    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
+fi
+pgm() {
+    "$PG_MIGRATE" "$@" >"$WORK/out" 2>"$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
