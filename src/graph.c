@@ -3,8 +3,7 @@
  * graph.c
  *	  The in-memory revision graph: a hash table by id, parent, dependency,
  *	  child and dependent edges as index arrays, a deterministic topological
- *	  order and the cycles found on the way; and the memory graphs are built
- *	  in.
+ *	  order and the cycles found on the way.
  *
  * Every algorithm here is iterative and linear in revisions + edges: chains
  * of 100,000 revisions must not recurse 100,000 deep or loop quadratically.
@@ -14,30 +13,9 @@
  * dependencies.  So ancestors come first, a branch stays contiguous, and the
  * same catalog always yields the same order.
  *
- * Memory.  A graph is a few large arrays (the revisions, the hash table, the
- * edge pools, the order) and many small pieces (ids, parent lists,
- * messages, checksums), all living exactly as long as the graph: they are
- * carved from large blocks by a bump allocator (no chunk headers, no
- * power-of-two rounding, nothing freed one by one).  The hash table holds
- * 12-byte entries (an index and its hash; the id is the revision's).
- *
- * The blocks are kept by the backend between graphs (kept_memory): the
- * next graph is built in the same pages, already faulted in, instead of
- * fresh ones from malloc, whose first touch costs a page fault each (about
- * 9,000 for a graph of 100,000 revisions, most of a warm call's time).
- * What is kept is memory, never contents: every graph is read from the
- * catalog afresh, under its call's snapshot, so nothing can be stale.  At
- * most GRAPH_KEEP_BYTES stay kept; a block no graph used for
- * GRAPH_BLOCK_IDLE_MAX graphs in a row is freed.  A graph built while the
- * kept memory is in use (a body that calls migrate.status() during an
- * upgrade) gets memory of its own, in a context under its caller's, freed
- * with it.
- *
- * A graph is released by migrate_graph_free() or, when a call ends
- * otherwise (an error; a caller that leaves the graph to its memory
- * context), when the context it was created under is reset or deleted: a
- * reset callback on that context, matched to the graph by a use count so
- * that a late callback never releases a later graph.
+ * Memory: graph_memory.c (kept by the backend between graphs, never their
+ * contents).  The hash table holds 12-byte entries (an index and its hash;
+ * the id is the revision's).
  *
  * IDENTIFICATION
  *	  src/graph.c
@@ -45,286 +23,12 @@
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "graph_memory.h"
 
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
-
-/* the most memory a backend keeps for its next graph */
-#define GRAPH_KEEP_BYTES		((Size) 64 * 1024 * 1024)
-/* graphs in a row that may leave a kept block unused before it is freed */
-#define GRAPH_BLOCK_IDLE_MAX	8
-/* the first block for small pieces; each further one twice as large */
-#define GRAPH_BLOCK_FIRST		((Size) 64 * 1024)
-#define GRAPH_BLOCK_MAX			((Size) 4 * 1024 * 1024)
-
-typedef struct GraphBlock
-{
-	struct GraphBlock *next;
-	Size		size;			/* usable bytes, after the header */
-	Size		used;			/* by the graph being built */
-	int			idle;			/* graphs in a row that used none of it */
-} GraphBlock;
-
-#define GRAPH_BLOCK_HDRSZ	MAXALIGN(sizeof(GraphBlock))
-#define GRAPH_BLOCK_DATA(b)	((char *) (b) + GRAPH_BLOCK_HDRSZ)
-
-struct MigrateGraphMemory
-{
-	MemoryContext cxt;			/* the graph's small palloc'd things */
-	MemoryContext block_cxt;	/* where the blocks are allocated */
-	MemoryContext parent;		/* the context the graph was created under */
-	GraphBlock *blocks;			/* in the order they were first used */
-	GraphBlock *current;		/* the block being carved */
-	Size		next_block;		/* size of the next new block for small pieces */
-	bool		kept;			/* the backend's kept memory */
-	bool		in_use;
-	uint64		uses;			/* graphs built in it so far */
-};
-
-/* the backend's kept graph memory (NULL until the first graph) */
-static MigrateGraphMemory *kept_memory = NULL;
-
-/* a reset callback on the context a graph in kept memory was created under */
-typedef struct GraphRelease
-{
-	MemoryContextCallback cb;
-	uint64		use;			/* kept_memory->uses when it was taken */
-} GraphRelease;
-
-static void graph_memory_release(MigrateGraphMemory *mem);
-
-static void
-graph_release_callback(void *arg)
-{
-	GraphRelease *rel = (GraphRelease *) arg;
-
-	if (kept_memory != NULL && kept_memory->in_use &&
-		kept_memory->uses == rel->use)
-		graph_memory_release(kept_memory);
-}
-
-/*
- * Memory for a new graph: the kept memory if it is free, else memory of its
- * own under "parent".
- */
-static MigrateGraphMemory *
-graph_memory_acquire(MemoryContext parent)
-{
-	MigrateGraphMemory *mem;
-
-	/*
-	 * Without a top context (test/fuzz/fuzz_target.c) nothing is kept, so
-	 * that the sanitizers see each graph's memory freed.
-	 */
-	if (TopMemoryContext != NULL && (kept_memory == NULL || !kept_memory->in_use))
-	{
-		GraphRelease *rel;
-
-		if (kept_memory == NULL)
-		{
-			MemoryContext top = AllocSetContextCreate(TopMemoryContext,
-													  "migrate graph memory",
-													  ALLOCSET_DEFAULT_SIZES);
-
-			mem = MemoryContextAllocZero(top, sizeof(MigrateGraphMemory));
-			mem->block_cxt = top;
-			mem->cxt = AllocSetContextCreate(top, "migrate revision graph",
-											 ALLOCSET_DEFAULT_SIZES);
-			mem->kept = true;
-			kept_memory = mem;
-		}
-		mem = kept_memory;
-		/* nothing can fail between taking the memory and the callback */
-		rel = MemoryContextAlloc(parent, sizeof(GraphRelease));
-		mem->uses++;
-		rel->use = mem->uses;
-		rel->cb.func = graph_release_callback;
-		rel->cb.arg = rel;
-		MemoryContextRegisterResetCallback(parent, &rel->cb);
-		mem->parent = parent;
-		mem->in_use = true;
-		mem->current = NULL;
-		mem->next_block = GRAPH_BLOCK_FIRST;
-		return mem;
-	}
-
-	{
-		MemoryContext cxt = AllocSetContextCreate(parent, "migrate revision graph",
-												  ALLOCSET_DEFAULT_SIZES);
-
-		mem = MemoryContextAllocZero(cxt, sizeof(MigrateGraphMemory));
-		mem->cxt = cxt;
-		mem->block_cxt = cxt;
-		mem->parent = parent;
-		mem->in_use = true;
-		mem->uses = 1;
-		mem->next_block = GRAPH_BLOCK_FIRST;
-		return mem;
-	}
-}
-
-/*
- * Done with a graph: memory of its own is freed; the kept memory is reset
- * for the next graph, its idle blocks freed and what it keeps bounded.
- */
-static void
-graph_memory_release(MigrateGraphMemory *mem)
-{
-	GraphBlock **link;
-	Size		kept = 0;
-
-	if (!mem->kept)
-	{
-		MemoryContextDelete(mem->cxt);
-		return;
-	}
-	link = &mem->blocks;
-	while (*link != NULL)
-	{
-		GraphBlock *b = *link;
-
-		b->idle = b->used > 0 ? 0 : b->idle + 1;
-		if (b->idle > GRAPH_BLOCK_IDLE_MAX ||
-			kept + GRAPH_BLOCK_HDRSZ + b->size > GRAPH_KEEP_BYTES)
-		{
-			*link = b->next;
-			pfree(b);
-			continue;
-		}
-		kept += GRAPH_BLOCK_HDRSZ + b->size;
-		b->used = 0;
-		link = &b->next;
-	}
-	mem->current = NULL;
-	MemoryContextReset(mem->cxt);
-	mem->in_use = false;
-}
-
-/*
- * Bytes the memory holds (blocks and small pieces), and how many of them
- * the graph uses.
- */
-static void
-graph_memory_bytes(MigrateGraphMemory *mem, Size *held, Size *used)
-{
-	Size		blocks = 0;
-	Size		blocks_used = 0;
-	Size		small = MemoryContextMemAllocated(mem->cxt, true);
-
-	for (GraphBlock *b = mem->blocks; b != NULL; b = b->next)
-	{
-		blocks += GRAPH_BLOCK_HDRSZ + b->size;
-		blocks_used += b->used;
-	}
-	/* a graph's own blocks are in its context */
-	if (mem->block_cxt == mem->cxt)
-		small = small > blocks ? small - blocks : 0;
-	*held = blocks + small;
-	*used = blocks_used + small;
-}
-
-/*
- * A block with room for "size" bytes: an unused kept block that fits, or a
- * new one.  Small pieces get blocks that double up to GRAPH_BLOCK_MAX; a
- * large array a block of its own, an eighth larger than asked, so that the
- * next graph of a slightly larger catalog still fits it.
- */
-static GraphBlock *
-graph_memory_block(MigrateGraphMemory *mem, Size size)
-{
-	GraphBlock *b;
-	GraphBlock **tail;
-	Size		want;
-
-	for (b = mem->blocks; b != NULL; b = b->next)
-		if (b->used == 0 && b != mem->current && b->size >= size)
-			return b;
-
-	if (size > mem->next_block / 4)
-		want = size + size / 8;
-	else
-	{
-		want = mem->next_block;
-		if (mem->next_block < GRAPH_BLOCK_MAX)
-			mem->next_block *= 2;
-	}
-	want = MAXALIGN(want);
-	b = MemoryContextAllocExtended(mem->block_cxt, GRAPH_BLOCK_HDRSZ + want,
-								   MCXT_ALLOC_HUGE);
-	b->next = NULL;
-	b->size = want;
-	b->used = 0;
-	b->idle = 0;
-	for (tail = &mem->blocks; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = b;
-	return b;
-}
-
-/*
- * "size" bytes of the graph's memory, MAXALIGNed if "aligned", for as long
- * as the graph lives; never freed one by one (see migrate_graph_mark).
- */
-void *
-migrate_graph_alloc(MigrateGraph *graph, Size size, bool aligned)
-{
-	MigrateGraphMemory *mem = graph->mem;
-	GraphBlock *b = mem->current;
-	Size		off;
-
-	if (b != NULL)
-	{
-		off = aligned ? MAXALIGN(b->used) : b->used;
-		if (off + size <= b->size)
-		{
-			b->used = off + size;
-			return GRAPH_BLOCK_DATA(b) + off;
-		}
-	}
-	b = graph_memory_block(mem, Max(size, 1));
-	mem->current = b;
-	b->used = size;
-	return GRAPH_BLOCK_DATA(b);
-}
-
-/* Zeroed graph memory, MAXALIGNed: for the arrays. */
-static void *
-graph_alloc0(MigrateGraph *graph, Size size)
-{
-	void	   *p = migrate_graph_alloc(graph, size, true);
-
-	memset(p, 0, size);
-	return p;
-}
-
-/*
- * Scratch space: graph memory allocated after a mark is given back by
- * graph_release_to(), as long as it came from the block the mark was in
- * (else it stays until the graph is freed).
- */
-typedef struct GraphMark
-{
-	GraphBlock *block;
-	Size		used;
-} GraphMark;
-
-static GraphMark
-graph_mark(MigrateGraph *graph)
-{
-	GraphMark	m = {graph->mem->current,
-	graph->mem->current ? graph->mem->current->used : 0};
-
-	return m;
-}
-
-static void
-graph_release_to(MigrateGraph *graph, GraphMark m)
-{
-	if (m.block != NULL && graph->mem->current == m.block)
-		m.block->used = m.used;
-}
 
 char *
 migrate_graph_strndup(MigrateGraph *graph, const char *s, Size len)
@@ -382,7 +86,7 @@ revhash_key_string(struct revhash_hash *tb, uint32 k)
 static inline void *
 revhash_allocate(revhash_hash *tb, Size size)
 {
-	return graph_alloc0((MigrateGraph *) tb->private_data, size);
+	return migrate_graph_alloc0((MigrateGraph *) tb->private_data, size);
 }
 
 static inline void
@@ -394,12 +98,13 @@ revhash_free(revhash_hash *tb, void *pointer)
 MigrateGraph *
 migrate_graph_create(MemoryContext parent, int expected)
 {
-	MigrateGraphMemory *mem = graph_memory_acquire(parent);
+	MigrateGraphMemory *mem = migrate_graph_memory_acquire(parent);
 	MigrateGraph *graph;
 
-	graph = MemoryContextAllocZero(mem->cxt, sizeof(MigrateGraph));
+	graph = MemoryContextAllocZero(migrate_graph_memory_context(mem),
+								   sizeof(MigrateGraph));
 	graph->mem = mem;
-	graph->cxt = mem->cxt;
+	graph->cxt = migrate_graph_memory_context(mem);
 	graph->capacity = Max(expected, 16);
 	graph->revs = migrate_graph_alloc(graph,
 									  sizeof(MigrateRevision) * graph->capacity,
@@ -410,7 +115,7 @@ migrate_graph_create(MemoryContext parent, int expected)
 	 * and at three quarters full each linear-probing insert shifts a long
 	 * run of entries (that was a sixth of the time of validate()).
 	 */
-	graph->byid = revhash_create(mem->cxt, graph->capacity * 2, graph);
+	graph->byid = revhash_create(graph->cxt, graph->capacity * 2, graph);
 	return graph;
 }
 
@@ -465,11 +170,11 @@ migrate_graph_index_appended(MigrateGraph *graph)
 	int			from = graph->nindexed;
 	int			count = graph->nrevs - from;
 	uint32	   *hashes;
-	GraphMark	mark;
+	MigrateGraphMark mark;
 
 	if (count <= 0)
 		return;
-	mark = graph_mark(graph);
+	mark = migrate_graph_mark(graph);
 	hashes = migrate_graph_alloc(graph, sizeof(uint32) * count, true);
 	for (int i = 0; i < count; i++)
 	{
@@ -497,7 +202,7 @@ migrate_graph_index_appended(MigrateGraph *graph)
 			rev->nparents = rev->ndepends = rev->nlabels = 0;
 		}
 	}
-	graph_release_to(graph, mark);
+	migrate_graph_release_to(graph, mark);
 	graph->nindexed = graph->nrevs;
 }
 
@@ -817,7 +522,7 @@ static void
 link_order(MigrateGraph *graph)
 {
 	int			n = graph->nrevs;
-	GraphMark	mark;
+	MigrateGraphMark mark;
 	char	   *color;
 	int		   *stack_node;
 	int		   *stack_edge;
@@ -828,8 +533,8 @@ link_order(MigrateGraph *graph)
 	graph->topo = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
 	graph->ntopo = 0;
 
-	mark = graph_mark(graph);
-	color = graph_alloc0(graph, Max(n, 1));
+	mark = migrate_graph_mark(graph);
+	color = migrate_graph_alloc0(graph, Max(n, 1));
 	stack_node = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
 	stack_edge = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
 	stack_pos = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
@@ -862,7 +567,7 @@ link_order(MigrateGraph *graph)
 		if (color[roots[k]] == 0)
 			topo_visit(graph, roots[k], color, stack_node, stack_edge, stack_pos);
 	}
-	graph_release_to(graph, mark);
+	migrate_graph_release_to(graph, mark);
 }
 
 /*
@@ -1110,23 +815,16 @@ migrate_parent_ancestors(MigrateGraph *graph, const int *start, int nstart,
 void
 migrate_graph_free(MigrateGraph *graph, const char *caller)
 {
-	MigrateGraphMemory *mem = graph->mem;
-
 	if (migrate_report_memory)
 	{
-		Size		held;
 		Size		used;
-		Size		call_bytes;
+		Size		call;
+		Size		kept;
 
-		/* the parent holds a graph of its own memory, not the kept one */
-		graph_memory_bytes(mem, &held, &used);
-		call_bytes = MemoryContextMemAllocated(mem->parent, true);
-		if (mem->kept)
-			call_bytes += used;
+		migrate_graph_memory_report(graph->mem, &used, &call, &kept);
 		ereport(NOTICE,
 				(errmsg("%s: %d revisions, graph %zu kB, call %zu kB, kept %zu kB",
-						caller, graph->nrevs, used / 1024, call_bytes / 1024,
-						mem->kept ? held / 1024 : (Size) 0)));
+						caller, graph->nrevs, used / 1024, call / 1024, kept / 1024)));
 	}
-	graph_memory_release(mem);
+	migrate_graph_memory_release(graph->mem);
 }
