@@ -446,6 +446,8 @@ typedef struct ApplyRun
 	bool		per_revision;	/* ran through CALL migrate.run */
 	bool		failed;
 	char	   *failed_revision;
+	bool		known;			/* the state after the run was read */
+	char	   *run_pid;		/* the run's backend: a lost connection is replaced */
 	double		t0;
 } ApplyRun;
 
@@ -609,7 +611,7 @@ explain_no_run_procedure(Ctx *ctx, ApplyRun *a)
 static void
 run_per_revision(Ctx *ctx, ApplyRun *a, const char *before_run)
 {
-	const char *rparams[2] = {before_run, opt.project};
+	const char *rparams[3] = {before_run, opt.project, a->run_pid};
 	PGresult   *res;
 
 	a->per_revision = true;
@@ -619,10 +621,12 @@ run_per_revision(Ctx *ctx, ApplyRun *a, const char *before_run)
 	{
 		db_report_result_error(res, NULL);
 		a->failed = true;
-		report_invalid_indexes(ctx->conn, &a->invalid);
+		if (db_reconnect(ctx->conn))
+			report_invalid_indexes(ctx->conn, &a->invalid);
 	}
 	PQclear(res);
 
+	/* what the procedure committed, failed or not */
 	res = db_query(ctx->conn,
 				   "SELECT s.step, s.revision, r.message, s.status,"
 				   "       pg_catalog.date_part('epoch', s.duration)"
@@ -630,9 +634,9 @@ run_per_revision(Ctx *ctx, ApplyRun *a, const char *before_run)
 				   "  LEFT JOIN migrate.revision r ON r.project = s.project AND r.id = s.revision"
 				   " WHERE s.run_id = (SELECT max(id) FROM migrate.run"
 				   "                    WHERE id > $1::bigint AND project = $2"
-				   "                      AND pid = pg_catalog.pg_backend_pid())"
+				   "                      AND pid = $3::int)"
 				   "   AND s.status <> 'failed'"
-				   " ORDER BY s.step", 2, rparams);
+				   " ORDER BY s.step", 3, rparams);
 	if (res != NULL)
 	{
 		steps_from_result(res, &a->done, -1, 4, 3);
@@ -644,12 +648,12 @@ run_per_revision(Ctx *ctx, ApplyRun *a, const char *before_run)
 static void
 find_failed_revision(Ctx *ctx, ApplyRun *a, const char *before_run)
 {
-	const char *rparams[2] = {before_run, opt.project};
+	const char *rparams[3] = {before_run, opt.project, a->run_pid};
 	PGresult   *res = db_try(ctx->conn,
 							 "SELECT error_revision FROM migrate.run"
-							 " WHERE id > $1::bigint AND project = $2 AND pid = pg_catalog.pg_backend_pid()"
+							 " WHERE id > $1::bigint AND project = $2 AND pid = $3::int"
 							 "   AND status = 'failed' AND error_revision IS NOT NULL"
-							 " ORDER BY id DESC LIMIT 1", 2, rparams);
+							 " ORDER BY id DESC LIMIT 1", 3, rparams);
 
 	if (res != NULL && PQntuples(res) == 1)
 		a->failed_revision = pgm_strdup(PQgetvalue(res, 0, 0));
@@ -676,6 +680,7 @@ run_plan(Ctx *ctx, ApplyRun *a)
 	before_run = pgm_strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 
+	a->run_pid = pgm_psprintf("%d", PQbackendPID(ctx->conn));
 	a->t0 = pgm_now();
 	progress_begin(a->verb);
 	if (!a->nontx)
@@ -686,7 +691,11 @@ run_plan(Ctx *ctx, ApplyRun *a)
 		run_per_revision(ctx, a, before_run);
 	progress_end();
 	if (a->failed)
+	{
+		/* a lost connection: read the state on a new one, never guess it */
+		(void) db_reconnect(ctx->conn);
 		find_failed_revision(ctx, a, before_run);
+	}
 	free(before_run);
 	return true;
 }
@@ -704,7 +713,10 @@ print_failure(ApplyRun *a, const char *cur)
 		if (a->failed_revision && strcmp(a->plan.s[i].revision, a->failed_revision) == 0 &&
 			!a->plan.s[i].transactional && k != 1)
 			partial = true;
-	if (a->per_revision && a->done.n > 0)
+	if (!a->known)
+		printf("%s failed%s and the connection to the server was lost: what is applied now "
+			   "was not read (\"pg_migrate status\" shows it)\n", a->verb, at);
+	else if (a->per_revision && a->done.n > 0)
 		printf("%s failed%s after %zu of %zu revisions (committed one by one); now at %s\n",
 			   a->verb, at, a->done.n, a->plan.n, cur);
 	else if (partial)
@@ -722,8 +734,8 @@ report_run(Ctx *ctx, ApplyRun *a)
 {
 	char	   *cur;
 
-	(void) fetch_current(ctx->conn, &a->after);
-	cur = current_text(&a->after);
+	a->known = PQstatus(ctx->conn) == CONNECTION_OK && fetch_current(ctx->conn, &a->after);
+	cur = a->known ? current_text(&a->after) : pgm_strdup("unknown");
 	if (opt.json)
 	{
 		JsonWriter	w;
@@ -734,7 +746,13 @@ report_run(Ctx *ctx, ApplyRun *a)
 		json_steps(&w, "plan", &a->plan);
 		json_steps(&w, a->up ? "applied" : "reverted", &a->done);
 		json_kv_strlist(&w, "current_before", &a->before);
-		json_kv_strlist(&w, "current", &a->after);
+		if (a->known)
+			json_kv_strlist(&w, "current", &a->after);
+		else
+		{
+			json_key(&w, "current");	/* not read: the connection was lost */
+			json_null(&w);
+		}
 		json_kv_string(&w, "failed_revision", a->failed_revision);
 		json_kv_strlist(&w, "invalid_indexes", &a->invalid);
 		json_kv_double(&w, "seconds", pgm_now() - a->t0);
@@ -799,7 +817,9 @@ apply(Ctx *ctx, bool up, const char *target)
 	a.tp_params[0] = target;
 	a.tp_params[1] = opt.project;
 
-	rc = ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
+	/* a dry run registers nothing: the files only in a rolled-back transaction */
+	rc = opt.dry_run ? ctx_open_rolled_back(ctx, up ? SYNC_STRICT : SYNC_LENIENT)
+		: ctx_open(ctx, up ? SYNC_STRICT : SYNC_LENIENT);
 	if (rc != PGM_EXIT_OK)
 		return rc;
 	if (up && nothing_pending(ctx, target, &a.before))

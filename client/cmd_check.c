@@ -349,9 +349,10 @@ finish(Ctx *ctx, Findings *fs, bool db_checked, int nrevisions)
 			printf("check: no problems (%d revision%s%s)\n", nrevisions, nrevisions == 1 ? "" : "s",
 				   db_checked ? "" : ", files only");
 		else
-			printf("check: %d error%s, %d warning%s%s\n", fs->errors, fs->errors == 1 ? "" : "s",
+			printf("check: %d error%s, %d warning%s%s%s\n", fs->errors, fs->errors == 1 ? "" : "s",
 				   fs->warnings, fs->warnings == 1 ? "" : "s",
-				   failed ? "" : " (warnings do not fail without --strict)");
+				   failed ? "" : " (warnings do not fail without --strict)",
+				   !db_checked && !opt.offline ? "; the database was not checked: fix the files first" : "");
 	}
 	set_summary("%d error%s, %d warning%s", fs->errors, fs->errors == 1 ? "" : "s",
 				fs->warnings, fs->warnings == 1 ? "" : "s");
@@ -588,39 +589,12 @@ server_findings(Ctx *ctx, Findings *fs, char **why)
 	if (nsend == 0)
 		return database_findings(ctx, fs, false) && check_lint(ctx, fs) ? 1 : -1;
 
-	if (!db_command(ctx->conn, "BEGIN"))
-		return -1;
-	/*
-	 * No NOTICE or WARNING of a registration that is rolled back (the
-	 * findings say what they would); no long wait for the lock.
-	 */
-	PQclear(PQexec(ctx->conn, "SET LOCAL client_min_messages = error"));
-	PQclear(PQexec(ctx->conn, "SELECT pg_catalog.set_config('migrate.lock_wait', '5s', true)"));
-	for (int i = 0; i < m->n; i++)
+	switch (ctx_register_in_tx(ctx, why))
 	{
-		const Rev  *r = &m->revs[i];
-		const char *params[3];
-		PGresult   *res;
-
-		if (r->file == NULL ||
-			!(r->state == RS_NEW || r->state == RS_RENAMED || r->state == RS_REFRESHED ||
-			  (r->state == RS_CHANGED && !r->applied)))
-			continue;
-		params[0] = r->file->content;
-		params[1] = r->file->file;
-		params[2] = opt.project;
-		res = PQexecParams(ctx->conn, "SELECT migrate.add_file($1, $2, $3)", 3, NULL, params,
-						   NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
-			*why = pgm_psprintf("%s: %s", r->file->file, msg ? msg : "could not be registered");
-			PQclear(res);
-			rollback_quietly(ctx->conn);
+		case -1:
+			return -1;
+		case 0:
 			return 0;
-		}
-		PQclear(res);
 	}
 	/* and the pending plan's lint, the files registered as they are */
 	if (!database_findings(ctx, fs, false) || !check_lint(ctx, fs))
@@ -663,7 +637,8 @@ cmd_check(Ctx *ctx)
 	}
 	if (fs.errors > 0)
 	{
-		report_finding(&fs, "error", "not_checked", NULL, NULL, 0,
+		/* a note, not one more error: the files' errors are the problems */
+		report_finding(&fs, "info", "not_checked", NULL, NULL, 0,
 					   "the database was not checked: fix the files first");
 		return finish(ctx, &fs, false, (int) ctx->rd.n_by_id);
 	}

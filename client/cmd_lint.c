@@ -9,6 +9,10 @@
  *	   pg_migrate lint [TARGET] [--down]    the plan upgrade (downgrade) runs
  *	   pg_migrate lint FILE...              files of a pull request, say
  *
+ * Registers nothing: the plan is judged with the directory's files
+ * registered in a transaction that is rolled back (ctx_open_rolled_back),
+ * as upgrade would register them.
+ *
  * Findings are printed as file:line of the revision file (the body's line
  * plus the line of its "-- migrate:upgrade" marker), with their severity,
  * message, rule code and the safe way as a hint; info findings (the lock of
@@ -281,7 +285,7 @@ slurp(const char *path, char **data, size_t *len)
 static int
 lint_files(Ctx *ctx, LintFindings *lf)
 {
-	int			rc = ctx_open(ctx, false);
+	int			rc = ctx_open(ctx, SYNC_NONE);
 	int			bad_files = 0;
 
 	if (rc != PGM_EXIT_OK)
@@ -359,7 +363,8 @@ cmd_lint(Ctx *ctx)
 		rc = lint_files(ctx, &lf);
 	else
 	{
-		rc = ctx_open(ctx, true);
+		/* registers nothing: the files only in a rolled-back transaction */
+		rc = ctx_open_rolled_back(ctx, SYNC_STRICT);
 		if (rc == PGM_EXIT_OK)
 		{
 			if (!lint_plan(ctx, target, opt.down, &lf))
@@ -369,6 +374,7 @@ cmd_lint(Ctx *ctx)
 				pgm_error("cannot lint here: %s", lf.skipped);
 				rc = PGM_EXIT_USAGE;
 			}
+			ctx_rollback(ctx);
 		}
 	}
 	if (rc == PGM_EXIT_USAGE)

@@ -247,6 +247,25 @@ print_runs(PGresult *runs)
 	}
 }
 
+/*
+ * "history -r A:B" with B below A: the range is empty because it runs
+ * backwards.  A warning, not an error: the empty list is what
+ * migrate.history('A:B') returns too.
+ */
+static void
+history_range_reversed(const char *range)
+{
+	const char *colon = strchr(range, ':');
+	char	   *a = colon ? pgm_strndup(range, (size_t) (colon - range)) : pgm_strdup("");
+	const char *b = colon ? colon + 1 : range;
+
+	pgm_warning("range \"%s\" runs backwards: %s is below %s, so it holds no revisions",
+				range, b, a);
+	pgm_error_hint(pgm_psprintf("history -r A:B lists A and what an upgrade from A to B applies; the other way round is \"%s:%s\".",
+								b, a));
+	free(a);
+}
+
 int
 cmd_history(Ctx *ctx)
 {
@@ -261,11 +280,16 @@ cmd_history(Ctx *ctx)
 	m = &ctx->model;
 	if (opt.range != NULL)
 	{
-		if (!model_range(m, opt.range, true, &rows, NULL, NULL))
+		bool		reversed;
+
+		if (!model_range(m, opt.range, RANGE_APPLIED, true, &rows, NULL, NULL, &reversed))
 		{
 			set_summary("history -r %s: %s", opt.range, n_diags ? diags[n_diags - 1].message : "");
 			return PGM_EXIT_FAIL;
 		}
+		/* an empty list is the true answer (exit 0), but rarely the question */
+		if (reversed)
+			history_range_reversed(opt.range);
 	}
 	else
 		for (int k = 0; k < m->ntopo; k++)

@@ -438,6 +438,9 @@ db_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
+/* a lost connection was reported: the queries that follow say nothing */
+static bool connection_lost_reported = false;
+
 static char *
 trimmed_dup(const char *s)
 {
@@ -531,11 +534,55 @@ db_query(PGconn *conn, const char *sql, int nparams, const char *const *params)
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
 	if (res == NULL)
-		pgm_error("%s", PQerrorMessage(conn));
+	{
+		/* a lost connection is said once, not by every query after it */
+		if (PQstatus(conn) != CONNECTION_BAD || !connection_lost_reported)
+		{
+			char	   *msg = trimmed_dup(PQerrorMessage(conn));
+
+			pgm_error("%s", msg && msg[0] ? msg : "no connection to the server");
+			free(msg);
+		}
+		connection_lost_reported = PQstatus(conn) == CONNECTION_BAD;
+	}
 	else
 		db_report_result_error(res, NULL);
 	PQclear(res);
 	return NULL;
+}
+
+/*
+ * After a failure: if the connection is lost, connect again (PQreset, the
+ * same parameters) so that the caller reads the state it reports instead
+ * of guessing it.  True when the connection works (again); false, having
+ * said so, when it cannot be had back: the caller must not claim a state.
+ * Nothing is re-run on the new connection: its session settings and any
+ * transaction of the old one are gone.
+ */
+bool
+db_reconnect(PGconn *conn)
+{
+	if (conn == NULL)
+		return false;
+	if (PQstatus(conn) == CONNECTION_OK)
+		return true;
+	PQreset(conn);
+	if (PQstatus(conn) == CONNECTION_OK)
+	{
+		pgm_info("the connection to the server was lost; connected again to read the state");
+		connection_lost_reported = false;
+		return true;
+	}
+	if (!connection_lost_reported)
+	{
+		char	   *msg = trimmed_dup(PQerrorMessage(conn));
+
+		pgm_error("the connection to the server was lost and could not be made again: %s",
+				  msg && msg[0] ? msg : "no connection");
+		free(msg);
+	}
+	connection_lost_reported = true;
+	return false;
 }
 
 bool

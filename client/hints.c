@@ -11,7 +11,10 @@
  * A rule is a phrase of the server's text, with at most one %s standing
  * for a quoted SQL literal ('...' with '' for a quote), and the phrase
  * that replaces it, where %s is the literal's value (quoted for a shell
- * when it needs to be).  Rules are tried in order at each position, so a
+ * when it needs to be); a replacement without %s drops the literal (a
+ * project name: the client acts on the directory's project).  Every
+ * errhint and errdetail of src/ that names SQL has a rule here
+ * (test/scenario/client_messages.sh checks the ones a client user meets).  Rules are tried in order at each position, so a
  * longer phrase comes before a shorter one it starts with.
  *
  * IDENTIFICATION
@@ -39,8 +42,15 @@ static const HintRule hint_rules[] = {
 	{"migrate.stamp('%s')", "pg_migrate stamp %s"},
 	{"SELECT * FROM migrate.validate() lists every finding with its revision",
 	"pg_migrate check lists every finding with its file"},
+	/* a project other than default: the client acts on the directory's own */
+	{"SELECT * FROM migrate.validate('%s') lists every finding with its revision",
+	"pg_migrate check lists every finding with its file"},
+	{"SELECT * FROM migrate.run WHERE project = '%s' AND status = 'failed' ORDER BY id DESC shows what they were running",
+	"pg_migrate history -v shows the latest runs and their failures"},
 	{"SELECT * FROM migrate.run WHERE status = 'failed' ORDER BY id DESC shows what they were running",
 	"pg_migrate history -v shows the latest runs and their failures"},
+	{"SELECT migrate.upgrade('head', '%s')", "pg_migrate --project %s upgrade"},
+	{"migrate.sql() and migrate.history() take one", "sql and history -r take one"},
 	{"migrate.validate() lists", "pg_migrate check lists"},
 	{"migrate.validate() shows", "pg_migrate check shows"},
 	{"migrate.validate() reports", "pg_migrate check reports"},
@@ -138,8 +148,12 @@ translate_hint(const char *text)
 
 			if (!rule_matches(&hint_rules[i], p, &len, &arg))
 				continue;
-			if (arg == NULL)
+			if (arg == NULL || strstr(hint_rules[i].to, "%s") == NULL)
+			{
+				/* the literal is not needed (the directory's project) */
 				sb_append(&out, hint_rules[i].to);
+				free(arg);
+			}
 			else
 			{
 				const char *hole = strstr(hint_rules[i].to, "%s");

@@ -571,8 +571,8 @@ model_print_diff(const Model *m)
 		print_state_list(m, RS_REFRESHED, "refreshed");
 	print_state_list(m, RS_NO_FILE, "no file");
 	if (model_files_differ(m))
-		pgm_info("  (%s only reads: nothing was registered; \"pg_migrate sync\" or \"pg_migrate upgrade\" registers the files)",
-				 command_name);
+		pgm_info("  (%s%s only reads: nothing was registered; \"pg_migrate sync\" or \"pg_migrate upgrade\" registers the files)",
+				 command_name, opt.dry_run ? " --dry-run" : "");
 }
 
 static void

@@ -57,10 +57,44 @@ body_adds_enum_value(const char *body)
 	return adds;
 }
 
-/* The script; NULL after reporting why there is none. */
-static char *
-build_script(const Model *m, const char *range, bool up, int *nsteps)
+/*
+ * A range the user gave that runs the wrong way (B below A for an upgrade,
+ * above it for --down) holds no revision: an empty script is a mistake in
+ * a review pipeline, so none is written (exit 1) and the message says
+ * which way the range runs.
+ */
+static void
+range_reversed(const char *range, bool up)
 {
+	const char *colon = strchr(range, ':');
+	char	   *a = pgm_strndup(range, (size_t) (colon - range));
+	const char *b = colon + 1;
+
+	if (up)
+	{
+		pgm_error("range \"%s\" runs backwards: %s is below %s, so an upgrade from %s to %s applies nothing; no script was written",
+				  range, b[0] ? b : "heads", a[0] ? a : "base", a[0] ? a : "base", b[0] ? b : "heads");
+		pgm_error_hint(pgm_psprintf("For the script that reverts from %s down to %s, add --down.",
+									a[0] ? a : "base", b[0] ? b : "heads"));
+	}
+	else
+	{
+		pgm_error("range \"%s\" runs upwards: %s is above %s, so a downgrade from %s to %s reverts nothing; no script was written",
+				  range, b[0] ? b : "base", a[0] ? a : "heads", a[0] ? a : "heads", b[0] ? b : "base");
+		pgm_error_hint("For the script that upgrades, leave out --down.");
+	}
+	free(a);
+}
+
+/*
+ * The script; NULL after reporting why there is none.  "user_range": the
+ * range is the user's (a reversed one is refused).
+ */
+static char *
+build_script(const Model *m, const char *range, bool up, bool user_range, int *nsteps)
+{
+	bool		reversed = false;
+
 	char	   *from = calloc((size_t) (m->n ? m->n : 1), 1);
 	char	   *to = calloc((size_t) (m->n ? m->n : 1), 1);
 	IdxList		plan = {0};
@@ -83,7 +117,7 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 	/* down "A:B": from A down to B, the revisions of A not in B */
 	if (up)
 	{
-		if (!model_range(m, range, false, &plan, from, to))
+		if (!model_range(m, range, RANGE_B_FROM_A, false, &plan, from, to, &reversed))
 			return NULL;
 	}
 	else
@@ -97,9 +131,17 @@ build_script(const Model *m, const char *range, bool up, int *nsteps)
 			return NULL;
 		}
 		swapped = pgm_psprintf("%s:%.*s", colon + 1, (int) (colon - range), range);
-		if (!model_range(m, swapped, false, &plan, to, from))
+		if (!model_range(m, swapped, RANGE_A_FROM_B, false, &plan, to, from, &reversed))
 			return NULL;
 		free(swapped);
+	}
+	if (reversed && user_range)
+	{
+		range_reversed(range, up);
+		return NULL;
+	}
+	if (!up)
+	{
 		/* newest first */
 		for (int i = 0; i < plan.n / 2; i++)
 		{
@@ -307,7 +349,7 @@ sql_offline(Ctx *ctx, const char *arg)
 	}
 	range = arg == NULL ? pgm_strdup("base:head")
 		: strchr(arg, ':') ? pgm_strdup(arg) : pgm_psprintf("base:%s", arg);
-	script = build_script(&ctx->model, range, !opt.down, &nsteps);
+	script = build_script(&ctx->model, range, !opt.down, true, &nsteps);
 	if (script == NULL)
 	{
 		set_summary("no script: %s", n_diags ? diags[n_diags - 1].message : "");
@@ -338,8 +380,9 @@ sql_from_files(Ctx *ctx, const char *target)
 	int			nsteps = 0;
 	int			rc;
 
-	/* moves from the applied state of a branch: the server's */
-	if (at != NULL && (at[1] == '+' || at[1] == '-' || strcmp(at + 1, "base") == 0))
+	/* moves from the applied state (of a branch): the server's */
+	if (target[0] == '-' ||
+		(at != NULL && (at[1] == '+' || at[1] == '-' || strcmp(at + 1, "base") == 0)))
 		return -1;
 	if (!model_resolve(&ctx->model, target, &named))
 	{
@@ -349,7 +392,7 @@ sql_from_files(Ctx *ctx, const char *target)
 	}
 	il_free(&named);
 	range = pgm_psprintf("current:%s", target);
-	script = build_script(&ctx->model, range, true, &nsteps);
+	script = build_script(&ctx->model, range, true, false, &nsteps);
 	if (script == NULL)
 	{
 		set_summary("no script: %s", n_diags ? diags[n_diags - 1].message : "");

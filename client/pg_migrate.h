@@ -271,6 +271,7 @@ extern PGresult *db_query(PGconn *conn, const char *sql, int nparams,
 extern PGresult *db_try(PGconn *conn, const char *sql, int nparams,
 						const char *const *params);
 extern bool db_command(PGconn *conn, const char *sql);
+extern bool db_reconnect(PGconn *conn);
 extern void db_report_result_error(const PGresult *res, const char *prefix);
 extern const char *db_sqlstate(const PGresult *res);
 extern char *db_array_literal(const StrList *items);
@@ -490,8 +491,14 @@ extern void il_free(IdxList *l);
 extern void model_heads(const Model *m, IdxList *out);
 extern bool model_resolve(const Model *m, const char *target, IdxList *out);
 extern bool model_state(const Model *m, const char *target, char *mark);
-extern bool model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
-						char *from_mark, char *to_mark);
+typedef enum RangeMode
+{
+	RANGE_APPLIED,				/* both ends from the applied state */
+	RANGE_B_FROM_A,				/* B from state A */
+	RANGE_A_FROM_B				/* A from state B */
+} RangeMode;
+extern bool model_range(const Model *m, const char *range, RangeMode mode, bool inclusive,
+						IdxList *out, char *from_mark, char *to_mark, bool *reversed);
 extern void model_state_heads(const Model *m, const char *mark, StrList *out);
 
 /* ---------------------------------------------------------------------
@@ -515,6 +522,10 @@ extern int	ctx_open(Ctx *ctx, SyncMode sync);
 extern int	ctx_load_dir(Ctx *ctx, bool must_exist);
 /* for a read-only command: connect, compare files and database in memory */
 extern int	ctx_open_read(Ctx *ctx, bool need_dir);
+/* dry runs and lint: the files registered in a transaction never committed */
+extern int	ctx_open_rolled_back(Ctx *ctx, SyncMode mode);
+extern int	ctx_register_in_tx(Ctx *ctx, char **why);
+extern void ctx_rollback(Ctx *ctx);
 
 /* JSON document of a command: begin with the common keys, end (output.c) */
 extern void result_begin(JsonWriter *w, Ctx *ctx, bool ok);

@@ -5,22 +5,40 @@
  *	  works out itself: "show REV", "history -r A:B", and the offline
  *	  script of "sql --offline [A:]B", which has no database to ask.
  *
- * The grammar is the extension's (src/target.c, Alembic's), read in the
- * same order, for the forms that name revisions rather than moves from
- * the applied state:
+ * The grammar and its answers are the extension's (src/target.c and
+ * src/range.c, Alembic's): this file is a port of them onto the model,
+ * rule for rule and in the same order, so that "pg_migrate show T" names
+ * what migrate.resolve(T) names, or refuses where it refuses (with the
+ * same message).  test/scenario/client_resolve_agree.sh runs a list of
+ * targets through both.  Change the two together.
  *
- *	  base, heads, head, current (with a database), an exact id,
- *	  head-N / heads-N (N steps below the single head), base+N (the single
- *	  base is base+1), a bare branch label, <label>@head, <label>@heads,
- *	  <id>@head, <label>@<id>, <x>@<id>+N and -N, <id>+N, <id>-N, a unique
- *	  prefix of an id; +N and -N from the current revision (with a
- *	  database; offline, +N counts from base).
+ *	  base | heads | head
+ *	  <anchor>@head | @heads | @base | @+N | @-N | @head-N | @<id>
+ *	      | @<id>+N | @<id>-N (the anchor is a branch label or, failing
+ *	      that, a revision: <id>@head is the head of its branch)
+ *	  +N | -N
+ *	  <id>                  (exact; ids may contain "-")
+ *	  head-N | heads-N      (below the single head)
+ *	  base+N                (base+1 is the single base)
+ *	  <branch label>        (the revision that carries it)
+ *	  <id or prefix>+N | <id or prefix>-N
+ *	  <unique prefix of an id>
  *
- * Moves that only the applied state defines (<label>@+N, <label>@-N,
- * <label>@base) are the server's: an online command passes them on, the
- * offline ones refuse them with a message saying so.  A target names a
- * state: the revisions it names, with their ancestors and dependencies,
- * applied.  A range A:B is the revisions between two such states.
+ * What differs, on purpose:
+ *	  - the client's graph is the files and the registered revisions
+ *	    together (a file not yet registered is a revision here);
+ *	  - a target names a state, as an end of a range does on the server
+ *	    (range.c): "-N", "<label>@-N" and "<label>@base" are read as
+ *	    downgrade() would read them (the state left after reverting), the
+ *	    rest as upgrade() would; "current" is the applied state.  Offline
+ *	    nothing is applied.
+ *
+ * Errors are reported (pgm_error) and rs_unwind to model_resolve with
+ * longjmp: the port keeps the server's shape, where ereport does not
+ * return.  What an unwound resolution allocated is left to the process's
+ * end (a command resolves a handful of targets).
+ *
+ * The steps are in resolve_moves.c, labels in resolve_label.c.
  *
  * IDENTIFICATION
  *	  client/resolve.c
@@ -30,8 +48,14 @@
 #include "pg_migrate.h"
 
 #include <limits.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "idrule.h"
+#include "resolve_int.h"
+
+#define MAX_CANDIDATES_SHOWN 10
 
 void
 il_add(IdxList *l, int v)
@@ -51,8 +75,8 @@ il_free(IdxList *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static char *
-join_idx(const Model *m, const IdxList *l, int limit)
+char *
+rs_join_idx(const Model *m, const IdxList *l, int limit)
 {
 	StrBuf		sb;
 
@@ -64,8 +88,8 @@ join_idx(const Model *m, const IdxList *l, int limit)
 	return sb.data;
 }
 
-static void
-sort_by_id(const Model *m, IdxList *l)
+void
+rs_sort_by_id(const Model *m, IdxList *l)
 {
 	/* by_id is sorted: walk it and keep the members */
 	char	   *mark = calloc((size_t) (m->n ? m->n : 1), 1);
@@ -82,6 +106,16 @@ sort_by_id(const Model *m, IdxList *l)
 	free(mark);
 }
 
+char *
+rs_marks_new(const Model *m)
+{
+	char	   *mark = calloc((size_t) (m->n ? m->n : 1), 1);
+
+	if (mark == NULL)
+		pgm_fatal_oom();
+	return mark;
+}
+
 void
 model_heads(const Model *m, IdxList *out)
 {
@@ -90,47 +124,109 @@ model_heads(const Model *m, IdxList *out)
 			il_add(out, m->by_id[k]);
 }
 
-static int
-parse_steps(const char *target, const char *digits)
-{
-	char	   *end;
-	long		v;
+/* ---------------------------------------------------------------------
+ * Errors: report, then rs_unwind to model_resolve
+ * ---------------------------------------------------------------------
+ */
+static jmp_buf *resolve_unwind;
 
-	if (*digits < '0' || *digits > '9')
-		return -1;
-	v = strtol(digits, &end, 10);
-	if (*end != '\0' || v <= 0 || v > INT_MAX)
-		return -1;
-	(void) target;
-	return (int) v;
+PGM_NORETURN void
+rs_unwind(void)
+{
+	longjmp(*resolve_unwind, 1);
+}
+
+PGM_NORETURN void
+rs_malformed(const char *target, const char *detail)
+{
+	if (strlen(target) > 100)
+		pgm_error("malformed target \"%.100s...\"", target);
+	else
+		pgm_error("malformed target \"%s\"", target);
+	pgm_error_detail(detail);
+	pgm_error_hint("A target is head, heads, base, a revision id or unique prefix, a branch label, +N, -N, <id>+N, <id>-N, head-N, base+N, or <label>@ followed by head, heads, base, +N, -N, head-N or a revision.");
+	rs_unwind();
+}
+
+/* Parse the step count of "+N" / "-N" (digits only, at least 1). */
+int
+rs_step_count(const char *target, const char *digits)
+{
+	long long	n = 0;
+
+	if (*digits == '\0')
+		rs_malformed(target, "A relative step needs a number after the sign.");
+	for (const char *p = digits; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			rs_malformed(target, "A relative step is a sign followed by digits.");
+		n = n * 10 + (*p - '0');
+		if (n > INT_MAX)
+		{
+			pgm_error("relative step in target \"%s\" is out of range", target);
+			rs_unwind();
+		}
+	}
+	if (n == 0)
+	{
+		pgm_error("relative step in target \"%s\" must be at least 1", target);
+		rs_unwind();
+	}
+	return (int) n;
 }
 
 static bool
-all_digits(const char *s)
+is_relative(const char *s)
 {
-	return *s != '\0' && strspn(s, "0123456789") == strlen(s);
+	if (s[0] != '+' && s[0] != '-')
+		return false;
+	if (s[1] == '\0')
+		return false;
+	for (const char *p = s + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
 }
 
-/* An exact id or a unique prefix; -1 after reporting. */
-static int
-lookup(const Model *m, const char *target, const char *name)
+/* An exact id, or a unique prefix of one; errors otherwise. */
+int
+rs_lookup(const Model *m, const char *target, const char *name)
 {
 	int			idx = model_find(m, name);
 	IdxList		cand = {0};
-	size_t		len = strlen(name);
-	char	   *list;
+	const char *reason;
+	size_t		len;
 
 	if (idx >= 0)
 		return idx;
+
+	/*
+	 * head+1, heads+1, base-1, <label>@head+1: a step from a word, not from
+	 * a revision (and never a prefix: "head" is no abbreviation of
+	 * "headline").  head-N and base+N were read before.
+	 */
+	if (name != target &&
+		(strcmp(name, "head") == 0 || strcmp(name, "heads") == 0 ||
+		 strcmp(name, "base") == 0))
+	{
+		if (strlen(target) > 100)
+			pgm_error("target \"%.100s...\" steps beyond \"%s\"", target, name);
+		else
+			pgm_error("target \"%s\" steps beyond \"%s\"", target, name);
+		pgm_error_detail("Nothing lies above a head or below base.");
+		pgm_error_hint("Steps count down from a head (head-N, <label>@head-N) and up from base (base+N), or from a revision (<id>+N, <id>-N).");
+		rs_unwind();
+	}
+
+	/* a prefix must itself look like (the start of) an id */
+	if (!migrate_id_is_valid(name, &reason) && !migrate_is_target_word(name))
+		rs_malformed(target, reason);
+	len = strlen(name);
 	for (int k = 0; k < m->n; k++)
 		if (strncmp(m->revs[m->by_id[k]].id, name, len) == 0)
 			il_add(&cand, m->by_id[k]);
 	if (cand.n == 1)
-	{
-		idx = cand.v[0];
-		il_free(&cand);
-		return idx;
-	}
+		return cand.v[0];
 	if (cand.n == 0)
 	{
 		pgm_error("revision \"%s\" is not %s", name,
@@ -139,364 +235,173 @@ lookup(const Model *m, const char *target, const char *name)
 		if (strcmp(target, name) != 0)
 			pgm_error_detail(pgm_psprintf("It is part of the target \"%s\".", target));
 		pgm_error_hint("\"pg_migrate history\" lists the revisions.");
-		return -1;
+		rs_unwind();
 	}
-	list = join_idx(m, &cand, 10);
 	pgm_error("revision prefix \"%s\" is ambiguous", name);
-	pgm_error_detail(pgm_psprintf("It matches %d revisions: %s.", cand.n, list));
+	pgm_error_detail(pgm_psprintf("It matches %d revisions: %s%s", cand.n,
+								  rs_join_idx(m, &cand, MAX_CANDIDATES_SHOWN),
+								  cand.n > MAX_CANDIDATES_SHOWN ? "" : "."));
 	pgm_error_hint("Give more characters of the id.");
-	free(list);
-	il_free(&cand);
-	return -1;
+	rs_unwind();
 }
 
-/* The revision that carries "label", or -1 (not reported). */
-static int
-label_owner(const Model *m, const char *label)
-{
-	for (int k = 0; k < m->n; k++)
-	{
-		const Rev  *r = &m->revs[m->by_id[k]];
 
-		for (int j = 0; j < r->nlabels; j++)
-			if (strcmp(r->labels[j], label) == 0)
-				return m->by_id[k];
-	}
-	return -1;
-}
 
-/* N steps along unique children (+) or unique parents (-); -1 after reporting. */
-static int
-walk(const Model *m, const char *target, int pos, int steps, bool forward)
-{
-	for (int s = 0; s < steps; s++)
-	{
-		const Rev  *r = &m->revs[pos];
-
-		if (s > m->n)
-		{
-			pgm_error("target \"%s\" goes round a cycle through revision \"%s\"", target, r->id);
-			return -1;
-		}
-		if (forward)
-		{
-			IdxList		kids = {0};
-			char	   *list;
-
-			if (r->nchildren == 1)
-			{
-				pos = r->children[0];
-				continue;
-			}
-			if (r->nchildren == 0)
-			{
-				pgm_error("target \"%s\" goes past a head", target);
-				pgm_error_detail(pgm_psprintf("Revision \"%s\" has no child: only %d of %d steps are possible.",
-											  r->id, s, steps));
-				return -1;
-			}
-			for (int k = 0; k < r->nchildren; k++)
-				il_add(&kids, r->children[k]);
-			sort_by_id(m, &kids);
-			list = join_idx(m, &kids, INT_MAX);
-			pgm_error("target \"%s\" is ambiguous: revision \"%s\" has %d children",
-					  target, r->id, r->nchildren);
-			pgm_error_detail(pgm_psprintf("Its children are %s.", list));
-			free(list);
-			il_free(&kids);
-			return -1;
-		}
-		if (r->nparents == 1 && r->parent_idx[0] >= 0)
-		{
-			pos = r->parent_idx[0];
-			continue;
-		}
-		if (r->nparents == 0)
-			pgm_error("target \"%s\" goes below a base: revision \"%s\" has no parent", target, r->id);
-		else if (r->nparents == 1)
-			pgm_error("target \"%s\" goes below revision \"%s\", whose parent \"%s\" is not a revision",
-					  target, r->id, r->parents[0]);
-		else
-			pgm_error("target \"%s\" is ambiguous: revision \"%s\" is a merge of %d parents",
-					  target, r->id, r->nparents);
-		return -1;
-	}
-	return pos;
-}
-
-/* The heads among "from" and its descendants. */
+/* src/target.c's migrate_resolve_target, on the model */
 static void
-heads_above(const Model *m, int from, IdxList *out)
-{
-	char	   *seen = calloc((size_t) (m->n ? m->n : 1), 1);
-	IdxList		stack = {0};
-
-	if (seen == NULL)
-		pgm_fatal_oom();
-	il_add(&stack, from);
-	seen[from] = 1;
-	while (stack.n > 0)
-	{
-		const Rev  *r = &m->revs[stack.v[--stack.n]];
-
-		if (rev_is_head(r))
-			il_add(out, (int) (r - m->revs));
-		for (int k = 0; k < r->nchildren; k++)
-			if (!seen[r->children[k]])
-			{
-				seen[r->children[k]] = 1;
-				il_add(&stack, r->children[k]);
-			}
-	}
-	sort_by_id(m, out);
-	il_free(&stack);
-	free(seen);
-}
-
-static bool
-single(IdxList *out, int idx)
-{
-	if (idx < 0)
-		return false;
-	il_add(out, idx);
-	return true;
-}
-
-/* The unique head of "list", or -1 after reporting. */
-static int
-unique_head(const Model *m, const char *target, IdxList *heads)
-{
-	char	   *list;
-
-	if (heads->n == 1)
-		return heads->v[0];
-	if (heads->n == 0)
-	{
-		pgm_error("target \"%s\" names nothing: there is no revision", target);
-		return -1;
-	}
-	list = join_idx(m, heads, INT_MAX);
-	pgm_error("target \"%s\" is ambiguous: there are %d heads", target, heads->n);
-	pgm_error_detail(pgm_psprintf("The heads are %s.", list));
-	pgm_error_hint("Use 'heads' to go to every head, '<label>@head' for one branch, or add a merge revision.");
-	free(list);
-	return -1;
-}
-
-/* N steps below the end of "head-N" / "heads-N", or 0 if not that form. */
-static int
-head_minus(const char *target)
-{
-	const char *p = NULL;
-
-	if (strncmp(target, "head-", 5) == 0)
-		p = target + 5;
-	else if (strncmp(target, "heads-", 6) == 0)
-		p = target + 6;
-	if (p == NULL || !all_digits(p))
-		return 0;
-	return parse_steps(target, p);
-}
-
-/* "<x>@<rest>" */
-static bool
-resolve_at(const Model *m, const char *target, const char *left, const char *rest,
-		   IdxList *out)
-{
-	int			owner = label_owner(m, left);
-	int			from;
-	IdxList		heads = {0};
-	bool		ok;
-
-	if (strcmp(rest, "head") == 0 || strcmp(rest, "heads") == 0)
-	{
-		from = owner >= 0 ? owner : lookup(m, target, left);
-		if (from < 0)
-			return false;
-		heads_above(m, from, &heads);
-		if (strcmp(rest, "heads") == 0)
-		{
-			for (int i = 0; i < heads.n; i++)
-				il_add(out, heads.v[i]);
-			ok = true;
-		}
-		else
-			ok = single(out, unique_head(m, target, &heads));
-		il_free(&heads);
-		return ok;
-	}
-	if (strncmp(rest, "head-", 5) == 0 && all_digits(rest + 5))
-	{
-		int			steps = parse_steps(target, rest + 5);
-
-		from = owner >= 0 ? owner : lookup(m, target, left);
-		if (from < 0 || steps < 0)
-			return false;
-		heads_above(m, from, &heads);
-		from = unique_head(m, target, &heads);
-		il_free(&heads);
-		return from >= 0 && single(out, walk(m, target, from, steps, false));
-	}
-	if (strcmp(rest, "base") == 0 || rest[0] == '+' || rest[0] == '-')
-	{
-		pgm_error("target \"%s\" moves from the applied state: only the database resolves it", target);
-		pgm_error_hint("Name a revision (an id, a label, <label>@head), or leave out --offline.");
-		return false;
-	}
-	/* <label>@<id>[+-N]: a revision lookup, the label as documentation */
-	return model_resolve(m, rest, out);
-}
-
-/*
- * The revisions "target" names (out: a state; empty for base).  Returns
- * false after reporting.
- */
-bool
-model_resolve(const Model *m, const char *target, IdxList *out)
+resolve_target(const Model *m, const char *target, bool down, Resolved *res)
 {
 	const char *at;
-	int			back;
 	size_t		len = strlen(target);
 
 	if (len == 0)
+		rs_malformed(target, "The target is empty.");
+	if (len > 2 * MIGRATE_ID_MAXLEN + 16)
+		rs_malformed(target, "The target is too long to be a revision or a label.");
+	if (strchr(target, ':') != NULL)
 	{
-		pgm_error("invalid target \"\": the target is empty");
-		return false;
+		pgm_error("target \"%s\" is a range", target);
+		pgm_error_detail("A range A:B names two states; only sql and history -r take one.");
+		rs_unwind();
 	}
 	if (strcmp(target, "base") == 0)
-		return true;
+		return;
 	if (strcmp(target, "heads") == 0 || strcmp(target, "head") == 0)
 	{
 		IdxList		heads = {0};
-		bool		ok = true;
 
 		model_heads(m, &heads);
+		if (heads.n == 0 && m->ntopo < m->n)
+		{
+			pgm_error("target \"%s\" names nothing: every revision lies on or below a cycle", target);
+			pgm_error_hint("\"pg_migrate check\" shows the cycle.");
+			rs_unwind();
+		}
 		if (heads.n == 0)
 		{
 			pgm_error("target \"%s\" names nothing: there are no revisions", target);
-			ok = false;
+			rs_unwind();
 		}
-		else if (strcmp(target, "heads") == 0)
-			for (int i = 0; i < heads.n; i++)
-				il_add(out, heads.v[i]);
-		else
-			ok = single(out, unique_head(m, target, &heads));
+		if (strcmp(target, "head") == 0 && heads.n > 1)
+		{
+			pgm_error("target \"head\" is ambiguous: there are %d heads", heads.n);
+			pgm_error_detail(pgm_psprintf("The heads are %s.", rs_join_idx(m, &heads, INT_MAX)));
+			pgm_error_hint("Use 'heads' to go to every head, '<label>@head' for one branch, or add a merge revision.");
+			rs_unwind();
+		}
+		for (int i = 0; i < heads.n; i++)
+			rs_add(res, heads.v[i]);
 		il_free(&heads);
-		return ok;
+		return;
 	}
-	if (strcmp(target, "current") == 0)
+	/* the applied state (range.c's "current"), unless a revision has that id */
+	if (strcmp(target, "current") == 0 && model_find(m, target) < 0)
 	{
 		if (!m->has_db)
 		{
 			pgm_error("target \"current\" needs a database");
-			return false;
+			pgm_error_hint("Leave out --offline, or name the revisions.");
+			rs_unwind();
 		}
-		for (int k = 0; k < m->n; k++)
-			if (m->revs[m->by_id[k]].current)
-				il_add(out, m->by_id[k]);
-		return true;
+		res->revert = rs_marks_new(m);
+		return;
 	}
+
 	at = strchr(target, '@');
 	if (at != NULL)
 	{
-		char	   *left = pgm_strndup(target, (size_t) (at - target));
-		bool		ok = resolve_at(m, target, left, at + 1, out);
-
-		free(left);
-		return ok;
+		rs_resolve_label(m, target, pgm_strndup(target, (size_t) (at - target)), at + 1, down, res);
+		return;
 	}
-	if ((target[0] == '+' || target[0] == '-') && all_digits(target + 1))
+
+	if (is_relative(target))
 	{
-		int			steps = parse_steps(target, target + 1);
-		IdxList		cur = {0};
-		int			pos = -1;
+		int			steps = rs_step_count(target, target + 1);
 
-		for (int k = 0; k < m->n; k++)
-			if (m->revs[m->by_id[k]].current)
-				il_add(&cur, m->by_id[k]);
-		if (cur.n > 1)
+		if (target[0] == '+')
 		{
-			char	   *list = join_idx(m, &cur, INT_MAX);
+			char	   *applied = rs_applied_marks(m);
 
-			pgm_error("target \"%s\" is ambiguous: %d revisions are current (%s)", target, cur.n, list);
-			free(list);
-			il_free(&cur);
-			return false;
-		}
-		if (cur.n == 1)
-			pos = cur.v[0];
-		il_free(&cur);
-		if (target[0] == '-')
-		{
-			if (pos < 0)
+			if (down)
 			{
-				pgm_error("target \"%s\" moves below base: nothing is %s", target,
-						  m->has_db ? "applied" : "applied (offline, nothing is)");
-				return false;
+				pgm_error("target \"%s\" moves forward", target);
+				pgm_error_hint(pgm_psprintf("Use pg_migrate upgrade %s.", target));
+				rs_unwind();
 			}
-			return single(out, walk(m, target, pos, steps, false));
+			rs_add(res, rs_forward_from(m, target, steps, NULL, "", applied));
+			free(applied);
+			return;
 		}
-		if (pos < 0)
+		if (!down)
 		{
-			IdxList		bases = {0};
-
-			for (int k = 0; k < m->n; k++)
-				if (rev_is_base(&m->revs[m->by_id[k]]))
-					il_add(&bases, m->by_id[k]);
-			if (bases.n != 1)
-			{
-				pgm_error("target \"%s\" is ambiguous: there are %d bases", target, bases.n);
-				il_free(&bases);
-				return false;
-			}
-			pos = bases.v[0];
-			il_free(&bases);
-			steps--;
-			if (steps == 0)
-				return single(out, pos);
+			pgm_error("target \"%s\" moves backward", target);
+			pgm_error_hint(pgm_psprintf("Use pg_migrate downgrade %s.", target));
+			rs_unwind();
 		}
-		return single(out, walk(m, target, pos, steps, true));
+		res->revert = rs_marks_new(m);
+		rs_backward(m, target, steps, NULL, "", res->revert);
+		return;
 	}
 	if (target[0] == '+' || target[0] == '-')
-	{
-		pgm_error("invalid target \"%s\": a relative step is a sign followed by digits", target);
-		return false;
-	}
+		rs_malformed(target, "A relative step is a sign followed by digits.");
+
 	/* an exact id wins over any reading of a trailing "-N" */
 	if (model_find(m, target) >= 0)
-		return single(out, model_find(m, target));
-	back = head_minus(target);
-	if (back > 0)
 	{
-		IdxList		heads = {0};
-		int			h;
-
-		model_heads(m, &heads);
-		h = unique_head(m, target, &heads);
-		il_free(&heads);
-		return h >= 0 && single(out, walk(m, target, h, back, false));
+		rs_add(res, model_find(m, target));
+		return;
 	}
-	if (strncmp(target, "base+", 5) == 0 && all_digits(target + 5))
-	{
-		IdxList		bases = {0};
-		int			steps = parse_steps(target, target + 5);
-		int			pos;
 
-		for (int k = 0; k < m->n; k++)
-			if (rev_is_base(&m->revs[m->by_id[k]]))
-				il_add(&bases, m->by_id[k]);
-		if (bases.n != 1)
+	/* head-N, heads-N: N steps below the single head */
+	{
+		int			back = rs_head_minus(target, target);
+
+		if (back > 0)
 		{
-			pgm_error("target \"%s\" is ambiguous: there are %d bases", target, bases.n);
-			il_free(&bases);
-			return false;
+			IdxList		heads = {0};
+
+			model_heads(m, &heads);
+			if (heads.n == 0)
+			{
+				pgm_error("target \"%s\" names nothing: there are no revisions", target);
+				rs_unwind();
+			}
+			if (heads.n > 1)
+			{
+				pgm_error("target \"%s\" is ambiguous: there are %d heads", target, heads.n);
+				pgm_error_detail(pgm_psprintf("The heads are %s.", rs_join_idx(m, &heads, INT_MAX)));
+				pgm_error_hint("Use '<label>@head-N' for one branch, or name the revision.");
+				rs_unwind();
+			}
+			rs_add(res, rs_walk_back(m, target, heads.v[0], back));
+			return;
 		}
-		pos = bases.v[0];
-		il_free(&bases);
-		return single(out, walk(m, target, pos, steps - 1, true));
 	}
-	if (label_owner(m, target) >= 0)
-		return single(out, label_owner(m, target));
+
+	/* base+N: N steps up from the single base (base+1 is the base itself) */
+	if (strncmp(target, "base+", 5) == 0)
+	{
+		char	   *none = rs_marks_new(m);
+		int			steps = rs_step_count(target, target + 5);
+
+		if (down)
+		{
+			pgm_error("target \"%s\" moves forward", target);
+			pgm_error_hint(pgm_psprintf("Use pg_migrate upgrade %s.", target));
+			rs_unwind();
+		}
+		rs_add(res, rs_forward_from(m, target, steps, NULL, "", none));
+		free(none);
+		return;
+	}
+
+	/* a bare branch label: the revision that carries it */
+	if (rs_label_owner(m, target) >= 0)
+	{
+		rs_add(res, rs_find_label(m, target));
+		return;
+	}
+
 	/* <id>+N, <id>-N */
 	{
 		const char *sign = NULL;
@@ -509,19 +414,111 @@ model_resolve(const Model *m, const char *target, IdxList *out)
 				sign = p;
 			break;
 		}
+		if (sign == NULL && strchr(target, '+') != NULL)
+			rs_malformed(target, "\"+\" may only be followed by a number of steps.");
 		if (sign != NULL)
 		{
 			char	   *base = pgm_strndup(target, (size_t) (sign - target));
-			int			steps = parse_steps(target, sign + 1);
-			int			pos = steps > 0 ? lookup(m, target, base) : -1;
+			int			steps = rs_step_count(target, sign + 1);
+			int			pos;
 
+			/* "abc-2" may be a prefix of "abc-2x": prefer the relative reading */
+			pos = rs_lookup(m, target, base);
+			for (int s = 0; s < steps; s++)
+				pos = (*sign == '+') ? rs_step_forward(m, target, pos, NULL, s, steps)
+					: rs_step_backward(m, target, pos, s, steps);
 			free(base);
-			if (pos < 0)
-				return false;
-			return single(out, walk(m, target, pos, steps, *sign == '+'));
+			rs_add(res, pos);
+			return;
 		}
 	}
-	return single(out, lookup(m, target, target));
+	rs_add(res, rs_lookup(m, target, target));
+}
+
+/* range.c's end_moves_back: read as downgrade() would read it */
+static bool
+moves_back(const char *target)
+{
+	size_t		len = strlen(target);
+
+	return target[0] == '-' || strstr(target, "@-") != NULL ||
+		(len > 5 && strcmp(target + len - 5, "@base") == 0);
+}
+
+/*
+ * Resolve "target": its revisions into "out", or a revert set into
+ * *revert (malloc'd; the state left is the applied revisions not in it).
+ * Returns false after reporting.
+ */
+static bool
+resolve(const Model *m, const char *target, IdxList *out, char **revert)
+{
+	jmp_buf		here;
+	jmp_buf    *outer = resolve_unwind;
+	Resolved	res = {out, NULL};
+
+	*revert = NULL;
+	resolve_unwind = &here;
+	if (setjmp(here) != 0)
+	{
+		resolve_unwind = outer;
+		out->n = 0;
+		return false;
+	}
+	resolve_target(m, target, moves_back(target), &res);
+	resolve_unwind = outer;
+	*revert = res.revert;
+	return true;
+}
+
+/* The state left by a revert set: the applied revisions not in it. */
+static void
+state_after_revert(const Model *m, const char *revert, char *mark)
+{
+	for (int i = 0; i < m->n; i++)
+		mark[i] = rs_is_applied(m, i) && !revert[i];
+}
+
+/* Whether revision i of "state" has no child or dependent in the state. */
+static bool
+state_top(const Model *m, const char *state, int i)
+{
+	const Rev  *r = &m->revs[i];
+
+	if (!state[i])
+		return false;
+	for (int c = 0; c < r->nchildren; c++)
+		if (state[r->children[c]])
+			return false;
+	for (int c = 0; c < r->ndependents; c++)
+		if (state[r->dependents[c]])
+			return false;
+	return true;
+}
+
+/*
+ * The revisions "target" names (out: the tops of the state it names;
+ * empty for base).  Returns false after reporting.
+ */
+bool
+model_resolve(const Model *m, const char *target, IdxList *out)
+{
+	char	   *revert;
+
+	if (!resolve(m, target, out, &revert))
+		return false;
+	if (revert != NULL)
+	{
+		char	   *state = rs_marks_new(m);
+
+		state_after_revert(m, revert, state);
+		for (int k = 0; k < m->n; k++)
+			if (state_top(m, state, m->by_id[k]))
+				il_add(out, m->by_id[k]);
+		free(state);
+		free(revert);
+	}
+	return true;
 }
 
 /*
@@ -533,10 +530,18 @@ model_state(const Model *m, const char *target, char *mark)
 {
 	IdxList		named = {0};
 	IdxList		stack = {0};
+	char	   *revert;
 
 	memset(mark, 0, (size_t) (m->n ? m->n : 1));
-	if (!model_resolve(m, target, &named))
+	if (!resolve(m, target, &named, &revert))
 		return false;
+	if (revert != NULL)
+	{
+		state_after_revert(m, revert, mark);
+		free(revert);
+		il_free(&named);
+		return true;
+	}
 	for (int i = 0; i < named.n; i++)
 		if (!mark[named.v[i]])
 		{
@@ -564,49 +569,88 @@ model_state(const Model *m, const char *target, char *mark)
 }
 
 /*
- * A range "A:B" (either side may be empty: base, heads): the revisions of
- * state B that are not below A, in the model's order (ancestors first);
- * "inclusive" adds the revisions A names (as alembic history -r A:B lists
- * A).  "from" and "to" get the states (may be NULL).  Without a colon the
- * range is ":B".  Returns false after reporting.
+ * A range "A:B", as src/range.c reads it: state A (an empty A is base)
+ * and state B (an empty B is every revision); the revisions of B not in
+ * A, in the model's order (ancestors first).  "mode": both ends move from
+ * the applied state (migrate.history('A:B')), or B moves from state A
+ * (migrate.sql('A:B'): the script starts at A), or A from state B (the
+ * down script, given as "B:A").  "inclusive" adds A's own
+ * revisions (the tops of state A) that state B holds, as
+ * migrate.history('A:B') and alembic history -r A:B list A.  "from" and
+ * "to" get the states (may be NULL).  Without a colon the range is ":B".
+ * *reversed (may be NULL) is set when state B lies below state A: the
+ * range is empty because it runs backwards.  Returns false after
+ * reporting.
  */
 bool
-model_range(const Model *m, const char *range, bool inclusive, IdxList *out,
-			char *from_mark, char *to_mark)
+model_range(const Model *m, const char *range, RangeMode mode, bool inclusive,
+			IdxList *out, char *from_mark, char *to_mark, bool *reversed)
 {
 	const char *colon = strchr(range, ':');
 	char	   *a = colon ? pgm_strndup(range, (size_t) (colon - range)) : pgm_strdup("");
 	const char *b = colon ? colon + 1 : range;
-	char	   *from = from_mark ? from_mark : calloc((size_t) (m->n ? m->n : 1), 1);
-	char	   *to = to_mark ? to_mark : calloc((size_t) (m->n ? m->n : 1), 1);
-	bool		ok;
+	char	   *from = from_mark ? from_mark : rs_marks_new(m);
+	char	   *to = to_mark ? to_mark : rs_marks_new(m);
+	bool		ok = true;
 
-	if (from == NULL || to == NULL)
-		pgm_fatal_oom();
+	if (reversed)
+		*reversed = false;
 	if (colon != NULL && strchr(colon + 1, ':') != NULL)
 	{
-		pgm_error("invalid range \"%s\": one colon separates its two ends", range);
+		pgm_error("malformed range \"%s\"", range);
+		pgm_error_detail("A range has one colon between its two ends, as in 'A:B', 'A:' or ':B'.");
 		ok = false;
 	}
-	else
-		ok = model_state(m, a[0] ? a : "base", from) && model_state(m, b[0] ? b : "heads", to);
-	if (ok && inclusive && a[0])
+	else if (mode == RANGE_A_FROM_B)
 	{
-		IdxList		named = {0};
-
-		(void) model_resolve(m, a, &named);
-		for (int i = 0; i < named.n; i++)
-			from[named.v[i]] = 0;	/* listed, as the range's first */
-		il_free(&named);
+		/* B first, against the applied state; then A from state B */
+		if (b[0])
+			ok = model_state(m, b, to);
+		else
+			memset(to, 1, (size_t) (m->n ? m->n : 1));
+		rs_assumed_applied = to;
+		if (ok && a[0])
+			ok = model_state(m, a, from);
+		else if (ok)
+			memset(from, 0, (size_t) (m->n ? m->n : 1));
+		rs_assumed_applied = NULL;
+	}
+	else
+	{
+		if (a[0])
+			ok = model_state(m, a, from);
+		else
+			memset(from, 0, (size_t) (m->n ? m->n : 1));
+		if (mode == RANGE_B_FROM_A)
+			rs_assumed_applied = from;
+		if (ok && b[0])
+			ok = model_state(m, b, to);
+		else if (ok)
+			memset(to, 1, (size_t) (m->n ? m->n : 1));
+		rs_assumed_applied = NULL;
 	}
 	if (ok)
+	{
+		bool		below = true;
+		bool		same = true;
+
+		for (int i = 0; i < m->n; i++)
+		{
+			if (to[i] && !from[i])
+				below = false;
+			if (to[i] != from[i])
+				same = false;
+		}
+		if (reversed)
+			*reversed = below && !same;
 		for (int k = 0; k < m->ntopo; k++)
 		{
 			int			i = m->topo[k];
 
-			if (to[i] && !from[i])
+			if (to[i] && (!from[i] || (inclusive && state_top(m, from, i))))
 				il_add(out, i);
 		}
+	}
 	free(a);
 	if (from_mark == NULL)
 		free(from);
@@ -620,18 +664,6 @@ void
 model_state_heads(const Model *m, const char *mark, StrList *out)
 {
 	for (int k = 0; k < m->n; k++)
-	{
-		int			i = m->by_id[k];
-		const Rev  *r = &m->revs[i];
-		bool		top = mark[i] != 0;
-
-		for (int c = 0; top && c < r->nchildren; c++)
-			if (mark[r->children[c]])
-				top = false;
-		for (int c = 0; top && c < r->ndependents; c++)
-			if (mark[r->dependents[c]])
-				top = false;
-		if (top)
-			sl_add(out, r->id);
-	}
+		if (state_top(m, mark, m->by_id[k]))
+			sl_add(out, m->revs[m->by_id[k]].id);
 }

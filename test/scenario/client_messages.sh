@@ -7,7 +7,12 @@
 #     commands ("Use pg_migrate upgrade +1.", "pg_migrate history lists
 #     ...", "use pg_migrate stamp");
 #   - the lock-wait DETAIL is two sentences;
-#   - the sync summary shows a renamed file.
+#   - the sync summary shows a renamed file;
+#   - a connection lost during a run: the client connects again and reads
+#     the state it reports, or says the state is unknown and how to see it,
+#     never "still at base" on a guess; "no connection to the server" once;
+#   - the hints that name the project in SQL (migrate.run WHERE project =
+#     ..., migrate.upgrade('head', 'other')) read as commands too.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -140,5 +145,88 @@ like "$ERR" "renamed +h1 \(h1_rev.sql -> h1_create_h1.sql\)" "and shows it"
 pgm "${H[@]}" sync --json
 is "$(json "d['sync']['renamed']")" "[]" "the next sync has nothing to rename"
 is "$(q $db "SELECT source FROM migrate.revision WHERE id = 'h1'")" "h1_create_h1.sql" "the source is the new name"
+
+# ------------------------------------------------------------- a lost connection
+# A non-transactional revision is interrupted by a lost connection (its
+# backend terminated) after L1 was applied: the client reads the state on
+# a new connection instead of claiming "still at base (nothing applied)",
+# and says "no connection to the server" at most once, with no blank line.
+db=${P}e
+fresh_db $db
+mkdir -p "$WORK/lost"
+printf -- '-- migrate:revision L1\n-- migrate:upgrade\nCREATE TABLE l1 (id int);\n-- migrate:downgrade\nDROP TABLE l1;\n' >"$WORK/lost/L1_rev.sql"
+nfile "$WORK/lost" L3 L1 false <<'EOF'
+CREATE TABLE before_sleep (id int);
+SELECT pg_sleep(30);
+CREATE TABLE after_sleep (id int);
+EOF
+LP=(--project lp -D "$WORK/lost")
+pgm "${LP[@]}" -d $db upgrade L1
+is "$RC" "0" "L1 applied"
+# kill_run [SQL]: once the client's backend is in the sleep (its activity
+# reads "migrate: applying ..." while a body runs, and it waits on the
+# sleep), run SQL, then terminate that backend
+RUNNING="application_name = 'pg_migrate' AND pid <> pg_backend_pid() AND query LIKE 'migrate: applying%' AND wait_event = 'PgSleep'"
+kill_run() {
+    local t=0
+    until [ "$(q $db "SELECT count(*) FROM pg_stat_activity WHERE $RUNNING")" != "0" ] || [ $t -ge 200 ]; do
+        sleep 0.1; t=$((t + 1))
+    done
+    [ -n "${1:-}" ] && q $db "$1" >/dev/null
+    q $db "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE $RUNNING" >/dev/null
+}
+"$PG_MIGRATE" "${LP[@]}" -d $db upgrade >"$WORK/out" 2>"$WORK/err" &
+bg=$!
+kill_run
+wait $bg
+RC=$?; OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
+is "$RC" "1" "a lost connection during a non-transactional revision: exit 1"
+like "$ERR" "connected again to read the state" "the client connects again to read the state"
+like "$OUT" "upgrade failed at revision L3; still at L1" "and reports the state it read (L1), not base"
+unlike "$OUT" "nothing applied" "it does not claim that nothing is applied"
+ok_if "$(grep -c 'no connection to the server' "$WORK/err") <= 1" "\"no connection to the server\" is said at most once"
+ok_if "$(grep -c '^$' "$WORK/err") == 0" "no blank lines on stderr"
+[ "$RC" = 1 ] || { echo "$OUT" | sed 's/^/# /'; echo "$ERR" | sed 's/^/# /'; }
+# the next run marks the interrupted one failed: its hint is the client's command
+nfile "$WORK/lost" L3 L1 false <<'EOF'
+CREATE TABLE IF NOT EXISTS before_sleep (id int);
+CREATE TABLE after_sleep (id int);
+EOF
+pgm "${LP[@]}" -d $db upgrade
+is "$RC" "0" "the next upgrade runs L3 (made safe to repeat)"
+like "$ERR" "earlier run did not finish and is now marked failed" "and says the interrupted run is marked failed"
+like "$ERR" "HINT:  pg_migrate history -v shows the latest runs and their failures\." \
+     "with the client's command (the server's hint names the project in SQL)"
+unlike "$ERR" "migrate\.run WHERE" "not the SQL"
+
+# the connection cannot be had back: the state is unknown, and said so
+q $db "CREATE ROLE ${P}mover LOGIN SUPERUSER PASSWORD '${PGPASSWORD:-x}'" >/dev/null 2>&1
+nfile "$WORK/lost" L4 L3 false <<'EOF'
+SELECT pg_sleep(30);
+EOF
+"$PG_MIGRATE" "${LP[@]}" -d "dbname=$db user=${P}mover" upgrade >"$WORK/out" 2>"$WORK/err" &
+bg=$!
+kill_run "ALTER ROLE ${P}mover NOLOGIN"
+wait $bg
+RC=$?; OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
+is "$RC" "1" "a lost connection that cannot be made again: exit 1"
+like "$ERR" "the connection to the server was lost and could not be made again" "says the connection could not be made again"
+like "$OUT" "upgrade failed at revision L4 and the connection to the server was lost: what is applied now was not read \(\"pg_migrate status\" shows it\)" \
+     "claims no state, and names pg_migrate status"
+unlike "$OUT" "still at|now at" "no state is claimed"
+ok_if "$(grep -c 'no connection to the server' "$WORK/err") <= 1" "\"no connection to the server\" is said at most once"
+ok_if "$(grep -c '^$' "$WORK/err") == 0" "no blank lines on stderr"
+[ "$RC" = 1 ] || { echo "$OUT" | sed 's/^/# /'; echo "$ERR" | sed 's/^/# /'; }
+q $db "DROP ROLE ${P}mover" >/dev/null 2>&1
+
+# another project's dependency not applied: the hint is the client's command
+mkdir -p "$WORK/pa" "$WORK/pb"
+printf -- '-- migrate:revision b1\n-- migrate:upgrade\nSELECT 1;\n' >"$WORK/pb/b1_rev.sql"
+printf -- '-- migrate:revision a1\n-- migrate:depends_on pb:b1\n-- migrate:upgrade\nSELECT 1;\n' >"$WORK/pa/a1_rev.sql"
+pgm --project pb -D "$WORK/pb" -d $db sync
+pgm --project pa -D "$WORK/pa" -d $db upgrade
+is "$RC" "1" "a dependency on another project's unapplied revision: exit 1"
+like "$ERR" "HINT:  Upgrade project \"pb\" first, e.g\. pg_migrate --project pb upgrade\." "the hint is pg_migrate --project pb upgrade"
+[ "$RC" = 1 ] || echo "$ERR" | sed 's/^/# /'
 
 done_testing

@@ -77,9 +77,18 @@ like "$ERR" "needs FROM:TO" "saying what it needs"
 pgm "${L[@]}" sql --offline nosuch
 is "$RC" "1" "an unknown target: exit 1"
 like "$ERR" "revision \"nosuch\" is not declared by any file" "naming it"
+# moves resolve as migrate.sql('A:B') resolves them: B moves from state A
+# (offline, A defaults to base, where nothing is applied)
 pgm "${L[@]}" sql --offline lifegraph@+1
-is "$RC" "1" "a move from the applied state is the server's"
-like "$ERR" "only the database resolves it" "and says so"
+is "$RC" "0" "a move from base: lifegraph@+1 is the branch's first revision"
+like "$OUT" "-- migrate: upgrade base:lifegraph@\+1, 1 revision," "(one revision)"
+pgm "${L[@]}" sql --offline 002:+1
+is "$RC" "0" "002:+1 moves from state 002"
+like "$OUT" "-- migrate: upgrade 002:\+1, 1 revision," "one revision"
+like "$OUT" "-- 1/1 003" "003"
+pgm "${L[@]}" sql --offline --down 003:-1
+is "$RC" "0" "--down 003:-1 moves back from state 003"
+like "$OUT" "-- 1/1 003" "reverting 003"
 
 # ------------------------------------------------------------- the online form keeps checking the database
 fresh_db "${P}on"

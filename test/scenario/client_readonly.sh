@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pg_migrate's read-only commands write nothing, and no edited file is a
 # dead end (issue 14, items 3 and 5):
-#   - status, history, heads, current, check, sql, graph, show, branches and
-#     adopt --dry-run leave the catalog as it was (revisions, registration
+#   - status, history, heads, current, check, sql, graph, show, branches,
+#     adopt --dry-run, lint and upgrade/downgrade --dry-run leave the
+#     catalog as it was (revisions, registration
 #     times, the catalog generation); they compare the files with the
 #     database in memory and say what differs; only upgrade, downgrade,
 #     stamp, sync and adopt register;
@@ -68,13 +69,39 @@ is "$(json "d['ok'], d['files']['differ'], d['files']['not_registered'], d['file
 for dir in app other; do
     D=(-D "$WORK/$dir" -d $db)
     for c in status history "history -v" "history -r 001:003" heads "heads -v" current check "check --strict" \
-             "sql" "sql head" "graph" "graph --mermaid" "show 002" "branches" "adopt alembic --dry-run"; do
+             "sql" "sql head" "graph" "graph --mermaid" "show 002" "branches" "adopt alembic --dry-run" \
+             lint "lint heads" "upgrade --dry-run" "upgrade heads --dry-run" "downgrade 001 --dry-run"; do
         gen=$(generation $db)
         "$PG_MIGRATE" "${D[@]}" $c >/dev/null 2>&1
         is "$(catalog $db)" "$before" "\"$c\" from the $dir folder writes nothing"
-        case $c in check*) ;; *) is "$(generation $db)" "$gen" "\"$c\" from the $dir folder does not even touch the catalog's generation" ;; esac
+        # check, lint and dry runs register the files in a transaction they
+        # roll back (the server judges them): that takes a generation number
+        case $c in check*|lint*|*--dry-run) ;; *) is "$(generation $db)" "$gen" "\"$c\" from the $dir folder does not even touch the catalog's generation" ;; esac
     done
 done
+
+# lint and upgrade --dry-run from another service's folder that declares
+# an id this database has registered (pending) with other content: they
+# used to register the folder (two heads, "revision 004 replaced")
+mkdir -p "$WORK/other2"
+cp "$WORK/other/svc_0001_billing.sql" "$WORK/other2/"
+printf -- '-- migrate:revision svc_0002\n-- migrate:down_revision svc_0001\n-- migrate:message more\n-- migrate:upgrade\nCREATE TABLE billing2 (id int);\n' >"$WORK/other2/svc_0002_more.sql"
+printf -- '-- migrate:revision 004\n-- migrate:down_revision 003\n-- migrate:message other 004\n-- migrate:upgrade\nCREATE TABLE zzz (id int);\n' >"$WORK/other2/004_other.sql"
+O2=(-D "$WORK/other2" -d $db)
+rows() { q "$1" "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, '|' ORDER BY project, id), '')) FROM migrate.revision r"; }
+rows_before=$(rows $db)
+pgm "${O2[@]}" lint
+is "$(rows $db)" "$rows_before" "lint from another service's folder: migrate.revision unchanged (count and md5 of the rows)"
+like "$ERR" "lint only reads: nothing was registered" "lint says it registered nothing"
+pgm "${O2[@]}" upgrade --dry-run
+is "$(rows $db)" "$rows_before" "upgrade --dry-run from another service's folder: migrate.revision unchanged"
+like "$ERR" "upgrade --dry-run only reads: nothing was registered" "upgrade --dry-run says it registered nothing"
+[ -n "$OUT$ERR" ] && echo "$OUT$ERR" | sed 's/^/# /' | head -12
+pgm "${O2[@]}" upgrade svc_0002 --dry-run
+is "$RC" "0" "upgrade svc_0002 --dry-run plans with the folder's files (registered only for the dry run)"
+like "$OUT" "would apply 1/2: svc_0001.*would apply 2/2: svc_0002" "and lists their plan"
+is "$(rows $db)" "$rows_before" "and registers nothing"
+is "$(catalog $db)" "$before" "the catalog is as before"
 
 # the files of this service, a pending one not registered: read, then registered by sync
 revfile() {

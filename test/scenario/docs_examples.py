@@ -13,7 +13,11 @@ The convention, for whoever writes documentation (docs/contributing.md):
               line; "..." in a line matches anything, a line of "..." alone
               any number of lines; durations ("12 ms", "1.5 s") and
               timestamps match any; "$ echo $?" shows the previous exit status
-  other fences (none, text, json) are not run.
+  any other block (a fence of another language or none, or an indented
+  code block) is an example the harness cannot run: it must follow a
+  "no-test: REASON" directive (the reason is printed as the test's SKIP)
+  or a "file PATH" one, else it fails: every example runs, or says why
+  it does not.
 
 Each page runs in order, in a temporary directory of its own (the current
 directory of every example) and a fresh database of its own (PGDATABASE),
@@ -21,7 +25,7 @@ without the extension: the first example creates it, as a reader would.
 EDITOR is "true", so "$EDITOR file" is harmless.  Directives, in HTML
 comments, which Markdown does not show:
 
-  <!-- no-test -->            the next block is not run (say why nearby)
+  <!-- no-test: REASON -->    the next block is not run, for REASON (printed)
   <!-- new-database -->       the next blocks run in another fresh database
   <!-- file PATH -->          the next block is the content of PATH (written,
                               not run)
@@ -78,9 +82,9 @@ def blocks(path):
     i = 0
     while i < len(lines):
         line = lines[i]
-        m = re.match(r'^\s*<!--\s*(no-test|new-database)\s*-->\s*$', line)
+        m = re.match(r'^\s*<!--\s*(no-test|new-database)\s*(?::\s*(.*?))?\s*-->\s*$', line)
         if m:
-            pending.append((m.group(1), None))
+            pending.append((m.group(1), m.group(2)))
             i += 1
             continue
         m = re.match(r'^\s*<!--\s*file\s+(\S+)\s*-->\s*$', line)
@@ -117,10 +121,36 @@ def blocks(path):
             pending = []
             i += 1
             continue
+        # an indented code block: four spaces (or a tab) after a blank line,
+        # outside a list (whose continuation lines are indented by two)
+        if re.match(r'^(    |\t)\S', line) and (i == 0 or not lines[i - 1].strip()) and \
+                not in_list(lines, i):
+            start = i + 1
+            body = []
+            while i < len(lines) and (re.match(r'^(    |\t)', lines[i]) or not lines[i].strip()):
+                body.append(lines[i][4:] if lines[i].startswith('    ') else lines[i].lstrip('\t'))
+                i += 1
+            out.append(('indented', '', start, '\n'.join(body).rstrip('\n') + '\n', pending))
+            pending = []
+            continue
         if line.strip():
             pending = [p for p in pending if p[0] == 'new-database']
         i += 1
     return out
+
+
+def in_list(lines, i):
+    """Is line i inside a list item (the paragraph before it one)?"""
+    j = i - 1
+    while j >= 0 and not lines[j].strip():
+        j -= 1
+    while j >= 0 and lines[j].strip():
+        if re.match(r'^\s*([-*+]|\d+\.)\s', lines[j]):
+            return True
+        if not lines[j].startswith('  '):
+            return False
+        j -= 1
+    return False
 
 
 DURATION = re.compile(r'\b\d+(\.\d+)? ?(ms|s)\b')
@@ -226,9 +256,22 @@ def page(path, n):
             with open(target, 'w', encoding='utf-8') as f:
                 f.write(text)
             continue
-        if kind == 'fence' and ('no-test' in names or lang not in RUN_LANGS):
+        what = '%s (%s%s)' % (where, 'hidden ' if kind == 'hidden' else
+                              'indented ' if kind == 'indented' else '', lang or 'text')
+        if kind != 'hidden' and 'no-test' in names:
+            reason = [d[1] for d in directives if d[0] == 'no-test'][0]
+            if reason:
+                print('ok %d - %s # SKIP not run: %s' % (tests + 1, what, reason))
+                globals()['tests'] += 1
+            else:
+                tap(False, what + ' is marked no-test without a reason',
+                    'write <!-- no-test: REASON --> (why the harness cannot run it)')
             continue
-        what = '%s (%s%s)' % (where, 'hidden ' if kind == 'hidden' else '', lang or 'text')
+        if kind == 'indented' or lang not in RUN_LANGS:
+            tap(False, what + ' is an example that is neither run nor marked',
+                'make it a ```sql, ```sh or ```console block the harness runs, or put '
+                '<!-- no-test: REASON --> before it\n' + text)
+            continue
         if lang in ('sql', 'psql'):
             shown = re.findall(r'^-- ERROR:  (.*)$', text, re.M)
             if shown:

@@ -2,7 +2,9 @@
 # Every example of README.md and docs/*.md runs (issue 14, item 10): the
 # fenced sql, psql, sh and console blocks of each page, in order, in a
 # fresh database and a temporary directory of the page's own, failing on
-# any error or any transcript line the command does not print.  The
+# any error or any transcript line the command does not print; a block it
+# cannot run (another language, an indented code block) must be marked
+# no-test with a reason, which the test prints, or it fails.  The
 # convention (and the directives that hide setup or skip a block) is in
 # test/scenario/docs_examples.py and docs/contributing.md.
 set -u
