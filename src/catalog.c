@@ -155,15 +155,6 @@ datum_to_cstrings(Datum d, int *count)
 	return out;
 }
 
-static char *
-text_or_null(HeapTuple tup, TupleDesc desc, AttrNumber att)
-{
-	bool		isnull;
-	Datum		d = heap_getattr(tup, att, desc, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
 /* Column numbers of migrate.revision, looked up once per load. */
 typedef struct RevisionColumns
 {
@@ -226,9 +217,12 @@ unaligned_int32(const char *p)
  * are read unaligned and element offsets computed as if the array started
  * at an aligned 4-byte header, which is the layout the bytes keep.  Arrays
  * with NULLs (not written by add()) and toasted ones take the general path.
+ * An element equal to "same" (the previous row's id, most parents) is that
+ * very string, not a copy.
  */
 static char **
-array_cstrings(MigrateGraph *graph, Datum d, int *count)
+array_cstrings(MigrateGraph *graph, Datum d, int *count,
+			   const char *same, Size same_len)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(d);
 	const char *body;			/* the bytes after the varlena header */
@@ -294,7 +288,11 @@ array_cstrings(MigrateGraph *graph, Datum d, int *count)
 		/* checked before anything is copied */
 		if (total < hdrsz || off - VARHDRSZ + total > bodylen)
 			malformed_array();
-		out[i] = migrate_graph_strndup(graph, elem + hdrsz, total - hdrsz);
+		if (same != NULL && total - hdrsz == same_len &&
+			memcmp(elem + hdrsz, same, same_len) == 0)
+			out[i] = (char *) same;
+		else
+			out[i] = migrate_graph_strndup(graph, elem + hdrsz, total - hdrsz);
 		off = TYPEALIGN(ALIGNOF_INT, off + total);
 	}
 	*count = n;
@@ -317,227 +315,325 @@ text_datum_equals(Datum d, const char *s, Size len)
 	return eq;
 }
 
+/* One load of a project's graph: what it reads and where it puts it. */
+typedef struct GraphLoad
+{
+	MigrateGraph *graph;
+	const char *project;
+	Size		project_len;
+	Snapshot	snapshot;
+	bool		want_text;		/* message, source, checksums, verdicts */
+	bool		want_bodies;
+	bool		want_verify;	/* content_edited, may_add_enum_value */
+	RevisionColumns c;
+	int			natts_needed;	/* deform each row this far */
+	MemoryContext graph_parent;
+} GraphLoad;
+
 /*
- * Read one project's part of the catalog into a new graph (in a context
- * under "parent") and link it.  flags: MIGRATE_LOAD_TEXT also copies
- * message, source, checksum and the parser's verdicts; MIGRATE_LOAD_BODIES
- * the bodies too.  Each tuple is deformed once, as far as this load needs,
- * after its project column has been compared.
+ * The columns of migrate.revision, as 0-based indexes into the deformed
+ * arrays, and how far a row must be deformed for this load.
+ */
+static void
+revision_columns(GraphLoad *ld, Relation rel)
+{
+	RevisionColumns *c = &ld->c;
+	int			n;
+
+	c->project = attnum_of(rel, "project", TEXTOID) - 1;
+	c->id = attnum_of(rel, "id", TEXTOID) - 1;
+	c->down = attnum_of(rel, "down_revision", TEXTARRAYOID) - 1;
+	c->deps = attnum_of(rel, "depends_on", TEXTARRAYOID) - 1;
+	c->labels = attnum_of(rel, "branch_labels", TEXTARRAYOID) - 1;
+	c->msg = attnum_of(rel, "message", TEXTOID) - 1;
+	c->up = attnum_of(rel, "upgrade", TEXTOID) - 1;
+	c->dn = attnum_of(rel, "downgrade", TEXTOID) - 1;
+	c->tx = attnum_of(rel, "transactional", BOOLOID) - 1;
+	c->src = attnum_of(rel, "source", TEXTOID) - 1;
+	c->sum = attnum_of(rel, "checksum", TEXTOID) - 1;
+	c->upp = attnum_of(rel, "upgrade_problem", TEXTOID) - 1;
+	c->dnp = attnum_of(rel, "downgrade_problem", TEXTOID) - 1;
+	c->reg = attnum_of(rel, "registered_at", TIMESTAMPTZOID) - 1;
+	c->hash = attnum_of(rel, "content_hash", INT8OID) - 1;
+
+	/* has_downgrade needs the downgrade column's null bit */
+	n = Max(Max(c->id, c->down), Max(c->deps, c->labels));
+	n = Max(n, Max(Max(c->tx, c->reg), c->dn));
+	if (ld->want_text)
+		n = Max(n, Max(Max(c->msg, c->src), Max(c->sum, Max(c->upp, c->dnp))));
+	if (ld->want_bodies || ld->want_verify)
+		n = Max(n, Max(c->up, c->dn));
+	if (ld->want_verify)
+		n = Max(n, c->hash);
+	ld->natts_needed = n + 1;
+}
+
+/*
+ * MIGRATE_LOAD_VERIFY: does the row's stored content still match its
+ * content_hash, and may its upgrade body add an enum value?
+ */
+static void
+verify_revision_content(GraphLoad *ld, MigrateRevision *r,
+						Datum *values, bool *isnull)
+{
+	const RevisionColumns *c = &ld->c;
+	text	   *up = isnull[c->up] ? NULL : DatumGetTextPP(values[c->up]);
+	text	   *dn = isnull[c->dn] ? NULL : DatumGetTextPP(values[c->dn]);
+	uint64		h;
+
+	h = migrate_content_hash(up ? VARDATA_ANY(up) : "",
+							 up ? VARSIZE_ANY_EXHDR(up) : 0,
+							 dn ? VARDATA_ANY(dn) : NULL,
+							 dn ? VARSIZE_ANY_EXHDR(dn) : -1,
+							 r->parents, r->nparents,
+							 r->depends, r->ndepends,
+							 r->labels, r->nlabels,
+							 r->transactional);
+	r->may_add_enum_value = up != NULL &&
+		migrate_text_may_add_enum_value(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up));
+	r->upgrade_empty = up == NULL ||
+		!bodylex_has_statement(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up));
+	r->content_edited = isnull[c->hash] ||
+		(uint64) DatumGetInt64(values[c->hash]) != h;
+
+	/*
+	 * The fast hash only filters: a row it flags is judged by its SHA-256
+	 * checksum, so a content_hash written by another build of the hash (or
+	 * lost) is not reported as an edit.
+	 */
+	if (r->content_edited && !isnull[c->sum])
+	{
+		char	   *upstr = up ? text_to_cstring(up) : pstrdup("");
+		char	   *dnstr = dn ? text_to_cstring(dn) : NULL;
+		char	   *sum = migrate_checksum(upstr, dnstr,
+										   r->parents, r->nparents,
+										   r->depends, r->ndepends,
+										   r->labels, r->nlabels,
+										   r->transactional);
+		text	   *stored = DatumGetTextPP(values[c->sum]);
+
+		r->content_edited =
+			strlen(sum) != VARSIZE_ANY_EXHDR(stored) ||
+			memcmp(sum, VARDATA_ANY(stored), strlen(sum)) != 0;
+		pfree(sum);
+		pfree(upstr);
+		if (dnstr)
+			pfree(dnstr);
+	}
+	if (up && (Pointer) up != DatumGetPointer(values[c->up]))
+		pfree(up);
+	if (dn && (Pointer) dn != DatumGetPointer(values[c->dn]))
+		pfree(dn);
+}
+
+/* One deformed row of migrate.revision (of the project) into the graph. */
+static void
+read_revision_row(GraphLoad *ld, TupleTableSlot *slot)
+{
+	const RevisionColumns *c = &ld->c;
+	MigrateGraph *graph = ld->graph;
+	Datum	   *values = slot->tts_values;
+	bool	   *isnull = slot->tts_isnull;
+	MigrateRevision *r;
+	const char *prev_id = NULL;
+	Size		prev_len = 0;
+
+	if (isnull[c->id])
+		return;					/* NOT NULL in the catalog; skip if altered */
+	if (graph->nrevs > 0)
+	{
+		prev_id = graph->revs[graph->nrevs - 1].id;
+		prev_len = strlen(prev_id);
+	}
+	r = migrate_graph_append(graph, graph_cstring(graph, values[c->id]));
+	r->registered = true;
+
+	if (!isnull[c->down])
+		r->parents = array_cstrings(graph, values[c->down], &r->nparents,
+									prev_id, prev_len);
+	if (!isnull[c->deps])
+		r->depends = array_cstrings(graph, values[c->deps], &r->ndepends,
+									prev_id, prev_len);
+	if (!isnull[c->labels])
+		r->labels = array_cstrings(graph, values[c->labels], &r->nlabels,
+								   NULL, 0);
+	r->has_downgrade = !isnull[c->dn];
+	r->transactional = isnull[c->tx] ? true : DatumGetBool(values[c->tx]);
+	r->registered_at = isnull[c->reg] ? 0 : DatumGetTimestampTz(values[c->reg]);
+
+	if (ld->want_text)
+	{
+		r->message = isnull[c->msg] ? NULL : graph_cstring(graph, values[c->msg]);
+		r->source = isnull[c->src] ? NULL : graph_cstring(graph, values[c->src]);
+		r->checksum = isnull[c->sum] ? NULL : graph_cstring(graph, values[c->sum]);
+		r->upgrade_problem = isnull[c->upp] ? NULL : graph_cstring(graph, values[c->upp]);
+		r->downgrade_problem = isnull[c->dnp] ? NULL : graph_cstring(graph, values[c->dnp]);
+	}
+	if (ld->want_bodies)
+	{
+		r->upgrade = isnull[c->up] ? NULL : graph_cstring(graph, values[c->up]);
+		r->downgrade = isnull[c->dn] ? NULL : graph_cstring(graph, values[c->dn]);
+	}
+	if (ld->want_verify)
+		verify_revision_content(ld, r, values, isnull);
+}
+
+/*
+ * The project's rows of migrate.revision: each tuple deformed once, as far
+ * as this load needs, after its project column has been compared.
+ */
+static void
+scan_revisions(GraphLoad *ld)
+{
+	Relation	rel = table_open(migrate_relid("revision"), AccessShareLock);
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	revision_columns(ld, rel);
+	ld->graph = migrate_graph_create(ld->graph_parent,
+									 rel->rd_rel->reltuples > 0 ?
+									 (int) Min(rel->rd_rel->reltuples * 1.1, 10000000) :
+									 (int) Min(RelationGetNumberOfBlocks(rel) * 60 + 64, 10000000));
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, ld->snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		/* another project's row costs a deform up to the project column */
+		slot_getsomeattrs(slot, ld->c.project + 1);
+		if (slot->tts_isnull[ld->c.project] ||
+			!text_datum_equals(slot->tts_values[ld->c.project],
+							   ld->project, ld->project_len))
+			continue;
+		slot_getsomeattrs(slot, ld->natts_needed);
+		read_revision_row(ld, slot);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	migrate_graph_index_appended(ld->graph);
+}
+
+/*
+ * The project's rows of migrate.applied.  An applied checksum equal to the
+ * registered one (nearly all) is that very string, not a copy; it is read
+ * only by loads with text (validate compares it).
+ */
+static void
+scan_applied(GraphLoad *ld)
+{
+	MigrateGraph *graph = ld->graph;
+	Relation	rel = table_open(migrate_relid("applied"), AccessShareLock);
+	/* 0-based, into the deformed arrays */
+	int			p_rev = attnum_of(rel, "revision", TEXTOID) - 1;
+	int			p_sum = attnum_of(rel, "checksum", TEXTOID) - 1;
+	int			p_at = attnum_of(rel, "applied_at", TIMESTAMPTZOID) - 1;
+	int			p_project = attnum_of(rel, "project", TEXTOID) - 1;
+	int			natts = Max(Max(p_rev, p_at), ld->want_text ? p_sum : 0) + 1;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int			next = 0;		/* the revision the next row likely is */
+
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, ld->snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		Datum	   *values = slot->tts_values;
+		bool	   *isnull = slot->tts_isnull;
+		bool		found;
+		MigrateRevision *r;
+
+		CHECK_FOR_INTERRUPTS();
+		/* each row deformed once, as far as needed, after its project */
+		slot_getsomeattrs(slot, p_project + 1);
+		if (isnull[p_project] ||
+			!text_datum_equals(values[p_project], ld->project, ld->project_len))
+			continue;
+		slot_getsomeattrs(slot, natts);
+		if (isnull[p_rev])
+			continue;			/* NOT NULL in the catalog; skip if altered */
+
+		/*
+		 * Revisions are applied in about the order they were registered:
+		 * the revision after the previous row's is a hot string compare
+		 * instead of a hash and a probe of a table too large for the
+		 * cache.  Only a registered revision is taken so (a repeated id's
+		 * later rows are not), which is the one the table would find.
+		 */
+		if (next < graph->nindexed && graph->revs[next].registered &&
+			text_datum_equals(values[p_rev], graph->revs[next].id,
+							  strlen(graph->revs[next].id)))
+			r = &graph->revs[next];
+		else
+		{
+			char	   *id = TextDatumGetCString(values[p_rev]);
+
+			r = migrate_graph_add(graph, id, &found);
+			pfree(id);
+		}
+		next = (int) (r - graph->revs) + 1;
+		r->applied = true;
+		if (ld->want_text)
+		{
+			if (isnull[p_sum])
+				r->applied_checksum = NULL;
+			else if (r->checksum != NULL &&
+					 text_datum_equals(values[p_sum], r->checksum, strlen(r->checksum)))
+				r->applied_checksum = r->checksum;
+			else
+				r->applied_checksum = graph_cstring(graph, values[p_sum]);
+		}
+		r->applied_at = isnull[p_at] ? 0 : DatumGetTimestampTz(values[p_at]);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Read one project's part of the catalog into a new graph (created under
+ * "parent", see graph.c for its memory) and link it.  flags:
+ * MIGRATE_LOAD_TEXT also copies message, source, checksums and the
+ * parser's verdicts; MIGRATE_LOAD_BODIES the bodies too; MIGRATE_LOAD_VERIFY
+ * checks each row's content against its content_hash.  Both tables are read
+ * under one snapshot: the active one, or the transaction's.
  */
 MigrateGraph *
 migrate_load_graph_ext(MemoryContext parent, const char *project, int flags)
 {
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	TupleDesc	desc;
-	MigrateGraph *graph;
+	GraphLoad	ld = {0};
 	MemoryContext old;
 	bool		pushed = false;
-	Snapshot	snapshot;
-	RevisionColumns c;
-	AttrNumber	p_rev,
-				p_sum,
-				p_at,
-				p_project;
-	Size		project_len = strlen(project);
-	TupleTableSlot *slot;
-	int			natts_needed;
-	bool		want_text = (flags & (MIGRATE_LOAD_TEXT | MIGRATE_LOAD_BODIES)) != 0;
-	bool		want_bodies = (flags & MIGRATE_LOAD_BODIES) != 0;
-	bool		want_verify = (flags & MIGRATE_LOAD_VERIFY) != 0;
+
+	ld.project = project;
+	ld.project_len = strlen(project);
+	ld.want_text = (flags & (MIGRATE_LOAD_TEXT | MIGRATE_LOAD_BODIES)) != 0;
+	ld.want_bodies = (flags & MIGRATE_LOAD_BODIES) != 0;
+	ld.want_verify = (flags & MIGRATE_LOAD_VERIFY) != 0;
+	ld.graph_parent = parent;
 
 	if (!ActiveSnapshotSet())
 	{
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pushed = true;
 	}
-	snapshot = GetActiveSnapshot();
+	ld.snapshot = GetActiveSnapshot();
 
-	rel = table_open(migrate_relid("revision"), AccessShareLock);
-	desc = RelationGetDescr(rel);
-	/* attribute numbers, as 0-based indexes into the deformed arrays */
-	c.project = attnum_of(rel, "project", TEXTOID) - 1;
-	c.id = attnum_of(rel, "id", TEXTOID) - 1;
-	c.down = attnum_of(rel, "down_revision", TEXTARRAYOID) - 1;
-	c.deps = attnum_of(rel, "depends_on", TEXTARRAYOID) - 1;
-	c.labels = attnum_of(rel, "branch_labels", TEXTARRAYOID) - 1;
-	c.msg = attnum_of(rel, "message", TEXTOID) - 1;
-	c.up = attnum_of(rel, "upgrade", TEXTOID) - 1;
-	c.dn = attnum_of(rel, "downgrade", TEXTOID) - 1;
-	c.tx = attnum_of(rel, "transactional", BOOLOID) - 1;
-	c.src = attnum_of(rel, "source", TEXTOID) - 1;
-	c.sum = attnum_of(rel, "checksum", TEXTOID) - 1;
-	c.upp = attnum_of(rel, "upgrade_problem", TEXTOID) - 1;
-	c.dnp = attnum_of(rel, "downgrade_problem", TEXTOID) - 1;
-	c.reg = attnum_of(rel, "registered_at", TIMESTAMPTZOID) - 1;
-	c.hash = attnum_of(rel, "content_hash", INT8OID) - 1;
-
-	graph = migrate_graph_create(parent,
-								 rel->rd_rel->reltuples > 0 ?
-								 (int) Min(rel->rd_rel->reltuples * 1.1, 10000000) :
-								 (int) Min(RelationGetNumberOfBlocks(rel) * 60 + 64, 10000000));
-	graph->bodies_loaded = want_bodies;
-	old = MemoryContextSwitchTo(graph->cxt);
-	graph->project = pstrdup(project);
-
-	/* deform each tuple only as far as the last column this load needs */
-	natts_needed = Max(Max(c.id, c.down), Max(c.deps, c.labels));
-	natts_needed = Max(natts_needed, Max(c.tx, c.reg));
-	if (want_text)
-		natts_needed = Max(natts_needed, Max(Max(c.msg, c.src), Max(c.sum, Max(c.upp, c.dnp))));
-	if (want_bodies || want_verify)
-		natts_needed = Max(natts_needed, Max(c.up, c.dn));
-	if (want_verify)
-		natts_needed = Max(natts_needed, c.hash);
-	natts_needed++;
-	graph->content_verified = want_verify;
-
-	slot = table_slot_create(rel, NULL);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		char	   *id;
-		MigrateRevision *r;
-		Datum	   *values;
-		bool	   *isnull;
-
-		CHECK_FOR_INTERRUPTS();
-		/* another project's row costs a deform up to the project column */
-		slot_getsomeattrs(slot, c.project + 1);
-		if (slot->tts_isnull[c.project] ||
-			!text_datum_equals(slot->tts_values[c.project], project, project_len))
-			continue;
-		slot_getsomeattrs(slot, natts_needed);
-		values = slot->tts_values;
-		isnull = slot->tts_isnull;
-		if (isnull[c.id])
-			continue;			/* NOT NULL in the catalog; skip if altered */
-		id = graph_cstring(graph, values[c.id]);
-		r = migrate_graph_append(graph, id);
-		r->registered = true;
-
-		if (!isnull[c.down])
-			r->parents = array_cstrings(graph, values[c.down], &r->nparents);
-		if (!isnull[c.deps])
-			r->depends = array_cstrings(graph, values[c.deps], &r->ndepends);
-		if (!isnull[c.labels])
-			r->labels = array_cstrings(graph, values[c.labels], &r->nlabels);
-		r->has_downgrade = !slot_attisnull(slot, c.dn + 1);
-		r->transactional = isnull[c.tx] ? true : DatumGetBool(values[c.tx]);
-		r->registered_at = isnull[c.reg] ? 0 : DatumGetTimestampTz(values[c.reg]);
-
-		if (want_text)
-		{
-			r->message = isnull[c.msg] ? NULL : graph_cstring(graph, values[c.msg]);
-			r->source = isnull[c.src] ? NULL : graph_cstring(graph, values[c.src]);
-			r->checksum = isnull[c.sum] ? NULL : graph_cstring(graph, values[c.sum]);
-			r->upgrade_problem = isnull[c.upp] ? NULL : graph_cstring(graph, values[c.upp]);
-			r->downgrade_problem = isnull[c.dnp] ? NULL : graph_cstring(graph, values[c.dnp]);
-		}
-		if (want_bodies)
-		{
-			r->upgrade = isnull[c.up] ? NULL : graph_cstring(graph, values[c.up]);
-			r->downgrade = isnull[c.dn] ? NULL : graph_cstring(graph, values[c.dn]);
-		}
-		if (want_verify)
-		{
-			text	   *up = isnull[c.up] ? NULL : DatumGetTextPP(values[c.up]);
-			text	   *dn = isnull[c.dn] ? NULL : DatumGetTextPP(values[c.dn]);
-			uint64		h;
-
-			h = migrate_content_hash(up ? VARDATA_ANY(up) : "",
-									 up ? VARSIZE_ANY_EXHDR(up) : 0,
-									 dn ? VARDATA_ANY(dn) : NULL,
-									 dn ? VARSIZE_ANY_EXHDR(dn) : -1,
-									 r->parents, r->nparents,
-									 r->depends, r->ndepends,
-									 r->labels, r->nlabels,
-									 r->transactional);
-			r->may_add_enum_value = up != NULL &&
-				migrate_text_may_add_enum_value(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up));
-			r->upgrade_empty = up == NULL ||
-				!bodylex_has_statement(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up));
-			r->content_edited = isnull[c.hash] ||
-				(uint64) DatumGetInt64(values[c.hash]) != h;
-
-			/*
-			 * The fast hash only filters: a row it flags is judged by its
-			 * SHA-256 checksum, so a content_hash written by another build
-			 * of the hash (or lost) is not reported as an edit.
-			 */
-			if (r->content_edited && !isnull[c.sum])
-			{
-				char	   *upstr = up ? text_to_cstring(up) : pstrdup("");
-				char	   *dnstr = dn ? text_to_cstring(dn) : NULL;
-				char	   *sum = migrate_checksum(upstr, dnstr,
-												   r->parents, r->nparents,
-												   r->depends, r->ndepends,
-												   r->labels, r->nlabels,
-												   r->transactional);
-				text	   *stored = DatumGetTextPP(values[c.sum]);
-
-				r->content_edited =
-					strlen(sum) != VARSIZE_ANY_EXHDR(stored) ||
-					memcmp(sum, VARDATA_ANY(stored), strlen(sum)) != 0;
-				pfree(sum);
-				pfree(upstr);
-				if (dnstr)
-					pfree(dnstr);
-			}
-			if (up && (Pointer) up != DatumGetPointer(values[c.up]))
-				pfree(up);
-			if (dn && (Pointer) dn != DatumGetPointer(values[c.dn]))
-				pfree(dn);
-		}
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	migrate_graph_index_appended(graph);
-
-	rel = table_open(migrate_relid("applied"), AccessShareLock);
-	desc = RelationGetDescr(rel);
-	p_rev = attnum_of(rel, "revision", TEXTOID);
-	p_sum = attnum_of(rel, "checksum", TEXTOID);
-	p_at = attnum_of(rel, "applied_at", TIMESTAMPTZOID);
-	p_project = attnum_of(rel, "project", TEXTOID);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		bool		null;
-		bool		found;
-		char	   *id;
-		MigrateRevision *r;
-		Datum		d;
-
-		CHECK_FOR_INTERRUPTS();
-		d = heap_getattr(tup, p_project, desc, &null);
-		if (null || !text_datum_equals(d, project, project_len))
-			continue;
-		id = text_or_null(tup, desc, p_rev);
-		if (id == NULL)
-			continue;			/* NOT NULL in the catalog; skip if altered */
-		r = migrate_graph_add(graph, id, &found);
-		pfree(id);
-		r->applied = true;
-		d = heap_getattr(tup, p_sum, desc, &null);
-		r->applied_checksum = null ? NULL : graph_cstring(graph, d);
-		d = heap_getattr(tup, p_at, desc, &null);
-		r->applied_at = null ? 0 : DatumGetTimestampTz(d);
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-
+	scan_revisions(&ld);
+	ld.graph->bodies_loaded = ld.want_bodies;
+	ld.graph->content_verified = ld.want_verify;
+	old = MemoryContextSwitchTo(ld.graph->cxt);
+	ld.graph->project = pstrdup(project);
+	scan_applied(&ld);
 	MemoryContextSwitchTo(old);
 
 	/* the state of other projects' revisions this one depends on */
-	migrate_graph_load_externals(graph);
+	migrate_graph_load_externals(ld.graph);
 	if (pushed)
 		PopActiveSnapshot();
 
-	migrate_graph_link(graph);
-	return graph;
+	migrate_graph_link(ld.graph);
+	return ld.graph;
 }
 
 MigrateGraph *

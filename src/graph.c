@@ -5,109 +5,30 @@
  *	  child and dependent edges as index arrays, a deterministic topological
  *	  order and the cycles found on the way.
  *
- * A graph lives in its own memory context, created under the caller's
- * (normally the function call's) context and deleted with it.  Every
- * algorithm here is iterative and linear in revisions + edges: chains of
- * 100,000 revisions must not recurse 100,000 deep or loop quadratically.
+ * Every algorithm here is iterative and linear in revisions + edges: chains
+ * of 100,000 revisions must not recurse 100,000 deep or loop quadratically.
  *
  * Order: a depth-first post-order that visits the heads sorted by id, and
  * for each revision its parents in declared order and then its
  * dependencies.  So ancestors come first, a branch stays contiguous, and the
  * same catalog always yields the same order.
  *
+ * Memory: graph_memory.c (kept by the backend between graphs, never their
+ * contents).  The hash table holds 12-byte entries (an index and its hash;
+ * the id is the revision's).
+ *
+ * IDENTIFICATION
+ *	  src/graph.c
+ *
  *-------------------------------------------------------------------------
  */
 #include "migrate.h"
+#include "graph_memory.h"
 
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
-
-typedef struct RevHashEntry
-{
-	const char *key;
-	int			index;
-	uint32		hash;
-	char		status;
-} RevHashEntry;
-
-#define SH_PREFIX		revhash
-#define SH_ELEMENT_TYPE RevHashEntry
-#define SH_KEY_TYPE		const char *
-#define SH_KEY			key
-#define SH_HASH_KEY(tb, k)	hash_bytes((const unsigned char *) (k), strlen(k))
-#define SH_EQUAL(tb, a, b)	(strcmp(a, b) == 0)
-#define SH_STORE_HASH
-#define SH_GET_HASH(tb, a)	((a)->hash)
-#define SH_SCOPE		static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
-
-MigrateGraph *
-migrate_graph_create(MemoryContext parent, int expected)
-{
-	MemoryContext cxt;
-	MigrateGraph *graph;
-
-	cxt = AllocSetContextCreate(parent, "migrate revision graph",
-								ALLOCSET_DEFAULT_SIZES);
-	graph = MemoryContextAllocZero(cxt, sizeof(MigrateGraph));
-	graph->cxt = cxt;
-	graph->capacity = Max(expected, 16);
-	graph->revs = MemoryContextAllocHuge(cxt,
-										 sizeof(MigrateRevision) * graph->capacity);
-	/*
-	 * Twice the expected entries: simplehash fills to 90% before it grows,
-	 * and at three quarters full each linear-probing insert shifts a long
-	 * run of entries (that was a sixth of the time of validate()).
-	 */
-	graph->byid = revhash_create(cxt, graph->capacity * 2, NULL);
-	graph->arena_block = 8192;
-	return graph;
-}
-
-/*
- * Memory for the graph's small pieces (ids, parent lists, messages) that
- * live exactly as long as the graph: carved from large blocks, without the
- * per-chunk header and power-of-two rounding of palloc, and never freed one
- * by one.  A load of 100,000 revisions makes half a million of these; as
- * separate pallocs they cost more than the scan of the catalog.
- */
-void *
-migrate_graph_alloc(MigrateGraph *graph, Size size, bool aligned)
-{
-	char	   *p;
-
-	if (aligned)
-	{
-		Size		pad = MAXALIGN((uintptr_t) graph->arena_next) -
-			(uintptr_t) graph->arena_next;
-
-		if (graph->arena_left >= pad)
-		{
-			graph->arena_next += pad;
-			graph->arena_left -= pad;
-		}
-		else
-			graph->arena_left = 0;
-	}
-	if (size > graph->arena_left)
-	{
-		/* big pieces get their own chunk, so a block is never half wasted */
-		if (size > graph->arena_block / 8)
-			return MemoryContextAllocHuge(graph->cxt, size);
-		graph->arena_next = MemoryContextAlloc(graph->cxt, graph->arena_block);
-		graph->arena_left = graph->arena_block;
-		if (graph->arena_block < 1024 * 1024)
-			graph->arena_block *= 2;
-	}
-	p = graph->arena_next;
-	graph->arena_next += size;
-	graph->arena_left -= size;
-	return p;
-}
 
 char *
 migrate_graph_strndup(MigrateGraph *graph, const char *s, Size len)
@@ -120,7 +41,102 @@ migrate_graph_strndup(MigrateGraph *graph, const char *s, Size len)
 }
 
 /*
- * Append the revision "id" (a string in the graph's context, kept) without
+ * The hash table by id.  An entry is a graph index and the id's hash; the
+ * id itself is the revision's.  A lookup by string passes GRAPH_PROBE as
+ * its key, with the string in graph->probe.
+ */
+typedef struct RevHashEntry
+{
+	uint32		index;
+	uint32		hash;
+	char		status;
+} RevHashEntry;
+
+#define GRAPH_PROBE		PG_UINT32_MAX
+
+static inline const char *
+revhash_key_string(struct revhash_hash *tb, uint32 k);
+
+#define SH_PREFIX		revhash
+#define SH_ELEMENT_TYPE RevHashEntry
+#define SH_KEY_TYPE		uint32
+#define SH_KEY			index
+#define SH_HASH_KEY(tb, k)	\
+	hash_bytes((const unsigned char *) revhash_key_string(tb, k), \
+			   strlen(revhash_key_string(tb, k)))
+#define SH_EQUAL(tb, a, b)	\
+	(strcmp(revhash_key_string(tb, a), revhash_key_string(tb, b)) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a)	((a)->hash)
+#define SH_SCOPE		static inline
+#define SH_USE_NONDEFAULT_ALLOCATOR
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+static inline const char *
+revhash_key_string(struct revhash_hash *tb, uint32 k)
+{
+	MigrateGraph *graph = (MigrateGraph *) tb->private_data;
+
+	return k == GRAPH_PROBE ? graph->probe : graph->revs[k].id;
+}
+
+/* the table's arrays are graph memory (zeroed, as simplehash expects) */
+static inline void *
+revhash_allocate(revhash_hash *tb, Size size)
+{
+	return migrate_graph_alloc0((MigrateGraph *) tb->private_data, size);
+}
+
+static inline void
+revhash_free(revhash_hash *tb, void *pointer)
+{
+	/* the old array of a table that grew stays until the graph is freed */
+}
+
+MigrateGraph *
+migrate_graph_create(MemoryContext parent, int expected)
+{
+	MigrateGraphMemory *mem = migrate_graph_memory_acquire(parent);
+	MigrateGraph *graph;
+
+	graph = MemoryContextAllocZero(migrate_graph_memory_context(mem),
+								   sizeof(MigrateGraph));
+	graph->mem = mem;
+	graph->cxt = migrate_graph_memory_context(mem);
+	graph->capacity = Max(expected, 16);
+	graph->revs = migrate_graph_alloc(graph,
+									  sizeof(MigrateRevision) * graph->capacity,
+									  true);
+
+	/*
+	 * Twice the expected entries: simplehash fills to 90% before it grows,
+	 * and at three quarters full each linear-probing insert shifts a long
+	 * run of entries (that was a sixth of the time of validate()).
+	 */
+	graph->byid = revhash_create(graph->cxt, graph->capacity * 2, graph);
+	return graph;
+}
+
+/* Room for one more revision in graph->revs. */
+static void
+graph_grow(MigrateGraph *graph)
+{
+	MigrateRevision *revs;
+
+	if (graph->nrevs < graph->capacity)
+		return;
+	revs = migrate_graph_alloc(graph,
+							   sizeof(MigrateRevision) * graph->capacity * 2,
+							   true);
+	memcpy(revs, graph->revs, sizeof(MigrateRevision) * graph->nrevs);
+	graph->revs = revs;
+	graph->capacity *= 2;
+}
+
+/*
+ * Append the revision "id" (a string in the graph's memory, kept) without
  * entering it in the hash table yet: migrate_graph_index_appended() does
  * that for the whole batch.  For the catalog scan, where ids are unique.
  */
@@ -129,12 +145,7 @@ migrate_graph_append(MigrateGraph *graph, char *id)
 {
 	MigrateRevision *rev;
 
-	if (graph->nrevs == graph->capacity)
-	{
-		graph->capacity *= 2;
-		graph->revs = repalloc_huge(graph->revs,
-									sizeof(MigrateRevision) * graph->capacity);
-	}
+	graph_grow(graph);
 	rev = &graph->revs[graph->nrevs++];
 	memset(rev, 0, sizeof(MigrateRevision));
 	rev->id = id;
@@ -159,10 +170,12 @@ migrate_graph_index_appended(MigrateGraph *graph)
 	int			from = graph->nindexed;
 	int			count = graph->nrevs - from;
 	uint32	   *hashes;
+	MigrateGraphMark mark;
 
 	if (count <= 0)
 		return;
-	hashes = MemoryContextAllocHuge(graph->cxt, sizeof(uint32) * count);
+	mark = migrate_graph_mark(graph);
+	hashes = migrate_graph_alloc(graph, sizeof(uint32) * count, true);
 	for (int i = 0; i < count; i++)
 	{
 		const char *id = graph->revs[from + i].id;
@@ -173,7 +186,6 @@ migrate_graph_index_appended(MigrateGraph *graph)
 	for (int i = 0; i < count; i++)
 	{
 		MigrateRevision *rev = &graph->revs[from + i];
-		RevHashEntry *entry;
 		bool		found;
 
 		CHECK_FOR_INTERRUPTS();
@@ -182,64 +194,56 @@ migrate_graph_index_appended(MigrateGraph *graph)
 			__builtin_prefetch(&graph->byid->data[hashes[i + INDEX_PREFETCH_DISTANCE] &
 												  graph->byid->sizemask]);
 #endif
-		entry = revhash_insert_hash(graph->byid, rev->id, hashes[i], &found);
+		(void) revhash_insert_hash(graph->byid, from + i, hashes[i], &found);
 		if (found)
 		{
 			rev->registered = false;
 			rev->applied = false;
 			rev->nparents = rev->ndepends = rev->nlabels = 0;
-			continue;
 		}
-		entry->index = from + i;
 	}
-	pfree(hashes);
+	migrate_graph_release_to(graph, mark);
 	graph->nindexed = graph->nrevs;
 }
 
 /*
- * Find or add the revision "id" (copied into the graph's context).  A new
+ * Find or add the revision "id" (copied into the graph's memory).  A new
  * entry is zeroed; *found says whether it existed.
  */
 MigrateRevision *
 migrate_graph_add(MigrateGraph *graph, const char *id, bool *found)
 {
-	RevHashEntry *entry;
+	int			idx = migrate_graph_find(graph, id);
 	MigrateRevision *rev;
-	char	   *key;
 
-	entry = revhash_lookup(graph->byid, id);
-	if (entry)
+	if (idx >= 0)
 	{
 		*found = true;
-		return &graph->revs[entry->index];
+		return &graph->revs[idx];
 	}
 	*found = false;
-
-	if (graph->nrevs == graph->capacity)
-	{
-		graph->capacity *= 2;
-		graph->revs = repalloc_huge(graph->revs,
-									sizeof(MigrateRevision) * graph->capacity);
-	}
 	Assert(graph->nindexed == graph->nrevs);
-	key = migrate_graph_strndup(graph, id, strlen(id));
-	entry = revhash_insert(graph->byid, key, found);
-	entry->index = graph->nrevs;
-	graph->nindexed = graph->nrevs + 1;
-
-	rev = &graph->revs[graph->nrevs++];
+	graph_grow(graph);
+	rev = &graph->revs[graph->nrevs];
 	memset(rev, 0, sizeof(MigrateRevision));
-	rev->id = key;
+	rev->id = migrate_graph_strndup(graph, id, strlen(id));
 	rev->topo_pos = -1;
+	(void) revhash_insert(graph->byid, graph->nrevs, found);
+	Assert(!*found);
+	graph->nrevs++;
+	graph->nindexed = graph->nrevs;
 	return rev;
 }
 
 int
 migrate_graph_find(MigrateGraph *graph, const char *id)
 {
-	RevHashEntry *entry = revhash_lookup(graph->byid, id);
+	RevHashEntry *entry;
 
-	return entry ? entry->index : -1;
+	graph->probe = id;
+	entry = revhash_lookup(graph->byid, GRAPH_PROBE);
+	graph->probe = NULL;
+	return entry ? (int) entry->index : -1;
 }
 
 /* Edge i of revision r towards its predecessors: parents, then dependencies */
@@ -366,36 +370,41 @@ topo_visit(MigrateGraph *graph, int root, char *color, int *stack_node,
 }
 
 /*
- * Resolve names to indexes, build reverse edges, compute the order and find
- * cycles.  Call once, after every revision has been added.
+ * The registered revisions for which pred() holds, sorted by id, into
+ * "out" (room for every revision); their count.
  */
-void
-migrate_graph_link(MigrateGraph *graph)
+static int
+collect_into(MigrateGraph *graph, bool (*pred) (MigrateGraph *, int), int *out)
 {
-	MemoryContext old = MemoryContextSwitchTo(graph->cxt);
+	int			n = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (pred(graph, i))
+			out[n++] = i;
+	}
+	migrate_sort_by_id(graph, out, n);
+	return n;
+}
+
+/*
+ * Parent and dependency names to graph indexes, in one pool of int32 for
+ * the whole graph; each revision's count of children and dependents.
+ */
+static void
+link_predecessors(MigrateGraph *graph)
+{
 	int			n = graph->nrevs;
-	int		   *child_fill;
-	int		   *dep_fill;
-	char	   *color;
-	int		   *stack_node;
-	int		   *stack_edge;
-	int		   *stack_pos;
-	int		   *heads;
-	int			nheads;
+	Size		total_edges = 0;
 	int		   *edge_pool;
 
-	/* names to indexes (in one flat pool), and counts of reverse edges */
+	for (int i = 0; i < n; i++)
 	{
-		Size		total_edges = 0;
-
-		for (int i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			total_edges += graph->revs[i].nparents + graph->revs[i].ndepends;
-		}
-		edge_pool = palloc_extended(sizeof(int) * Max(total_edges, 1),
-									MCXT_ALLOC_HUGE);
+		CHECK_FOR_INTERRUPTS();
+		total_edges += graph->revs[i].nparents + graph->revs[i].ndepends;
 	}
+	edge_pool = migrate_graph_alloc(graph, sizeof(int) * Max(total_edges, 1), true);
 	for (int i = 0; i < n; i++)
 	{
 		MigrateRevision *r = &graph->revs[i];
@@ -409,10 +418,12 @@ migrate_graph_link(MigrateGraph *graph)
 
 			/*
 			 * Revisions are mostly registered in order, so a parent is
-			 * often the row before: a hot string compare instead of a
-			 * probe of a hash table too large for the cache.
+			 * often the row before (and then the load made it the very
+			 * same string): no probe of a hash table too large for the
+			 * cache.
 			 */
-			if (i > 0 && strcmp(graph->revs[i - 1].id, r->parents[j]) == 0)
+			if (i > 0 && (graph->revs[i - 1].id == r->parents[j] ||
+						  strcmp(graph->revs[i - 1].id, r->parents[j]) == 0))
 				p = i - 1;
 			else
 				p = migrate_graph_find(graph, r->parents[j]);
@@ -436,72 +447,105 @@ migrate_graph_link(MigrateGraph *graph)
 				graph->revs[d].ndependents++;
 		}
 	}
+}
 
-	/* reverse edges in one flat allocation each */
+/* Children and dependents: the reverse edges, one pool each. */
+static void
+link_successors(MigrateGraph *graph)
+{
+	int			n = graph->nrevs;
+	Size		total_children = 0;
+	Size		total_dependents = 0;
+	int		   *child_pool;
+	int		   *dep_pool;
+
+	for (int i = 0; i < n; i++)
 	{
-		int			total_children = 0;
-		int			total_dependents = 0;
-		int		   *child_pool;
-		int		   *dep_pool;
+		CHECK_FOR_INTERRUPTS();
+		total_children += graph->revs[i].nchildren;
+		total_dependents += graph->revs[i].ndependents;
+	}
+	child_pool = migrate_graph_alloc(graph, sizeof(int) * Max(total_children, 1), true);
+	dep_pool = migrate_graph_alloc(graph, sizeof(int) * Max(total_dependents, 1), true);
 
-		for (int i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			total_children += graph->revs[i].nchildren;
-			total_dependents += graph->revs[i].ndependents;
-		}
-		child_pool = palloc_extended(sizeof(int) * Max(total_children, 1),
-									 MCXT_ALLOC_HUGE);
-		dep_pool = palloc_extended(sizeof(int) * Max(total_dependents, 1),
-								   MCXT_ALLOC_HUGE);
-		child_fill = palloc_huge_zero(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-		dep_fill = palloc_huge_zero(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-		for (int i = 0; i < n; i++)
-		{
-			MigrateRevision *r = &graph->revs[i];
+	/*
+	 * Each revision's slice of the pools; the counts are refilled as the
+	 * edges go in, so no array of fill positions is needed.
+	 */
+	for (int i = 0; i < n; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
 
-			CHECK_FOR_INTERRUPTS();
-			r->children = child_pool;
-			child_pool += r->nchildren;
-			r->dependents = dep_pool;
-			dep_pool += r->ndependents;
-		}
-		for (int i = 0; i < n; i++)
-		{
-			MigrateRevision *r = &graph->revs[i];
+		CHECK_FOR_INTERRUPTS();
+		r->children = child_pool;
+		child_pool += r->nchildren;
+		r->nchildren = 0;
+		r->dependents = dep_pool;
+		dep_pool += r->ndependents;
+		r->ndependents = 0;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		MigrateRevision *r = &graph->revs[i];
 
-			CHECK_FOR_INTERRUPTS();
-			for (int j = 0; j < r->nparents; j++)
+		CHECK_FOR_INTERRUPTS();
+		for (int j = 0; j < r->nparents; j++)
+		{
+			int			p = r->parent_idx[j];
+
+			if (p >= 0)
 			{
-				int			p = r->parent_idx[j];
+				MigrateRevision *pr = &graph->revs[p];
 
-				if (p >= 0)
-					graph->revs[p].children[child_fill[p]++] = i;
+				pr->children[pr->nchildren++] = i;
 			}
-			for (int j = 0; j < r->ndepends; j++)
-			{
-				int			d = r->depend_idx[j];
+		}
+		for (int j = 0; j < r->ndepends; j++)
+		{
+			int			d = r->depend_idx[j];
 
-				if (d >= 0)
-					graph->revs[d].dependents[dep_fill[d]++] = i;
+			if (d >= 0)
+			{
+				MigrateRevision *dr = &graph->revs[d];
+
+				dr->dependents[dr->ndependents++] = i;
 			}
 		}
 	}
+}
 
-	/* order: from the heads sorted by id, then whatever cycles hid */
-	graph->topo = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
+/*
+ * The order (graph->topo): from the heads sorted by id, then whatever
+ * cycles hid.  Its scratch arrays are given back to the graph's memory.
+ */
+static void
+link_order(MigrateGraph *graph)
+{
+	int			n = graph->nrevs;
+	MigrateGraphMark mark;
+	char	   *color;
+	int		   *stack_node;
+	int		   *stack_edge;
+	int		   *stack_pos;
+	int		   *roots;
+	int			nroots;
+
+	graph->topo = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
 	graph->ntopo = 0;
-	color = palloc_huge_zero(Max(n, 1), MCXT_ALLOC_HUGE);
-	stack_node = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-	stack_edge = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-	stack_pos = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
 
-	heads = migrate_graph_heads(graph, &nheads);
-	for (int i = 0; i < nheads; i++)
+	mark = migrate_graph_mark(graph);
+	color = migrate_graph_alloc0(graph, Max(n, 1));
+	stack_node = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
+	stack_edge = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
+	stack_pos = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
+	roots = migrate_graph_alloc(graph, sizeof(int) * Max(n, 1), true);
+
+	nroots = collect_into(graph, migrate_is_head, roots);
+	for (int i = 0; i < nroots; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (color[heads[i]] == 0)
-			topo_visit(graph, heads[i], color, stack_node, stack_edge, stack_pos);
+		if (color[roots[i]] == 0)
+			topo_visit(graph, roots[i], color, stack_node, stack_edge, stack_pos);
 	}
 
 	/*
@@ -509,32 +553,35 @@ migrate_graph_link(MigrateGraph *graph)
 	 * too, so the order (and the cycles reported) do not depend on the
 	 * physical order of the catalog's rows.
 	 */
+	nroots = 0;
+	for (int i = 0; i < n; i++)
 	{
-		int		   *rest = palloc_extended(sizeof(int) * Max(n, 1), MCXT_ALLOC_HUGE);
-		int			nrest = 0;
-
-		for (int i = 0; i < n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			if (graph->revs[i].registered && color[i] == 0)
-				rest[nrest++] = i;
-		}
-		migrate_sort_by_id(graph, rest, nrest);
-		for (int k = 0; k < nrest; k++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			if (color[rest[k]] == 0)
-				topo_visit(graph, rest[k], color, stack_node, stack_edge, stack_pos);
-		}
-		pfree(rest);
+		CHECK_FOR_INTERRUPTS();
+		if (graph->revs[i].registered && color[i] == 0)
+			roots[nroots++] = i;
 	}
+	migrate_sort_by_id(graph, roots, nroots);
+	for (int k = 0; k < nroots; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (color[roots[k]] == 0)
+			topo_visit(graph, roots[k], color, stack_node, stack_edge, stack_pos);
+	}
+	migrate_graph_release_to(graph, mark);
+}
 
-	pfree(color);
-	pfree(stack_node);
-	pfree(stack_edge);
-	pfree(stack_pos);
-	pfree(child_fill);
-	pfree(dep_fill);
+/*
+ * Resolve names to indexes, build reverse edges, compute the order and find
+ * cycles.  Call once, after every revision has been added.
+ */
+void
+migrate_graph_link(MigrateGraph *graph)
+{
+	MemoryContext old = MemoryContextSwitchTo(graph->cxt);
+
+	link_predecessors(graph);
+	link_successors(graph);
+	link_order(graph);
 	MemoryContextSwitchTo(old);
 }
 
@@ -576,16 +623,8 @@ collect(MigrateGraph *graph, bool (*pred) (MigrateGraph *, int), int *count)
 {
 	int		   *out = palloc_extended(sizeof(int) * Max(graph->nrevs, 1),
 									  MCXT_ALLOC_HUGE);
-	int			n = 0;
 
-	for (int i = 0; i < graph->nrevs; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (pred(graph, i))
-			out[n++] = i;
-	}
-	migrate_sort_by_id(graph, out, n);
-	*count = n;
+	*count = collect_into(graph, pred, out);
 	return out;
 }
 
@@ -767,21 +806,25 @@ migrate_parent_ancestors(MigrateGraph *graph, const int *start, int nstart,
 }
 
 /*
- * Free a graph.  With migrate.report_memory on, first say how much memory
- * the graph and the whole call (the graph's parent context) hold.
+ * Free a graph: its memory is given back (kept for the next graph, or freed
+ * if it had memory of its own).  With migrate.report_memory on, first say
+ * how much memory the graph and the whole call (the graph's parent context)
+ * hold: "graph" is what this graph used, "kept" what the backend keeps for
+ * the next one.
  */
 void
 migrate_graph_free(MigrateGraph *graph, const char *caller)
 {
 	if (migrate_report_memory)
 	{
-		Size		graph_bytes = MemoryContextMemAllocated(graph->cxt, true);
-		Size		call_bytes = graph->cxt->parent ?
-			MemoryContextMemAllocated(graph->cxt->parent, true) : graph_bytes;
+		Size		used;
+		Size		call;
+		Size		kept;
 
+		migrate_graph_memory_report(graph->mem, &used, &call, &kept);
 		ereport(NOTICE,
-				(errmsg("%s: %d revisions, graph %zu kB, call %zu kB",
-						caller, graph->nrevs, graph_bytes / 1024, call_bytes / 1024)));
+				(errmsg("%s: %d revisions, graph %zu kB, call %zu kB, kept %zu kB",
+						caller, graph->nrevs, used / 1024, call / 1024, kept / 1024)));
 	}
-	MemoryContextDelete(graph->cxt);
+	migrate_graph_memory_release(graph->mem);
 }

@@ -135,6 +135,7 @@ typedef struct MigrateRevision
 } MigrateRevision;
 
 struct revhash_hash;
+typedef struct MigrateGraphMemory MigrateGraphMemory;
 
 /*
  * A dependency on another project's revision ("project:id" in depends_on).
@@ -155,8 +156,17 @@ typedef struct MigrateExternal
 #define MIGRATE_DEP_IS_EXTERNAL(d)		((d) <= -2)
 #define MIGRATE_DEP_EXTERNAL_INDEX(d)	(-2 - (d))
 
+/*
+ * A graph and everything in it lives in graph memory (graph.c): blocks the
+ * backend keeps for the next graph, or the graph's own.  "cxt" is for
+ * small palloc'd things of the graph's lifetime; migrate_graph_alloc() for
+ * the many strings and arrays of a load.  Freed by migrate_graph_free(),
+ * or when the context the graph was created under is reset or deleted;
+ * never delete "cxt".
+ */
 typedef struct MigrateGraph
 {
+	MigrateGraphMemory *mem;
 	MemoryContext cxt;
 	const char *project;		/* the one project loaded */
 	MigrateRevision *revs;
@@ -176,10 +186,7 @@ typedef struct MigrateGraph
 	MigrateExternal *externals;
 	int			nexternals;
 
-	/* bump allocator for the many small strings and arrays of a load */
-	char	   *arena_next;
-	Size		arena_left;
-	Size		arena_block;
+	const char *probe;			/* the id a lookup is after (graph.c) */
 } MigrateGraph;
 
 extern MigrateGraph *migrate_graph_create(MemoryContext parent, int expected);

@@ -273,6 +273,7 @@ migrate_status(PG_FUNCTION_ARGS)
 	int			nitems;
 	Datum		v[13];
 	bool		nulls[13];
+	Datum		result;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -322,8 +323,9 @@ migrate_status(PG_FUNCTION_ARGS)
 	v[6] = Int32GetDatum(errors);
 	v[7] = Int32GetDatum(warnings);
 	migrate_last_run(graph->project, &v[8], &nulls[8]);
-
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), v, nulls)));
+	result = HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), v, nulls));
+	migrate_graph_free(graph, "migrate.status");
+	PG_RETURN_DATUM(result);
 }
 
 Datum

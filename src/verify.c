@@ -224,7 +224,7 @@ check_revisions(VerifyRows *out, const char *project)
 					 registered, applied, pending) :
 			psprintf("project \"%s\": %d registered, %d applied, %d pending",
 					 project, registered, applied, pending));
-	MemoryContextDelete(graph->cxt);
+	migrate_graph_free(graph, "migrate.verify");
 }
 
 /* Every index of the database whose pg_index.indisvalid is false. */

@@ -80,6 +80,23 @@ typedef struct FuzzContext
 } FuzzContext;
 
 MemoryContext CurrentMemoryContext = NULL;
+
+/* no top context: graph.c then keeps no memory between graphs */
+MemoryContext TopMemoryContext = NULL;
+
+void
+MemoryContextRegisterResetCallback(MemoryContext context,
+								   MemoryContextCallback *cb)
+{
+	abort();					/* graph.c registers none without a top context */
+}
+
+void
+MemoryContextReset(MemoryContext context)
+{
+	abort();					/* nor resets any */
+}
+
 volatile sig_atomic_t InterruptPending = false;
 bool		migrate_report_memory = false;
 

@@ -21,7 +21,7 @@ fuzz_packages
 fuzz_workdir migrate-fuzz-target
 
 echo "== building fuzz_target (ASan, UBSan)"
-build_pg_harness "$WORK/fuzz_target" "$HERE/fuzz_target.c" "$ROOT/src/target.c" "$ROOT/src/plan.c" "$ROOT/src/graph.c" "$ROOT/src/ids.c" \
+build_pg_harness "$WORK/fuzz_target" "$HERE/fuzz_target.c" "$ROOT/src/target.c" "$ROOT/src/plan.c" "$ROOT/src/graph.c" "$ROOT/src/graph_memory.c" "$ROOT/src/ids.c" \
     "$ROOT/common/idrule.c" "$ROOT/common/checksum.c"
 
 # seeds: the grammar's forms on small graphs (a chain, branches and a
