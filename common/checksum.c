@@ -118,7 +118,7 @@ checksum_append_body(StringInfo buf, const char *tag, const char *body)
 	pfree(norm);
 }
 
-#if defined(FRONTEND) && defined(USE_OPENSSL)
+#if defined(FRONTEND) && defined(USE_OPENSSL) && OPENSSL_VERSION_NUMBER >= 0x30000000L
 /*
  * The client hashes every file on every run.  pg_cryptohash asks OpenSSL 3
  * for the SHA-256 implementation on every init, a lookup under a lock: with
