@@ -601,21 +601,34 @@ migrate_is_base(MigrateGraph *graph, int idx)
 	return r->registered && r->nparents == 0;
 }
 
+/*
+ * Whether revision idx is a top of a state: in it, with no child or
+ * dependent in it (as Alembic's version table: a dependency of an applied
+ * revision is not a head).  "state" marks graph->revs; NULL is the applied
+ * state, whose tops are current().
+ */
 bool
-migrate_is_current(MigrateGraph *graph, int idx)
+migrate_state_top(MigrateGraph *graph, const bool *state, int idx)
 {
 	MigrateRevision *r = &graph->revs[idx];
 
-	if (!r->applied)
+#define IN_STATE(k) (state ? state[k] : graph->revs[k].applied)
+	if (!IN_STATE(idx))
 		return false;
-	/* as Alembic's version table: a dependency of an applied revision is not a head */
 	for (int j = 0; j < r->nchildren; j++)
-		if (graph->revs[r->children[j]].applied)
+		if (IN_STATE(r->children[j]))
 			return false;
 	for (int j = 0; j < r->ndependents; j++)
-		if (graph->revs[r->dependents[j]].applied)
+		if (IN_STATE(r->dependents[j]))
 			return false;
+#undef IN_STATE
 	return true;
+}
+
+bool
+migrate_is_current(MigrateGraph *graph, int idx)
+{
+	return migrate_state_top(graph, NULL, idx);
 }
 
 static int *

@@ -202,6 +202,7 @@ extern void migrate_graph_free(MigrateGraph *graph, const char *caller);
 extern bool migrate_is_head(MigrateGraph *graph, int idx);
 extern bool migrate_is_base(MigrateGraph *graph, int idx);
 extern bool migrate_is_current(MigrateGraph *graph, int idx);
+extern bool migrate_state_top(MigrateGraph *graph, const bool *state, int idx);
 extern int *migrate_graph_heads(MigrateGraph *graph, int *count);
 extern int *migrate_graph_bases(MigrateGraph *graph, int *count);
 extern int *migrate_graph_currents(MigrateGraph *graph, int *count);
@@ -353,7 +354,6 @@ extern void migrate_range_split(const char *range, char **from, char **to);
 extern bool *migrate_range_state(MigrateGraph *graph, const char *end,
 								 bool empty_is_heads);
 extern bool *migrate_range_members(MigrateGraph *graph, const char *range);
-extern bool migrate_state_top(MigrateGraph *graph, const bool *state, int i);
 extern void migrate_graph_assume_state(MigrateGraph *graph, const bool *state);
 
 extern MigrateTarget *migrate_resolve_target(MigrateGraph *graph,

@@ -58,6 +58,14 @@ end_moves_back(const char *end)
 		(len > 5 && strcmp(end + len - 5, "@base") == 0);
 }
 
+static bool
+is_registered_id(MigrateGraph *graph, const char *id)
+{
+	int			idx = migrate_graph_find(graph, id);
+
+	return idx >= 0 && graph->revs[idx].registered;
+}
+
 /*
  * The state "end" names, as marks over graph->revs (palloc'd).  "empty_is"
  * is the state of an empty end: false for nothing (base), true for every
@@ -75,9 +83,7 @@ migrate_range_state(MigrateGraph *graph, const char *end, bool empty_is_heads)
 			state[i] = empty_is_heads && graph->revs[i].registered;
 		return state;
 	}
-	if (strcmp(end, "current") == 0 &&
-		(migrate_graph_find(graph, end) < 0 ||
-		 !graph->revs[migrate_graph_find(graph, end)].registered))
+	if (strcmp(end, "current") == 0 && !is_registered_id(graph, end))
 	{
 		for (int i = 0; i < graph->nrevs; i++)
 			state[i] = graph->revs[i].applied && graph->revs[i].registered;
@@ -126,26 +132,6 @@ migrate_range_members(MigrateGraph *graph, const char *range)
 	}
 	pfree(from);
 	return members;
-}
-
-/*
- * Whether revision i of "state" has no child or dependent in the state: the
- * state's heads are what a database at that state has as current.
- */
-bool
-migrate_state_top(MigrateGraph *graph, const bool *state, int i)
-{
-	MigrateRevision *r = &graph->revs[i];
-
-	if (!state[i])
-		return false;
-	for (int j = 0; j < r->nchildren; j++)
-		if (state[r->children[j]])
-			return false;
-	for (int j = 0; j < r->ndependents; j++)
-		if (state[r->dependents[j]])
-			return false;
-	return true;
 }
 
 /*

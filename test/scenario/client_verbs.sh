@@ -10,20 +10,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/tap.bash"
 P=${PGM_PREFIX:-pgm_verbs_}
-if [ -z "${PG_MIGRATE:-}" ]; then
-    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
-    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
-fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; for d in ${P}a ${P}b; do dropdb --if-exists "$d" >/dev/null 2>&1; done' EXIT
-pgm() {
-    "$PG_MIGRATE" "$@" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    OUT=$(cat "$WORK/out")
-    ERR=$(cat "$WORK/err")
-}
+source "$HERE/pgm.bash"
 NL=$'\n'
-json() { printf '%s' "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>&1; }
 # revfile DIR ID PARENTS [extra header lines]
 revfile() {
     {

@@ -16,22 +16,11 @@ ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/tap.bash"
 
 P=${PGM_PREFIX:-pgm_}
-if [ -z "${PG_MIGRATE:-}" ]; then
-    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
-    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
-fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 # pgm ARGS...: run the client; stdout in $OUT, stderr in $ERR, status in $RC
-pgm() {
-    "$PG_MIGRATE" "$@" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    OUT=$(cat "$WORK/out")
-    ERR=$(cat "$WORK/err")
-}
-# json EXPR: evaluate a Python expression over the JSON document in $OUT (as d)
-json() { printf '%s' "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>&1; }
+source "$HERE/pgm.bash"
 newdb() { fresh_db "$1"; }
 # revfile DIR ID PARENTS UPGRADE [DOWNGRADE] [extra header lines]
 revfile() {

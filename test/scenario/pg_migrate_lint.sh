@@ -10,19 +10,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/tap.bash"
 
-if [ -z "${PG_MIGRATE:-}" ]; then
-    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
-    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
-fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-pgm() {
-    "$PG_MIGRATE" "$@" >"$WORK/out" 2>"$WORK/err"
-    RC=$?
-    OUT=$(cat "$WORK/out")
-    ERR=$(cat "$WORK/err")
-}
-json() { printf '%s' "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>&1; }
+source "$HERE/pgm.bash"
 
 db=pgm_lint
 fresh_db $db

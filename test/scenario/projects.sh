@@ -15,14 +15,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/tap.bash"
 
-if [ -z "${PG_MIGRATE:-}" ]; then
-    PG_MIGRATE="$(pg_config --bindir 2>/dev/null)/pg_migrate"
-    [ -x "$PG_MIGRATE" ] || PG_MIGRATE="$ROOT/client/pg_migrate"
-fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 unset PG_MIGRATE_PROJECT PG_MIGRATE_DIR
 
+source "$HERE/pgm.bash"   # $PG_MIGRATE and json; pgm is redefined below
 # pgm DIR ARGS...: run the client in a service's directory (its migrations
 # are ./migrations there); stdout in $OUT, stderr in $ERR, status in $RC
 pgm() {
@@ -33,7 +30,6 @@ pgm() {
     OUT=$(cat "$WORK/out")
     ERR=$(cat "$WORK/err")
 }
-json() { printf '%s' "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>&1; }
 # revfile SERVICE ID PARENT UPGRADE DOWNGRADE [extra header line]
 revfile() {
     local svc=$1 id=$2 parent=$3 up=$4 down=$5 extra=${6-}
